@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs what a fresh Debian machine with Go lacks, so that
+# `make run` and `make test` work after a clean clone. Idempotent and quiet
+# when everything is already there. Each section says what needs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+
+need_apt=()
+# XGBoost C library, loaded at run time by ml/xgb for `train` and `score`.
+[ -e /usr/lib/x86_64-linux-gnu/libxgboost.so ] || [ -e /usr/lib/libxgboost.so ] || need_apt+=(libxgboost-dev libxgboost0 libgomp1)
+# Headless browser for the dashboard tests (driven by npm playwright-core).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# Node.js and npm for the UI build and the browser / second-client tests.
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
+fi
+
+# npm packages for browser tests and the second DuckDB client (lockfile-pinned).
+if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
