@@ -56,6 +56,10 @@ func (n Num) String() string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "NULL"
 	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		// note: whole numbers print without an exponent (2454833, not 2.454833e+06).
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 

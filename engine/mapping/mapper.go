@@ -1,0 +1,198 @@
+package mapping
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/exohunter/exohunter/engine/spec"
+)
+
+// mapper holds the state of one Map call.
+type mapper struct {
+	cols       []Column
+	normalized []string
+	c          *spec.Columns
+	opt        Options
+	mission    string
+	lineage    []string // mission, then what it is like
+
+	used    []string      // canonical name each source column feeds, "" if none
+	entries []ReportEntry // per source column
+	extra   []ReportEntry // constant / generated entries
+	ids     []string
+}
+
+// candidate is an alias with its rank and where it came from.
+type candidate struct {
+	alias, from string
+}
+
+// candidates returns the aliases of col in priority order: the mission's
+// own (or the nearest mission it is like), the canonical name, then generic.
+func (mp *mapper) candidates(col *spec.Column) []candidate {
+	var out []candidate
+	seen := map[string]bool{}
+	add := func(alias, from string) {
+		n := Normalize(alias)
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, candidate{n, from})
+		}
+	}
+	for _, m := range mp.lineage {
+		if as, ok := col.Aliases[m]; ok {
+			for _, a := range as {
+				add(a, m)
+			}
+			break
+		}
+	}
+	add(col.Name, "canonical name")
+	for _, a := range col.Aliases[spec.GenericMission] {
+		add(a, spec.GenericMission)
+	}
+	return out
+}
+
+// lookup returns the nearest value along the mission lineage.
+func lookup(m map[string]string, lineage []string) (string, bool) {
+	for _, mission := range lineage {
+		if v, ok := m[mission]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// mapColumn finds the source of one canonical column and of its error
+// companions, marking winners mapped and other matches shadowed.
+func (mp *mapper) mapColumn(col *spec.Column) []Target {
+	t := Target{Canonical: col.Name, Spec: col, Factor: 1}
+	cands := mp.candidates(col)
+	winner := -1
+	for rank, cand := range cands {
+		for i, n := range mp.normalized {
+			if n != cand.alias || mp.used[i] != "" {
+				continue
+			}
+			if col.Role == spec.RoleID {
+				mp.ids = append(mp.ids, mp.cols[i].Name)
+			}
+			if winner < 0 {
+				winner = i
+				t.Source, t.Alias = mp.cols[i].Name, cand.alias
+				mp.used[i] = col.Name
+				mp.entries[i] = ReportEntry{Source: t.Source, Canonical: col.Name, Alias: cand.alias, Status: StatusMapped,
+					Reason: fmt.Sprintf("alias %s (%s, priority %d of %d)", cand.alias, cand.from, rank+1, len(cands))}
+				continue
+			}
+			mp.entries[i] = ReportEntry{Source: mp.cols[i].Name, Canonical: col.Name, Alias: cand.alias, Status: StatusShadowed,
+				Reason: fmt.Sprintf("%s comes from %s, whose alias %s has higher priority than %s (priority %d)",
+					col.Name, t.Source, t.Alias, cand.alias, rank+1)}
+			mp.used[i] = "-" // matched: not available to other canonical columns
+		}
+	}
+	if winner >= 0 {
+		mp.convert(&t, col, winner)
+	} else {
+		mp.fillMissing(&t, col)
+	}
+	out := []Target{t}
+	for k, name := range col.ErrorNames() {
+		et := Target{Canonical: name, Spec: col, Factor: t.Factor}
+		if winner >= 0 {
+			mp.mapError(&et, mp.normalized[winner], k+1)
+		}
+		out = append(out, et)
+	}
+	return out
+}
+
+// convert applies the source unit (override, else the mission's).
+func (mp *mapper) convert(t *Target, col *spec.Column, i int) {
+	unit, ok := mp.opt.Units[col.Name]
+	if !ok {
+		unit, ok = lookup(col.SourceUnits, mp.lineage)
+	}
+	if !ok || unit == col.Unit {
+		return
+	}
+	conv := col.Units[unit]
+	t.Factor, t.Offset = conv.Factor, conv.Offset
+	mp.entries[i].Conversion = describe(unit, col.Unit, conv)
+}
+
+// describe prints a conversion for the report, e.g. "percent -> ppm (x10000)".
+func describe(from, to string, c spec.Conversion) string {
+	var parts []string
+	if c.Factor != 1 {
+		parts = append(parts, "x"+strconv.FormatFloat(c.Factor, 'g', -1, 64))
+	}
+	if c.Offset != 0 {
+		parts = append(parts, fmt.Sprintf("%+g", c.Offset))
+	}
+	return fmt.Sprintf("%s -> %s (%s)", from, to, strings.Join(parts, " "))
+}
+
+// fillMissing sets a constant or generated value for a column without source.
+func (mp *mapper) fillMissing(t *Target, col *spec.Column) {
+	if v, ok := lookup(col.Constant, mp.lineage); ok {
+		t.Constant = v
+		mp.extra = append(mp.extra, ReportEntry{Canonical: col.Name, Conversion: "constant " + v, Status: StatusConstant,
+			Reason: fmt.Sprintf("every %s row is %s", mp.mission, v)})
+		return
+	}
+	if col.Fallback != "" {
+		t.Generated = col.Fallback
+		mp.extra = append(mp.extra, ReportEntry{Canonical: col.Name, Conversion: "from " + col.Fallback, Status: StatusGenerated,
+			Reason: "no source column; the row number stands in"})
+	}
+}
+
+// mapError attaches the k-th error companion found next to the winner:
+// <alias>_errK (KOI style) or <alias>errK (archive style).
+func (mp *mapper) mapError(t *Target, base string, k int) {
+	for _, want := range []string{fmt.Sprintf("%s_err%d", base, k), fmt.Sprintf("%serr%d", base, k)} {
+		for i, n := range mp.normalized {
+			if n != want || mp.used[i] != "" {
+				continue
+			}
+			t.Source, t.Alias = mp.cols[i].Name, want
+			mp.used[i] = t.Canonical
+			mp.entries[i] = ReportEntry{Source: t.Source, Canonical: t.Canonical, Alias: want, Status: StatusMapped,
+				Reason: "error column of " + base}
+			if t.Factor != 1 {
+				mp.entries[i].Conversion = fmt.Sprintf("x%g", t.Factor)
+			}
+			return
+		}
+	}
+}
+
+// finish completes the report for unmapped columns and decides which
+// columns pass through: unmapped and shadowed ones, unless their name
+// collides (case-insensitively, as DuckDB compares) with a pipeline column.
+func (mp *mapper) finish(c *spec.Columns) ([]ReportEntry, []string) {
+	taken := map[string]bool{}
+	for _, n := range append(c.OutputNames(), c.Reserved...) {
+		taken[strings.ToLower(n)] = true
+	}
+	var pass []string
+	for i, col := range mp.cols {
+		e := &mp.entries[i]
+		if e.Status == "" {
+			*e = ReportEntry{Source: col.Name, Status: StatusUnmapped, Reason: "passed through unchanged"}
+		}
+		if e.Status == StatusMapped {
+			continue
+		}
+		if taken[strings.ToLower(col.Name)] {
+			e.Status, e.Reason = StatusDropped, strings.TrimSpace(e.Reason+"; name collides with a pipeline column, not passed through")
+			continue
+		}
+		taken[strings.ToLower(col.Name)] = true
+		pass = append(pass, col.Name)
+	}
+	return append(mp.entries, mp.extra...), pass
+}

@@ -1,0 +1,328 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Column roles decide how the normalized view builds a canonical column.
+const (
+	RoleID          = "id"           // VARCHAR, read as text (object_id, star_id)
+	RoleDisposition = "disposition"  // VARCHAR mapped through Values
+	RoleDefaultFlag = "default_flag" // BOOLEAN, Default when absent
+	RoleMeasure     = "measure"      // DOUBLE, TRY_CAST and unit conversion
+)
+
+// Canonical dispositions, the only values koi_disposition may take besides NULL.
+const (
+	Confirmed     = "CONFIRMED"
+	Candidate     = "CANDIDATE"
+	FalsePositive = "FALSE POSITIVE"
+)
+
+// GenericMission is the fallback mission: its aliases are tried after the
+// detected mission's own, for every mission.
+const GenericMission = "generic"
+
+// Columns is schemas/columns.yaml: the canonical KOI-standard columns, their
+// aliases per mission, unit conversions and value maps, and the missions with
+// the column signatures that detect them.
+type Columns struct {
+	Version  int       `yaml:"version"`
+	Missions []Mission `yaml:"missions"`
+	Columns  []Column  `yaml:"columns"`
+
+	// Reserved holds the names that later pipeline stages add (metrics,
+	// provenance, flags, categories, classification outputs). Load fills
+	// it so that the mapper never passes a source column through under
+	// one of these names.
+	Reserved []string `yaml:"-"`
+
+	src *source
+}
+
+// Mission is a catalog kind recognised by its column signature.
+type Mission struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Requires lists source columns (normalized names) that must all be
+	// present. Missions are tried in YAML order; generic comes last.
+	Requires []string `yaml:"requires"`
+	// Like names a mission whose aliases, source units and constants apply
+	// when this mission declares none of its own for a column.
+	Like string `yaml:"like"`
+}
+
+// Column is one canonical column.
+type Column struct {
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"` // VARCHAR | DOUBLE | BOOLEAN
+	Role        string `yaml:"role"` // see Role constants; default measure
+	Unit        string `yaml:"unit"`
+	Description string `yaml:"description"`
+	// Errors says the column has <name>_err1 (+) and <name>_err2 (−)
+	// companions, found next to the source column that wins.
+	Errors bool `yaml:"errors"`
+	// Aliases per mission, in priority order. The canonical name itself
+	// is tried after the mission's aliases and before the generic ones.
+	Aliases map[string][]string `yaml:"aliases"`
+	// Units converts a source unit into this column's unit:
+	// canonical = source*factor + offset (errors get the factor only).
+	Units map[string]Conversion `yaml:"units"`
+	// SourceUnits names the unit each mission stores this column in; a
+	// mission not listed stores it in Unit.
+	SourceUnits map[string]string `yaml:"source_units"`
+	// Values maps source values (upper-cased, trimmed) to canonical values.
+	Values map[string]string `yaml:"values"`
+	// Constant gives the value per mission when no source column maps,
+	// e.g. pscomppars rows are all CONFIRMED.
+	Constant map[string]string `yaml:"constant"`
+	// Default is the value of a default_flag column when the source has none.
+	Default *bool `yaml:"default"`
+	// Fallback "row_id" makes a missing id the row number as text.
+	Fallback string `yaml:"fallback"`
+}
+
+// Conversion is a linear unit conversion into the canonical unit.
+type Conversion struct {
+	Factor float64 `yaml:"factor"`
+	Offset float64 `yaml:"offset"`
+}
+
+// ErrorNames returns the names of the column's error companions, or nil.
+func (c *Column) ErrorNames() []string {
+	if !c.Errors {
+		return nil
+	}
+	return []string{c.Name + "_err1", c.Name + "_err2"}
+}
+
+// Mission returns the named mission.
+func (cs *Columns) Mission(name string) (*Mission, bool) {
+	for i := range cs.Missions {
+		if cs.Missions[i].Name == name {
+			return &cs.Missions[i], true
+		}
+	}
+	return nil, false
+}
+
+// Column returns the named canonical column (not error companions).
+func (cs *Columns) Column(name string) (*Column, bool) {
+	for i := range cs.Columns {
+		if cs.Columns[i].Name == name {
+			return &cs.Columns[i], true
+		}
+	}
+	return nil, false
+}
+
+// Lineage returns the mission followed by the missions it is Like, nearest
+// first, so lookups fall back along it.
+func (cs *Columns) Lineage(mission string) []string {
+	var out []string
+	for m, ok := cs.Mission(mission); ok && !slices.Contains(out, m.Name); m, ok = cs.Mission(m.Like) {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+// OutputNames returns the normalized view's canonical columns in order:
+// row_id, then each column followed by its error companions.
+func (cs *Columns) OutputNames() []string {
+	out := []string{"row_id"}
+	for i := range cs.Columns {
+		out = append(out, cs.Columns[i].Name)
+		out = append(out, cs.Columns[i].ErrorNames()...)
+	}
+	return out
+}
+
+// ParseColumns reads and validates a columns file on its own.
+func ParseColumns(r io.Reader, filename string) (*Columns, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	c, errs := parseColumns(data, filename)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseColumns decodes, normalizes and validates.
+func parseColumns(data []byte, file string) (*Columns, Errors) {
+	c := &Columns{src: newSource(file, data)}
+	if errs := c.src.decodeStrict(data, c); errs != nil {
+		return nil, errs
+	}
+	c.normalize()
+	return c, c.validate()
+}
+
+// normalize fills defaults: role measure, type DOUBLE for measures.
+func (cs *Columns) normalize() {
+	for i := range cs.Columns {
+		c := &cs.Columns[i]
+		if c.Role == "" {
+			c.Role = RoleMeasure
+		}
+		if c.Type == "" && c.Role == RoleMeasure {
+			c.Type = "DOUBLE"
+		}
+		c.Type = strings.ToUpper(c.Type)
+	}
+}
+
+// identRe is the shape of every name the configs define.
+var identRe = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// validate checks the columns file on its own, collecting every problem.
+func (cs *Columns) validate() Errors {
+	var errs Errors
+	add := func(path string, err error) { errs = append(errs, cs.src.errorf(path, err)) }
+	if cs.Version != 1 {
+		add("version", errf(ErrInvalidValue, "%d (want 1)", cs.Version))
+	}
+	errs = append(errs, cs.validateMissions()...)
+	seen := map[string]bool{}
+	for i := range cs.Columns {
+		c := &cs.Columns[i]
+		p := fmt.Sprintf("columns[%d]", i)
+		switch {
+		case !identRe.MatchString(c.Name):
+			add(p+".name", errf(ErrInvalidName, "%q", c.Name))
+		case seen[c.Name]:
+			add(p+".name", errf(ErrDuplicateName, "%q", c.Name))
+		}
+		seen[c.Name] = true
+		for _, n := range c.ErrorNames() {
+			seen[n] = true
+		}
+		errs = append(errs, cs.validateColumn(c, p)...)
+	}
+	for _, need := range []struct{ name, role string }{
+		{"object_id", RoleID}, {"star_id", RoleID},
+		{"koi_disposition", RoleDisposition}, {"is_default", RoleDefaultFlag},
+	} {
+		if c, ok := cs.Column(need.name); !ok || c.Role != need.role {
+			add("columns", errf(ErrContract, "(column %q with role %s is required)", need.name, need.role))
+		}
+	}
+	return errs
+}
+
+// validateMissions checks names, Like references and the generic fallback.
+func (cs *Columns) validateMissions() Errors {
+	var errs Errors
+	add := func(path string, err error) { errs = append(errs, cs.src.errorf(path, err)) }
+	seen := map[string]bool{}
+	for i, m := range cs.Missions {
+		p := fmt.Sprintf("missions[%d]", i)
+		switch {
+		case !identRe.MatchString(m.Name):
+			add(p+".name", errf(ErrInvalidName, "%q", m.Name))
+		case seen[m.Name]:
+			add(p+".name", errf(ErrDuplicateName, "%q", m.Name))
+		}
+		seen[m.Name] = true
+		if m.Like != "" {
+			if _, ok := cs.Mission(m.Like); !ok || m.Like == m.Name {
+				add(p+".like", errf(ErrUnknownMission, "%q", m.Like))
+			}
+		}
+		if m.Name != GenericMission && len(m.Requires) == 0 {
+			add(p+".requires", errf(ErrMissingKey, "(a mission needs a column signature)"))
+		}
+	}
+	last := len(cs.Missions) - 1
+	if last < 0 || cs.Missions[last].Name != GenericMission || len(cs.Missions[last].Requires) > 0 {
+		add("missions", errf(ErrContract, "(the last mission must be %q with no requires)", GenericMission))
+	}
+	return errs
+}
+
+// validateColumn checks one column's type, role, aliases, units and values.
+func (cs *Columns) validateColumn(c *Column, p string) Errors {
+	var errs Errors
+	add := func(path string, err error) { errs = append(errs, cs.src.errorf(path, err)) }
+	wantType := map[string]string{RoleID: "VARCHAR", RoleDisposition: "VARCHAR", RoleDefaultFlag: "BOOLEAN", RoleMeasure: "DOUBLE"}
+	if want, ok := wantType[c.Role]; !ok {
+		add(p+".role", errf(ErrInvalidValue, "%q (want id, disposition, default_flag or measure)", c.Role))
+	} else if c.Type != want {
+		add(p+".type", errf(ErrInvalidValue, "%q (role %s needs %s)", c.Type, c.Role, want))
+	}
+	for _, mission := range sortedKeys(c.Aliases) {
+		if _, ok := cs.Mission(mission); !ok {
+			add(p+".aliases."+mission, errf(ErrUnknownMission, "%q", mission))
+		}
+		for j, a := range c.Aliases[mission] {
+			ap := fmt.Sprintf("%s.aliases.%s[%d]", p, mission, j)
+			if strings.TrimSpace(a) == "" {
+				add(ap, errf(ErrInvalidName, "(empty alias)"))
+			}
+			if bad := contractAlias(c.Name, a); bad != "" {
+				add(ap, errf(ErrContract, "(%s)", bad))
+			}
+		}
+	}
+	for _, mission := range sortedKeys(c.SourceUnits) {
+		if _, ok := cs.Mission(mission); !ok {
+			add(p+".source_units."+mission, errf(ErrUnknownMission, "%q", mission))
+		}
+		if _, ok := c.Units[c.SourceUnits[mission]]; !ok {
+			add(p+".source_units."+mission, errf(ErrUnknownUnit, "%q", c.SourceUnits[mission]))
+		}
+	}
+	for _, u := range sortedKeys(c.Units) {
+		if c.Units[u].Factor == 0 {
+			add(p+".units."+u+".factor", errf(ErrInvalidValue, "(factor must be non-zero)"))
+		}
+	}
+	targets := []string{Confirmed, Candidate, FalsePositive}
+	for _, k := range sortedKeys(c.Values) {
+		if !slices.Contains(targets, c.Values[k]) {
+			add(p+".values."+k, errf(ErrInvalidValue, "%q (want CONFIRMED, CANDIDATE or FALSE POSITIVE)", c.Values[k]))
+		}
+	}
+	for _, k := range sortedKeys(c.Constant) {
+		if _, ok := cs.Mission(k); !ok {
+			add(p+".constant."+k, errf(ErrUnknownMission, "%q", k))
+		}
+	}
+	if c.Role == RoleDisposition && len(c.Values) == 0 {
+		add(p+".values", errf(ErrMissingKey, "(a disposition needs a value map)"))
+	}
+	if c.Fallback != "" && c.Fallback != "row_id" {
+		add(p+".fallback", errf(ErrInvalidValue, "%q (only row_id)", c.Fallback))
+	}
+	return errs
+}
+
+// contractAlias explains why alias may never map to column, or returns "".
+// DESIGN.md: kepid is the star, never the object; koi_pdisposition is the
+// Robovetter's opinion, never the disposition.
+func contractAlias(column, alias string) string {
+	a := strings.ToLower(strings.TrimSpace(alias))
+	switch {
+	case column == "object_id" && a == "kepid":
+		return "kepid is the star, never the object"
+	case column == "koi_disposition" && (a == "koi_pdisposition" || a == "koi_score"):
+		return a + " is the Robovetter's output, never the disposition"
+	}
+	return ""
+}
+
+// sortedKeys returns a map's keys sorted, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,79 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// scope is the set of names an expression may read at one point of the
+// pipeline, growing as metrics, flags and categories are defined.
+type scope map[string]bool
+
+func (s scope) add(names ...string) {
+	for _, n := range names {
+		s[strings.ToLower(n)] = true
+	}
+}
+
+// checkScopes verifies, in pipeline order, that every expression reads only
+// columns defined before it and only known parameters, and that fills,
+// names and parameter namespaces do not collide.
+func checkScopes(b *Bundle) Errors {
+	var errs Errors
+	sc := scope{}
+	sc.add(b.Columns.OutputNames()...)
+
+	check := func(src *source, path string, e *Expr) {
+		if e == nil {
+			return
+		}
+		for _, c := range e.Columns {
+			if !sc[c] {
+				errs = append(errs, src.errorf(path, errf(ErrUnknownColumn, "%q", c)))
+			}
+		}
+		for _, p := range e.Params {
+			if _, ok := b.Param(p); !ok {
+				errs = append(errs, src.errorf(path, errf(ErrUnknownParameter, "%q", "$"+p)))
+			}
+		}
+	}
+	for _, t := range b.Thresholds.entries {
+		if _, clash := b.Metrics.Param(strings.SplitN(t.Key, ".", 2)[0]); clash {
+			errs = append(errs, b.Thresholds.src.errorf(t.Key, errf(ErrDuplicateName, "(threshold section shadows metric parameter)")))
+		}
+	}
+	ms := b.Metrics
+	for i := range ms.Metrics {
+		m := &ms.Metrics[i]
+		p := fmt.Sprintf("metrics[%d]", i)
+		check(ms.src, p+".sql", m.Expr)
+		if sc[m.Name] {
+			errs = append(errs, ms.src.errorf(p+".name", errf(ErrDuplicateName, "%q (already a column)", m.Name)))
+		}
+		sc.add(m.Name)
+		if m.Fills != "" {
+			c, ok := b.Columns.Column(m.Fills)
+			switch {
+			case !ok || c.Role != RoleMeasure:
+				errs = append(errs, ms.src.errorf(p+".fills", errf(ErrUnknownColumn, "%q (fills needs a canonical measure column)", m.Fills)))
+			case sc[m.SourceColumn()]:
+				errs = append(errs, ms.src.errorf(p+".fills", errf(ErrDuplicateName, "%q is filled twice", m.Fills)))
+			}
+			sc.add(m.SourceColumn())
+		}
+	}
+	rs := b.Rules
+	for i := range rs.Flags {
+		check(rs.src, fmt.Sprintf("flags[%d].when", i), rs.Flags[i].Expr)
+	}
+	for i := range rs.Flags {
+		sc.add(rs.Flags[i].Name)
+	}
+	for i := range rs.Categories {
+		check(rs.src, fmt.Sprintf("categories[%d].when", i), rs.Categories[i].Expr)
+	}
+	sc.add(Categories...)
+	check(rs.src, "score.sql", rs.Score.Expr)
+	return errs
+}

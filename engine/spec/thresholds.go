@@ -1,0 +1,150 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Thresholds is configs/thresholds.yaml: nested sections of numbers, read by
+// rules as $section.key. Entries keep YAML order.
+type Thresholds struct {
+	entries []Threshold
+	src     *source
+}
+
+// Threshold is one number under its dotted key, e.g. planet_radius.rocky_max.
+type Threshold struct {
+	Key   string  `json:"key"`
+	Value float64 `json:"value"`
+}
+
+// All returns the thresholds in YAML order.
+func (t *Thresholds) All() []Threshold { return slices.Clone(t.entries) }
+
+// Get returns the value under a dotted key.
+func (t *Thresholds) Get(key string) (float64, bool) {
+	for _, e := range t.entries {
+		if e.Key == key {
+			return e.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Map returns the thresholds as dotted key → value, e.g. for a run record.
+func (t *Thresholds) Map() map[string]float64 {
+	m := make(map[string]float64, len(t.entries))
+	for _, e := range t.entries {
+		m[e.Key] = e.Value
+	}
+	return m
+}
+
+// With returns a copy with overrides applied. Keys follow the YAML structure
+// (planet_radius.rocky_max), optionally prefixed "thresholds."; unknown keys
+// and non-finite numbers are refused, all problems reported together.
+func (t *Thresholds) With(over map[string]float64) (*Thresholds, error) {
+	out := &Thresholds{entries: slices.Clone(t.entries), src: t.src}
+	var errs Errors
+	for _, raw := range sortedKeys(over) {
+		key := strings.TrimPrefix(raw, "thresholds.")
+		v := over[raw]
+		i := slices.IndexFunc(out.entries, func(e Threshold) bool { return e.Key == key })
+		switch {
+		case i < 0:
+			errs = append(errs, &Error{Path: raw, Err: errf(ErrUnknownKey, "%q (not a threshold)", raw)})
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			errs = append(errs, &Error{Path: raw, Err: errf(ErrNotNumber, "(%v)", v)})
+		default:
+			out.entries[i].Value = v
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WithStrings is With for textual values such as --set KEY=VALUE; each value
+// must parse as a finite number.
+func (t *Thresholds) WithStrings(over map[string]string) (*Thresholds, error) {
+	nums := make(map[string]float64, len(over))
+	var errs Errors
+	for _, k := range sortedKeys(over) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(over[k]), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			errs = append(errs, &Error{Path: k, Err: errf(ErrNotNumber, "%q", over[k])})
+			continue
+		}
+		nums[k] = v
+	}
+	out, err := t.With(nums)
+	errs = append(errs, AsErrors(err)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ParseThresholds reads and validates a thresholds file.
+func ParseThresholds(r io.Reader, filename string) (*Thresholds, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	t, errs := parseThresholds(data, filename)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parseThresholds walks the node tree: every leaf must be a number and every
+// key an identifier. Strictness here is structural, since the keys are data.
+func parseThresholds(data []byte, file string) (*Thresholds, Errors) {
+	t := &Thresholds{src: newSource(file, data)}
+	var doc yaml.Node
+	if errs := t.src.decodeStrict(data, &doc); errs != nil {
+		return nil, errs
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Errors{t.src.errorf("", errf(ErrInvalidValue, "(want a mapping of sections)"))}
+	}
+	var errs Errors
+	t.walk(root, "", &errs)
+	return t, errs
+}
+
+func (t *Thresholds) walk(n *yaml.Node, prefix string, errs *Errors) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		if !identRe.MatchString(k.Value) {
+			*errs = append(*errs, t.src.errorf(key, errf(ErrInvalidName, "%q", k.Value)))
+			continue
+		}
+		switch {
+		case v.Kind == yaml.MappingNode:
+			t.walk(v, key, errs)
+		case v.Kind == yaml.ScalarNode && (v.Tag == "!!int" || v.Tag == "!!float"):
+			f, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", v.Value)))
+				continue
+			}
+			t.entries = append(t.entries, Threshold{Key: key, Value: f})
+		default:
+			*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", fmt.Sprint(v.Value))))
+		}
+	}
+}
