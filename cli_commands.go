@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// command is one entry of the command table.
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(m *Main, ctx context.Context, args []string) error
+}
+
+// commands is the whole command line, in the order usage lists it.
+var commands = []command{
+	{"serve", "[--addr HOST:PORT] [--sample FILE]", "run the web dashboard and REST API (default command)", (*Main).runServe},
+	{"ingest", "PATH|URL [--name N] [--unit COL=percent|fraction|ppm]", "store a catalog file and register its views", (*Main).runIngest},
+	{"process", "DATASET [--set KEY=VALUE]... [--albedo A] [--out FILE]", "derive metrics, classify and materialize a run", (*Main).runProcess},
+	{"query", "SQL [--format table|csv|json] [--limit N]", "run a read-only SQL query through the console guard", (*Main).runQuery},
+	{"migrate", "up|version", "apply or report the service's schema migrations", (*Main).runMigrate},
+}
+
+// usage prints the command table on stderr.
+func (m *Main) usage() {
+	var b strings.Builder
+	b.WriteString("usage: exohunter [global flags] COMMAND [args] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n            %s\n", c.name, c.args, c.summary)
+	}
+	b.WriteString("\nglobal flags (before or after the command): --db --data-dir --feature-store\n" +
+		"  --config-dir --memory-limit --threads --temp-dir\n")
+	fmt.Fprint(m.Stderr, b.String())
+}
+
+// flags returns a FlagSet for command name with the global flags registered.
+func (m *Main) flags(name string, g *globalFlags) *newFlags {
+	fs := newFlagSet(name, m.Stderr)
+	g.register(fs, m.Getenv)
+	return &newFlags{FlagSet: fs}
+}
+
+// newFlags wraps a FlagSet to parse interleaved arguments and turn flag
+// errors into usage errors.
+type newFlags struct{ *flag.FlagSet }
+
+// parse parses args and returns the positionals, requiring between min and
+// max of them (max < 0 means unbounded).
+func (f *newFlags) parse(args []string, min, max int, what string) ([]string, error) {
+	pos, err := parseInterleaved(f.FlagSet, args)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if len(pos) < min || (max >= 0 && len(pos) > max) {
+		return nil, fmt.Errorf("%w: %s %s", errUsage, f.Name(), what)
+	}
+	return pos, nil
+}
+
+// usageErr marks a flag parsing error as a usage mistake, but lets -h
+// through so help exits 0.
+func usageErr(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", errUsage, err)
+}
+
+// open opens the engine for a CLI command. CLI commands never lock the
+// configuration, so --out may point anywhere.
+func (m *Main) open(ctx context.Context, g *globalFlags) (*engine.Engine, error) {
+	e, err := engine.Open(ctx, m.engineOptions(g, false))
+	if err != nil {
+		return nil, err
+	}
+	m.engine = e
+	return e, nil
+}
+
+// engineOptions maps the global flags to engine options.
+func (m *Main) engineOptions(g *globalFlags, lock bool) engine.Options {
+	return engine.Options{
+		DBPath:       g.db,
+		DataDir:      g.dataDir,
+		FeatureStore: g.featureStore,
+		Config:       configFS(g.configDir),
+		MemoryLimit:  g.memoryLimit,
+		Threads:      g.threads,
+		TempDir:      g.tempDir,
+		Lock:         lock,
+		Logger:       m.Logger,
+	}
+}
+
+// printJSON writes v as one compact JSON line on stdout: the contract of
+// every machine-facing command.
+func (m *Main) printJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(m.Stdout, "%s\n", b)
+	return err
+}

@@ -1,0 +1,130 @@
+// Command exohunter turns NASA Exoplanet Archive catalogs (Kepler KOI, TESS
+// TOI, K2, Planetary Systems) into classified, queryable results on DuckDB:
+// a web dashboard and REST API (serve), and machine-facing commands that
+// print one JSON line each (ingest, process, snapshot, ...).
+//
+// main.go only wires things together; each command lives in a cli_*.go file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain()
+	cmd, _ := splitCommand(os.Args[1:])
+	if cmd != "" && cmd != "serve" {
+		// libduckdb prints "INTERRUPT Error" on stdout when a query is
+		// cancelled; machine-facing commands must keep stdout pure JSON, so
+		// the C side's stdout goes to stderr and Go writes to a private copy.
+		m.Stdout = protectStdout()
+	}
+	err := m.Run(ctx, os.Args[1:])
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	os.Exit(m.exitCode(err))
+}
+
+// Main is the whole program, so that end-to-end tests can run it in-process
+// with their own arguments, environment and output streams.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Logger *slog.Logger
+
+	engine *engine.Engine
+}
+
+// NewMain returns a Main bound to the process's streams and environment.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// errUsage marks command-line mistakes; they exit with status 2.
+var errUsage = errors.New("usage")
+
+// Run executes the command named in args (serve when none is named).
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	name, rest := splitCommand(args)
+	if name == "" {
+		name = "serve"
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		m.usage()
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == name {
+			err := c.run(m, ctx, rest)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
+		}
+	}
+	m.usage()
+	return fmt.Errorf("%w: unknown command %q", errUsage, name)
+}
+
+// Close releases the engine, if a command opened one.
+func (m *Main) Close() error {
+	if m.engine == nil {
+		return nil
+	}
+	err := m.engine.Close()
+	m.engine = nil
+	return err
+}
+
+// exitCode prints err for a person and maps it to the process exit status:
+// 0 success, 2 usage mistakes, 1 everything else.
+func (m *Main) exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(m.Stderr, "exohunter: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(m.Stderr, "exohunter: %s\n", describe(err))
+	if engine.ErrorCode(err) == engine.Internal {
+		m.Logger.Error("internal error", "err", err)
+	}
+	return 1
+}
+
+// describe returns the sentence to print for err: the engine's user-facing
+// message with its details, or the error text for CLI-level errors.
+func describe(err error) string {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	msg := engine.ErrorMessage(err)
+	for _, d := range e.Details {
+		if d.Field != "" {
+			msg += "\n  " + d.Field + ": " + d.Message
+		} else {
+			msg += "\n  " + d.Message
+		}
+	}
+	return msg
+}
