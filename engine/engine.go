@@ -1,0 +1,349 @@
+// Package engine is ExoHunter's DuckDB engine: it stores catalog files,
+// registers the raw/normalized/metrics/classified views over them, runs the
+// pipeline, and owns the service's own tables. It is the only package that
+// imports the DuckDB driver. See README.md in this directory for who owns
+// which file and how to add things.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Defaults for a laptop. DuckDB spills to TempDir beyond MemoryLimit, so a
+// small limit slows large inputs down but does not fail them.
+const (
+	DefaultDataDir      = "data"
+	DefaultFeatureStore = "feature_store"
+	DefaultDBName       = "exohunter.duckdb"
+	DefaultMemoryLimit  = "1GB"
+	// InMemory as Options.DBPath opens a database that lives only as long as
+	// the Engine (tests).
+	InMemory = ":memory:"
+	// consoleMaxConns bounds the console pool so console queries cannot
+	// starve the pipeline and the API.
+	consoleMaxConns = 2
+)
+
+// Options configures Open. The zero value works: every empty field takes the
+// default documented on it.
+type Options struct {
+	// DBPath is the database file (default DataDir/exohunter.duckdb), or
+	// InMemory.
+	DBPath string
+	// DataDir holds all runtime state (default "data"); Open creates its
+	// subfolders raw, runs, outputs, labeled, snapshots, models and tmp.
+	DataDir string
+	// FeatureStore holds versioned feature sets (default "feature_store").
+	// Open does not create it; the feature builder does.
+	FeatureStore string
+	// Config is a file system whose root holds configs/ and schemas/. When
+	// nil, only raw views are registered and the pipeline is unavailable
+	// (enough for `migrate`).
+	Config fs.FS
+	// MemoryLimit is DuckDB's memory_limit, e.g. "2GB" (default "1GB").
+	MemoryLimit string
+	// Threads is DuckDB's thread count (default: the number of CPUs).
+	Threads int
+	// TempDir is where DuckDB spills (default DataDir/tmp).
+	TempDir string
+	// Lock is serve mode: after Open, DuckDB may only touch the runtime
+	// subfolders and the feature store, and its configuration is locked.
+	Lock bool
+	// Logger receives the engine's logs (default: discard).
+	Logger *slog.Logger
+	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
+	// configured from the environment on first use).
+	Fetcher URLFetcher
+}
+
+// Engine is one open DuckDB database plus its data dir. It is safe for
+// concurrent use. Fields are documented for the engine's other files
+// (runs, exports, console, labels, features).
+type Engine struct {
+	// db is the pool for the pipeline and the API. Use it for everything
+	// except console queries.
+	db *sql.DB
+	// consoleDB is a small pool (consoleMaxConns) over the same DuckDB
+	// instance, reserved for the read-only SQL console.
+	consoleDB *sql.DB
+	// connector is the one DuckDB instance; both pools share it and Close
+	// closes it last.
+	connector *duckdb.Connector
+
+	// dbPath is the absolute database path, or InMemory.
+	dbPath string
+	// dataDir is the absolute data dir; use e.path for paths under it.
+	dataDir string
+	// featureStore is the absolute feature store dir.
+	featureStore string
+	// tempDir is the absolute DuckDB spill dir.
+	tempDir string
+
+	// bundle is the validated pipeline config, nil without Options.Config.
+	bundle *spec.Bundle
+	// log is never nil.
+	log *slog.Logger
+	// opts are the options after defaults, paths made absolute.
+	opts Options
+	// limits bound ingest; tests lower them.
+	limits ingestLimits
+	// ingestMu serializes the short register step of Ingest and
+	// DeleteDataset (duplicate check, name choice, rename, meta row, views).
+	ingestMu sync.Mutex
+
+	// runViewsMu serializes re-creating runs.results and runs.latest_*
+	// (engine/runs.go): concurrent CREATE OR REPLACE VIEW statements conflict.
+	runViewsMu sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (or creates) the database, applies migrations, sets DuckDB's
+// resource settings, loads and checks the pipeline spec, re-creates every
+// dataset's views from meta.datasets (paths may have moved) and, in Lock
+// mode, restricts DuckDB to the runtime folders. When another process holds
+// the database file it fails at once with a Conflict that names the holder
+// (errors.Is(err, ErrLocked)).
+func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
+		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits,
+	}
+	if err := e.makeDirs(); err != nil {
+		return nil, err
+	}
+	dsn := e.dbPath
+	if dsn == InMemory {
+		dsn = ""
+	}
+	c, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, openError(e.dbPath, e.dataDir, err)
+	}
+	e.connector = c
+	defer func() {
+		if err != nil {
+			_ = e.Close()
+		}
+	}()
+	e.db = sql.OpenDB(sharedConnector{c})
+	e.consoleDB = sql.OpenDB(sharedConnector{c})
+	e.consoleDB.SetMaxOpenConns(consoleMaxConns)
+	e.consoleDB.SetMaxIdleConns(consoleMaxConns)
+	if err := e.applySettings(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.Migrate(ctx, "up"); err != nil {
+		return nil, err
+	}
+	if err := e.loadPipeline(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.recoverIngests(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.restoreViews(ctx); err != nil {
+		return nil, err
+	}
+	for _, hook := range openHooks {
+		if err := hook(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Lock {
+		if err := e.lockDown(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// openHooks run at the end of Open, before the Lock step, in order. Other
+// engine files register here from init() to restore their own views (for
+// example runs.results) after the dataset views exist.
+var openHooks []func(context.Context, *Engine) error
+
+// Close closes both pools and the DuckDB instance. It is safe to call more
+// than once.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		var errs []error
+		for _, db := range []*sql.DB{e.consoleDB, e.db} {
+			if db != nil {
+				errs = append(errs, db.Close())
+			}
+		}
+		if e.connector != nil {
+			errs = append(errs, e.connector.Close())
+		}
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+// DB returns the pool for the pipeline and the API.
+func (e *Engine) DB() *sql.DB { return e.db }
+
+// ConsoleDB returns the small pool reserved for the SQL console.
+func (e *Engine) ConsoleDB() *sql.DB { return e.consoleDB }
+
+// DataDir returns the absolute data dir.
+func (e *Engine) DataDir() string { return e.dataDir }
+
+// DBPath returns the absolute database path, or InMemory.
+func (e *Engine) DBPath() string { return e.dbPath }
+
+// FeatureStore returns the absolute feature store dir.
+func (e *Engine) FeatureStore() string { return e.featureStore }
+
+// Logger returns the engine's logger, never nil.
+func (e *Engine) Logger() *slog.Logger { return e.log }
+
+// Locked reports whether the engine runs in serve mode (configuration
+// locked, file access limited to the runtime folders).
+func (e *Engine) Locked() bool { return e.opts.Lock }
+
+// withDefaults fills empty options and makes every path absolute.
+func (o Options) withDefaults() (Options, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.FeatureStore == "" {
+		o.FeatureStore = DefaultFeatureStore
+	}
+	if o.MemoryLimit == "" {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.NumCPU()
+	}
+	var err error
+	if o.DataDir, err = absDir(o.DataDir, "data dir"); err != nil {
+		return o, err
+	}
+	if o.DBPath == "" {
+		o.DBPath = filepath.Join(o.DataDir, DefaultDBName)
+	} else if o.DBPath != InMemory {
+		if o.DBPath, err = absDir(o.DBPath, "database path"); err != nil {
+			return o, err
+		}
+	}
+	if o.FeatureStore, err = absDir(o.FeatureStore, "feature store"); err != nil {
+		return o, err
+	}
+	if o.TempDir == "" {
+		o.TempDir = filepath.Join(o.DataDir, DirTmp)
+	} else if o.TempDir, err = absDir(o.TempDir, "temp dir"); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// absDir returns p as a clean absolute path.
+func absDir(p, what string) (string, error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", Wrap(BadRequest, err, "The %s %q cannot be resolved to an absolute path", what, p)
+	}
+	return a, nil
+}
+
+// applySettings sets DuckDB's resource settings. They are global to the
+// instance, so they are set once here.
+func (e *Engine) applySettings(ctx context.Context) error {
+	if _, err := e.db.ExecContext(ctx, "SET memory_limit = "+sqltmpl.Lit(e.opts.MemoryLimit).String()); err != nil {
+		return Wrap(BadRequest, err, "The memory limit %q is not a size DuckDB understands (write it like 512MB or 2GB)", e.opts.MemoryLimit)
+	}
+	stmts := []string{
+		fmt.Sprintf("SET threads = %d", e.opts.Threads),
+		"SET temp_directory = " + sqltmpl.Lit(e.tempDir).String(),
+		// note: results are ordered explicitly where order matters; without
+		// this, DuckDB must buffer to keep scan order, which costs memory
+		// and parallelism on large files.
+		"SET preserve_insertion_order = false",
+		// note: the engine runs offline; never try to download an extension
+		// in the middle of a request.
+		"SET autoinstall_known_extensions = false",
+	}
+	for _, q := range stmts {
+		if _, err := e.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// lockDown restricts DuckDB to the runtime folders and locks the
+// configuration. The folder that holds the database file is deliberately
+// not in the list (unless it is one of them), so the console cannot read or
+// overwrite it.
+func (e *Engine) lockDown(ctx context.Context) error {
+	dirs := e.allowedDirs()
+	lits := make([]string, len(dirs))
+	for i, d := range dirs {
+		lits[i] = sqltmpl.Lit(d).String()
+	}
+	stmts := []string{
+		"SET allowed_directories = [" + strings.Join(lits, ", ") + "]",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	}
+	for _, q := range stmts {
+		if _, err := e.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("lock: %s: %w", q, err)
+		}
+	}
+	e.log.Info("duckdb locked", "allowed_directories", dirs)
+	return nil
+}
+
+// sharedConnector lets several sql.DB pools share one DuckDB instance:
+// sql.DB.Close closes a connector that implements io.Closer, and this
+// wrapper hides Close so that only Engine.Close closes the instance.
+type sharedConnector struct{ c *duckdb.Connector }
+
+// Connect implements driver.Connector.
+func (s sharedConnector) Connect(ctx context.Context) (driver.Conn, error) { return s.c.Connect(ctx) }
+
+// Driver implements driver.Connector.
+func (s sharedConnector) Driver() driver.Driver { return s.c.Driver() }
+
+// makeDirs creates the data dir's runtime folders and the database's
+// parent folder.
+func (e *Engine) makeDirs() error {
+	dirs := append(runtimeDirs(e.dataDir), e.path(DirRaw, dirIncoming), e.tempDir)
+	if e.dbPath != InMemory {
+		dirs = append(dirs, filepath.Dir(e.dbPath))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return Wrap(BadRequest, err, "Cannot create the folder %s; check that the data dir is writable", d)
+		}
+	}
+	return nil
+}

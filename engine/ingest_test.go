@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// nasaFiles are the real archive exports, with the facts SOURCES.md states.
+var nasaFiles = []struct {
+	file, mission, exported string
+	rows                    int64
+	cols, skip              int
+	sha                     string
+}{
+	{"koi_cumulative_2025-09-29_commented.csv", "koi", "2025-09-29T12:55:59", 9564, 49, 53, "b5aa0eed2bf261008444450868afaf8bfd1078a97106e4da086063a483395b33"},
+	{"koi_cumulative_2025.csv", "koi", "", 9564, 49, 0, "52e18752590342e8d141cb3e1642a0aa295b2f38b7e276bc9e4ed6282b5e8134"},
+	{"toi_2025-09-29_commented.csv", "toi", "2025-09-29T12:59:21", 7699, 65, 69, "cdd74ad211fb9c669715680c88f11cc8efb645c954186c4d7f76bb7bd0bb4f38"},
+	{"toi_2025.csv", "toi", "", 7703, 65, 0, "47d4543f4f0f9594328e5b9103ddb5dee3ca24a5754ecba2458954b6169db4e7"},
+	{"k2pandc_2025-10-04_commented.csv", "k2", "2025-10-04T22:17:01", 4004, 94, 98, "37092d8d0a356783acc78c7b5f1b2a99b4858ffba4580ac9def0f9c8871b928a"},
+	{"k2pandc_2025.csv", "k2", "", 4004, 94, 0, "ce603663514a8341d905be392a0ded1039cab66b6e857888e233907b10f22ac4"},
+	{"pscomppars_2024-10-15_commented.csv", "pscomppars", "2024-10-15T09:13:04", 5766, 84, 88, "0bd320b5d3943ff8e57a5cdb9d15683fb309d63928137e32d049df51cd96ad40"},
+	{"pscomppars_2025.csv", "pscomppars", "", 5967, 84, 0, "3fe95de7a6669b13ebb9985d2843d3c69a123f670cd28aa6e10f2b2e7ef6ca9d"},
+}
+
+// TestEngine_Ingest_NASAFiles ingests every real archive file and checks
+// what the raw view serves against SOURCES.md.
+func TestEngine_Ingest_NASAFiles(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	for _, tc := range nasaFiles {
+		t.Run(tc.file, func(t *testing.T) {
+			ds := MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, tc.file)})
+			type summary struct {
+				Rows, ViewRows int64
+				Cols, Skip     int
+				SHA, Mission   string
+				Exported       string
+				DictColumns    int
+			}
+			got := summary{Rows: ds.Rows, Cols: len(ds.Columns), SHA: ds.SHA256, Mission: ds.Mission}
+			got.ViewRows = mustQueryInt(t, e, "SELECT count(*) FROM "+quoteView("raw", ds.Name))
+			if ds.CSV != nil {
+				got.Skip = ds.CSV.Skip
+			}
+			if ds.NASAHeader != nil {
+				got.Exported = ds.NASAHeader.ExportedAt
+				got.DictColumns = len(ds.NASAHeader.Columns)
+			}
+			want := summary{Rows: tc.rows, ViewRows: tc.rows, Cols: tc.cols, Skip: tc.skip, SHA: tc.sha, Mission: tc.mission, Exported: tc.exported}
+			if tc.skip > 0 {
+				want.DictColumns = tc.cols
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("dataset (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEngine_Ingest_IDsAreText checks that id columns keep their text: TOI
+// ids such as 1000.10 would lose a digit as DOUBLE.
+func TestEngine_Ingest_IDsAreText(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	dir := t.TempDir()
+	csv := "toi,tid,tfopwg_disp,pl_orbper,pl_rade,st_teff\n1000.10,50365310,PC,2.17,5.8,5500\n1000.01,50365310,CP,3.1,1.2,5400\n"
+	ds := MustIngest(t, e, IngestInput{Path: MustWriteFile(t, dir, "toi_small.csv", []byte(csv))})
+	types := map[string]string{}
+	for _, c := range ds.Columns {
+		types[c.Name] = c.Type
+	}
+	want := map[string]string{"toi": "VARCHAR", "tid": "VARCHAR", "tfopwg_disp": "VARCHAR", "pl_orbper": "DOUBLE", "pl_rade": "DOUBLE", "st_teff": "DOUBLE"}
+	if diff := cmp.Diff(want, types); diff != "" {
+		t.Errorf("column types (-want +got):\n%s", diff)
+	}
+	if got := mustQueryString(t, e, `SELECT string_agg(toi, ' ' ORDER BY toi) FROM raw."toi_small"`); got != "1000.01 1000.10" {
+		t.Errorf("toi values = %q, want 1000.01 1000.10", got)
+	}
+}
+
+// TestEngine_Ingest_Duplicate ingests the same bytes twice under different
+// names: the second answer is the first dataset with duplicate_of.
+func TestEngine_Ingest_Duplicate(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	src := filepath.Join(sharedData, "koi_cumulative_2025.csv")
+	first := MustIngest(t, e, IngestInput{Path: src})
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := MustIngest(t, e, IngestInput{Reader: bytes.NewReader(b), OriginalName: "other_name.csv"})
+	if second.Name != first.Name || second.DuplicateOf != first.Name {
+		t.Errorf("duplicate = {name %q, duplicate_of %q}, want both %q", second.Name, second.DuplicateOf, first.Name)
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 1 {
+		t.Errorf("meta.datasets has %d rows, want 1", n)
+	}
+	assertNoLeftovers(t, e)
+}
+
+// TestEngine_Ingest_Names covers derived, unique and explicit names.
+func TestEngine_Ingest_Names(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	dir := t.TempDir()
+	mk := func(i int) []byte {
+		return []byte("kepoi_name,koi_period,koi_prad\nK00001.01," + string(rune('1'+i)) + ".5,2.0\n")
+	}
+	tests := []struct {
+		name     string
+		in       IngestInput
+		wantName string
+		wantCode Code
+	}{
+		{name: "derived", in: IngestInput{Reader: bytes.NewReader(mk(0)), OriginalName: "My KOI (2025).csv"}, wantName: "my_koi_2025"},
+		{name: "derived unique", in: IngestInput{Reader: bytes.NewReader(mk(1)), OriginalName: "my-koi 2025.csv"}, wantName: "my_koi_2025_2"},
+		{name: "traversal", in: IngestInput{Reader: bytes.NewReader(mk(2)), OriginalName: "../../etc/passwd"}, wantName: "passwd"},
+		{name: "explicit", in: IngestInput{Reader: bytes.NewReader(mk(3)), OriginalName: "x.csv", Name: "chosen"}, wantName: "chosen"},
+		{name: "explicit exists", in: IngestInput{Reader: bytes.NewReader(mk(4)), OriginalName: "x.csv", Name: "chosen"}, wantCode: Conflict},
+		{name: "explicit invalid", in: IngestInput{Reader: bytes.NewReader(mk(5)), OriginalName: "x.csv", Name: "Bad-Name"}, wantCode: BadRequest},
+		{name: "digits first", in: IngestInput{Path: MustWriteFile(t, dir, "2025.csv", mk(6))}, wantName: "d_2025"},
+	}
+	for _, tc := range tests {
+		ds, err := e.Ingest(context.Background(), tc.in)
+		if tc.wantCode != "" {
+			if ErrorCode(err) != tc.wantCode {
+				t.Errorf("%s: code = %q (%v), want %q", tc.name, ErrorCode(err), err, tc.wantCode)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if ds.Name != tc.wantName {
+			t.Errorf("%s: name = %q, want %q", tc.name, ds.Name, tc.wantName)
+		}
+		if _, err := os.Stat(e.abs(ds.Path)); err != nil || filepath.Dir(e.abs(ds.Path)) != e.path(DirRaw, ds.Name) {
+			t.Errorf("%s: stored at %s (%v), want under %s", tc.name, ds.Path, err, e.path(DirRaw, ds.Name))
+		}
+	}
+	assertNoLeftovers(t, e)
+}
+
+// TestEngine_Ingest_Gzip stores a gzip file unchanged and reads it through
+// DuckDB with the same rows as the plain file.
+func TestEngine_Ingest_Gzip(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	plain, err := os.ReadFile(filepath.Join(sharedData, "k2pandc_2025-10-04_commented.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(plain)
+	_ = zw.Close()
+	ds := MustIngest(t, e, IngestInput{Reader: bytes.NewReader(gz.Bytes()), OriginalName: "k2.csv.gz"})
+	sum := sha256.Sum256(gz.Bytes())
+	stored, err := os.ReadFile(e.abs(ds.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := struct {
+		Rows, ViewRows, Bytes int64
+		SHA, Compression      string
+		Identical             bool
+	}{ds.Rows, mustQueryInt(t, e, "SELECT count(*) FROM "+quoteView("raw", ds.Name)), ds.Bytes, ds.SHA256, ds.Compression, bytes.Equal(stored, gz.Bytes())}
+	want := got
+	want.Rows, want.ViewRows, want.Bytes, want.SHA, want.Compression, want.Identical = 4004, 4004, int64(gz.Len()), hex.EncodeToString(sum[:]), CompressionGzip, true
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("gzip dataset (-want +got):\n%s", diff)
+	}
+}
+
+// TestEngine_Ingest_Parquet converts a real file to Parquet with DuckDB and
+// ingests it: ids become text, rows come from the footer.
+func TestEngine_Ingest_Parquet(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	out := filepath.Join(t.TempDir(), "toi.parquet")
+	src, _ := filepath.Abs(filepath.Join(sharedData, "toi_2025.csv"))
+	q := "COPY (SELECT * FROM read_csv(" + litPath(src) + ")) TO " + litPath(out) + " (FORMAT parquet)"
+	if _, err := e.db.Exec(q); err != nil {
+		t.Fatal(err)
+	}
+	ds := MustIngest(t, e, IngestInput{Path: out})
+	if ds.Format != FormatParquet || ds.Rows != 7703 || ds.Mission != "toi" {
+		t.Errorf("parquet dataset = {format %s, rows %d, mission %s}, want {parquet, 7703, toi}", ds.Format, ds.Rows, ds.Mission)
+	}
+	if got := mustQueryString(t, e, `SELECT typeof(toi) FROM raw."toi" LIMIT 1`); got != "VARCHAR" {
+		t.Errorf("typeof(toi) = %s, want VARCHAR", got)
+	}
+}
+
+// assertNoLeftovers checks that no .part file and no pending dataset folder
+// remain, and that every raw folder has a meta row.
+func assertNoLeftovers(t *testing.T, e *Engine) {
+	t.Helper()
+	parts, _ := os.ReadDir(e.path(DirRaw, dirIncoming))
+	for _, p := range parts {
+		t.Errorf("leftover in .incoming: %s", p.Name())
+	}
+	dirs, _ := os.ReadDir(e.path(DirRaw))
+	for _, d := range dirs {
+		if d.Name() == dirIncoming {
+			continue
+		}
+		if _, err := e.Dataset(context.Background(), d.Name()); err != nil {
+			t.Errorf("raw/%s has no dataset: %v", d.Name(), err)
+		}
+		if _, err := os.Stat(filepath.Join(e.path(DirRaw, d.Name()), pendingMarker)); err == nil {
+			t.Errorf("raw/%s still has the pending marker", d.Name())
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Migrate applies the embedded migrations of the service's own tables.
+// direction is "up" (apply every pending file) or "down" (revert every
+// applied file; tests only). Open already migrates up, so calling Migrate
+// "up" again is a no-op success.
+func (e *Engine) Migrate(ctx context.Context, direction string) error {
+	m, err := e.migrator(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch direction {
+	case "up":
+		err = m.Up()
+	case "down":
+		err = m.Down()
+	default:
+		return Errorf(BadRequest, "Unknown migration direction %q: use up.", direction)
+	}
+	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return migrationError(err)
+	}
+	return nil
+}
+
+// MigrationVersion reports the applied migration number (0 when none has
+// been applied) and whether the last migration failed half-way (dirty).
+func (e *Engine) MigrationVersion(ctx context.Context) (version uint, dirty bool, err error) {
+	m, err := e.migrator(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	defer m.Close()
+	v, dirty, err := m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("migration version: %w", err)
+	}
+	return v, dirty, nil
+}
+
+// migrator builds a golang-migrate instance over the embedded files and the
+// engine's own driver. It is cheap: nothing is read until Up or Version.
+func (e *Engine) migrator(ctx context.Context) (*migrate.Migrate, error) {
+	src, err := iofs.New(sqltmpl.Migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migration source: %w", err)
+	}
+	drv, err := newMigrateDriver(ctx, e.db)
+	if err != nil {
+		return nil, fmt.Errorf("migration driver: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "duckdb", drv)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return m, nil
+}
+
+// migrationError turns a failed migration into a sentence. A dirty database
+// needs a human: the message says so instead of retrying blindly.
+func migrationError(err error) error {
+	var dirty migrate.ErrDirty
+	if errors.As(err, &dirty) {
+		return Wrap(Conflict, err, "The database schema is marked dirty at migration %d: a previous upgrade failed half-way. Restore a backup or fix the schema by hand", dirty.Version)
+	}
+	return fmt.Errorf("migrate: %w", err)
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// delimiters are the CSV separators ExoHunter accepts, in tie-break order.
+var delimiters = []byte{',', '\t', ';', '|'}
+
+// headerInfo is what Go reads from the header line before DuckDB sniffs the
+// file: the delimiter and the column names as written.
+type headerInfo struct {
+	delim byte
+	names []string
+	line  int // 1-based line number of the header in the file
+}
+
+// delimName names a delimiter in messages.
+func delimName(d byte) string {
+	switch d {
+	case '\t':
+		return "tab"
+	case ',':
+		return "comma"
+	case ';':
+		return "semicolon"
+	case '|':
+		return "pipe"
+	}
+	return fmt.Sprintf("%q", d)
+}
+
+// readHeader reads the header line and checks the first data rows in the
+// scanned prefix: a delimiter that the header uses, at most maxColumns
+// columns, short and unique names, and the same number of values on each
+// of the first rows. It runs before DuckDB sees the file, so that ragged,
+// mixed-delimiter and duplicate-column files get a precise sentence.
+func readHeader(s *textScan) (*headerInfo, error) {
+	if !s.bodyFound {
+		return nil, Errorf(BadRequest, "The file holds only # comment lines or blank lines: there is no header and no table.")
+	}
+	body := s.prefix[s.bodyOffset:]
+	if s.bodyOffset == 0 {
+		body = bytes.TrimPrefix(body, utf8BOM)
+	}
+	if err := checkLineEnds(s); err != nil {
+		return nil, err
+	}
+	complete := int64(len(s.prefix)) == s.total
+	if !complete {
+		// note: only whole lines; the last one in the prefix may be cut.
+		if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+			body = body[:i+1]
+		}
+	}
+	h := &headerInfo{delim: pickDelimiter(headLine(body)), line: s.skip + 1}
+	r := csv.NewReader(bytes.NewReader(body))
+	r.Comma = rune(h.delim)
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	names, err := r.Read()
+	if err != nil {
+		return nil, Wrap(BadRequest, err, "The header line cannot be read as CSV")
+	}
+	h.names = append([]string(nil), names...)
+	if err := h.checkNames(s.limits); err != nil {
+		return nil, err
+	}
+	return h, h.checkRows(r, s.limits.headCheckLines, s.skip)
+}
+
+// checkLineEnds refuses a # block whose lines end differently from the
+// table's (LF versus CRLF): DuckDB then skips the wrong lines.
+func checkLineEnds(s *textScan) error {
+	if s.skip == 0 {
+		return nil
+	}
+	pre := s.prefix[:s.bodyOffset]
+	line := headLine(s.prefix[s.bodyOffset:])
+	end := s.bodyOffset + len(line)
+	headerCRLF := end < len(s.prefix) && end > 0 && s.prefix[end-1] == '\r'
+	blockCRLF := bytes.HasSuffix(pre, []byte("\r\n"))
+	if headerCRLF != blockCRLF {
+		return Errorf(BadRequest, "The # comment block and the table use different line endings (one LF, the other CRLF). Save the file with one line-ending style.")
+	}
+	return nil
+}
+
+// headLine returns b up to (not including) its first '\n'.
+func headLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// pickDelimiter returns the candidate that occurs most often outside quotes
+// in the header line; a comma when none occurs.
+func pickDelimiter(line []byte) byte {
+	var counts [256]int
+	inQuote := false
+	for _, c := range line {
+		if c == '"' {
+			inQuote = !inQuote
+		} else if !inQuote {
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, d := range delimiters {
+		if counts[d] > counts[best] {
+			best = d
+		}
+	}
+	return best
+}
+
+// checkNames enforces the column count and name limits and refuses
+// duplicate names. DuckDB would silently rename a duplicate to name_1, and
+// identifiers are case-insensitive in SQL, so "A" and "a" collide too.
+func (h *headerInfo) checkNames(l ingestLimits) error {
+	if len(h.names) > l.maxColumns {
+		return Errorf(TooLarge, "The file has %d columns; ExoHunter reads at most %d.", len(h.names), l.maxColumns)
+	}
+	seen := make(map[string]int, len(h.names))
+	for i, n := range h.names {
+		if len(n) > l.maxNameBytes {
+			return Errorf(BadRequest, "Column %d of the header is %d bytes long, which is not a column name; the header (line %d) must list the column names separated by commas, tabs, semicolons or pipes.", i+1, len(n), h.line)
+		}
+		key := strings.ToLower(strings.TrimSpace(n))
+		if key == "" {
+			continue
+		}
+		if j, ok := seen[key]; ok {
+			return Errorf(BadRequest, "The column name %q appears twice in the header (columns %d and %d). Rename one of them so every column has its own name.", n, j+1, i+1)
+		}
+		seen[key] = i
+	}
+	return nil
+}
+
+// checkRows reads up to max data records and refuses the first one whose
+// number of values differs from the header's.
+func (h *headerInfo) checkRows(r *csv.Reader, max, skip int) error {
+	for range max {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return Wrap(BadRequest, err, "The first rows cannot be read as CSV")
+		}
+		if len(rec) == len(h.names) {
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		msg := fmt.Sprintf("Line %d has %d values but the header (line %d) has %d columns separated by %s; every row needs one value per column.",
+			line+skip, len(rec), h.line, len(h.names), delimName(h.delim))
+		if alt := otherDelimiter(rec, h.delim, len(h.names)); alt != 0 {
+			msg += fmt.Sprintf(" This row seems to use %s instead: the file mixes delimiters.", delimName(alt))
+		}
+		return Errorf(BadRequest, "%s", msg)
+	}
+	return nil
+}
+
+// otherDelimiter returns a delimiter that would split a one-field record
+// into want values, or 0.
+func otherDelimiter(rec []string, used byte, want int) byte {
+	if len(rec) != 1 || want < 2 {
+		return 0
+	}
+	for _, d := range delimiters {
+		if d != used && strings.Count(rec[0], string(d)) == want-1 {
+			return d
+		}
+	}
+	return 0
+}

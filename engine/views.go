@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/exohunter/exohunter/engine/mapping"
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// integerTypes are widened to DOUBLE in raw views: the sniffer sees only a
+// sample, and a later row holding 1.5 must not fail a scan.
+var integerTypes = []string{"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+
+// pinTypes returns the column types a CSV raw view pins: id columns (from
+// the mapping) and integer columns named like ids are VARCHAR, so TOI
+// 1000.10 stays "1000.10" and 19-digit catalog ids keep every digit; other
+// integer columns are DOUBLE; everything else keeps its sniffed type.
+func pinTypes(cols []Column, ids []string) []Column {
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = c
+		switch {
+		case slices.Contains(ids, c.Name):
+			out[i].Type = "VARCHAR"
+		case slices.Contains(integerTypes, c.Type) && looksLikeID(c.Name):
+			out[i].Type = "VARCHAR"
+		case slices.Contains(integerTypes, c.Type):
+			out[i].Type = "DOUBLE"
+		}
+	}
+	return out
+}
+
+// looksLikeID reports a column name such as id, gaia_id, kepid or ticid.
+func looksLikeID(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	return n == "id" || strings.HasSuffix(n, "_id") || (strings.HasSuffix(n, "id") && len(n) <= 6)
+}
+
+// rawSource renders the table function that reads a stored file with the
+// dialect and types pinned at ingest. ids are cast to VARCHAR for Parquet
+// (a CSV already pins them in its columns).
+func rawSource(path string, ds *Dataset, ids []string) string {
+	if ds.Format == FormatParquet {
+		return "read_parquet(" + sqltmpl.Lit(path).String() + ")"
+	}
+	o := ds.CSV
+	var b strings.Builder
+	fmt.Fprintf(&b, "read_csv(%s,\n\tauto_detect = false, header = true, skip = %d, comment = '', compression = %s,\n\tdelim = %s, quote = %s, escape = %s",
+		sqltmpl.Lit(path), o.Skip, sqltmpl.Lit(o.Compression), sqltmpl.Lit(o.Delimiter), sqltmpl.Lit(o.Quote), sqltmpl.Lit(o.Escape))
+	if o.NewLine != "" {
+		fmt.Fprintf(&b, ", new_line = %s", sqltmpl.Lit(o.NewLine))
+	}
+	if o.DateFormat != "" {
+		fmt.Fprintf(&b, ", dateformat = %s", sqltmpl.Lit(o.DateFormat))
+	}
+	if o.TimestampFormat != "" {
+		fmt.Fprintf(&b, ", timestampformat = %s", sqltmpl.Lit(o.TimestampFormat))
+	}
+	b.WriteString(",\n\tcolumns = {")
+	for i, c := range ds.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %s", sqltmpl.Lit(c.Name), sqltmpl.Lit(c.Type))
+	}
+	b.WriteString("})")
+	return b.String()
+}
+
+// rawViewSQL renders CREATE OR REPLACE VIEW raw."D" over the stored file at
+// its current absolute path.
+func (e *Engine) rawViewSQL(ds *Dataset, ids []string) string {
+	view := sqltmpl.QualifiedIdent{Schema: "raw", Name: sqltmpl.Ident(ds.Name)}
+	sel := "*"
+	if ds.Format == FormatParquet {
+		var casts []string
+		for _, c := range ds.Columns {
+			if slices.Contains(ids, c.Name) {
+				casts = append(casts, fmt.Sprintf("CAST(%s AS VARCHAR) AS %s", sqltmpl.Ident(c.Name), sqltmpl.Ident(c.Name)))
+			}
+		}
+		if len(casts) > 0 {
+			sel = "* REPLACE (" + strings.Join(casts, ", ") + ")"
+		}
+	}
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\nSELECT %s FROM %s;\n", view, sel, rawSource(e.abs(ds.Path), ds, ids))
+}
+
+// createViews (re)creates a dataset's raw view and, with a config, its
+// normalized, metrics and classified views.
+func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *mapping.Mapping) error {
+	stmts := []string{e.rawViewSQL(ds, m.IDColumns())}
+	if e.bundle != nil && pipelineViewsHook != nil {
+		more, err := pipelineViewsHook(e, ds, m)
+		if err != nil {
+			return fmt.Errorf("render views of %s: %w", ds.Name, err)
+		}
+		stmts = append(stmts, more...)
+	}
+	for _, s := range stmts {
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create views of %s: %w", ds.Name, err)
+		}
+	}
+	return nil
+}
+
+// restoreViews re-creates every dataset's views at Open: the data dir may
+// have moved and the config may have changed. A dataset whose views cannot
+// be created (its file is gone, its columns no longer map) is logged and
+// skipped so that one broken dataset does not keep the server down.
+func (e *Engine) restoreViews(ctx context.Context) error {
+	list, err := e.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ds := range list {
+		m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+		if err == nil {
+			err = e.inTx(ctx, func(tx *sql.Tx) error { return e.createViews(ctx, tx, ds, m) })
+		}
+		if err != nil {
+			e.log.Warn("cannot restore the views of a dataset", "dataset", ds.Name, "err", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+-- Reverts 0001. Views created by the engine live in these schemas, so the
+-- schemas are dropped with CASCADE.
+DROP TABLE IF EXISTS meta.jobs;
+DROP TABLE IF EXISTS meta.runs;
+DROP TABLE IF EXISTS meta.datasets;
+DROP SCHEMA IF EXISTS catalog CASCADE;
+DROP SCHEMA IF EXISTS features CASCADE;
+DROP SCHEMA IF EXISTS labels CASCADE;
+DROP SCHEMA IF EXISTS runs CASCADE;
+DROP SCHEMA IF EXISTS classified CASCADE;
+DROP SCHEMA IF EXISTS metrics CASCADE;
+DROP SCHEMA IF EXISTS normalized CASCADE;
+DROP SCHEMA IF EXISTS raw CASCADE;
+DROP SCHEMA IF EXISTS meta CASCADE;
