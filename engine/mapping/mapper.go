@@ -87,9 +87,12 @@ func (mp *mapper) mapColumn(col *spec.Column) []Target {
 					Reason: fmt.Sprintf("alias %s (%s, priority %d of %d)", cand.alias, cand.from, rank+1, len(cands))}
 				continue
 			}
-			mp.entries[i] = ReportEntry{Source: mp.cols[i].Name, Canonical: col.Name, Alias: cand.alias, Status: StatusShadowed,
-				Reason: fmt.Sprintf("%s comes from %s, whose alias %s has higher priority than %s (priority %d)",
-					col.Name, t.Source, t.Alias, cand.alias, rank+1)}
+			reason := fmt.Sprintf("%s comes from %s, whose alias %s has higher priority than %s (priority %d)",
+				col.Name, t.Source, t.Alias, cand.alias, rank+1)
+			if cand.alias == t.Alias {
+				reason = fmt.Sprintf("%s comes from %s, which matches the same alias %s earlier in the file", col.Name, t.Source, t.Alias)
+			}
+			mp.entries[i] = ReportEntry{Source: mp.cols[i].Name, Canonical: col.Name, Alias: cand.alias, Status: StatusShadowed, Reason: reason}
 			mp.used[i] = "-" // matched: not available to other canonical columns
 		}
 	}

@@ -91,7 +91,9 @@ func Load(fsys fs.FS) (*Bundle, error) {
 		b.sources[f.Path] = newSource(f.Path, data)
 		errs = append(errs, f.Parse(b, data, f.Path)...)
 	}
-	if len(errs) == 0 {
+	// note: cross-file checks run whenever every file decoded, even with
+	// problems inside files, so one pass reports as much as possible.
+	if b.Columns != nil && b.Metrics != nil && b.Thresholds != nil && b.Rules != nil {
 		for _, check := range checks {
 			errs = append(errs, check(b)...)
 		}

@@ -157,11 +157,12 @@ func ParseColumns(r io.Reader, filename string) (*Columns, error) {
 // parseColumns decodes, normalizes and validates.
 func parseColumns(data []byte, file string) (*Columns, Errors) {
 	c := &Columns{src: newSource(file, data)}
-	if errs := c.src.decodeStrict(data, c); errs != nil {
+	errs, fatal := c.src.decodeStrict(data, c)
+	if fatal {
 		return nil, errs
 	}
 	c.normalize()
-	return c, c.validate()
+	return c, append(errs, c.validate()...)
 }
 
 // normalize fills defaults: role measure, type DOUBLE for measures.

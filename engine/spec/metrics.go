@@ -134,10 +134,11 @@ func ParseMetrics(r io.Reader, filename string) (*Metrics, error) {
 
 func parseMetrics(data []byte, file string) (*Metrics, Errors) {
 	m := &Metrics{src: newSource(file, data)}
-	if errs := m.src.decodeStrict(data, m); errs != nil {
+	errs, fatal := m.src.decodeStrict(data, m)
+	if fatal {
 		return nil, errs
 	}
-	return m, m.validate()
+	return m, append(errs, m.validate()...)
 }
 
 // validate checks names, parameter ranges and expression syntax.

@@ -99,10 +99,11 @@ func ParseRules(r io.Reader, filename string) (*Rules, error) {
 
 func parseRules(data []byte, file string) (*Rules, Errors) {
 	rs := &Rules{src: newSource(file, data)}
-	if errs := rs.src.decodeStrict(data, rs); errs != nil {
+	errs, fatal := rs.src.decodeStrict(data, rs)
+	if fatal {
 		return nil, errs
 	}
-	return rs, rs.validate()
+	return rs, append(errs, rs.validate()...)
 }
 
 var flagRe = regexp.MustCompile(`^FLAG_[A-Z0-9_]+$`)

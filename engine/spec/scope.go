@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -33,7 +34,7 @@ func checkScopes(b *Bundle) Errors {
 			}
 		}
 		for _, p := range e.Params {
-			if _, ok := b.Param(p); !ok {
+			if _, ok := b.Param(p); !ok && !b.Thresholds.broken[p] {
 				errs = append(errs, src.errorf(path, errf(ErrUnknownParameter, "%q", "$"+p)))
 			}
 		}
@@ -48,7 +49,8 @@ func checkScopes(b *Bundle) Errors {
 		m := &ms.Metrics[i]
 		p := fmt.Sprintf("metrics[%d]", i)
 		check(ms.src, p+".sql", m.Expr)
-		if sc[m.Name] {
+		// note: a repeated metric name is reported by Metrics.validate.
+		if sc[m.Name] && !slices.ContainsFunc(ms.Metrics[:i], func(o Metric) bool { return o.Name == m.Name }) {
 			errs = append(errs, ms.src.errorf(p+".name", errf(ErrDuplicateName, "%q (already a column)", m.Name)))
 		}
 		sc.add(m.Name)

@@ -98,26 +98,27 @@ var (
 
 // decodeStrict decodes data into v with unknown keys refused, converting
 // every decoder message into a positioned *Error. Node.Decode is not used on
-// purpose: it drops KnownFields (go-yaml issue #460).
-func (s *source) decodeStrict(data []byte, v any) Errors {
+// purpose: it drops KnownFields (go-yaml issue #460). fatal is false when
+// only field-level problems occurred: v is then decoded except for those
+// fields, and validation can go on to find more problems.
+func (s *source) decodeStrict(data []byte, v any) (errs Errors, fatal bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	err := dec.Decode(v)
 	switch {
 	case err == nil:
-		return nil
+		return nil, false
 	case errors.Is(err, io.EOF):
-		return Errors{{File: s.file, Line: 1, Col: 1, Err: ErrEmpty}}
+		return Errors{{File: s.file, Line: 1, Col: 1, Err: ErrEmpty}}, true
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		var out Errors
 		for _, msg := range te.Errors {
-			out = append(out, s.decodeError(msg))
+			errs = append(errs, s.decodeError(msg))
 		}
-		return out
+		return errs, false
 	}
-	return Errors{s.decodeError(err.Error())}
+	return Errors{s.decodeError(err.Error())}, true
 }
 
 // decodeError turns one decoder message into an *Error with the cause

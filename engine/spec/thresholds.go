@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -16,6 +15,9 @@ import (
 type Thresholds struct {
 	entries []Threshold
 	src     *source
+	// broken holds keys whose value is not a number, so that rules reading
+	// them are not also reported as using an unknown parameter.
+	broken map[string]bool
 }
 
 // Threshold is one number under its dotted key, e.g. planet_radius.rocky_max.
@@ -108,9 +110,9 @@ func ParseThresholds(r io.Reader, filename string) (*Thresholds, error) {
 // parseThresholds walks the node tree: every leaf must be a number and every
 // key an identifier. Strictness here is structural, since the keys are data.
 func parseThresholds(data []byte, file string) (*Thresholds, Errors) {
-	t := &Thresholds{src: newSource(file, data)}
+	t := &Thresholds{src: newSource(file, data), broken: map[string]bool{}}
 	var doc yaml.Node
-	if errs := t.src.decodeStrict(data, &doc); errs != nil {
+	if errs, _ := t.src.decodeStrict(data, &doc); errs != nil {
 		return nil, errs
 	}
 	root := doc.Content[0]
@@ -139,12 +141,30 @@ func (t *Thresholds) walk(n *yaml.Node, prefix string, errs *Errors) {
 		case v.Kind == yaml.ScalarNode && (v.Tag == "!!int" || v.Tag == "!!float"):
 			f, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				t.broken[key] = true
 				*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", v.Value)))
 				continue
 			}
 			t.entries = append(t.entries, Threshold{Key: key, Value: f})
+		case v.Kind == yaml.ScalarNode:
+			t.broken[key] = true
+			*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", v.Value)))
 		default:
-			*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", fmt.Sprint(v.Value))))
+			t.broken[key] = true
+			*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "(got a %s)", kindName(v.Kind))))
 		}
 	}
+}
+
+// kindName names a node kind for messages.
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "document"
 }

@@ -1,0 +1,303 @@
+package spec_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/exohunter/exohunter/engine/spec"
+)
+
+// MustLoadSpec loads the repository's configs and schemas.
+func MustLoadSpec(tb testing.TB) *spec.Bundle {
+	tb.Helper()
+	b, err := spec.Load(os.DirFS("../.."))
+	if err != nil {
+		tb.Fatalf("load repository config: %v", err)
+	}
+	return b
+}
+
+// withFile returns the repository config FS with one file replaced.
+func withFile(tb testing.TB, name, text string) fstest.MapFS {
+	tb.Helper()
+	fsys := fstest.MapFS{}
+	for _, f := range []string{spec.ColumnsFile, spec.MetricsFile, spec.ThresholdsFile, spec.RulesFile} {
+		data, err := os.ReadFile("../../" + f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fsys[f] = &fstest.MapFile{Data: data}
+	}
+	fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	return fsys
+}
+
+func TestLoad_defaults(t *testing.T) {
+	t.Parallel()
+	b := MustLoadSpec(t)
+	if got, want := len(b.Rules.Categories), len(spec.Categories); got != want {
+		t.Errorf("categories = %d, want %d", got, want)
+	}
+	if v, ok := b.Param("albedo"); !ok || v != 0.3 {
+		t.Errorf("albedo = %v %v, want 0.3", v, ok)
+	}
+	if v, ok := b.Param("planet_radius.rocky_max"); !ok || v != 2 {
+		t.Errorf("rocky_max = %v %v, want 2", v, ok)
+	}
+	for _, name := range []string{"koi_smass_source", "hz_position", "FLAG_MISSING_PRAD", "category", "score"} {
+		if !strings.Contains(" "+strings.Join(b.Columns.Reserved, " ")+" ", " "+name+" ") {
+			t.Errorf("Reserved lacks %s", name)
+		}
+	}
+}
+
+// TestLoad_errors checks the sentinel and the position of each problem.
+func TestLoad_errors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		file     string
+		text     string
+		want     error
+		wantText string
+	}{
+		{
+			name: "unknown key", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prad\n    colour: red\n",
+			want: spec.ErrUnknownKey, wantText: `configs/metrics.yaml:5:5: metrics[0].colour: unknown key "colour"`,
+		},
+		{
+			name: "unknown column", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prd * 2\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "koi_prd"`,
+		},
+		{
+			name: "later metric", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: y\n  - name: y\n    sql: koi_prad\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "y"`,
+		},
+		{
+			name: "duplicate metric", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: 1\n  - name: x\n    sql: 2\n",
+			want: spec.ErrDuplicateName, wantText: `configs/metrics.yaml:5:5: metrics[1].name: duplicate name "x"`,
+		},
+		{
+			name: "threshold not a number", file: spec.ThresholdsFile,
+			text: "planet_radius:\n  rocky_max: big\n",
+			want: spec.ErrNotNumber, wantText: `configs/thresholds.yaml:2:3: planet_radius.rocky_max: not a number "big"`,
+		},
+		{
+			name: "empty file", file: spec.RulesFile, text: "",
+			want: spec.ErrEmpty, wantText: `configs/rules.yaml:1:1: file is empty`,
+		},
+		{
+			name: "fill of unknown column", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: 1\n    fills: koi_mass\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0].fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := spec.Load(withFile(t, tc.file, tc.text))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			var es spec.Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("err is %T, want spec.Errors", err)
+			}
+			// note: a cut-down file also breaks rules that read what it
+			// used to define; only the replaced file's problems are checked.
+			var lines []string
+			for _, e := range es {
+				if e.File == tc.file && errors.Is(e, tc.want) {
+					lines = append(lines, e.Error())
+				}
+			}
+			if diff := cmp.Diff([]string{tc.wantText}, lines); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoad_missingFile(t *testing.T) {
+	t.Parallel()
+	fsys := withFile(t, spec.RulesFile, "")
+	delete(fsys, spec.RulesFile)
+	_, err := spec.Load(fsys)
+	if !errors.Is(err, spec.ErrFileMissing) {
+		t.Fatalf("err = %v, want ErrFileMissing", err)
+	}
+}
+
+func TestThresholds_With(t *testing.T) {
+	t.Parallel()
+	b := MustLoadSpec(t)
+	tests := []struct {
+		name    string
+		set     map[string]string
+		key     string
+		want    float64
+		wantErr error
+	}{
+		{name: "dotted key", set: map[string]string{"planet_radius.rocky_max": "2.2"}, key: "planet_radius.rocky_max", want: 2.2},
+		{name: "thresholds prefix", set: map[string]string{"thresholds.habitable_zone.max_radius": "3"}, key: "habitable_zone.max_radius", want: 3},
+		{name: "unknown key", set: map[string]string{"planet_radius.rocky": "2"}, wantErr: spec.ErrUnknownKey},
+		{name: "section is not a number", set: map[string]string{"planet_radius": "2"}, wantErr: spec.ErrUnknownKey},
+		{name: "not a number", set: map[string]string{"planet_radius.rocky_max": "two"}, wantErr: spec.ErrNotNumber},
+		{name: "infinity", set: map[string]string{"planet_radius.rocky_max": "Inf"}, wantErr: spec.ErrNotNumber},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := b.Thresholds.WithStrings(tc.set)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := got.Get(tc.key); v != tc.want {
+				t.Errorf("%s = %v, want %v", tc.key, v, tc.want)
+			}
+			if v, _ := b.Thresholds.Get(tc.key); v == tc.want {
+				t.Errorf("the original thresholds changed")
+			}
+		})
+	}
+}
+
+func TestBundle_WithRun(t *testing.T) {
+	t.Parallel()
+	b := MustLoadSpec(t)
+	a := 0.5
+	rb, err := b.WithRun(map[string]string{"planet_radius.rocky_max": "1.5"}, &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []float64{}
+	for _, k := range []string{"albedo", "planet_radius.rocky_max"} {
+		v, _ := rb.Param(k)
+		got = append(got, v)
+	}
+	if diff := cmp.Diff([]float64{0.5, 1.5}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if v, _ := b.Param("albedo"); v != 0.3 {
+		t.Errorf("original albedo changed to %v", v)
+	}
+	bad := 1.2
+	if _, err := b.WithRun(nil, &bad); !errors.Is(err, spec.ErrOutOfRange) {
+		t.Errorf("albedo 1.2: err = %v, want ErrOutOfRange", err)
+	}
+}
+
+func TestParseExpr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		in          string
+		wantText    string
+		wantColumns []string
+		wantParams  []string
+		wantErr     error
+	}{
+		{
+			name: "functions keywords and types", in: "CASE WHEN koi_srad > 0 THEN pow(10, koi_slogg - 4.438)::DOUBLE END",
+			wantText:    "CASE WHEN koi_srad > 0 THEN pow(10, koi_slogg - 4.438)::DOUBLE END",
+			wantColumns: []string{"koi_srad", "koi_slogg"},
+		},
+		{
+			name: "params, strings and quoted names", in: "koi_prad <\n   $planet_radius.rocky_max AND \"Koi_Teq\" <> 'koi_x' AND x IS NOT NULL",
+			wantText:    "koi_prad < $planet_radius.rocky_max AND \"Koi_Teq\" <> 'koi_x' AND x IS NOT NULL",
+			wantColumns: []string{"koi_prad", "koi_teq", "x"},
+			wantParams:  []string{"planet_radius.rocky_max"},
+		},
+		{
+			name: "lambda and cast", in: "list_filter(flags, lambda f: f LIKE 'FLAG_%') AND CAST(a AS INTEGER) > 1 AND list_count(l, x -> x > 0) > 0",
+			wantText:    "list_filter(flags, lambda f: f LIKE 'FLAG_%') AND CAST(a AS INTEGER) > 1 AND list_count(l, x -> x > 0) > 0",
+			wantColumns: []string{"flags", "a", "l"},
+		},
+		{name: "comment", in: "a -- b", wantErr: spec.ErrInvalidExpr},
+		{name: "block comment", in: "a /* b */", wantErr: spec.ErrInvalidExpr},
+		{name: "second statement", in: "a; DROP TABLE x", wantErr: spec.ErrInvalidExpr},
+		{name: "unbalanced", in: "(a", wantErr: spec.ErrInvalidExpr},
+		{name: "unterminated string", in: "a = 'x", wantErr: spec.ErrInvalidExpr},
+		{name: "positional parameter", in: "a = $1", wantErr: spec.ErrInvalidExpr},
+		{name: "empty", in: "  ", wantErr: spec.ErrInvalidExpr},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := spec.ParseExpr(tc.in)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []any{e.Text, e.Columns, e.Params}
+			want := []any{tc.wantText, tc.wantColumns, tc.wantParams}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestExpr_Bind(t *testing.T) {
+	t.Parallel()
+	e, err := spec.ParseExpr("x < $a.b AND y = '$a.b' AND z > $c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Bind(func(n string) (string, bool) { return map[string]string{"a.b": "2.5", "c": "1"}[n], true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "x < 2.5 AND y = '$a.b' AND z > 1"; got != want {
+		t.Errorf("Bind = %q, want %q", got, want)
+	}
+	if _, err := e.Bind(func(string) (string, bool) { return "", false }); !errors.Is(err, spec.ErrUnknownParameter) {
+		t.Errorf("unknown parameter: err = %v", err)
+	}
+}
+
+func TestErrors_sortedAndFormatted(t *testing.T) {
+	t.Parallel()
+	es := spec.Errors{
+		{File: "b.yaml", Line: 1, Col: 1, Path: "x", Err: spec.ErrEmpty},
+		{File: "a.yaml", Line: 9, Col: 3, Path: "y", Err: spec.ErrNotNumber},
+		{File: "a.yaml", Line: 2, Col: 5, Path: "rules[3].when", Err: spec.ErrUnknownColumn},
+		{Path: "albedo", Err: spec.ErrOutOfRange},
+	}
+	err := es.Err()
+	want := strings.Join([]string{
+		"albedo: out of range",
+		"a.yaml:2:5: rules[3].when: unknown column",
+		"a.yaml:9:3: y: not a number",
+		"b.yaml:1:1: x: file is empty",
+	}, "\n")
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !errors.Is(err, spec.ErrNotNumber) || errors.Is(err, spec.ErrSQL) {
+		t.Errorf("errors.Is does not see the causes")
+	}
+	if (spec.Errors{}).Err() != nil {
+		t.Errorf("empty list is not nil")
+	}
+}
