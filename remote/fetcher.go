@@ -1,0 +1,208 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// userAgent identifies ExoHunter to archives and stores, as the NASA
+// Exoplanet Archive asks of scripted clients.
+const userAgent = "ExoHunter (github.com/exohunter/exohunter)"
+
+// Info describes a fetched object.
+type Info struct {
+	// Name is the file name taken from the object key, the URL path or the
+	// server's Content-Disposition. It is for display only and must never
+	// be used as a path.
+	Name string
+	// Size is the number of bytes written to w.
+	Size int64
+	// ContentType is the type the server reported, if any.
+	ContentType string
+	// ETag is the entity tag the server reported, if any, as sent.
+	ETag string
+}
+
+// Fetcher downloads remote objects. It is safe for concurrent use; create
+// one per process with New.
+type Fetcher struct {
+	cfg  Config
+	http *http.Client
+
+	mu     sync.Mutex // guards s3 and s3Anon, built on the first s3:// fetch
+	s3     *s3.Client
+	s3Anon bool
+	// gcsCompat forces the GCS signing workaround; tests set it to prove
+	// that requests without a signed Accept-Encoding still verify.
+	gcsCompat bool
+}
+
+// New returns a Fetcher for cfg, with defaults applied to zero fields. It
+// fails when a configured base URL is not an absolute http(s) URL.
+func New(cfg Config) (*Fetcher, error) {
+	cfg = cfg.withDefaults()
+	for name, v := range map[string]string{"S3 endpoint": cfg.S3Endpoint, "GCS base URL": cfg.GCSBaseURL, "NASA base URL": cfg.NASABaseURL} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("remote: the %s %q is not an absolute http:// or https:// URL", name, Redact(v))
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = cfg.ConnectTimeout
+	tr.ResponseHeaderTimeout = cfg.HeaderTimeout
+	// note: no http.Client.Timeout; it would cut off large downloads on slow
+	// links. The idle timeout and the caller's context bound them instead.
+	return &Fetcher{cfg: cfg, http: &http.Client{Transport: tr}}, nil
+}
+
+// Config returns the configuration in effect, defaults included.
+func (f *Fetcher) Config() Config { return f.cfg }
+
+// object is an opened remote body with its metadata.
+type object struct {
+	body        io.ReadCloser
+	size        int64 // -1 when unknown
+	name        string
+	contentType string
+	etag        string
+}
+
+// Fetch streams the object at rawURL into w and describes it. Supported
+// URLs are s3://bucket/key, gs://bucket/key (public objects), https:// and
+// http://; plain http is accepted for local stores and test servers and
+// offers no integrity or privacy. No more than Config.MaxBytes bytes are ever
+// written to w; on any error w may hold a partial object, which the caller
+// must discard. An https:// answer sent with Content-Encoding: gzip is
+// decoded in transit, and the limit counts decoded bytes, so a compressed
+// response cannot expand past it.
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, w io.Writer) (Info, error) {
+	loc, err := parseLocation(rawURL)
+	if err != nil {
+		return Info{}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var obj object
+	switch loc.scheme {
+	case "s3":
+		obj, err = f.openS3(ctx, loc)
+	case "gs":
+		obj, err = f.openHTTP(ctx, loc, f.cfg.GCSBaseURL+"/"+loc.bucket+"/"+escapeKey(loc.key))
+	default:
+		obj, err = f.openHTTP(ctx, loc, loc.u.String())
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	return f.transfer(ctx, cancel, loc.display, obj, w)
+}
+
+// transfer copies an opened object into w under the byte limit and the idle
+// timeout, and closes its body.
+func (f *Fetcher) transfer(ctx context.Context, cancel context.CancelCauseFunc, display string, obj object, w io.Writer) (Info, error) {
+	defer obj.body.Close()
+	if obj.size > f.cfg.MaxBytes {
+		return Info{}, f.tooLarge(display, obj.size)
+	}
+	ir := newIdleReader(obj.body, f.cfg.IdleTimeout, cancel)
+	defer ir.stop()
+	n, err := copyBounded(w, ir, f.cfg.MaxBytes)
+	var we writeError
+	switch {
+	case errors.Is(err, errOverLimit):
+		return Info{}, f.tooLarge(display, -1)
+	case errors.As(err, &we):
+		return Info{}, fmt.Errorf("remote: writing %s: %w", display, we.err)
+	case err != nil:
+		return Info{}, f.networkError(ctx, display, fmt.Sprintf("the transfer broke off after %s", humanBytes(n)), err)
+	case obj.size >= 0 && n != obj.size:
+		return Info{}, newError(ErrUpstream, display, fmt.Sprintf("the transfer ended after %s of %s", humanBytes(n), humanBytes(obj.size)), nil)
+	}
+	return Info{Name: obj.name, Size: n, ContentType: obj.contentType, ETag: obj.etag}, nil
+}
+
+// tooLarge reports an object over the limit; size is -1 when the server did
+// not announce it.
+func (f *Fetcher) tooLarge(display string, size int64) *Error {
+	detail := fmt.Sprintf("the file is larger than the %s limit", humanBytes(f.cfg.MaxBytes))
+	if size >= 0 {
+		detail = fmt.Sprintf("the file is %s, larger than the %s limit", humanBytes(size), humanBytes(f.cfg.MaxBytes))
+	}
+	return newError(ErrTooLarge, display, detail, nil)
+}
+
+// networkError classifies a failure without a usable HTTP answer: the
+// caller's context ending, the idle timeout, a header timeout, or a network
+// error. what says what was happening, such as "the transfer broke off".
+func (f *Fetcher) networkError(ctx context.Context, display, what string, err error) *Error {
+	prefix := ""
+	if what != "" {
+		prefix = what + ": "
+	}
+	cause := context.Cause(ctx)
+	var ne net.Error
+	switch {
+	case errors.Is(cause, errStalled):
+		return newError(ErrUpstream, display, fmt.Sprintf("%sno data arrived for %s", prefix, f.cfg.IdleTimeout), err)
+	case errors.Is(cause, context.DeadlineExceeded):
+		return newError(context.DeadlineExceeded, display, prefix+"the time allowed for the download ran out", err)
+	case ctx.Err() != nil:
+		return newError(context.Canceled, display, prefix+"the download was cancelled", err)
+	case errors.As(err, &ne) && ne.Timeout():
+		return newError(ErrUpstream, display, fmt.Sprintf("%sthe server did not answer in time (connect %s, answer %s)", prefix, f.cfg.ConnectTimeout, f.cfg.HeaderTimeout), err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return newError(ErrUpstream, display, prefix+"the connection closed before the end of the file", err)
+	}
+	return newError(ErrUpstream, display, prefix+"network error: "+shortCause(err), err)
+}
+
+// shortCause drops the request URL that *url.Error repeats (it may carry
+// a signature in its query) and keeps the network reason.
+func shortCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// dispositionName returns the file name from a Content-Disposition header.
+func dispositionName(h string) string {
+	if h == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(h)
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
+// humanBytes formats n with binary units for messages.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,108 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// errorBodyLimit caps how much of an error response is read for its message.
+const errorBodyLimit = 16 << 10
+
+// openHTTP sends a GET for target (the URL itself, or the HTTPS form of a
+// gs:// location) and returns the body of a 2xx answer.
+func (f *Fetcher) openHTTP(ctx context.Context, loc location, target string) (object, error) {
+	resp, err := f.get(ctx, loc, target)
+	if err != nil {
+		return object{}, err
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		return object{}, f.statusError(loc, resp)
+	}
+	name := dispositionName(resp.Header.Get("Content-Disposition"))
+	if name == "" && loc.scheme == "gs" {
+		name = fileName(loc.key)
+	} else if name == "" {
+		name = fileName(loc.u.Path)
+	}
+	return object{
+		body:        resp.Body,
+		size:        resp.ContentLength,
+		name:        fileName(name),
+		contentType: resp.Header.Get("Content-Type"),
+		etag:        resp.Header.Get("ETag"),
+	}, nil
+}
+
+// get sends one GET request; the caller owns the response body.
+func (f *Fetcher) get(ctx context.Context, loc location, target string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, newError(ErrBadURL, loc.display, "the URL is malformed", err)
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := f.http.Do(req)
+	if err != nil {
+		return nil, f.networkError(ctx, loc.display, "", err)
+	}
+	return resp, nil
+}
+
+// statusError turns a non-2xx answer into an *Error. For gs:// it reads the
+// XML error code so that a missing bucket and a missing object get different
+// messages, as they do for s3://.
+func (f *Fetcher) statusError(loc location, resp *http.Response) *Error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	code := xmlErrorCode(body)
+	status := resp.StatusCode
+	cause := fmt.Errorf("HTTP %d: %s", status, strings.TrimSpace(string(bytes.ToValidUTF8(body, nil))))
+	st := statusText(status, code)
+	gs := loc.scheme == "gs"
+	switch {
+	case gs && code == "NoSuchBucket":
+		return newError(ErrBucketNotFound, loc.display, fmt.Sprintf("the bucket %q does not exist", loc.bucket), cause)
+	case gs && (status == http.StatusNotFound || status == http.StatusGone):
+		return newError(ErrObjectNotFound, loc.display, fmt.Sprintf("the bucket %q has no object %q", loc.bucket, loc.key), cause)
+	case status == http.StatusNotFound || status == http.StatusGone:
+		return newError(ErrObjectNotFound, loc.display, "there is no file at this address ("+st+")", cause)
+	case gs && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+		return newError(ErrAccessDenied, loc.display, "the object is not public ("+st+"); gs:// reads public objects only, so for a private bucket use s3:// with GCS HMAC keys and EXOHUNTER_S3_ENDPOINT=https://storage.googleapis.com", cause)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return newError(ErrAccessDenied, loc.display, "the server refused access ("+st+")", cause)
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return newError(ErrUpstream, loc.display, "the server answered "+st+"; try again later", cause)
+	case status >= 400:
+		return newError(ErrBadURL, loc.display, "the server refused the request ("+st+")", cause)
+	}
+	return newError(ErrUpstream, loc.display, "unexpected answer from the server ("+st+")", cause)
+}
+
+// xmlErrorCode extracts <Error><Code> from an S3- or GCS-style XML error
+// body, or returns "".
+func xmlErrorCode(body []byte) string {
+	var e struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string   `xml:"Code"`
+	}
+	if xml.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	return strings.TrimSpace(e.Code)
+}
+
+// escapeKey percent-encodes each segment of an object key for a URL path,
+// keeping the slashes, so a key such as "tess/toi 2025#1.csv" reaches the
+// server unchanged.
+func escapeKey(key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}

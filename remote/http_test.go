@@ -1,0 +1,263 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// MustHTTPServer starts a local server for the test.
+func MustHTTPServer(tb testing.TB, h http.Handler) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// catalogHandler serves a generic web host: a real catalog file, small
+// files, and a set of failures.
+func catalogHandler(tb testing.TB, koiPath string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/data/koi.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("ETag", `"koi-2025"`)
+		http.ServeFile(w, r, koiPath)
+	})
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="toi_2025.csv"`)
+		io.WriteString(w, "toi,tid\n")
+	})
+	mux.HandleFunc("/chunked.csv", func(w http.ResponseWriter, r *http.Request) {
+		// NB: flushing before the end forces chunked encoding, so the size
+		// is unknown up front and only the streaming bound can stop it.
+		for range 100 {
+			io.WriteString(w, strings.Repeat("x", 99)+"\n")
+			w.(http.Flusher).Flush()
+		}
+	})
+	mux.HandleFunc("/truncated.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		io.WriteString(w, "kepoi_name\n")
+		// note: returning early closes the connection short of 1000 bytes.
+	})
+	mux.HandleFunc("/stall.csv", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "kepoi_name\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/slow-headers.csv", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	for path, status := range map[string]int{"/forbidden.csv": 403, "/login.csv": 401, "/bad.csv": 400, "/error.csv": 500, "/busy.csv": 503, "/ratelimited.csv": 429} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, http.StatusText(status), status)
+		})
+	}
+	return mux
+}
+
+func TestFetcher_FetchHTTP(t *testing.T) {
+	t.Parallel()
+	koi := MustDataFile(t, "koi_cumulative_2025.csv")
+	st, err := os.Stat(koi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := MustHTTPServer(t, catalogHandler(t, koi))
+	host := strings.TrimPrefix(srv.URL, "http://")
+	tests := []struct {
+		name     string
+		url      string
+		cfg      Config
+		wantInfo Info
+		wantSHA  string
+		wantErr  error
+	}{
+		{
+			name:     "200_real_catalog",
+			url:      srv.URL + "/data/koi.csv?release=2025#top",
+			wantInfo: Info{Name: "koi.csv", Size: st.Size(), ContentType: "text/csv", ETag: `"koi-2025"`},
+			wantSHA:  MustSHA256File(t, koi),
+		},
+		{
+			name:     "content_disposition_name",
+			url:      srv.URL + "/download?id=7",
+			wantInfo: Info{Name: "toi_2025.csv", Size: 8, ContentType: "text/plain; charset=utf-8"},
+		},
+		{
+			name:     "chunked_within_limit",
+			url:      srv.URL + "/chunked.csv",
+			cfg:      Config{MaxBytes: 10000},
+			wantInfo: Info{Name: "chunked.csv", Size: 10000, ContentType: "text/plain; charset=utf-8"},
+		},
+		{name: "404", url: srv.URL + "/missing.csv", wantErr: ErrObjectNotFound},
+		{name: "404_with_password_in_URL", url: "http://scientist:hunter2@" + host + "/missing.csv?X-Amz-Signature=abc123", wantErr: ErrNotFound},
+		{name: "500", url: srv.URL + "/error.csv", wantErr: ErrUpstream},
+		{name: "503", url: srv.URL + "/busy.csv", wantErr: ErrUpstream},
+		{name: "429", url: srv.URL + "/ratelimited.csv", wantErr: ErrUpstream},
+		{name: "403", url: srv.URL + "/forbidden.csv", wantErr: ErrAccessDenied},
+		{name: "401", url: srv.URL + "/login.csv", wantErr: ErrAccessDenied},
+		{name: "400", url: srv.URL + "/bad.csv", wantErr: ErrBadURL},
+		{name: "ErrTooLarge/known_size", url: srv.URL + "/data/koi.csv", cfg: Config{MaxBytes: 4096}, wantErr: ErrTooLarge},
+		{name: "ErrTooLarge/chunked", url: srv.URL + "/chunked.csv", cfg: Config{MaxBytes: 9999}, wantErr: ErrTooLarge},
+		{name: "truncated", url: srv.URL + "/truncated.csv", wantErr: ErrUpstream},
+		{name: "stalled", url: srv.URL + "/stall.csv", cfg: Config{IdleTimeout: 100 * time.Millisecond}, wantErr: ErrUpstream},
+		{name: "header_timeout", url: srv.URL + "/slow-headers.csv", cfg: Config{HeaderTimeout: 100 * time.Millisecond}, wantErr: ErrUpstream},
+		{name: "connection_refused", url: closedURL(t) + "/koi.csv", wantErr: ErrUpstream},
+		{name: "ErrBadURL/no_host", url: "https:///koi.csv", wantErr: ErrBadURL},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := MustNewFetcher(t, tc.cfg)
+			w := newHashWriter()
+			info, err := f.Fetch(context.Background(), tc.url, w)
+			checkErr(t, err, tc.wantErr, "hunter2", "abc123")
+			if max := f.Config().MaxBytes; w.n > max {
+				t.Errorf("wrote %d bytes, over the %d limit", w.n, max)
+			}
+			if tc.wantErr != nil {
+				return
+			}
+			if diff := cmp.Diff(tc.wantInfo, info); diff != "" {
+				t.Errorf("Info (-want +got):\n%s", diff)
+			}
+			if tc.wantSHA != "" && w.sum() != tc.wantSHA {
+				t.Errorf("sha256 = %s, want %s", w.sum(), tc.wantSHA)
+			}
+		})
+	}
+}
+
+// TestFetcher_FetchContext checks that the caller's context ends a download
+// with the context's own error, which the engine maps to a timeout.
+func TestFetcher_FetchContext(t *testing.T) {
+	t.Parallel()
+	srv := MustHTTPServer(t, catalogHandler(t, "unused"))
+	f := MustNewFetcher(t, Config{})
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+	}{
+		{name: "deadline_before_headers", path: "/slow-headers.csv", wantErr: context.DeadlineExceeded},
+		{name: "deadline_during_body", path: "/stall.csv", wantErr: context.DeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_, err := f.Fetch(ctx, srv.URL+tc.path, io.Discard)
+			checkErr(t, err, tc.wantErr)
+		})
+	}
+}
+
+// TestFetcher_FetchWriteError checks that a failing destination (a full
+// disk) is reported as such, not blamed on the remote side.
+func TestFetcher_FetchWriteError(t *testing.T) {
+	t.Parallel()
+	srv := MustHTTPServer(t, catalogHandler(t, "unused"))
+	f := MustNewFetcher(t, Config{})
+	errDisk := errors.New("no space left on device")
+	_, err := f.Fetch(context.Background(), srv.URL+"/download", failWriter{errDisk})
+	if !errors.Is(err, errDisk) || errors.Is(err, ErrUpstream) {
+		t.Fatalf("err = %v, want the writer's error and not ErrUpstream", err)
+	}
+}
+
+// gcsHandler answers like the GCS XML API for public objects.
+func gcsHandler(koiPath string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/exo-public/kepler/koi_cumulative_2025.csv":
+			w.Header().Set("Content-Type", "text/csv")
+			w.Header().Set("ETag", `"gcs-etag"`)
+			http.ServeFile(w, r, koiPath)
+		case "/exo-public/tess/toi 2025#1.csv":
+			w.Header().Set("Content-Type", "text/csv")
+			io.WriteString(w, "toi\n1000.01\n")
+		case "/exo-private/kepler/koi.csv":
+			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access denied.")
+		default:
+			if strings.HasPrefix(r.URL.Path, "/exo-public/") {
+				writeS3Error(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+				return
+			}
+			writeS3Error(w, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist.")
+		}
+	})
+}
+
+func TestFetcher_FetchGCS(t *testing.T) {
+	t.Parallel()
+	koi := MustDataFile(t, "koi_cumulative_2025.csv")
+	st, err := os.Stat(koi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := MustHTTPServer(t, gcsHandler(koi))
+	f := MustNewFetcher(t, Config{GCSBaseURL: srv.URL + "/"})
+	tests := []struct {
+		name     string
+		url      string
+		wantInfo Info
+		wantSHA  string
+		wantErr  error
+	}{
+		{
+			name:     "success",
+			url:      "gs://exo-public/kepler/koi_cumulative_2025.csv",
+			wantInfo: Info{Name: "koi_cumulative_2025.csv", Size: st.Size(), ContentType: "text/csv", ETag: `"gcs-etag"`},
+			wantSHA:  MustSHA256File(t, koi),
+		},
+		{
+			name:     "key_needs_escaping",
+			url:      "gs://exo-public/tess/toi 2025#1.csv",
+			wantInfo: Info{Name: "toi 2025#1.csv", Size: 12, ContentType: "text/csv"},
+		},
+		{name: "ErrObjectNotFound", url: "gs://exo-public/kepler/missing.csv", wantErr: ErrObjectNotFound},
+		{name: "ErrBucketNotFound", url: "gs://no-such-bucket/kepler/koi.csv", wantErr: ErrBucketNotFound},
+		{name: "ErrAccessDenied/private", url: "gs://exo-private/kepler/koi.csv", wantErr: ErrAccessDenied},
+		{name: "ErrBadURL/dot_segments", url: "gs://exo-public/../exo-private/kepler/koi.csv", wantErr: ErrBadURL},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newHashWriter()
+			info, err := f.Fetch(context.Background(), tc.url, w)
+			checkErr(t, err, tc.wantErr)
+			if tc.wantErr != nil {
+				return
+			}
+			if diff := cmp.Diff(tc.wantInfo, info); diff != "" {
+				t.Errorf("Info (-want +got):\n%s", diff)
+			}
+			if tc.wantSHA != "" && w.sum() != tc.wantSHA {
+				t.Errorf("sha256 = %s, want %s", w.sum(), tc.wantSHA)
+			}
+		})
+	}
+}
+
+func ExampleFetcher_Fetch() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "kepoi_name,koi_prad\nK00001.01,13.04\n")
+	}))
+	defer srv.Close()
+	f, _ := New(Config{MaxBytes: 1 << 20})
+	var sb strings.Builder
+	info, err := f.Fetch(context.Background(), srv.URL+"/koi.csv", &sb)
+	fmt.Println(info.Name, info.Size, err)
+	// Output: koi.csv 36 <nil>
+}
