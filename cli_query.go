@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// runQuery runs one read-only query through the same guard as the API's
+// console and prints it as a table, CSV or one JSON object.
+func (m *Main) runQuery(ctx context.Context, args []string) error {
+	var g globalFlags
+	f := m.flags("query", &g)
+	format := f.String("format", "table", "output format: table, csv or json")
+	limit := f.Int("limit", 0, "row cap (default 1000)")
+	timeout := f.Int("timeout-ms", 0, "time limit in milliseconds (default 5000)")
+	pos, err := f.parse(args, 1, 1, "needs exactly one SQL text (quote it)")
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return usageErr(errUsageText("query: --format must be table, csv or json"))
+	}
+	e, err := m.open(ctx, &g)
+	if err != nil {
+		return err
+	}
+	res, err := e.Console().Query(ctx, engine.ConsoleRequest{SQL: pos[0], Limit: *limit, TimeoutMS: *timeout})
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		return m.printJSON(res)
+	case "csv":
+		return writeCSV(m.Stdout, res)
+	}
+	if err := writeTable(m.Stdout, res); err != nil {
+		return err
+	}
+	if res.Truncated {
+		fmt.Fprintf(m.Stderr, "(showing the first %d rows; raise --limit for more)\n", len(res.Rows))
+	}
+	return nil
+}
+
+// writeCSV prints a console result as CSV with a header line.
+func writeCSV(w io.Writer, res *engine.ConsoleResult) error {
+	cw := csv.NewWriter(w)
+	head := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		head[i] = c.Name
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, row := range res.Rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			rec[i] = cell(v)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeTable prints a console result as aligned columns for a terminal.
+func writeTable(w io.Writer, res *engine.ConsoleResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		head[i] = c.Name
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, row := range res.Rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			rec[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(cell(v))
+		}
+		fmt.Fprintln(tw, strings.Join(rec, "\t"))
+	}
+	fmt.Fprintf(tw, "(%d rows)\n", len(res.Rows))
+	return tw.Flush()
+}
+
+// cell formats one JSON-converted value for text output: NULL is empty.
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any, map[string]any:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// ExportFormat is an export file format.
+type ExportFormat string
+
+// The export formats of runs, queries and labels.
+const (
+	CSV     ExportFormat = "csv"
+	JSON    ExportFormat = "json"
+	NDJSON  ExportFormat = "ndjson"
+	Parquet ExportFormat = "parquet"
+)
+
+// ExportFormats lists every format, in the order the API documents them.
+var ExportFormats = []ExportFormat{CSV, JSON, NDJSON, Parquet}
+
+// ContentType is the HTTP Content-Type of the format.
+func (f ExportFormat) ContentType() string {
+	switch f {
+	case CSV:
+		return "text/csv; charset=utf-8"
+	case JSON:
+		return "application/json"
+	case NDJSON:
+		return "application/x-ndjson"
+	}
+	return "application/vnd.apache.parquet"
+}
+
+// copyOptions is the COPY option list DuckDB writes the format with.
+func (f ExportFormat) copyOptions() sqltmpl.ExportFormat {
+	switch f {
+	case CSV:
+		return sqltmpl.FormatCSV
+	case JSON:
+		return sqltmpl.FormatJSON
+	case NDJSON:
+		return sqltmpl.FormatNDJSON
+	}
+	return sqltmpl.FormatParquet
+}
+
+// ParseExportFormat accepts csv, json, ndjson or parquet.
+func ParseExportFormat(s string) (ExportFormat, error) {
+	for _, f := range ExportFormats {
+		if strings.EqualFold(s, string(f)) {
+			return f, nil
+		}
+	}
+	return "", Errorf(BadRequest, "Unknown export format %q: use csv, json, ndjson or parquet.", s)
+}
+
+// exportFormatOf picks the format from a file name's extension.
+func exportFormatOf(path string) (ExportFormat, error) {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	f, err := ParseExportFormat(ext)
+	if err != nil {
+		return "", Errorf(BadRequest, "Cannot tell the format of %q from its extension: use .csv, .json, .ndjson or .parquet.", path)
+	}
+	return f, nil
+}
+
+// exportRunFile writes a whole run to out (CLI --out). Parquet is the run
+// file itself, copied; the other formats are written by DuckDB.
+func (e *Engine) exportRunFile(ctx context.Context, runFile, out string) error {
+	f, err := exportFormatOf(out)
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
+		}
+	}
+	if f == Parquet {
+		return copyFile(runFile, out)
+	}
+	return e.exportTo(ctx, exportSource{From: readParquet(runFile)}, f, out)
+}
+
+// readParquet is the relation expression over one Parquet file.
+func readParquet(path string) sqltmpl.Expr {
+	return sqltmpl.Expr("SELECT * FROM read_parquet(" + sqltmpl.Lit(path).String() + ")")
+}
+
+// exportSource is what an export reads: a relation plus an optional filter
+// and order, whose values are bound parameters.
+type exportSource struct {
+	// From is a relation expression the engine composed (never client SQL).
+	From sqltmpl.Expr
+	// Where and OrderBy are built by the engine from allow-listed columns;
+	// Args binds the ? placeholders of Where.
+	Where   string
+	OrderBy string
+	Args    []any
+}
+
+// exportTo writes the rows of src to dst in format f with DuckDB's COPY, so
+// that no result set passes through Go memory. CSV turns list columns into
+// ';'-joined text and neutralizes spreadsheet formulas in text cells;
+// numeric columns are never touched (a negative _err2 is data).
+func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat, dst string) error {
+	cols, err := e.describe(ctx, src.From)
+	if err != nil {
+		return err
+	}
+	out := make([]sqltmpl.ExportColumn, len(cols))
+	for i, c := range cols {
+		out[i] = exportColumn(c, f)
+	}
+	stmt, err := sqltmpl.ExportCopy(sqltmpl.ExportInput{
+		From: src.From, Columns: out, Where: sqltmpl.Expr(src.Where), OrderBy: sqltmpl.Expr(src.OrderBy),
+		Path: dst, Format: f.copyOptions(),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.ExecContext(ctx, stmt, src.Args...); err != nil {
+		os.Remove(dst)
+		return Wrap(BadRequest, err, "The export to %s failed: %s", filepath.Base(dst), firstLine(err.Error()))
+	}
+	return nil
+}
+
+// exportColumn is the output expression of one column in format f.
+func exportColumn(c Column, f ExportFormat) sqltmpl.ExportColumn {
+	name := sqltmpl.Ident(c.Name)
+	ref := "r." + name.String()
+	expr := ref
+	switch {
+	case f == CSV && strings.HasSuffix(c.Type, "[]"):
+		expr = "array_to_string(" + ref + ", ';')"
+		expr = neutralizeFormula(expr)
+	case f == CSV && c.Type == "VARCHAR":
+		expr = neutralizeFormula(ref)
+	case f != Parquet && (c.Type == "DOUBLE" || c.Type == "FLOAT"):
+		// NaN/Inf would be bare tokens in JSON; the pipeline already
+		// guards, this covers passed-through source columns.
+		expr = "CASE WHEN isfinite(" + ref + ") THEN " + ref + " END"
+	}
+	return sqltmpl.ExportColumn{Expr: sqltmpl.Expr(expr), Name: name}
+}
+
+// neutralizeFormula prefixes a text cell that a spreadsheet would run as a
+// formula (=, +, -, @, tab, CR first) with a single quote (OWASP CSV
+// injection advice). Only text columns reach it.
+func neutralizeFormula(expr string) string {
+	return "CASE WHEN regexp_matches(" + expr + ", '^[=+\\-@\\t\\r]') THEN '''' || " + expr + " ELSE " + expr + " END"
+}
+
+// describe returns the columns of a relation without running it.
+func (e *Engine) describe(ctx context.Context, from sqltmpl.Expr) ([]Column, error) {
+	rows, err := e.db.QueryContext(ctx, "DESCRIBE "+string(from))
+	if err != nil {
+		return nil, fmt.Errorf("describe export source: %w", err)
+	}
+	defer rows.Close()
+	var out []Column
+	for rows.Next() {
+		var c Column
+		var null, key, def, extra sql.NullString
+		if err := rows.Scan(&c.Name, &c.Type, &null, &key, &def, &extra); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// copyFile copies src to dst through a temporary file and a rename, so a
+// reader never sees half a file.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return Wrap(BadRequest, err, "Cannot write %s.", dst)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return Wrap(BadRequest, err, "Cannot write %s.", dst)
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return Wrap(BadRequest, err, "Cannot write %s.", dst)
+	}
+	return os.Rename(tmp, dst)
+}

@@ -1,0 +1,485 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exohunter/exohunter/engine/mapping"
+	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Run statuses (Contracts: POST /api/datasets/{name}/runs).
+const (
+	RunQueued   = "queued"
+	RunRunning  = "running"
+	RunComplete = "complete"
+	RunFailed   = "failed"
+)
+
+// Run is one materialized pipeline result, as GET /api/runs/{id} and
+// `exohunter process` show it.
+type Run struct {
+	RunID      string             `json:"run_id"`
+	Dataset    string             `json:"dataset"`
+	Status     string             `json:"status"`
+	Rows       int64              `json:"rows"`
+	Counts     map[string]int64   `json:"counts"`
+	ConfigHash string             `json:"config_hash"`
+	Thresholds map[string]float64 `json:"thresholds"`
+	Albedo     float64            `json:"albedo"`
+	// Timings are seconds per stage: render, materialize, count, export.
+	Timings   map[string]float64 `json:"timings"`
+	CreatedAt time.Time          `json:"created_at"`
+	// FinishedAt is nil until the run completes or fails.
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Error says why a failed run failed.
+	Error string `json:"error,omitempty"`
+	// Out is the extra export written by ProcessInput.Out.
+	Out string `json:"out,omitempty"`
+	// Path is the run's Parquet file relative to the data dir.
+	Path string `json:"path,omitempty"`
+}
+
+// ProcessInput is one run request.
+type ProcessInput struct {
+	Dataset string
+	// Overrides are threshold overrides with dotted keys, values as text
+	// (from --set or the API); unknown keys and non-numbers are refused.
+	Overrides map[string]string
+	// Albedo overrides the configured Bond albedo when not nil.
+	Albedo *float64
+	// Out, when set, also writes the result to this file; the format
+	// follows the extension (.csv .json .ndjson .parquet).
+	Out string
+	// RunID, when set, is used instead of a generated id (the API creates
+	// the id before the job starts).
+	RunID string
+	// Progress, when set, is told each stage as it starts, with the share
+	// of the work done so far.
+	Progress func(stage string, done float64)
+}
+
+// NewRunID returns a fresh run id: the dataset, the UTC time and a random
+// suffix, safe in URLs, file names and SQL identifiers.
+func NewRunID(dataset string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%s", dataset, time.Now().UTC().Format("20060102T150405"), hex.EncodeToString(b[:]))
+}
+
+// Process runs the pipeline over a dataset with the run's thresholds and
+// albedo and writes the result once, as Parquet under DATA/runs/. The run
+// is recorded as running first and marked complete only after its file is
+// in place, so a crash leaves a failed run (see recoverRuns), never a
+// complete one with partial rows.
+func (e *Engine) Process(ctx context.Context, in ProcessInput) (*Run, error) {
+	prep, err := e.prepareRun(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.insertRun(ctx, prep.run); err != nil {
+		return nil, err
+	}
+	if err := e.materialize(ctx, prep, in); err != nil {
+		e.failRun(prep.run, err)
+		return nil, err
+	}
+	return e.Run(ctx, prep.run.RunID)
+}
+
+// preparedRun is a validated run request with its rendered SQL.
+type preparedRun struct {
+	run *Run
+	sql string
+	// finite are the passed-through float columns to guard (passedFloats).
+	finite []string
+}
+
+// prepareRun validates the request and renders the run's SELECT. Nothing
+// is written yet, so bad requests leave no trace.
+func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun, error) {
+	if e.bundle == nil {
+		return nil, Errorf(Internal, "the engine was opened without a configuration")
+	}
+	if in.Out != "" {
+		if _, err := exportFormatOf(in.Out); err != nil {
+			return nil, err
+		}
+	}
+	if in.Albedo != nil && (*in.Albedo < 0 || *in.Albedo >= 1) {
+		return nil, Errorf(BadRequest, "The albedo must be in [0, 1); got %g.", *in.Albedo)
+	}
+	ds, err := e.Dataset(ctx, in.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.bundle.WithRun(in.Overrides, in.Albedo)
+	if err != nil {
+		return nil, overrideError(err)
+	}
+	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	if err != nil {
+		return nil, err
+	}
+	q, err := sqltmpl.RunSelect(sqltmpl.PipelineInput{Dataset: ds.Name, Bundle: b, Mapping: m})
+	if err != nil {
+		return nil, fmt.Errorf("render run of %s: %w", ds.Name, err)
+	}
+	id := in.RunID
+	if id == "" {
+		id = NewRunID(ds.Name)
+	} else if err := checkDatasetName(id); err != nil {
+		return nil, Errorf(BadRequest, "Run id %q is not a safe identifier.", id)
+	}
+	albedo, _ := b.Param("albedo")
+	sum := sha256.Sum256([]byte(q))
+	run := &Run{
+		RunID: id, Dataset: ds.Name, Status: RunRunning, Counts: map[string]int64{},
+		ConfigHash: hex.EncodeToString(sum[:]), Thresholds: b.Thresholds.Map(), Albedo: albedo,
+		Timings: map[string]float64{}, CreatedAt: time.Now().UTC(),
+		Path: e.rel(e.path(DirRuns, id+".parquet")),
+	}
+	return &preparedRun{run: run, sql: q, finite: passedFloats(ds, m)}, nil
+}
+
+// overrideError turns threshold/albedo problems into a 400 listing each.
+func overrideError(err error) error {
+	list := spec.AsErrors(err)
+	out := &Error{Code: BadRequest, Err: err, Details: make([]Detail, 0, len(list))}
+	for _, p := range list {
+		msg := ""
+		if p.Err != nil {
+			msg = p.Err.Error()
+		}
+		out.Details = append(out.Details, Detail{Field: p.Path, Message: msg})
+	}
+	out.Msg = "Threshold overrides were refused: " + list[0].Error()
+	return out
+}
+
+// materialize writes the run's Parquet file, counts the categories, writes
+// the optional extra export and marks the run complete.
+func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInput) error {
+	run := p.run
+	progress := in.Progress
+	if progress == nil {
+		progress = func(string, float64) {}
+	}
+	final := e.abs(run.Path)
+	tmp := final + ".tmp"
+	defer os.Remove(tmp)
+
+	progress("materialize", 0.05)
+	t0 := time.Now()
+	stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.finite, tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.ExecContext(ctx, stmt); err != nil {
+		return e.runSQLError(err, run.Dataset)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("place run file: %w", err)
+	}
+	run.Timings["materialize"] = time.Since(t0).Seconds()
+
+	progress("count", 0.8)
+	t0 = time.Now()
+	if err := e.countRun(ctx, run, final); err != nil {
+		return err
+	}
+	run.Timings["count"] = time.Since(t0).Seconds()
+
+	if in.Out != "" {
+		progress("export", 0.9)
+		t0 = time.Now()
+		if err := e.exportRunFile(ctx, final, in.Out); err != nil {
+			return err
+		}
+		run.Out = in.Out
+		run.Timings["export"] = time.Since(t0).Seconds()
+	}
+	run.Status = RunComplete
+	if err := e.finishRun(ctx, run); err != nil {
+		return err
+	}
+	progress("complete", 1)
+	return e.refreshRunViews(ctx)
+}
+
+// passedFloats lists the floating-point source columns that reach the run
+// unchanged (unmapped or shadowed). The pipeline guards every column it
+// computes; these get the NaN/Inf guard in the run's COPY. Taking them from
+// the dataset's recorded schema avoids planning the pipeline twice.
+func passedFloats(ds *Dataset, m *mapping.Mapping) []string {
+	types := make(map[string]string, len(ds.Columns))
+	for _, c := range ds.Columns {
+		types[c.Name] = c.Type
+	}
+	var out []string
+	for _, r := range m.Report {
+		if r.Status != mapping.StatusUnmapped && r.Status != mapping.StatusShadowed {
+			continue
+		}
+		if t := types[r.Source]; t == "DOUBLE" || t == "FLOAT" {
+			out = append(out, r.Source)
+		}
+	}
+	return out
+}
+
+// countRun fills rows and counts per category from the run file.
+func (e *Engine) countRun(ctx context.Context, run *Run, path string) error {
+	q, err := sqltmpl.RunCounts(path)
+	if err != nil {
+		return err
+	}
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("count run %s: %w", run.RunID, err)
+	}
+	defer rows.Close()
+	run.Rows = 0
+	for rows.Next() {
+		var cat sql.NullString
+		var n int64
+		if err := rows.Scan(&cat, &n); err != nil {
+			return err
+		}
+		run.Counts[cat.String] = n
+		run.Rows += n
+	}
+	return rows.Err()
+}
+
+// runSQLError explains a DuckDB failure while reading a dataset: most are
+// bad bytes in the file (a value that does not fit its column).
+func (e *Engine) runSQLError(err error, dataset string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Wrap(Timeout, err, "The run of %s was cancelled before it finished.", dataset)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error") {
+		return Wrap(BadRequest, err, "Dataset %s could not be read to the end: %s", dataset, firstLine(msg))
+	}
+	return fmt.Errorf("run %s: %w", dataset, err)
+}
+
+// insertRun records a run as running.
+func (e *Engine) insertRun(ctx context.Context, r *Run) error {
+	th, _ := json.Marshal(r.Thresholds)
+	_, err := e.db.ExecContext(ctx, `INSERT INTO meta.runs (run_id, dataset, status, config_hash, thresholds, albedo, path, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.RunID, r.Dataset, r.Status, r.ConfigHash, string(th), r.Albedo, r.Path, r.CreatedAt)
+	if err != nil && strings.Contains(err.Error(), "Duplicate key") {
+		return Errorf(Conflict, "Run %s already exists.", r.RunID)
+	}
+	return err
+}
+
+// finishRun stores a run's final state.
+func (e *Engine) finishRun(ctx context.Context, r *Run) error {
+	counts, _ := json.Marshal(r.Counts)
+	timings, _ := json.Marshal(r.Timings)
+	now := time.Now().UTC()
+	r.FinishedAt = &now
+	_, err := e.db.ExecContext(ctx, `UPDATE meta.runs SET status = ?, rows = ?, counts = ?, timings = ?, error = ?, finished_at = ?
+		WHERE run_id = ?`, r.Status, r.Rows, string(counts), string(timings), nullIfEmpty(r.Error), now, r.RunID)
+	return err
+}
+
+// failRun marks a run failed with the user-facing reason. It uses a fresh
+// context: the run's own may be the reason it failed.
+func (e *Engine) failRun(r *Run, cause error) {
+	r.Status = RunFailed
+	r.Error = ErrorMessage(cause)
+	if ErrorCode(cause) == Internal {
+		e.log.Error("run failed", "run", r.RunID, "err", cause)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.finishRun(ctx, r); err != nil {
+		e.log.Error("cannot mark run failed", "run", r.RunID, "err", err)
+	}
+}
+
+// nullIfEmpty maps "" to SQL NULL.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Runs lists runs, newest first; dataset filters when not empty.
+func (e *Engine) Runs(ctx context.Context, dataset string) ([]*Run, error) {
+	q := `SELECT ` + runColumns + ` FROM meta.runs`
+	var args []any
+	if dataset != "" {
+		q += ` WHERE dataset = ?`
+		args = append(args, dataset)
+	}
+	rows, err := e.db.QueryContext(ctx, q+` ORDER BY created_at DESC, run_id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	out := []*Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Run returns one run, or NotFound.
+func (e *Engine) Run(ctx context.Context, id string) (*Run, error) {
+	r, err := scanRun(e.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM meta.runs WHERE run_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(NotFound, "There is no run %q.", id)
+	}
+	return r, err
+}
+
+// LatestRun returns the latest complete run of a dataset, or NotFound.
+func (e *Engine) LatestRun(ctx context.Context, dataset string) (*Run, error) {
+	r, err := scanRun(e.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM meta.runs
+		WHERE dataset = ? AND status = 'complete' ORDER BY finished_at DESC, run_id DESC LIMIT 1`, dataset))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(NotFound, "Dataset %q has no complete run yet; process it first.", dataset)
+	}
+	return r, err
+}
+
+// runColumns is the SELECT list scanRun reads.
+const runColumns = `run_id, dataset, status, coalesce(rows, 0), coalesce(counts::VARCHAR, '{}'), coalesce(config_hash, ''),
+	coalesce(thresholds::VARCHAR, '{}'), coalesce(albedo, 0), coalesce(timings::VARCHAR, '{}'), coalesce(path, ''),
+	coalesce(error, ''), created_at, finished_at`
+
+// scanRun reads one meta.runs row.
+func scanRun(s scanner) (*Run, error) {
+	var r Run
+	var counts, th, timings string
+	var finished sql.NullTime
+	if err := s.Scan(&r.RunID, &r.Dataset, &r.Status, &r.Rows, &counts, &r.ConfigHash, &th, &r.Albedo,
+		&timings, &r.Path, &r.Error, &r.CreatedAt, &finished); err != nil {
+		return nil, err
+	}
+	r.Counts, r.Thresholds, r.Timings = map[string]int64{}, map[string]float64{}, map[string]float64{}
+	for _, p := range []struct {
+		src string
+		dst any
+	}{{counts, &r.Counts}, {th, &r.Thresholds}, {timings, &r.Timings}} {
+		if err := json.Unmarshal([]byte(p.src), p.dst); err != nil {
+			return nil, fmt.Errorf("run %s: decode: %w", r.RunID, err)
+		}
+	}
+	if finished.Valid {
+		t := finished.Time
+		r.FinishedAt = &t
+	}
+	return &r, nil
+}
+
+// refreshRunViews re-creates runs.results over every complete run file and
+// runs."latest_D" for every dataset with a complete run.
+func (e *Engine) refreshRunViews(ctx context.Context) error {
+	rows, err := e.db.QueryContext(ctx, `SELECT dataset, run_id, path FROM meta.runs
+		WHERE status = 'complete' ORDER BY finished_at, run_id`)
+	if err != nil {
+		return fmt.Errorf("list complete runs: %w", err)
+	}
+	latest := map[string]string{}
+	var paths []string
+	for rows.Next() {
+		var ds, id, p string
+		if err := rows.Scan(&ds, &id, &p); err != nil {
+			rows.Close()
+			return err
+		}
+		abs := e.abs(p)
+		if _, err := os.Stat(abs); err != nil {
+			e.log.Warn("a complete run lost its file", "run", id, "path", abs)
+			continue
+		}
+		paths = append(paths, abs)
+		latest[ds] = abs
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	stmts := []string{}
+	s, err := sqltmpl.RunsResultsView(paths)
+	if err != nil {
+		return err
+	}
+	stmts = append(stmts, s)
+	names := make([]string, 0, len(latest))
+	for ds := range latest {
+		names = append(names, ds)
+	}
+	sort.Strings(names)
+	for _, ds := range names {
+		s, err := sqltmpl.LatestRunView(ds, latest[ds])
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, s)
+	}
+	e.runViewsMu.Lock()
+	defer e.runViewsMu.Unlock()
+	for _, s := range stmts {
+		if _, err := e.db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("refresh run views: %w", err)
+		}
+	}
+	return nil
+}
+
+// recoverRuns runs at Open: a run still queued or running belongs to a
+// process that died, so it is marked failed and its partial file removed.
+func recoverRuns(ctx context.Context, e *Engine) error {
+	rows, err := e.db.QueryContext(ctx, `SELECT run_id, coalesce(path, '') FROM meta.runs WHERE status IN ('queued', 'running')`)
+	if err != nil {
+		return fmt.Errorf("find interrupted runs: %w", err)
+	}
+	var ids, paths []string
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			rows.Close()
+			return err
+		}
+		ids, paths = append(ids, id), append(paths, p)
+	}
+	rows.Close()
+	for i, id := range ids {
+		if paths[i] != "" {
+			os.Remove(e.abs(paths[i]) + ".tmp")
+			os.Remove(e.abs(paths[i]))
+		}
+		if _, err := e.db.ExecContext(ctx, `UPDATE meta.runs SET status = 'failed',
+			error = 'interrupted: the process stopped before the run finished', finished_at = now() AT TIME ZONE 'UTC'
+			WHERE run_id = ?`, id); err != nil {
+			return err
+		}
+		e.log.Warn("marked an interrupted run as failed", "run", id)
+	}
+	return e.refreshRunViews(ctx)
+}
+
+func init() { openHooks = append(openHooks, recoverRuns) }
