@@ -1,0 +1,113 @@
+// filters.js: the result filter bar shared by Results and Charts. Every
+// control maps one-to-one onto a query parameter of
+// GET /api/runs/{id}/results (see ui/README.md).
+import { h, select, debounce, id } from './dom.js';
+import { CATEGORIES, DISPOSITIONS, humanizeCategory } from './meta.js';
+import { knownFlags, unit } from './dict.js';
+
+const OPS = [['gte', '≥'], ['lte', '≤'], ['gt', '>'], ['lt', '<'], ['eq', '='], ['ne', '≠']];
+
+/**
+ * filterBar({filters, numericColumns, onChange}) -> element with .setColumns(cols).
+ * onChange receives a fresh filter object (sort/order are carried through).
+ */
+export function filterBar({ filters, numericColumns = [], onChange }) {
+  const f = { ...filters };
+  const emit = () => onChange({ ...f });
+  const emitSoon = debounce(emit, 350);
+
+  const set = (key, v, soon = false) => {
+    if (v === '' || v === null || v === undefined) delete f[key];
+    else f[key] = v;
+    soon ? emitSoon() : emit();
+  };
+
+  const cat = select([['', 'any'], ...CATEGORIES.map((c) => [c, humanizeCategory(c)])], f.category,
+    { name: 'category', 'data-testid': 'filter-category', onchange: (e) => set('category', e.target.value) });
+  const tag = select([['', 'any'], ...CATEGORIES.map((c) => [c, humanizeCategory(c)])], f.tag,
+    { name: 'tag', onchange: (e) => set('tag', e.target.value) });
+  const disp = select([['', 'any'], ...DISPOSITIONS.map((d) => [d, d.toLowerCase()])], f.disposition,
+    { name: 'disposition', onchange: (e) => set('disposition', e.target.value) });
+  const flagList = id('flags');
+  const flag = h('input', { type: 'text', name: 'flag', value: f.flag || '', list: flagList, placeholder: 'FLAG_…', size: 16, oninput: (e) => set('flag', e.target.value.trim(), true) });
+  const flagData = h('datalist', { id: flagList });
+  const fillFlags = () => { flagData.textContent = ''; for (const x of knownFlags()) flagData.append(h('option', { value: x })); };
+  fillFlags();
+  const minS = h('input', { type: 'number', name: 'min_score', min: 0, max: 1, step: 0.05, value: f.min_score ?? '', inputmode: 'decimal', oninput: (e) => set('min_score', e.target.value, true) });
+  const maxS = h('input', { type: 'number', name: 'max_score', min: 0, max: 1, step: 0.05, value: f.max_score ?? '', inputmode: 'decimal', oninput: (e) => set('max_score', e.target.value, true) });
+  const q = h('input', { type: 'search', name: 'q', value: f.q || '', placeholder: 'K00752.01, Kepler-22…', size: 16, 'data-testid': 'filter-q', oninput: (e) => set('q', e.target.value.trim(), true) });
+
+  const lab = (text, control) => {
+    control.id = control.id || id('flt');
+    return h('div', { class: 'fctl' }, h('label', { for: control.id }, text), control);
+  };
+
+  // Range filters on any numeric column: <col>__gte=… etc.
+  const ranges = h('div', { class: 'ranges' });
+  let cols = numericColumns;
+  const rangeRow = (col = '', op = 'gte', val = '') => {
+    const colSel = select([['', 'column…'], ...cols.map((c) => [c, c + (unit(c) ? ` [${unit(c)}]` : '')])], col, { 'aria-label': 'Range filter column' });
+    const opSel = select(OPS, op, { 'aria-label': 'Comparison' });
+    const valIn = h('input', { type: 'number', step: 'any', value: val, 'aria-label': 'Value', size: 8 });
+    let key = col && val !== '' ? `${col}__${op}` : '';
+    const update = (soon) => {
+      if (key) delete f[key];
+      key = colSel.value && valIn.value !== '' ? `${colSel.value}__${opSel.value}` : '';
+      if (key) f[key] = valIn.value;
+      soon ? emitSoon() : emit();
+    };
+    colSel.onchange = () => update(false);
+    opSel.onchange = () => update(false);
+    valIn.oninput = () => update(true);
+    const rm = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Remove range filter', onclick: () => { if (key) delete f[key]; row.remove(); emit(); } }, '×');
+    const row = h('div', { class: 'range-row' }, colSel, opSel, valIn, rm);
+    row.colSel = colSel;
+    return row;
+  };
+  for (const [k, v] of Object.entries(f)) {
+    const m = /^(.*)__(gte|lte|gt|lt|eq|ne)$/.exec(k);
+    if (m) ranges.append(rangeRow(m[1], m[2], v));
+  }
+  const addRange = h('button', { type: 'button', class: 'btn-ghost', onclick: () => { const r = rangeRow(); ranges.append(r); r.colSel.focus(); } }, '+ range filter');
+
+  const clearBtn = h('button', {
+    type: 'button', class: 'btn-ghost', onclick: () => {
+      for (const k of Object.keys(f)) if (k !== 'sort' && k !== 'order') delete f[k];
+      [cat, tag, disp].forEach((s) => { s.value = ''; });
+      [flag, minS, maxS, q].forEach((i) => { i.value = ''; });
+      ranges.textContent = '';
+      emit();
+    },
+  }, 'Clear filters');
+
+  const el = h('form', { class: 'filterbar', role: 'search', 'aria-label': 'Result filters', onsubmit: (e) => { e.preventDefault(); emit(); } },
+    lab('Search id', q), lab('Category', cat), lab('Tag', tag), lab('Disposition', disp), lab('Flag', flag), flagData,
+    lab('Score ≥', minS), lab('Score ≤', maxS),
+    h('div', { class: 'fctl fctl-actions' }, addRange, clearBtn),
+    ranges);
+  el.setColumns = (c) => {
+    cols = c;
+    fillFlags();
+    for (const row of ranges.querySelectorAll('.range-row')) {
+      const sel = row.colSel;
+      const v = sel.value;
+      sel.textContent = '';
+      for (const o of [['', 'column…'], ...cols.map((x) => [x, x])]) sel.append(new Option(o[1], o[0], false, o[0] === v));
+    }
+  };
+  return el;
+}
+
+export function describeFilters(f) {
+  const parts = [];
+  for (const [k, v] of Object.entries(f)) {
+    if (k === 'sort' || k === 'order' || v === '' || v == null) continue;
+    const m = /^(.*)__(gte|lte|gt|lt|eq|ne)$/.exec(k);
+    if (m) parts.push(`${m[1]} ${{ gte: '≥', lte: '≤', gt: '>', lt: '<', eq: '=', ne: '≠' }[m[2]]} ${v}`);
+    else if (k === 'min_score') parts.push(`score ≥ ${v}`);
+    else if (k === 'max_score') parts.push(`score ≤ ${v}`);
+    else if (k === 'q') parts.push(`id contains "${v}"`);
+    else parts.push(`${k} = ${v}`);
+  }
+  return parts.length ? parts.join(' · ') : 'no filters';
+}

@@ -1,0 +1,52 @@
+// format.js: numbers, sizes and ages as a scientist expects to read them.
+
+export function num(v, digits = 4) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const n = typeof v === 'number' ? v : Number(v);
+  if (typeof v === 'string' && (Number.isNaN(n) || v.trim() === '')) return v;
+  if (!Number.isFinite(n)) return String(v);
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return n.toLocaleString('en-US');
+  const a = Math.abs(n);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return n.toExponential(digits - 1);
+  return Number(n.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+}
+
+export function count(n) {
+  return n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US');
+}
+
+export function bytes(n) {
+  if (n === null || n === undefined) return '—';
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let x = Number(n);
+  while (x >= 1024 && i < u.length - 1) { x /= 1024; i += 1; }
+  return `${x.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
+}
+
+export function age(iso) {
+  if (!iso) return '—';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return String(iso);
+  const s = Math.max(0, (Date.now() - t) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+export function ms(v) {
+  if (v === null || v === undefined) return '—';
+  const n = Number(v);
+  return n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`;
+}
+
+/** Any JSON value as display text. */
+export function value(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return num(v);
+  if (Array.isArray(v)) return v.length ? v.join(', ') : '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

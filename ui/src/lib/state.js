@@ -1,0 +1,103 @@
+// state.js: shared app state (current run, result filters) mirrored in the
+// URL hash so a view can be reloaded, bookmarked and shared.
+import { api, items } from './api.js';
+
+const RUN_KEY = 'exohunter.run';
+
+export const state = {
+  runs: [],
+  run: '',
+  listeners: new Set(),
+};
+
+export function onRunChange(fn) {
+  state.listeners.add(fn);
+  return () => state.listeners.delete(fn);
+}
+
+export function setRun(id, { silent = false } = {}) {
+  if (id === state.run) return;
+  state.run = id || '';
+  try { localStorage.setItem(RUN_KEY, state.run); } catch { /* ignore */ }
+  const sel = document.getElementById('run-select');
+  if (sel && sel.value !== state.run) sel.value = state.run;
+  if (!silent) for (const fn of state.listeners) fn(state.run);
+}
+
+function runLabel(r) {
+  const when = r.created_at ? new Date(r.created_at).toISOString().slice(0, 16).replace('T', ' ') : '';
+  const rows = r.rows != null ? ` · ${Number(r.rows).toLocaleString('en-US')} rows` : '';
+  return `${r.dataset || '?'} · ${String(r.run_id).slice(0, 12)}${rows}${when ? ` · ${when}` : ''}`;
+}
+
+/** Loads GET /api/runs into the header picker. Called once at start and after a run completes. */
+export async function refreshRuns(preferred) {
+  let list = [];
+  try {
+    list = items(await api('/api/runs'), 'runs');
+  } catch {
+    list = [];
+  }
+  list = list.filter((r) => !r.status || r.status === 'complete');
+  list.sort((a, b) => String(b.created_at || '').localeCompare(String(a.created_at || '')));
+  state.runs = list;
+  const sel = document.getElementById('run-select');
+  if (sel) {
+    sel.textContent = '';
+    if (!list.length) sel.append(new Option('no runs yet', ''));
+    for (const r of list) sel.append(new Option(runLabel(r), r.run_id));
+  }
+  let want = preferred || state.run;
+  if (!want) { try { want = localStorage.getItem(RUN_KEY) || ''; } catch { want = ''; } }
+  if (!list.some((r) => r.run_id === want)) want = list.length ? list[0].run_id : '';
+  if (sel) sel.value = want;
+  if (want !== state.run) setRun(want);
+  return list;
+}
+
+/** Parses "#/page?x=1" into {page, params}. */
+export function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = raw.split('?');
+  return { page: path || 'datasets', params: new URLSearchParams(query) };
+}
+
+/** Rewrites the hash query without a new history entry or a re-route. */
+export function setHashParams(params) {
+  const { page } = parseHash();
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  const s = q.toString();
+  history.replaceState(null, '', `#/${page}${s ? `?${s}` : ''}`);
+}
+
+/** Result filters shared by Results and Charts (names follow the API's query parameters). */
+export const FILTER_KEYS = ['category', 'tag', 'flag', 'disposition', 'min_score', 'max_score', 'q'];
+const filters = { sort: '', order: '' };
+
+export function getFilters() {
+  return { ...filters };
+}
+
+export function setFilters(f) {
+  for (const k of Object.keys(filters)) delete filters[k];
+  Object.assign(filters, f);
+}
+
+/** Only the filter parameters (no sort/paging), e.g. for exports and charts. */
+export function filterParams(f = filters) {
+  const out = {};
+  for (const [k, v] of Object.entries(f)) {
+    if (v === '' || v === undefined || v === null) continue;
+    if (FILTER_KEYS.includes(k) || /__(gte|lte|gt|lt|eq|ne)$/.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+export function filtersFromParams(params) {
+  const f = {};
+  for (const [k, v] of params) {
+    if (FILTER_KEYS.includes(k) || /__(gte|lte|gt|lt|eq|ne)$/.test(k) || k === 'sort' || k === 'order') f[k] = v;
+  }
+  return f;
+}

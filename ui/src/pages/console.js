@@ -1,0 +1,395 @@
+// SQL console: CodeMirror 6 editor (SQL highlighting, schema completion,
+// Ctrl/Cmd+Enter), results grid, errors shown at their position, cancel via
+// DELETE /api/query/{query_id}, export, schema browser and stored queries.
+import { EditorView, basicSetup } from 'codemirror';
+import { keymap, Decoration } from '@codemirror/view';
+import { Prec, Compartment, StateEffect, StateField, EditorSelection } from '@codemirror/state';
+import { sql as sqlLang, PostgreSQL } from '@codemirror/lang-sql';
+import { oneDark } from '@codemirror/theme-one-dark';
+import { h, replace, clear, errorBox, toast, id } from '../lib/dom.js';
+import { api, items, enc, qs, ApiError } from '../lib/api.js';
+import { count, value, ms } from '../lib/format.js';
+import { state } from '../lib/state.js';
+import { has } from '../lib/capabilities.js';
+
+const SQL_KEY = 'exohunter.console.sql';
+const HISTORY_KEY = 'exohunter.console.history';
+
+// --- error marker in the editor -------------------------------------------
+const setError = StateEffect.define();
+const errorField = StateField.define({
+  create: () => Decoration.none,
+  update(deco, tr) {
+    deco = deco.map(tr.changes);
+    for (const e of tr.effects) {
+      if (e.is(setError)) {
+        if (e.value === null) deco = Decoration.none;
+        else {
+          const { from, to } = e.value;
+          const line = tr.state.doc.lineAt(from);
+          deco = Decoration.set([
+            Decoration.line({ class: 'cm-error-line' }).range(line.from),
+            Decoration.mark({ class: 'cm-error-mark' }).range(from, Math.max(to, from + 1)),
+          ].sort((a, b) => a.from - b.from), true);
+        }
+      }
+    }
+    if (tr.docChanged && !tr.effects.some((e) => e.is(setError))) deco = Decoration.none;
+    return deco;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+function newQueryId() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `q-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Where in `text` the server says the error is: details[].position (0-based
+ * offset), or details[].line/column (1-based), or DuckDB's "LINE n:" echo with
+ * a caret, located back in the submitted text (the server may have wrapped it).
+ */
+export function errorPosition(err, text) {
+  for (const d of err.details || []) {
+    if (d && typeof d === 'object') {
+      if (Number.isInteger(d.position) && d.position >= 0 && d.position <= text.length) return d.position;
+      if (Number.isInteger(d.line)) {
+        const lines = text.split('\n');
+        if (d.line >= 1 && d.line <= lines.length) {
+          let pos = 0;
+          for (let i = 0; i < d.line - 1; i++) pos += lines[i].length + 1;
+          return pos + Math.max(0, Math.min(lines[d.line - 1].length, (d.column || 1) - 1));
+        }
+      }
+    }
+  }
+  const m = /LINE (\d+): ([^\n]*)\n( *)\^/.exec(err.message || '');
+  if (m) {
+    const prefix = `LINE ${m[1]}: `.length;
+    const col = m[3].length - prefix;
+    const echoed = m[2];
+    for (let len = Math.min(40, echoed.length - col); len >= 3; len--) {
+      const probe = echoed.slice(col, col + len);
+      const at = text.indexOf(probe);
+      if (at >= 0 && text.indexOf(probe, at + 1) < 0) return at;
+    }
+    const lines = text.split('\n');
+    const ln = Number(m[1]);
+    if (ln >= 1 && ln <= lines.length && col >= 0 && col <= lines[ln - 1].length && lines[ln - 1] === echoed) {
+      let pos = 0;
+      for (let i = 0; i < ln - 1; i++) pos += lines[i].length + 1;
+      return pos + col;
+    }
+  }
+  return null;
+}
+
+export async function render(root, params) {
+  let running = null; // {queryId, abort}
+  let lastResult = null;
+  let lastSql = '';
+  let schemaNs = {};
+
+  const themeComp = new Compartment();
+  const langComp = new Compartment();
+  const isDark = () => document.documentElement.dataset.theme !== 'light';
+
+  const editorBox = h('div', { class: 'editor', 'data-testid': 'sql-editor' });
+  const runBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'sql-run', title: 'Run (Ctrl+Enter / ⌘+Enter)' }, 'Run ', h('kbd', {}, navigator.platform && /Mac/.test(navigator.platform) ? '⌘↵' : 'Ctrl+↵'));
+  const cancelBtn = h('button', { type: 'button', class: 'btn-ghost', disabled: true, 'data-testid': 'sql-cancel' }, 'Cancel');
+  const limitIn = h('input', { type: 'number', min: 1, max: 100000, value: 1000, id: 'sql-limit', size: 6 });
+  const timeoutIn = h('input', { type: 'number', min: 100, max: 600000, step: 100, value: 5000, id: 'sql-timeout', size: 6 });
+  const exportBox = h('div', { class: 'downloads', role: 'group', 'aria-label': 'Export the result' });
+  const statusLine = h('p', { class: 'muted table-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'sql-status' });
+  const errorBoxEl = h('div', { 'data-testid': 'sql-error-box' });
+  const gridBox = h('div', { class: 'table-wrap sql-grid', 'data-testid': 'sql-results' });
+  const schemaBox = h('div', { class: 'schema-tree' });
+  const queriesBox = h('div', { class: 'stored-queries' });
+  const paramBox = h('div', { class: 'param-box' });
+  const schemaFilter = h('input', { type: 'search', placeholder: 'filter tables and columns', 'aria-label': 'Filter schema' });
+
+  root.append(
+    h('div', { class: 'page-head' }, h('h1', {}, 'SQL console'),
+      h('p', { class: 'muted' }, 'Read-only SQL over every dataset view, run result, label and feature set (DuckDB dialect).')),
+    h('div', { class: 'console-layout' },
+      h('aside', { class: 'panel console-side', 'aria-label': 'Schema and stored queries' },
+        h('details', { open: true }, h('summary', { class: 'side-h' }, 'Stored queries'), queriesBox),
+        h('details', { open: true }, h('summary', { class: 'side-h' }, 'Schema'), schemaFilter, schemaBox)),
+      h('section', { class: 'console-main', 'aria-label': 'Query' },
+        h('div', { class: 'panel' }, editorBox,
+          h('div', { class: 'toolbar console-toolbar' },
+            h('div', { class: 'actions' }, runBtn, cancelBtn,
+              h('label', { for: 'sql-limit', class: 'inline-label' }, 'row cap'), limitIn,
+              h('label', { for: 'sql-timeout', class: 'inline-label' }, 'timeout ms'), timeoutIn),
+            exportBox),
+          paramBox),
+        errorBoxEl, statusLine, gridBox)));
+
+  let initial = params.get('sql');
+  if (!initial) { try { initial = localStorage.getItem(SQL_KEY); } catch { initial = null; } }
+  if (!initial) {
+    initial = state.run
+      ? `-- Objects per category in the current run\nSELECT category, count(*) AS n, round(avg(score), 3) AS mean_score\nFROM runs.results\nWHERE run_id = '${state.run.replace(/'/g, "''")}'\nGROUP BY category\nORDER BY n DESC`
+      : 'SELECT table_schema, table_name, table_type\nFROM information_schema.tables\nORDER BY 1, 2';
+  }
+
+  const view = new EditorView({
+    doc: initial,
+    parent: editorBox,
+    extensions: [
+      Prec.highest(keymap.of([
+        { key: 'Mod-Enter', run: () => { run(); return true; } },
+        { key: 'Shift-Enter', run: () => { run(); return true; } },
+      ])),
+      basicSetup,
+      langComp.of(sqlLang({ dialect: PostgreSQL, upperCaseKeywords: true })),
+      themeComp.of(isDark() ? oneDark : []),
+      errorField,
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ 'aria-label': 'SQL query editor. Ctrl+Enter runs the query.' }),
+      EditorView.updateListener.of((u) => { if (u.docChanged) { try { localStorage.setItem(SQL_KEY, u.state.doc.toString()); } catch { /* ignore */ } } }),
+    ],
+  });
+  const onTheme = () => view.dispatch({ effects: themeComp.reconfigure(isDark() ? oneDark : []) });
+  window.addEventListener('themechange', onTheme);
+
+  function insert(text) {
+    const { from, to } = view.state.selection.main;
+    view.dispatch({ changes: { from, to, insert: text }, selection: EditorSelection.cursor(from + text.length) });
+    view.focus();
+  }
+  function setDoc(text) {
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+    view.focus();
+  }
+
+  function renderExports() {
+    const s = lastSql;
+    replace(exportBox, h('span', { class: 'muted' }, 'Export'),
+      ['csv', 'ndjson', 'parquet'].map((fmt) => h('a', {
+        class: 'btn-small', download: '', href: s ? `/api/query${qs({ sql: s, format: fmt })}` : undefined, 'aria-disabled': s ? undefined : 'true',
+        title: `The full result (up to the export row cap) as ${fmt.toUpperCase()}`,
+      }, fmt.toUpperCase())),
+      h('button', {
+        type: 'button', class: 'btn-small', disabled: !lastResult, title: 'The rows shown, as JSON', onclick: () => {
+          const blob = new Blob([JSON.stringify(lastResult, null, 1)], { type: 'application/json' });
+          const a = h('a', { href: URL.createObjectURL(blob), download: 'query.json' });
+          document.body.append(a); a.click(); a.remove();
+          setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+        },
+      }, 'JSON'),
+      h('button', {
+        type: 'button', class: 'btn-small', disabled: !s, title: 'Copy a link that reruns this query',
+        onclick: async () => {
+          const url = `${location.origin}/api/query${qs({ sql: s })}`;
+          try { await navigator.clipboard.writeText(url); toast('Query URL copied'); } catch { prompt('Query URL', url); }
+        },
+      }, 'Link'));
+  }
+  renderExports();
+
+  function showError(err, text) {
+    const pos = errorPosition(err, text);
+    let where = null;
+    if (pos !== null) {
+      const line = view.state.doc.lineAt(Math.min(pos, view.state.doc.length));
+      const col = pos - line.from + 1;
+      where = `line ${line.number}, column ${col}`;
+      let to = pos;
+      while (to < line.to && /[\w.$"]/.test(view.state.doc.sliceString(to, to + 1))) to++;
+      view.dispatch({ effects: [setError.of({ from: pos, to: Math.max(to, pos + 1) > line.to ? line.to : Math.max(to, pos + 1) })], selection: EditorSelection.cursor(pos), scrollIntoView: true });
+    }
+    const msg = String(err.message || err).replace(/\n\s*LINE \d+:[\s\S]*$/, '').trim();
+    replace(errorBoxEl, h('div', { class: 'error-box sql-error', role: 'alert', 'data-testid': 'sql-error' },
+      h('strong', {}, err.status === 504 ? 'Timed out' : err.code === 'canceled' || err.code === 'cancelled' ? 'Cancelled' : 'Query failed'),
+      where ? h('span', { class: 'err-pos', 'data-testid': 'sql-error-position' }, ` at ${where}`) : null,
+      h('pre', { class: 'err-msg' }, msg),
+      err.code && err.code !== 'error' ? h('small', { class: 'muted' }, `code: ${err.code}`) : null));
+  }
+
+  function renderGrid(res) {
+    const cols = Array.isArray(res.columns) ? res.columns : [];
+    const rows = Array.isArray(res.rows) ? res.rows : [];
+    const tbody = h('tbody');
+    const frag = document.createDocumentFragment();
+    for (const r of rows) {
+      const cells = Array.isArray(r) ? r : cols.map((c) => r[c.name]);
+      frag.append(h('tr', {}, cells.map((v) => h('td', { class: typeof v === 'number' ? 'numcell' : v === null ? 'nullcell' : '' }, v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : value(v)))));
+    }
+    tbody.append(frag);
+    replace(gridBox, h('table', { class: 'grid compact', 'data-testid': 'sql-table' },
+      h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', title: c.type || '' }, c.name, h('span', { class: 'th-unit' }, ` ${c.type ? c.type.toLowerCase() : ''}`))))),
+      tbody));
+  }
+
+  async function execute(promiseFactory, text) {
+    if (running) return;
+    clear(errorBoxEl);
+    view.dispatch({ effects: setError.of(null) });
+    const queryId = newQueryId();
+    const abort = new AbortController();
+    running = { queryId, abort, canceled: false };
+    runBtn.disabled = true;
+    cancelBtn.disabled = false;
+    statusLine.textContent = 'Running…';
+    gridBox.setAttribute('aria-busy', 'true');
+    const t0 = performance.now();
+    try {
+      const res = await promiseFactory(queryId, abort.signal);
+      lastResult = res;
+      lastSql = text;
+      renderGrid(res);
+      const n = (res.rows || []).length;
+      statusLine.textContent = `${count(n)} row${n === 1 ? '' : 's'}${res.truncated ? ' (truncated at the row or byte cap; export for the full result)' : ''} · ${ms(res.elapsed_ms ?? performance.now() - t0)}`;
+      statusLine.dataset.rows = String(n);
+      remember(text);
+    } catch (err) {
+      if (running && running.canceled) showError(new ApiError(0, 'canceled', 'The query was cancelled.'), text);
+      else if (err.name === 'AbortError') showError(new ApiError(0, 'canceled', 'The query was cancelled.'), text);
+      else showError(err, text);
+      statusLine.textContent = '';
+      clear(gridBox);
+      lastResult = null;
+    } finally {
+      gridBox.removeAttribute('aria-busy');
+      running = null;
+      runBtn.disabled = false;
+      cancelBtn.disabled = true;
+      renderExports();
+    }
+  }
+
+  function run() {
+    const sel = view.state.selection.main;
+    const text = sel.empty ? view.state.doc.toString() : view.state.sliceDoc(sel.from, sel.to);
+    if (!text.trim()) return;
+    execute((queryId, signal) => api('/api/query', {
+      method: 'POST', signal,
+      body: { sql: text, limit: Number(limitIn.value) || 1000, timeout_ms: Number(timeoutIn.value) || 5000, query_id: queryId },
+    }), text);
+  }
+  runBtn.onclick = run;
+  cancelBtn.onclick = async () => {
+    if (!running) return;
+    running.canceled = true;
+    const { queryId, abort } = running;
+    statusLine.textContent = 'Cancelling…';
+    try {
+      await api(`/api/query/${enc(queryId)}`, { method: 'DELETE' });
+    } catch (err) {
+      if (!err.missing) toast(`Cancel: ${err.message}`, 'error');
+    }
+    setTimeout(() => abort.abort(), 1500); // stop waiting if the server does not answer the cancelled query promptly
+  };
+
+  function remember(text) {
+    try {
+      const hist = JSON.parse(localStorage.getItem(HISTORY_KEY) || '[]').filter((x) => x !== text);
+      hist.unshift(text);
+      localStorage.setItem(HISTORY_KEY, JSON.stringify(hist.slice(0, 20)));
+    } catch { /* ignore */ }
+  }
+
+  // --- stored queries ---------------------------------------------------------
+  async function loadQueries() {
+    replace(queriesBox, h('p', { class: 'muted small' }, 'Loading…'));
+    let list;
+    if ((await has('get', '/api/queries')) === false) { replace(queriesBox, h('p', { class: 'muted small' }, 'No stored queries on this server yet.')); return; }
+    try {
+      list = items(await api('/api/queries'), 'queries');
+    } catch (err) {
+      replace(queriesBox, h('p', { class: 'muted small' }, err.missing ? 'No stored queries on this server.' : err.message));
+      return;
+    }
+    if (!list.length) { replace(queriesBox, h('p', { class: 'muted small' }, 'No stored queries.')); return; }
+    replace(queriesBox, h('ul', { class: 'query-list' }, list.map((q) => h('li', {},
+      h('button', { type: 'button', class: 'linklike', title: q.description || '', onclick: () => loadStored(q) }, q.title || q.name),
+      q.description ? h('small', { class: 'muted' }, q.description) : null))));
+  }
+
+  function loadStored(q) {
+    setDoc(q.sql || `-- ${q.name}`);
+    const ps = Array.isArray(q.params) ? q.params : Array.isArray(q.parameters) ? q.parameters : [];
+    clear(paramBox);
+    if (!ps.length && q.sql) return;
+    const inputs = ps.map((p) => {
+      const inp = h('input', { type: p.type === 'number' || p.type === 'DOUBLE' || p.type === 'INTEGER' ? 'number' : 'text', step: 'any', value: p.default ?? '', id: id('qp') });
+      return [p, inp];
+    });
+    paramBox.append(h('form', {
+      class: 'param-form', onsubmit: (e) => {
+        e.preventDefault();
+        const query = {};
+        for (const [p, inp] of inputs) if (inp.value !== '') query[p.name] = inp.value;
+        execute((queryId, signal) => api(`/api/queries/${enc(q.name)}`, { query: { ...query, limit: Number(limitIn.value) || 1000, query_id: queryId }, signal }), q.sql || q.name);
+      },
+    },
+    h('strong', {}, q.title || q.name), ' ',
+    inputs.map(([p, inp]) => h('span', { class: 'fctl' }, h('label', { for: inp.id, title: p.description || '' }, p.name), inp)),
+    h('button', { type: 'submit', class: 'btn' }, 'Run stored query'),
+    h('small', { class: 'muted' }, ' Parameters are bound by the server; editing the text above runs it as plain SQL instead.')));
+  }
+
+  // --- schema browser ---------------------------------------------------------
+  let tables = [];
+  function renderSchema() {
+    const f = schemaFilter.value.trim().toLowerCase();
+    const bySchema = new Map();
+    for (const t of tables) {
+      const cols = (t.columns || []).filter((c) => !f || `${t.schema}.${t.name}`.toLowerCase().includes(f) || c.name.toLowerCase().includes(f));
+      if (f && !cols.length && !`${t.schema}.${t.name}`.toLowerCase().includes(f)) continue;
+      if (!bySchema.has(t.schema)) bySchema.set(t.schema, []);
+      bySchema.get(t.schema).push([t, f ? cols : t.columns || []]);
+    }
+    if (!bySchema.size) { replace(schemaBox, h('p', { class: 'muted small' }, tables.length ? 'Nothing matches.' : 'No tables yet.')); return; }
+    const colItem = (c) => h('li', { title: [c.description, c.unit ? `unit: ${c.unit}` : ''].filter(Boolean).join('\n') },
+      h('button', { type: 'button', class: 'linklike mono', onclick: () => insert(c.name) }, c.name),
+      h('span', { class: 'muted small' }, ` ${String(c.type || '').toLowerCase()}${c.unit ? ` · ${c.unit}` : ''}`));
+    const tableItem = (t, cols) => {
+      const full = `${t.schema ? `${t.schema}.` : ''}${t.name}`;
+      const name = h('button', { type: 'button', class: 'linklike mono', title: `Insert ${full}`, onclick: (e) => { e.preventDefault(); insert(full); } }, t.name);
+      const kind = t.kind ? h('span', { class: 'muted small' }, ` ${String(t.kind).toLowerCase()}`) : null;
+      return h('li', {}, h('details', { open: !!f && cols.length < 30 },
+        h('summary', { title: t.description || '' }, name, kind),
+        h('ul', { class: 'cols' }, cols.map(colItem))));
+    };
+    const schemaItem = ([schema, list]) => h('details', { open: !!f || bySchema.size <= 3 },
+      h('summary', {}, h('span', { class: 'schema-name' }, schema || 'main'), h('span', { class: 'muted small' }, ` ${list.length}`)),
+      h('ul', {}, list.map(([t, cols]) => tableItem(t, cols))));
+    replace(schemaBox, [...bySchema.entries()].map(schemaItem));
+  }
+  schemaFilter.oninput = renderSchema;
+
+  async function loadSchema() {
+    replace(schemaBox, h('p', { class: 'muted small' }, 'Loading…'));
+    if ((await has('get', '/api/schema')) === false) { replace(schemaBox, h('p', { class: 'muted small' }, 'The schema browser needs GET /api/schema, which this server does not offer yet. Try: SELECT * FROM information_schema.tables')); return; }
+    try {
+      const s = await api('/api/schema');
+      tables = items(s, 'tables');
+      if (!tables.length && Array.isArray(s && s.schemas)) {
+        for (const sc of s.schemas) for (const t of sc.tables || []) tables.push({ ...t, schema: sc.name });
+      }
+    } catch (err) {
+      replace(schemaBox, errorBox(err, 'Schema unavailable.'));
+      return;
+    }
+    renderSchema();
+    schemaNs = {};
+    for (const t of tables) {
+      const key = t.schema || 'main';
+      schemaNs[key] = schemaNs[key] || {};
+      schemaNs[key][t.name] = (t.columns || []).map((c) => c.name);
+    }
+    view.dispatch({ effects: langComp.reconfigure(sqlLang({ dialect: PostgreSQL, upperCaseKeywords: true, schema: schemaNs })) });
+  }
+
+  loadQueries();
+  loadSchema();
+  view.focus();
+  return () => {
+    window.removeEventListener('themechange', onTheme);
+    if (running) { api(`/api/query/${enc(running.queryId)}`, { method: 'DELETE' }).catch(() => {}); running.abort.abort(); }
+    view.destroy();
+  };
+}
