@@ -22,7 +22,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >&2
 fi
 
-# npm packages for browser tests and the second DuckDB client (lockfile-pinned).
-if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
+# npm packages for browser tests and the second DuckDB client (lockfile-pinned:
+# playwright-core drives the Debian chromium above, no browser download).
+# Reinstalled when the lockfile is newer than the installed tree.
+if [ -f e2e/package-lock.json ] && { [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; }; then
+  echo "install-deps: npm ci in e2e/" >&2
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
+# The dashboard's build tools (esbuild, CodeMirror, uPlot) are needed only to
+# rebuild ui/dist (`make ui`, ui/build.sh, which runs its own npm ci); the
+# committed ui/dist is what `go build` embeds.

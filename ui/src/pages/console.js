@@ -51,7 +51,18 @@ function newQueryId() {
  * a caret, located back in the submitted text (the server may have wrapped it).
  */
 export function errorPosition(err, text) {
+  const lineCol = (line, column) => {
+    const lines = text.split('\n');
+    if (line < 1 || line > lines.length) return null;
+    let pos = 0;
+    for (let i = 0; i < line - 1; i++) pos += lines[i].length + 1;
+    return pos + Math.max(0, Math.min(lines[line - 1].length, (column || 1) - 1));
+  };
   for (const d of err.details || []) {
+    if (d && typeof d === 'object' && !Number.isInteger(d.line) && typeof d.message === 'string') {
+      const lm = /line (\d+), column (\d+)/i.exec(d.message);
+      if (lm) { const p = lineCol(Number(lm[1]), Number(lm[2])); if (p !== null) return p; }
+    }
     if (d && typeof d === 'object') {
       if (Number.isInteger(d.position) && d.position >= 0 && d.position <= text.length) return d.position;
       if (Number.isInteger(d.line)) {
@@ -64,6 +75,8 @@ export function errorPosition(err, text) {
       }
     }
   }
+  const tail = /\(line (\d+), column (\d+)\)\s*$/.exec(err.message || '');
+  if (tail) { const p = lineCol(Number(tail[1]), Number(tail[2])); if (p !== null) return p; }
   const m = /LINE (\d+): ([^\n]*)\n( *)\^/.exec(err.message || '');
   if (m) {
     const prefix = `LINE ${m[1]}: `.length;
@@ -241,7 +254,7 @@ export async function render(root, params) {
       lastSql = text;
       renderGrid(res);
       const n = (res.rows || []).length;
-      statusLine.textContent = `${count(n)} row${n === 1 ? '' : 's'}${res.truncated ? ' (truncated at the row or byte cap; export for the full result)' : ''} · ${ms(res.elapsed_ms ?? performance.now() - t0)}`;
+      statusLine.textContent = `${count(n)} row${n === 1 ? '' : 's'}${res.truncated ? ` (truncated${res.truncated_by ? ` by the ${res.truncated_by} cap` : ' at the row or byte cap'}; export for the full result)` : ''}${Array.isArray(res.truncated_values) && res.truncated_values.length ? ` · ${count(res.truncated_values.length)} long values shortened` : ''} · ${ms(res.elapsed_ms ?? performance.now() - t0)}`;
       statusLine.dataset.rows = String(n);
       remember(text);
     } catch (err) {
