@@ -71,6 +71,9 @@ type Options struct {
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
 	// configured from the environment on first use).
 	Fetcher URLFetcher
+	// Console bounds the SQL console; zero fields take their defaults and
+	// OutputsDir is always DATA/outputs.
+	Console ConsoleLimits
 }
 
 // Engine is one open DuckDB database plus its data dir. It is safe for
@@ -108,6 +111,9 @@ type Engine struct {
 	// DeleteDataset (duplicate check, name choice, rename, meta row, views).
 	ingestMu sync.Mutex
 
+	// console runs the read-only SQL console over consoleDB
+	// (engine/engine_console.go wires it at Open).
+	console *Console
 	// runViewsMu serializes re-creating runs.results and runs.latest_*
 	// (engine/runs.go): concurrent CREATE OR REPLACE VIEW statements conflict.
 	runViewsMu sync.Mutex

@@ -223,3 +223,20 @@ func assertNoLeftovers(t *testing.T, e *Engine) {
 		}
 	}
 }
+
+// TestEngine_Ingest_PipelineViews checks that ingest registers the three
+// pipeline views and that they run over a real file.
+func TestEngine_Ingest_PipelineViews(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ds := MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, "koi_cumulative_2025-09-29_commented.csv"), Name: "koi"})
+	for _, schema := range datasetSchemas {
+		if n := mustQueryInt(t, e, "SELECT count(*) FROM "+quoteView(schema, ds.Name)); n != 9564 {
+			t.Errorf("%s.koi has %d rows, want 9564", schema, n)
+		}
+	}
+	q := `SELECT count(*) FROM classified."koi" WHERE koi_disposition = 'CONFIRMED'`
+	if n := mustQueryInt(t, e, q); n != 2746 {
+		t.Errorf("confirmed = %d, want 2746", n)
+	}
+}

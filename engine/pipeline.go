@@ -7,6 +7,7 @@ import (
 
 	"github.com/exohunter/exohunter/engine/mapping"
 	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // Bundle returns the validated pipeline configuration, or nil when the
@@ -24,16 +25,12 @@ func (e *Engine) loadPipeline(ctx context.Context) error {
 	if err != nil {
 		return specError(err)
 	}
-	if err := checkSpecHook(ctx, e, b); err != nil {
+	if err := CheckSpec(ctx, e.db, b); err != nil {
 		return specError(err)
 	}
 	e.bundle = b
 	return nil
 }
-
-// checkSpecHook runs DuckDB over the rendered pipeline SQL when the config
-// loads. The pipeline compiler's CheckSpec replaces it once it exists.
-var checkSpecHook = func(context.Context, *Engine, *spec.Bundle) error { return nil }
 
 // specError turns spec problems into one Invalid error whose details carry
 // each "file:line:col: path: message".
@@ -97,8 +94,9 @@ func afterColon(err error) string {
 	return s
 }
 
-// pipelineViewsHook renders the CREATE VIEW statements of normalized.D,
-// metrics.D and classified.D for a dataset whose raw view exists. It is a
-// variable so that the pipeline compiler's sqltmpl.Views can be wired in one
-// place; nil renders nothing.
-var pipelineViewsHook func(e *Engine, ds *Dataset, m *mapping.Mapping) ([]string, error)
+// pipelineViews renders the CREATE VIEW statements of normalized.D,
+// metrics.D and classified.D (default thresholds and albedo) for a dataset
+// whose raw view exists.
+func (e *Engine) pipelineViews(ds *Dataset, m *mapping.Mapping) ([]string, error) {
+	return sqltmpl.Views(sqltmpl.PipelineInput{Dataset: ds.Name, Bundle: e.bundle, Mapping: m})
+}

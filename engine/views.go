@@ -95,8 +95,8 @@ func (e *Engine) rawViewSQL(ds *Dataset, ids []string) string {
 // normalized, metrics and classified views.
 func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *mapping.Mapping) error {
 	stmts := []string{e.rawViewSQL(ds, m.IDColumns())}
-	if e.bundle != nil && pipelineViewsHook != nil {
-		more, err := pipelineViewsHook(e, ds, m)
+	if e.bundle != nil {
+		more, err := e.pipelineViews(ds, m)
 		if err != nil {
 			return fmt.Errorf("render views of %s: %w", ds.Name, err)
 		}

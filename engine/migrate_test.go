@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	dbtesting "github.com/golang-migrate/migrate/v4/database/testing"
+)
+
+// mustMemoryDB opens a bare in-memory DuckDB, without the engine.
+func mustMemoryDB(t *testing.T) *sql.DB {
+	t.Helper()
+	c, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestMigrateDriver_Conformance runs golang-migrate's own driver tests.
+func TestMigrateDriver_Conformance(t *testing.T) {
+	t.Parallel()
+	d, err := newMigrateDriver(context.Background(), mustMemoryDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtesting.Test(t, d, []byte("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);"))
+}
+
+// TestMigrateDriver_RunIsOneTransaction checks that a failing file leaves
+// nothing of its earlier statements behind.
+func TestMigrateDriver_RunIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	db := mustMemoryDB(t)
+	d, err := newMigrateDriver(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Run(strings.NewReader("CREATE TABLE half (x INTEGER); SELECT no_such_column FROM half;")); err == nil {
+		t.Fatal("Run of a broken file succeeded")
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("table from the failed file exists (%d, %v)", n, err)
+	}
+}
+
+// TestEngine_Migrate reverts and re-applies the migrations, as
+// `exohunter migrate` would, and checks the service's tables.
+func TestEngine_Migrate(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t, func(o *Options) { o.Config = nil })
+	ctx := context.Background()
+	tables := func() int64 {
+		return mustQueryInt(t, e, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name IN ('datasets', 'runs', 'jobs')")
+	}
+	if got := tables(); got != 3 {
+		t.Fatalf("meta tables after Open = %d, want 3", got)
+	}
+	if err := e.Migrate(ctx, "up"); err != nil {
+		t.Fatalf("second up: %v", err)
+	}
+	if err := e.Migrate(ctx, "down"); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if v, _, _ := e.MigrationVersion(ctx); v != 0 || tables() != 0 {
+		t.Errorf("after down: version %d, %d tables; want 0, 0", v, tables())
+	}
+	if err := e.Migrate(ctx, "up"); err != nil {
+		t.Fatalf("up after down: %v", err)
+	}
+	if v, dirty, _ := e.MigrationVersion(ctx); v < 1 || dirty || tables() != 3 {
+		t.Errorf("after up: version %d dirty %v, %d tables", v, dirty, tables())
+	}
+	if err := e.Migrate(ctx, "sideways"); ErrorCode(err) != BadRequest {
+		t.Errorf("Migrate(sideways) = %v, want BadRequest", err)
+	}
+}
