@@ -25,43 +25,106 @@ var lineRe = regexp.MustCompile(`LINE (\d+):`)
 // CheckSpec asks DuckDB to prepare the pipeline SQL rendered from b, over an
 // empty relation that holds every canonical column with its type, so that
 // syntax, unknown functions and type errors surface when the config loads
-// rather than at the first run. A rejection is mapped from DuckDB's
-// "LINE n:" back to the YAML of the metric or rule that produced the line;
-// that element is then rendered as NULL and the check repeats, so that
-// every broken element is reported at once. It returns spec.Errors wrapping
-// spec.ErrSQL, or nil.
+// rather than at the first run. A rejection is mapped back to the YAML of
+// the metric or rule that produced it: through DuckDB's "LINE n:" when the
+// message has one, otherwise by bisection over the elements (rendering a
+// suffix of them as NULL). The element is then rendered as NULL and the
+// check repeats, so every broken element is reported at once. It returns
+// spec.Errors wrapping spec.ErrSQL, or nil.
 func CheckSpec(ctx context.Context, db *sql.DB, b *spec.Bundle) error {
-	cols := checkColumns(b.Columns)
-	m, err := mapping.Map(cols, b.Columns, mapping.Options{Mission: spec.GenericMission})
+	c, err := newSpecChecker(b)
 	if err != nil {
-		return fmt.Errorf("check config: map canonical columns: %w", err)
-	}
-	from, err := sqltmpl.EmptyRelation(cols)
-	if err != nil {
-		return fmt.Errorf("check config: %w", err)
+		return err
 	}
 	var errs spec.Errors
-	var disabled []sqltmpl.Origin
 	for range maxCheckErrors {
-		r, err := sqltmpl.Render(sqltmpl.PipelineInput{Dataset: "check", Bundle: b, Mapping: m, From: from, Disable: disabled})
+		r, msg, err := c.try(ctx, db, nil)
 		if err != nil {
-			return fmt.Errorf("check config: %w", err)
+			return err
 		}
-		msg := prepareError(ctx, db, r.SQL)
 		if msg == "" {
 			break
 		}
 		o, ok := originOf(r, msg)
-		if !ok || slices.Contains(disabled, o) {
+		if !ok {
+			o, msg, ok, err = c.bisect(ctx, db, r.Origins())
+			if err != nil {
+				return err
+			}
+		}
+		if !ok || slices.Contains(c.disabled, o) {
 			// note: a problem no element owns is a renderer bug or a
 			// DuckDB limit; report it without a position and stop.
-			errs = append(errs, &spec.Error{Err: fmt.Errorf("%w: %s", spec.ErrSQL, msg)})
+			errs = append(errs, &spec.Error{Err: fmt.Errorf("%w: %s", spec.ErrSQL, firstLine(msg))})
 			break
 		}
 		errs = append(errs, b.Errorf(o.File, o.Path, fmt.Errorf("%w: %s", spec.ErrSQL, firstLine(msg))))
-		disabled = append(disabled, o)
+		c.disabled = append(c.disabled, o)
 	}
 	return errs.Err()
+}
+
+// specChecker renders the pipeline over the empty relation.
+type specChecker struct {
+	b        *spec.Bundle
+	m        *mapping.Mapping
+	from     sqltmpl.Expr
+	disabled []sqltmpl.Origin
+}
+
+func newSpecChecker(b *spec.Bundle) (*specChecker, error) {
+	cols := checkColumns(b.Columns)
+	m, err := mapping.Map(cols, b.Columns, mapping.Options{Mission: spec.GenericMission})
+	if err != nil {
+		return nil, fmt.Errorf("check config: map canonical columns: %w", err)
+	}
+	from, err := sqltmpl.EmptyRelation(cols)
+	if err != nil {
+		return nil, fmt.Errorf("check config: %w", err)
+	}
+	return &specChecker{b: b, m: m, from: from}, nil
+}
+
+// try renders with the known-bad elements and extra ones disabled and
+// returns DuckDB's message, "" when the SQL is accepted.
+func (c *specChecker) try(ctx context.Context, db *sql.DB, extra []sqltmpl.Origin) (sqltmpl.Rendered, string, error) {
+	r, err := sqltmpl.Render(sqltmpl.PipelineInput{Dataset: "check", Bundle: c.b, Mapping: c.m, From: c.from,
+		Disable: append(slices.Clone(c.disabled), extra...)})
+	if err != nil {
+		return r, "", fmt.Errorf("check config: %w", err)
+	}
+	return r, prepareError(ctx, db, r.SQL), nil
+}
+
+// bisect finds the first element whose SQL DuckDB rejects, for messages
+// without a position: with elements [0, k) enabled the SQL fails exactly
+// when k is past the first bad element, so a binary search over k needs
+// about log2(len(order)) prepares.
+func (c *specChecker) bisect(ctx context.Context, db *sql.DB, order []sqltmpl.Origin) (sqltmpl.Origin, string, bool, error) {
+	lo, hi, msg := 0, len(order), "" // invariant: prefix lo passes, prefix hi fails
+	for lo+1 < hi {
+		mid := (lo + hi) / 2
+		_, m, err := c.try(ctx, db, order[mid:])
+		if err != nil {
+			return sqltmpl.Origin{}, "", false, err
+		}
+		if m == "" {
+			lo = mid
+		} else {
+			hi, msg = mid, m
+		}
+	}
+	if hi == 0 || hi > len(order) {
+		return sqltmpl.Origin{}, msg, false, nil
+	}
+	if msg == "" {
+		_, m, err := c.try(ctx, db, order[hi:])
+		if err != nil {
+			return sqltmpl.Origin{}, "", false, err
+		}
+		msg = m
+	}
+	return order[hi-1], msg, msg != "", nil
 }
 
 // checkColumns lists every canonical column under its own name and type,

@@ -91,8 +91,18 @@ func (p *pipeline) normalizeSteps(from fmt.Stringer) ([]step, error) {
 		o := Origin{File: spec.ColumnsFile, Path: fmt.Sprintf("columns[%d]", idx)}
 		cols = append(cols, proj{Code: c, Name: Ident(t.Canonical), Mark: p.marks.add(o)})
 	}
+	types := map[string]string{}
+	for _, c := range p.in.Mapping.Columns {
+		types[c.Name] = strings.ToUpper(c.Type)
+	}
 	for _, name := range p.in.Mapping.PassThrough {
-		cols = append(cols, proj{Code: Ident(name), Name: Ident(name)})
+		var c fmt.Stringer = Ident(name)
+		if floatTypes[types[name]] {
+			// note: NaN and ±Inf never reach a table, not even through a
+			// column the pipeline does not use.
+			c = finite(Ident(name).String())
+		}
+		cols = append(cols, proj{Code: c, Name: Ident(name)})
 	}
 	return []step{{Name: "normalized", tmpl: "normalize", data: map[string]any{"From": from, "Columns": cols}}}, nil
 }
@@ -124,11 +134,20 @@ func targetCode(t mapping.Target) (code, error) {
 		case t.Offset < 0:
 			v += " - " + Num(-t.Offset).String()
 		}
-		return code(fmt.Sprintf("nullif(nullif(nullif(%s, 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE)", v)), nil
+		return finite(v), nil
 	case t.Spec.Role == spec.RoleMeasure:
 		return "CAST(NULL AS DOUBLE)", nil
 	}
 	return "", fmt.Errorf("sqltmpl: column %s has unknown role %q", t.Canonical, t.Spec.Role)
+}
+
+// floatTypes are the source types that can hold NaN or ±Inf.
+var floatTypes = map[string]bool{"DOUBLE": true, "FLOAT": true, "REAL": true, "FLOAT4": true, "FLOAT8": true}
+
+// finite maps NaN and ±Inf to NULL; DuckDB compares NaN equal to NaN, so
+// nullif catches it.
+func finite(v string) code {
+	return code(fmt.Sprintf("nullif(nullif(nullif(%s, 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE)", v))
 }
 
 // defaultFlag is the value of a default-flag column when absent or unreadable.

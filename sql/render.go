@@ -48,6 +48,20 @@ type Rendered struct {
 	origins []Origin
 }
 
+// Origins returns every element that rendered a line, in order of first
+// appearance.
+func (r Rendered) Origins() []Origin {
+	var out []Origin
+	seen := map[Origin]bool{}
+	for _, o := range r.origins {
+		if o != (Origin{}) && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Origin returns the element behind a 1-based line number, as DuckDB's
 // "LINE n:" reports it.
 func (r Rendered) Origin(line int) (Origin, bool) {

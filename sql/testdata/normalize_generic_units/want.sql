@@ -1,7 +1,7 @@
 CREATE OR REPLACE VIEW "normalized"."generic" AS
 SELECT
   row_number() OVER () AS "row_id",
-  'row_' || CAST(row_number() OVER () AS VARCHAR) AS "object_id",
+  CAST("object" AS VARCHAR) AS "object_id",
   CAST("star" AS VARCHAR) AS "star_id",
   true AS "is_default",
   CAST(NULL AS VARCHAR) AS "koi_disposition",
@@ -50,6 +50,5 @@ SELECT
   CAST(NULL AS DOUBLE) AS "koi_smet_err2",
   CAST(NULL AS DOUBLE) AS "ra",
   CAST(NULL AS DOUBLE) AS "dec",
-  CAST(NULL AS DOUBLE) AS "koi_kepmag",
-  "object" AS "object"
+  CAST(NULL AS DOUBLE) AS "koi_kepmag"
 FROM "raw"."generic";
