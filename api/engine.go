@@ -1,0 +1,51 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/exohunter/exohunter/engine"
+	"github.com/exohunter/exohunter/engine/spec"
+)
+
+// Engine is what the API needs from the engine: datasets, runs, results
+// and the spec bundle. *engine.Engine satisfies it (asserted in
+// engine_assert.go); tests of single handlers may pass hand-written fakes.
+type Engine interface {
+	Ingest(ctx context.Context, in engine.IngestInput) (*engine.Dataset, error)
+	IngestNASA(ctx context.Context, q engine.NASAQuery, in engine.IngestInput) (*engine.Dataset, error)
+	Datasets(ctx context.Context) ([]*engine.Dataset, error)
+	Dataset(ctx context.Context, name string) (*engine.Dataset, error)
+	DeleteDataset(ctx context.Context, name string) error
+
+	Process(ctx context.Context, in engine.ProcessInput) (*engine.Run, error)
+	Runs(ctx context.Context, dataset string) ([]*engine.Run, error)
+	Run(ctx context.Context, id string) (*engine.Run, error)
+	LatestRun(ctx context.Context, dataset string) (*engine.Run, error)
+
+	Results(ctx context.Context, q engine.ResultsQuery) (*engine.ResultsPage, error)
+	ResultRow(ctx context.Context, runID, objectID string) (*engine.ObjectResult, error)
+	Points(ctx context.Context, runID, x, y string, q engine.ResultsQuery, limit int) (*engine.PointsPage, error)
+	OpenRunExport(ctx context.Context, runID string, f engine.ExportFormat, q engine.ResultsQuery) (*engine.ExportFile, error)
+
+	// Bundle is the validated pipeline spec (data dictionary, thresholds).
+	Bundle() *spec.Bundle
+	// DataDir is the absolute data dir; legacy routes report paths
+	// relative to it.
+	DataDir() string
+}
+
+// Jobs runs background work (runs of large inputs) and reports progress.
+// *engine.Jobs satisfies it.
+type Jobs interface {
+	StartRun(ctx context.Context, in engine.ProcessInput, wait time.Duration) (*engine.RunStart, error)
+	Get(ctx context.Context, id string) (*engine.Job, error)
+	Subscribe(ctx context.Context, id string) (<-chan engine.Job, func(), error)
+}
+
+// Console is the read-only SQL console. *engine.Console satisfies it.
+type Console interface {
+	Query(ctx context.Context, req engine.ConsoleRequest) (*engine.ConsoleResult, error)
+	Cancel(queryID string) bool
+	Limits() engine.ConsoleLimits
+}

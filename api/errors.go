@@ -1,0 +1,114 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// statusByCode is the one mapping from engine error codes to HTTP statuses
+// (STYLE rule 24, DESIGN.md Contracts: JSON shapes).
+var statusByCode = map[engine.Code]int{
+	engine.Invalid:      http.StatusUnprocessableEntity,
+	engine.BadRequest:   http.StatusBadRequest,
+	engine.Unauthorized: http.StatusUnauthorized,
+	engine.Forbidden:    http.StatusForbidden,
+	engine.NotFound:     http.StatusNotFound,
+	engine.Conflict:     http.StatusConflict,
+	engine.TooLarge:     http.StatusRequestEntityTooLarge,
+	engine.Timeout:      http.StatusGatewayTimeout,
+	engine.Internal:     http.StatusInternalServerError,
+}
+
+// codeByStatus names the envelope code of a *fiber.Error (an unknown route,
+// a method not allowed, a body too large, a client over its limit), which
+// keeps its own status.
+var codeByStatus = map[int]string{
+	http.StatusBadRequest:            string(engine.BadRequest),
+	http.StatusUnauthorized:          string(engine.Unauthorized),
+	http.StatusForbidden:             string(engine.Forbidden),
+	http.StatusNotFound:              string(engine.NotFound),
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              string(engine.Conflict),
+	http.StatusRequestEntityTooLarge: string(engine.TooLarge),
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   string(engine.Invalid),
+	http.StatusTooManyRequests:       "too_many_requests",
+	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusGatewayTimeout:        string(engine.Timeout),
+}
+
+// errorBody is the one error envelope: {"error":{"code","message","details"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+// errorDetail is the inside of the envelope. RequestID lets a user quote
+// the request to whoever reads the server log.
+type errorDetail struct {
+	Code      string          `json:"code"`
+	Message   string          `json:"message"`
+	Details   []engine.Detail `json:"details"`
+	RequestID string          `json:"request_id,omitempty"`
+}
+
+// handleError is fiber's ErrorHandler: every error a handler returns is
+// rendered here, once. Internal errors reach the client as "internal
+// error" plus the request id; their cause is logged once.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, body := s.envelope(c, err)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", body.RequestID, "method", c.Method(),
+			"path", c.Path(), "status", status, "err", err)
+	} else {
+		s.log.Debug("request refused", "request_id", body.RequestID, "method", c.Method(),
+			"path", c.Path(), "status", status, "err", err)
+	}
+	// note: a stream writer set before the error (an export that failed
+	// to start) must not run.
+	c.Response().ResetBody()
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).JSON(errorBody{Error: body})
+}
+
+// envelope classifies err into a status and the envelope's contents.
+func (s *Server) envelope(c *fiber.Ctx, err error) (int, errorDetail) {
+	rid := requestID(c)
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code, ok := codeByStatus[fe.Code]
+		if !ok {
+			code = http.StatusText(fe.Code)
+		}
+		msg := fe.Message
+		if fe.Code == http.StatusInternalServerError {
+			msg = "internal error"
+		}
+		return fe.Code, errorDetail{Code: code, Message: msg, Details: []engine.Detail{}, RequestID: rid}
+	}
+	code := engine.ErrorCode(err)
+	if code == engine.Internal && errors.Is(err, context.DeadlineExceeded) {
+		// note: a route deadline hit outside the engine's own mapping.
+		return http.StatusGatewayTimeout, errorDetail{Code: string(engine.Timeout),
+			Message: "The request took too long and was stopped.", Details: []engine.Detail{}, RequestID: rid}
+	}
+	status, ok := statusByCode[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, engine.Internal
+	}
+	return status, errorDetail{Code: string(code), Message: engine.ErrorMessage(err),
+		Details: engine.ErrorDetails(err), RequestID: rid}
+}
+
+// newLogger returns l, or a logger that discards everything when l is nil.
+func newLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

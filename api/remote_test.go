@@ -1,0 +1,91 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/exohunter/exohunter/engine"
+	"github.com/exohunter/exohunter/remote"
+)
+
+// Bucket and URL ingest are tested in package remote; here only the API's
+// side: a remote success is a 201 and each remote failure a clear 4xx.
+
+// withFetcher points the engine's downloads at test servers.
+func withFetcher(tb testing.TB, cfg remote.Config) envOption {
+	f, err := remote.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func(_ *Config, o *engine.Options) { o.Fetcher = f }
+}
+
+func TestDatasets_Remote(t *testing.T) {
+	t.Parallel()
+	tiny := mustReadFile(t, tinyKOI)
+
+	// a real S3-protocol server in process (anonymous access)
+	backend := s3mem.New()
+	if err := backend.CreateBucket("catalogs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backend.PutObject("catalogs", "kepler/koi_tiny.csv", map[string]string{"Content-Type": "text/csv"},
+		bytes.NewReader(tiny), int64(len(tiny)), nil); err != nil {
+		t.Fatal(err)
+	}
+	s3 := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(s3.Close)
+
+	// a NASA TAP sync endpoint that answers the tiny fixture, or a VOTable
+	// error for a query it cannot run
+	var mu sync.Mutex
+	var queries []string
+	tap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("query")
+		mu.Lock()
+		queries = append(queries, q)
+		mu.Unlock()
+		if r.URL.Path != "/TAP/sync" || r.URL.Query().Get("format") != "csv" {
+			http.NotFound(w, r)
+			return
+		}
+		if strings.Contains(q, "nonsense") {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`<VOTABLE><RESOURCE type="results"><INFO name="QUERY_STATUS" value="ERROR">Column nonsense does not exist</INFO></RESOURCE></VOTABLE>`))
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv")
+		w.Write(tiny[bytes.Index(tiny, []byte("kepid,")):])
+	}))
+	t.Cleanup(tap.Close)
+
+	env := MustEnv(t, withFetcher(t, remote.Config{S3Endpoint: s3.URL, S3Anonymous: true, S3Region: "us-east-1", NASABaseURL: tap.URL}))
+	env.run(t, []scenario{
+		{name: "s3 object", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/kepler/koi_tiny.csv","name":"from_s3"}`,
+			wantStatus: 201, wantContains: []string{`"name":"from_s3"`, `"rows":8`, `"original_name":"koi_tiny.csv"`}},
+		{name: "s3 missing object", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/kepler/nope.csv"}`,
+			wantStatus: 404, wantContains: []string{`"code":"not_found"`, "s3://catalogs/kepler/nope.csv"}},
+		{name: "s3 missing bucket", method: "POST", url: "/api/datasets", body: `{"url":"s3://no-such-bucket/koi.csv"}`,
+			wantStatus: 404, wantContains: []string{"bucket"}},
+		{name: "s3 url without key", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs"}`, wantStatus: 400},
+		{name: "nasa import", method: "POST", url: "/api/datasets", body: `{"nasa":"cumulative","where":"koi_prad < 3","select":"*"}`,
+			wantStatus: 201, wantContains: []string{`"name":"cumulative"`, `"original_name":"cumulative.csv"`, `"mission":"koi"`}},
+		{name: "nasa query refused by the archive", method: "POST", url: "/api/datasets", body: `{"nasa":"toi","where":"nonsense > 1"}`,
+			wantStatus: 400, wantContains: []string{"Column nonsense does not exist"}},
+		{name: "nasa clause with a line break", method: "POST", url: "/api/datasets", body: `{"nasa":"toi","where":"a\nb"}`, wantStatus: 400},
+		{name: "nothing half-registered", method: "GET", url: "/api/datasets", wantStatus: 200,
+			wantContains: []string{`"name":"from_s3"`, `"name":"cumulative"`}},
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(queries) == 0 || queries[0] != "select * from cumulative where koi_prad < 3" {
+		t.Errorf("TAP queries %q", queries)
+	}
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// route is one row of the API table. timeout 0 takes Config.RequestTimeout;
+// noTimeout leaves the deadline to the handler (uploads, streams, jobs).
+type route struct {
+	method  string
+	path    string
+	access  access
+	timeout time.Duration
+	handler fiber.Handler
+	tag     string
+	summary string
+}
+
+// noTimeout marks routes whose handlers bound their own work.
+const noTimeout = -1
+
+// OpenAPI tags, one per endpoint group.
+const (
+	tagHealth   = "health"
+	tagDatasets = "datasets"
+	tagRuns     = "runs"
+	tagJobs     = "jobs"
+	tagConsole  = "console"
+	tagDict     = "dictionary"
+	tagLegacy   = "legacy"
+)
+
+// routes is the whole API surface, in one table. GET /api/openapi.json is
+// generated from it (openapi.go), and a test checks that every route the
+// app serves is documented there.
+func (s *Server) routes() []route {
+	const get, post, del = fiber.MethodGet, fiber.MethodPost, fiber.MethodDelete
+	return []route{
+		{get, "/api/health", read, 0, s.handleHealth, tagHealth, "Liveness: the process answers"},
+		{get, "/api/ready", read, 0, s.handleReady, tagHealth, "Readiness: the database answers"},
+		{get, "/api/openapi.json", read, 0, s.handleOpenAPI, tagHealth, "This OpenAPI 3 document"},
+
+		{get, "/api/datasets", read, 0, s.handleDatasetList, tagDatasets, "List datasets"},
+		{post, "/api/datasets", write, noTimeout, s.handleDatasetCreate, tagDatasets, "Ingest a catalog: multipart upload, {url}, or {nasa, where, select}"},
+		{get, "/api/datasets/:name", read, 0, s.handleDatasetGet, tagDatasets, "One dataset: metadata, mapping report and column dictionary"},
+		{del, "/api/datasets/:name", write, 0, s.handleDatasetDelete, tagDatasets, "Delete a dataset, its views and its runs"},
+		{post, "/api/datasets/:name/runs", write, 0, s.handleRunCreate, tagRuns, "Start a run (background job) with optional threshold overrides and albedo"},
+
+		{get, "/api/runs", read, 0, s.handleRunList, tagRuns, "List runs, newest first"},
+		{get, "/api/runs/:id", read, 0, s.handleRunGet, tagRuns, "One run: status, counts per category, config, timings"},
+		{get, "/api/runs/:id/results", read, 0, s.handleResults, tagRuns, "A page of a run's rows: filters, sort, cursor or offset paging, total"},
+		{get, "/api/runs/:id/results/:object_id", read, 0, s.handleResultRow, tagRuns, "Every row of one object with every column and its provenance"},
+		{get, "/api/runs/:id/points", read, 0, s.handlePoints, tagRuns, "Scatter points (x, y) of a run, sampled beyond the limit"},
+		{get, "/api/runs/:id/export", read, exportTimeout, s.handleExport, tagRuns, "Download a run (csv, json, ndjson or parquet) with the result filters"},
+
+		{get, "/api/jobs/:id", read, 0, s.handleJobGet, tagJobs, "One background job"},
+		{get, "/api/jobs/:id/events", read, noTimeout, s.handleJobEvents, tagJobs, "Server-Sent Events of a running job's progress"},
+
+		{post, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query"},
+		{get, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query given as ?sql= (shareable URL)"},
+		{del, "/api/query/:id", console, 0, s.handleConsoleCancel, tagConsole, "Cancel a running console query by its query_id"},
+
+		{get, "/api/dictionary", read, 0, s.handleDictionary, tagDict, "Data dictionary: canonical columns, metrics, flags and categories"},
+		{get, "/api/thresholds", read, 0, s.handleThresholds, tagDict, "Default thresholds and albedo a run may override"},
+		{get, "/api/schema", read, 0, s.handleSchema, tagConsole, "The catalog: every schema, relation and column with type, unit and description"},
+		{get, "/api/snapshot", read, snapshotTimeout, s.handleSnapshotDownload, "snapshots", "Download a self-contained .duckdb snapshot for notebooks (?runs=latest|all|IDs&include=raw,features,labels|none)"},
+		{post, "/api/snapshots", write, 0, s.handleSnapshotCreate, "snapshots", "Write a named snapshot under the data dir (background job with progress)"},
+		{get, "/api/snapshots", read, 0, s.handleSnapshotList, "snapshots", "List the named snapshots"},
+		{get, "/api/snapshots/:name", read, noTimeout, s.handleSnapshotGet, "snapshots", "Download a named snapshot"},
+
+		// Legacy routes of the prototype (README: "Compatibility"). The
+		// labels and features routes (/api/labels/config, /api/labels/queue,
+		// /api/labels/apply, /api/labels/results, /api/features/meta,
+		// /api/features/, /api/features/{object_id}) join here once those
+		// engines exist (issue 6).
+		{post, "/api/upload", write, noTimeout, s.handleLegacyUpload, tagLegacy, "Legacy: upload a catalog (multipart file or {url})"},
+		{get, "/api/upload/index", read, 0, s.handleLegacyUploadIndex, tagLegacy, "Legacy: list uploads"},
+		{get, "/api/upload/:file_id/meta", read, 0, s.handleLegacyUploadMeta, tagLegacy, "Legacy: one upload's metadata"},
+		{post, "/api/process", write, 10 * time.Minute, s.handleLegacyProcess, tagLegacy, "Legacy: process an upload synchronously"},
+		{get, "/api/result/latest", read, 0, s.handleLegacyResultLatest, tagLegacy, "Legacy: rows of the newest complete run"},
+		{get, "/api/result/files", read, 0, s.handleLegacyResultFiles, tagLegacy, "Legacy: list written result files"},
+		{get, "/api/result/download/:format", read, exportTimeout, s.handleLegacyDownload, tagLegacy, "Legacy: download the newest complete run as csv or json"},
+		{get, "/healthz", read, 0, s.handleHealth, tagLegacy, "Legacy: liveness"},
+		{get, "/api/health/ping", read, 0, s.handleLegacyPing, tagLegacy, "Legacy: liveness"},
+		{get, "/api/health/ready", read, 0, s.handleReady, tagLegacy, "Legacy: readiness"},
+	}
+}

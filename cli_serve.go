@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exohunter/exohunter/api"
+	"github.com/exohunter/exohunter/engine"
+)
+
+// Defaults of serve.
+const (
+	defaultAddr = "127.0.0.1:8080"
+	// shutdownGrace bounds a clean shutdown: running jobs are cancelled and
+	// open requests get this long to finish.
+	shutdownGrace = 10 * time.Second
+)
+
+// runServe serves the dashboard and the REST API until ctx ends (SIGINT or
+// SIGTERM), then shuts down cleanly: new connections are refused, running
+// jobs are cancelled (their runs end as failed), open requests finish,
+// DATA/server.json is removed and the engine closes (Main.Close).
+//
+// Security settings come from the environment so that the token never
+// appears in a process listing: EXOHUNTER_TOKEN, EXOHUNTER_PROTECT_READS and
+// EXOHUNTER_PROTECT_CONSOLE (true|false), EXOHUNTER_CORS_ORIGINS (comma
+// separated) and EXOHUNTER_UPLOAD_LIMIT (bytes, or e.g. 500MB, 2GiB).
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	var g globalFlags
+	f := m.flags("serve", &g)
+	addr := f.String("addr", envOr(m.Getenv, "EXOHUNTER_ADDR", defaultAddr), "listen address HOST:PORT (env EXOHUNTER_ADDR)")
+	sample := f.String("sample", "", "catalog file to ingest and process once when the database has no datasets")
+	if _, err := f.parse(args, 0, 0, "takes no positional arguments"); err != nil {
+		return err
+	}
+	cfg, err := m.serveConfig()
+	if err != nil {
+		return usageErr(err)
+	}
+	e, err := engine.Open(ctx, m.engineOptions(&g, true))
+	if err != nil {
+		return err
+	}
+	m.engine = e
+	if err := m.loadSample(ctx, e, *sample); err != nil {
+		return err
+	}
+	jobs := engine.NewJobs(e)
+	cfg.Jobs, cfg.Console, cfg.Logger = jobs, e.Console(), m.Logger
+	srv, err := api.New(cfg, e)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
+	}
+	if err := engine.WriteServerInfo(e.DataDir(), engine.ServerInfo{Addr: ln.Addr().String()}); err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		if err := engine.RemoveServerInfo(e.DataDir()); err != nil {
+			m.Logger.Warn("cannot remove server.json", "err", err)
+		}
+	}()
+	m.Logger.Info("serving ExoHunter", "url", "http://"+ln.Addr().String(), "data_dir", e.DataDir(),
+		"token", cfg.Token != "", "upload_limit", cfg.UploadLimit)
+	return m.serveUntilDone(ctx, srv, jobs, ln)
+}
+
+// serveUntilDone serves until ctx ends or the server fails, then shuts
+// down: jobs first (so event streams end), then HTTP.
+func (m *Main) serveUntilDone(ctx context.Context, srv *api.Server, jobs *engine.Jobs, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = jobs.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	m.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	jerr := jobs.Close(sctx)
+	herr := srv.Shutdown(sctx)
+	if err := <-errc; err != nil && herr == nil {
+		herr = err
+	}
+	return errors.Join(jerr, herr)
+}
+
+// loadSample ingests and processes path when the database has no datasets
+// (make run passes the shared KOI file), so there is something to explore
+// at once. Without a sample, an empty database gets a hint on how to load a
+// catalog.
+func (m *Main) loadSample(ctx context.Context, e *engine.Engine, path string) error {
+	list, err := e.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(list) > 0:
+		if path != "" {
+			m.Logger.Info("sample skipped: the database already has datasets", "datasets", len(list))
+		}
+		return nil
+	case path == "":
+		m.Logger.Info("the database is empty: load a catalog with the dashboard's Datasets page, " +
+			"POST /api/datasets (multipart file, {\"url\":...} or {\"nasa\":\"cumulative\"}), " +
+			"or stop the server and run `exohunter ingest FILE` then `exohunter process DATASET`")
+		return nil
+	}
+	m.Logger.Info("loading the sample catalog", "path", path)
+	ds, err := e.Ingest(ctx, engine.IngestInput{Path: path})
+	if err != nil {
+		return fmt.Errorf("sample %s: %w", path, err)
+	}
+	run, err := e.Process(ctx, engine.ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		return fmt.Errorf("sample %s: %w", path, err)
+	}
+	m.Logger.Info("sample ready", "dataset", ds.Name, "rows", ds.Rows, "run", run.RunID)
+	return nil
+}
+
+// serveConfig reads the API's security and limit settings from the
+// environment.
+func (m *Main) serveConfig() (api.Config, error) {
+	cfg := api.Config{
+		Token:       strings.TrimSpace(m.Getenv("EXOHUNTER_TOKEN")),
+		CORSOrigins: splitList(m.Getenv("EXOHUNTER_CORS_ORIGINS")),
+	}
+	var err error
+	if cfg.ProtectReads, err = envBool(m.Getenv, "EXOHUNTER_PROTECT_READS"); err != nil {
+		return cfg, err
+	}
+	if cfg.ProtectConsole, err = envBool(m.Getenv, "EXOHUNTER_PROTECT_CONSOLE"); err != nil {
+		return cfg, err
+	}
+	if (cfg.ProtectReads || cfg.ProtectConsole) && cfg.Token == "" {
+		return cfg, errors.New("EXOHUNTER_PROTECT_READS/EXOHUNTER_PROTECT_CONSOLE need EXOHUNTER_TOKEN to be set")
+	}
+	if v := m.Getenv("EXOHUNTER_UPLOAD_LIMIT"); v != "" {
+		if cfg.UploadLimit, err = parseSize(v); err != nil {
+			return cfg, fmt.Errorf("EXOHUNTER_UPLOAD_LIMIT: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+// envBool reads a true/false environment variable ("" is false).
+func envBool(getenv func(string) string, key string) (bool, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", key, v)
+	}
+	return b, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sizeUnits are the suffixes parseSize accepts, longest first.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// parseSize reads a byte count such as 1048576, 500MB or 2GiB.
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size (write it like 500MB or 2GiB)", s)
+	}
+	return int64(n * float64(mult)), nil
+}

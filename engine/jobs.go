@@ -1,0 +1,446 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Job statuses (Contracts: Jobs). They are the run statuses.
+const (
+	JobQueued   = RunQueued
+	JobRunning  = RunRunning
+	JobComplete = RunComplete
+	JobFailed   = RunFailed
+)
+
+// Job kinds.
+const (
+	// JobKindRun is a pipeline run started by Jobs.StartRun.
+	JobKindRun = "run"
+)
+
+// jobPersistEvery throttles progress writes to meta.jobs; status changes
+// are always written at once.
+const jobPersistEvery = 250 * time.Millisecond
+
+// jobSubscriberBuffer is how many updates a slow SSE client may lag behind
+// before intermediate ones are dropped (the final state is never dropped).
+const jobSubscriberBuffer = 16
+
+// Job is one background task as GET /api/jobs/{id} shows it (Contracts:
+// Jobs). Progress is a fraction in [0, 1]; Message says what the job is
+// doing, or why it failed; Result is the job's output once complete.
+type Job struct {
+	ID       string          `json:"id"`
+	Kind     string          `json:"kind"`
+	Status   string          `json:"status"`
+	Progress float64         `json:"progress"`
+	Message  string          `json:"message"`
+	Result   json.RawMessage `json:"result"`
+	// Error is set when the job failed: the same code and message an API
+	// call would have answered.
+	Error     *JobError `json:"error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// JobError is why a job failed.
+type JobError struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// Done reports whether the job has ended (complete or failed).
+func (j *Job) Done() bool { return j.Status == JobComplete || j.Status == JobFailed }
+
+// JobFunc is the work of a job. It runs on a context that ends when the
+// registry closes, reports progress (a fraction in [0, 1]) and a short
+// message through report, and returns a JSON-encodable result.
+type JobFunc func(ctx context.Context, report func(progress float64, message string)) (any, error)
+
+// Jobs is the registry of background jobs: it runs them, keeps their state
+// in meta.jobs (so GET /api/jobs/{id} answers after they end, and after a
+// restart), and fans their updates out to subscribers (the SSE stream).
+// It is safe for concurrent use.
+type Jobs struct {
+	e      *Engine
+	ctx    context.Context // parent of every job; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	live   map[string]*liveJob // jobs that have not ended
+	closed bool
+}
+
+// liveJob is a running job's in-memory state and its subscribers.
+type liveJob struct {
+	job       Job
+	subs      map[chan Job]struct{}
+	done      chan struct{} // closed when the job ends
+	persisted time.Time     // last progress write to meta.jobs
+}
+
+// NewJobs returns the job registry of e. One registry per engine: serve
+// creates it once and closes it before the engine.
+func NewJobs(e *Engine) *Jobs {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Jobs{e: e, ctx: ctx, cancel: cancel, live: map[string]*liveJob{}}
+}
+
+// newJobID returns a fresh job id, safe in URLs.
+func newJobID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "job-" + hex.EncodeToString(b[:])
+}
+
+// Start records a queued job and runs fn in the background. The job's
+// context is the registry's, not the caller's: it outlives the request that
+// started it.
+func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	lj := &liveJob{
+		job:  Job{ID: newJobID(), Kind: kind, Status: JobQueued, Result: json.RawMessage("null"), CreatedAt: now, UpdatedAt: now},
+		subs: map[chan Job]struct{}{}, done: make(chan struct{}),
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil, Errorf(Conflict, "The server is shutting down and does not start new jobs.")
+	}
+	j.live[lj.job.ID] = lj
+	j.wg.Add(1)
+	j.mu.Unlock()
+	if err := j.insert(ctx, &lj.job); err != nil {
+		j.mu.Lock()
+		delete(j.live, lj.job.ID)
+		j.mu.Unlock()
+		j.wg.Done()
+		return nil, err
+	}
+	snap := lj.job
+	go j.run(lj, fn)
+	return &snap, nil
+}
+
+// run executes one job and records its end.
+func (j *Jobs) run(lj *liveJob, fn JobFunc) {
+	defer j.wg.Done()
+	j.update(lj.job.ID, func(job *Job) { job.Status = JobRunning })
+	report := func(p float64, msg string) {
+		j.update(lj.job.ID, func(job *Job) {
+			job.Progress = min(max(p, job.Progress), 1)
+			job.Message = msg
+		})
+	}
+	res, err := j.call(fn, report)
+	j.update(lj.job.ID, func(job *Job) {
+		if err != nil {
+			job.Status, job.Message = JobFailed, ErrorMessage(err)
+			job.Error = &JobError{Code: ErrorCode(err), Message: ErrorMessage(err)}
+			return
+		}
+		b, merr := json.Marshal(res)
+		if merr != nil {
+			b = json.RawMessage("null")
+		}
+		job.Status, job.Progress, job.Result = JobComplete, 1, b
+		if job.Message == "" {
+			job.Message = "complete"
+		}
+	})
+	if err != nil && ErrorCode(err) == Internal {
+		j.e.log.Error("job failed", "job", lj.job.ID, "kind", lj.job.Kind, "err", err)
+	}
+}
+
+// call runs fn, turning a panic into an Internal error so that one bad job
+// cannot take the server down.
+func (j *Jobs) call(fn JobFunc, report func(float64, string)) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("job panicked: %v", r)
+		}
+	}()
+	return fn(j.ctx, report)
+}
+
+// update changes a live job, persists it (progress writes throttled) and
+// tells its subscribers. A job that ends leaves the live set.
+func (j *Jobs) update(id string, change func(*Job)) {
+	j.mu.Lock()
+	lj := j.live[id]
+	if lj == nil {
+		j.mu.Unlock()
+		return
+	}
+	before := lj.job.Status
+	change(&lj.job)
+	lj.job.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	snap := lj.job
+	persist := snap.Status != before || snap.Done() || time.Since(lj.persisted) >= jobPersistEvery
+	if persist {
+		lj.persisted = time.Now()
+	}
+	for ch := range lj.subs {
+		sendLatest(ch, snap)
+	}
+	if snap.Done() {
+		for ch := range lj.subs {
+			close(ch)
+		}
+		lj.subs = nil
+	}
+	j.mu.Unlock()
+	if persist {
+		// note: a fresh context, so that the final state is written even
+		// when the registry is closing.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := j.save(ctx, &snap); err != nil {
+			j.e.log.Error("cannot record job state", "job", id, "err", err)
+		}
+	}
+	if snap.Done() {
+		// note: the job leaves the live set only once its final state is
+		// recorded, so that Get never reads an older state from the table.
+		j.mu.Lock()
+		delete(j.live, id)
+		j.mu.Unlock()
+		close(lj.done)
+	}
+}
+
+// sendLatest delivers job to ch without blocking: when the subscriber lags,
+// the oldest pending update is dropped to make room for the newest.
+func sendLatest(ch chan Job, job Job) {
+	for {
+		select {
+		case ch <- job:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// Get returns a job: its live state while it runs, its recorded state
+// after. Unknown ids are NotFound.
+func (j *Jobs) Get(ctx context.Context, id string) (*Job, error) {
+	j.mu.Lock()
+	if lj := j.live[id]; lj != nil {
+		snap := lj.job
+		j.mu.Unlock()
+		return &snap, nil
+	}
+	j.mu.Unlock()
+	return j.load(ctx, id)
+}
+
+// Subscribe follows a running job. The channel first receives the job's
+// current state, then every update, and is closed after the final one.
+// stop releases the subscription early. A job that has already ended is a
+// Conflict (its state is at GET /api/jobs/{id}); an unknown id NotFound.
+func (j *Jobs) Subscribe(ctx context.Context, id string) (updates <-chan Job, stop func(), err error) {
+	j.mu.Lock()
+	lj := j.live[id]
+	if lj == nil || lj.job.Done() {
+		j.mu.Unlock()
+		job, err := j.Get(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, Errorf(Conflict, "Job %s has already ended (%s); its final state is at /api/jobs/%s.", id, job.Status, id)
+	}
+	ch := make(chan Job, jobSubscriberBuffer)
+	ch <- lj.job
+	lj.subs[ch] = struct{}{}
+	j.mu.Unlock()
+	stop = func() {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if lj.subs == nil {
+			return
+		}
+		if _, ok := lj.subs[ch]; ok {
+			delete(lj.subs, ch)
+			close(ch)
+		}
+	}
+	return ch, stop, nil
+}
+
+// Wait blocks until the job ends or ctx does, and returns its state at
+// that moment (a running job when ctx ended first).
+func (j *Jobs) Wait(ctx context.Context, id string) (*Job, error) {
+	j.mu.Lock()
+	lj := j.live[id]
+	j.mu.Unlock()
+	if lj == nil {
+		return j.Get(ctx, id)
+	}
+	select {
+	case <-lj.done:
+		// note: done is closed after the last change, so the final state
+		// is visible here without the lock.
+		snap := lj.job
+		return &snap, nil
+	case <-ctx.Done():
+		return j.Get(context.WithoutCancel(ctx), id)
+	}
+}
+
+// Running reports how many jobs have not ended.
+func (j *Jobs) Running() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.live)
+}
+
+// Close stops accepting jobs, cancels the running ones (they end as
+// failed) and waits for them until ctx ends.
+func (j *Jobs) Close(ctx context.Context) error {
+	j.mu.Lock()
+	j.closed = true
+	n := len(j.live)
+	j.mu.Unlock()
+	if n > 0 {
+		j.e.log.Warn("cancelling running jobs", "jobs", n)
+	}
+	j.cancel()
+	done := make(chan struct{})
+	go func() { j.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("jobs still running at shutdown: %w", ctx.Err())
+	}
+}
+
+// insert records a new job.
+func (j *Jobs) insert(ctx context.Context, job *Job) error {
+	_, err := j.e.db.ExecContext(ctx, `INSERT INTO meta.jobs (id, kind, status, progress, message, result, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?::JSON, ?, ?)`, job.ID, job.Kind, job.Status, job.Progress, job.Message, string(job.Result), job.CreatedAt, job.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("record job: %w", err)
+	}
+	return nil
+}
+
+// jobRecord is what meta.jobs stores in its result column: the result and,
+// for a failed job, the error.
+type jobRecord struct {
+	Result json.RawMessage `json:"result"`
+	Error  *JobError       `json:"error,omitempty"`
+}
+
+// save writes a job's current state.
+func (j *Jobs) save(ctx context.Context, job *Job) error {
+	rec, err := json.Marshal(jobRecord{Result: job.Result, Error: job.Error})
+	if err != nil {
+		return err
+	}
+	_, err = j.e.db.ExecContext(ctx, `UPDATE meta.jobs SET status = ?, progress = ?, message = ?, result = ?::JSON, updated_at = ?
+		WHERE id = ?`, job.Status, job.Progress, job.Message, string(rec), job.UpdatedAt, job.ID)
+	return err
+}
+
+// load reads a recorded job, or NotFound.
+func (j *Jobs) load(ctx context.Context, id string) (*Job, error) {
+	var job Job
+	var msg, rec sql.NullString
+	err := j.e.db.QueryRowContext(ctx, `SELECT id, kind, status, progress, message, result::VARCHAR, created_at, updated_at
+		FROM meta.jobs WHERE id = ?`, id).Scan(&job.ID, &job.Kind, &job.Status, &job.Progress, &msg, &rec, &job.CreatedAt, &job.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(NotFound, "There is no job %q.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load job %s: %w", id, err)
+	}
+	job.Message = msg.String
+	job.Result = json.RawMessage("null")
+	var r jobRecord
+	if rec.Valid && json.Unmarshal([]byte(rec.String), &r) == nil {
+		if len(r.Result) > 0 {
+			job.Result = r.Result
+		}
+		job.Error = r.Error
+	}
+	job.CreatedAt, job.UpdatedAt = job.CreatedAt.UTC(), job.UpdatedAt.UTC()
+	return &job, nil
+}
+
+// recoverJobs runs at Open: a job still queued or running belongs to a
+// process that died.
+func recoverJobs(ctx context.Context, e *Engine) error {
+	_, err := e.db.ExecContext(ctx, `UPDATE meta.jobs SET status = 'failed',
+		message = 'interrupted: the process stopped before the job finished', updated_at = now() AT TIME ZONE 'UTC'
+		WHERE status IN ('queued', 'running')`)
+	if err != nil {
+		return fmt.Errorf("recover jobs: %w", err)
+	}
+	return nil
+}
+
+func init() { openHooks = append(openHooks, recoverJobs) }
+
+// RunStart is the answer to POST /api/datasets/{name}/runs (Contracts).
+type RunStart struct {
+	RunID  string `json:"run_id"`
+	JobID  string `json:"job_id"`
+	Status string `json:"status"`
+	// Error says why the run failed, when it already has.
+	Error *JobError `json:"error,omitempty"`
+}
+
+// StartRun validates a run request at once (unknown dataset, refused
+// overrides, bad albedo answer here, before any job exists), records the
+// run as running, and materializes it as a background job with progress.
+// It waits up to wait for the job, so that small inputs answer already
+// complete. It follows Process step by step, so the run row exists (and
+// GET /api/runs/{id} answers) before the job starts.
+func (j *Jobs) StartRun(ctx context.Context, in ProcessInput, wait time.Duration) (*RunStart, error) {
+	if in.Out != "" {
+		return nil, Errorf(BadRequest, "A background run cannot write an extra output file.")
+	}
+	prep, err := j.e.prepareRun(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.e.insertRun(ctx, prep.run); err != nil {
+		return nil, err
+	}
+	id := prep.run.RunID
+	job, err := j.Start(ctx, JobKindRun, func(ctx context.Context, report func(float64, string)) (any, error) {
+		in.Progress = func(stage string, done float64) { report(done, stage) }
+		if err := j.e.materialize(ctx, prep, in); err != nil {
+			j.e.failRun(prep.run, err)
+			return nil, err
+		}
+		return j.e.Run(ctx, id)
+	})
+	if err != nil {
+		j.e.failRun(prep.run, err)
+		return nil, err
+	}
+	if wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		if job, err = j.Wait(wctx, job.ID); err != nil {
+			return nil, err
+		}
+	}
+	return &RunStart{RunID: id, JobID: job.ID, Status: job.Status, Error: job.Error}, nil
+}
