@@ -8,7 +8,8 @@
 // The server must have a fresh (empty) database. See e2e/README.md.
 // Env: EXOHUNTER_URL (required), CHROMIUM (default /usr/bin/chromium),
 // EXOHUNTER_SAMPLE (default ../shared/data/koi_cumulative_2025.csv from the
-// repo root), E2E_ARTIFACTS (default e2e/artifacts), E2E_TIMEOUT_MS (per step).
+// repo root), E2E_ARTIFACTS (default e2e/artifacts), E2E_ACTION_TIMEOUT_MS
+// (one browser wait, default 90 s), E2E_TIMEOUT_MS (one step, default 300 s).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, readFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +27,11 @@ const BASE = (process.env.EXOHUNTER_URL || '').replace(/\/+$/, '');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SAMPLE = process.env.EXOHUNTER_SAMPLE || resolve(repoRoot, '../shared/data/koi_cumulative_2025.csv');
 const ARTIFACTS = process.env.E2E_ARTIFACTS || join(here, 'artifacts');
-const STEP_TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 180_000);
+// A browser wait that does not succeed fails after ACTION_TIMEOUT (a test
+// failure); STEP_TIMEOUT only stops a step that hangs outside the browser.
+const ACTION_TIMEOUT = Number(process.env.E2E_ACTION_TIMEOUT_MS || 90_000);
+const STEP_TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 300_000);
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 // DESIGN.md "Browser tests": the launch flags. --user-data-dir is a fresh temp dir (launchPersistentContext).
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -78,6 +84,18 @@ async function shot(name) {
 
 function errorsIn(s) {
   return consoleErrors.filter((e) => e.step === s);
+}
+
+// Accessibility (issue 5: labelled controls, contrast, keyboard): axe-core's
+// WCAG 2.1 A/AA rules, loaded from node_modules; serious and critical fail.
+async function a11y(where) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(found, [], `${where}: accessibility violations`);
 }
 
 async function goto(hash) {
@@ -140,7 +158,7 @@ before(async () => {
     locale: 'en-US',
     timezoneId: 'UTC',
   });
-  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultTimeout(ACTION_TIMEOUT);
   context.on('request', (req) => {
     const url = req.url();
     requests.push({ step, url, method: req.method(), t: Date.now() });
@@ -244,6 +262,7 @@ test('4. open a detail drawer', { timeout: STEP_TIMEOUT }, async () => {
   assert.match(text, /R⊕/, 'units are shown');
   assert.match(text, /catalog|derived|missing/, 'provenance is shown');
   await shot('04-detail-drawer');
+  await a11y('detail drawer');
   await page.keyboard.press('Escape');
   await drawer.waitFor({ state: 'detached' });
   assert.deepEqual(errorsIn('drawer'), []);
@@ -328,7 +347,7 @@ test('8. download a CSV and check its header', { timeout: STEP_TIMEOUT }, async 
   assert.deepEqual(errorsIn('download'), []);
 });
 
-test('every page loads without console errors, polling or outside requests', { timeout: STEP_TIMEOUT * 2 }, async () => {
+test('every page loads without console errors, polling or outside requests, and passes axe', { timeout: STEP_TIMEOUT * 2 }, async () => {
   for (const [w, hgt, suffix] of [[1440, 900, 'laptop'], [820, 1180, 'tablet']]) {
     await page.setViewportSize({ width: w, height: hgt });
     for (const [i, name] of PAGES.entries()) {
@@ -351,6 +370,7 @@ test('every page loads without console errors, polling or outside requests', { t
         assert.ok(na > 0 || content > 0, `${name}: shows its content or a clear "not available yet"`);
       }
       await shot(`page-${String(i + 1).padStart(2, '0')}-${name}-${suffix}`);
+      await a11y(`${name} (${suffix})`);
       assert.deepEqual(errorsIn(step), [], `${name}: console errors`);
     }
   }

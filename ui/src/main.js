@@ -54,7 +54,7 @@ async function route() {
   } catch (err) {
     if (seq !== routeSeq) return;
     replace(main, errorBox(err, 'This page could not be shown.'));
-    console.warn(err);
+    console.error(err); // a broken page is a bug: the browser tests count console errors
   }
 }
 

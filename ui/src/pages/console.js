@@ -5,7 +5,7 @@ import { EditorView, basicSetup } from 'codemirror';
 import { keymap, Decoration } from '@codemirror/view';
 import { Prec, Compartment, StateEffect, StateField, EditorSelection } from '@codemirror/state';
 import { sql as sqlLang, PostgreSQL } from '@codemirror/lang-sql';
-import { oneDark } from '@codemirror/theme-one-dark';
+import { darkEditor, lightEditor } from '../lib/cmtheme.js';
 import { h, replace, clear, errorBox, toast, id } from '../lib/dom.js';
 import { api, items, enc, qs, ApiError } from '../lib/api.js';
 import { count, value, ms } from '../lib/format.js';
@@ -157,14 +157,14 @@ export async function render(root, params) {
       ])),
       basicSetup,
       langComp.of(sqlLang({ dialect: PostgreSQL, upperCaseKeywords: true })),
-      themeComp.of(isDark() ? oneDark : []),
+      themeComp.of(isDark() ? darkEditor : lightEditor),
       errorField,
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'SQL query editor. Ctrl+Enter runs the query.' }),
       EditorView.updateListener.of((u) => { if (u.docChanged) { try { localStorage.setItem(SQL_KEY, u.state.doc.toString()); } catch { /* ignore */ } } }),
     ],
   });
-  const onTheme = () => view.dispatch({ effects: themeComp.reconfigure(isDark() ? oneDark : []) });
+  const onTheme = () => view.dispatch({ effects: themeComp.reconfigure(isDark() ? darkEditor : lightEditor) });
   window.addEventListener('themechange', onTheme);
 
   function insert(text) {
@@ -264,6 +264,7 @@ export async function render(root, params) {
       statusLine.textContent = '';
       clear(gridBox);
       lastResult = null;
+      lastSql = '';
     } finally {
       gridBox.removeAttribute('aria-busy');
       running = null;
@@ -361,10 +362,11 @@ export async function render(root, params) {
       h('span', { class: 'muted small' }, ` ${String(c.type || '').toLowerCase()}${c.unit ? ` · ${c.unit}` : ''}`));
     const tableItem = (t, cols) => {
       const full = `${t.schema ? `${t.schema}.` : ''}${t.name}`;
-      const name = h('button', { type: 'button', class: 'linklike mono', title: `Insert ${full}`, onclick: (e) => { e.preventDefault(); insert(full); } }, t.name);
       const kind = t.kind ? h('span', { class: 'muted small' }, ` ${String(t.kind).toLowerCase()}`) : null;
       return h('li', {}, h('details', { open: !!f && cols.length < 30 },
-        h('summary', { title: t.description || '' }, name, kind),
+        h('summary', { title: t.description || '' }, h('span', { class: 'mono' }, t.name), kind),
+        h('button', { type: 'button', class: 'btn-small insert-btn', onclick: () => insert(full) }, `Insert ${full}`),
+        t.description ? h('p', { class: 'muted small' }, t.description) : null,
         h('ul', { class: 'cols' }, cols.map(colItem))));
     };
     const schemaItem = ([schema, list]) => h('details', { open: !!f || bySchema.size <= 3 },

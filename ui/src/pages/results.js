@@ -123,8 +123,8 @@ export async function render(root, params) {
       const sorted = filters.sort === c ? (filters.order === 'desc' ? 'descending' : 'ascending') : 'none';
       const u = unit(c);
       return h('th', { scope: 'col', 'aria-sort': sorted, title: tooltip(c) },
-        h('button', { type: 'button', class: 'th-btn', onclick: () => sortBy(c), 'aria-label': `Sort by ${c}` },
-          c, u ? h('span', { class: 'th-unit' }, ` [${u}]`) : null,
+        h('button', { type: 'button', class: 'th-btn', onclick: () => sortBy(c) },
+          c, u ? h('span', { class: 'th-unit' }, ` [${u}]`) : null, h('span', { class: 'sr-only' }, ', sort'),
           h('span', { class: 'sort-ind', 'aria-hidden': 'true' }, sorted === 'ascending' ? ' ▲' : sorted === 'descending' ? ' ▼' : '')));
     })));
     const tbody = h('tbody');
