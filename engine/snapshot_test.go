@@ -1,0 +1,352 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// mustSnapshotEngine opens a file-backed engine in serve mode (locked, as
+// the server runs) with the small KOI fixture ingested and processed.
+func mustSnapshotEngine(t *testing.T) (*Engine, *Run) {
+	t.Helper()
+	dir := MustTempDir(t)
+	e := MustOpenEngine(t, func(o *Options) {
+		o.DBPath = filepath.Join(dir, "data", DefaultDBName)
+		o.Lock = true
+	})
+	MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv"), Name: "koi"})
+	run, err := e.Process(context.Background(), ProcessInput{Dataset: "koi"})
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	return e, run
+}
+
+// mustOpenSnapshot opens a snapshot file read-only in a DuckDB instance of
+// its own, as a notebook would.
+func mustOpenSnapshot(t *testing.T, e *Engine, path string) *sql.DB {
+	t.Helper()
+	db, closeDB, err := e.openSnapshotDB(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeDB)
+	return db
+}
+
+// TestSnapshot_SelfContained writes a snapshot while the engine holds its
+// database and checks it from a separate DuckDB instance: tables, row
+// counts, views that read no server files, comments and storage version.
+func TestSnapshot_SelfContained(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, run := mustSnapshotEngine(t)
+	dst := e.path(DirSnapshots, "notebook.duckdb")
+	res, err := e.Snapshot(ctx, dst, SnapshotOptions{})
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if res.Path != dst || res.Bytes == 0 || !slices.Equal(res.Runs, []string{run.RunID}) || res.StorageVersion != SnapshotStorageVersion {
+		t.Errorf("result = %+v", res)
+	}
+	leftovers, _ := filepath.Glob(e.path(DirSnapshots, snapshotTempPrefix+"*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+	rows := map[string]int64{}
+	for _, tb := range res.Tables {
+		rows[tb.Schema+"."+tb.Name] = tb.Rows
+	}
+	want := map[string]int64{"meta.datasets": 1, "meta.runs": 1, "meta.snapshot": 1, "normalized.koi": 12, "metrics.koi": 12,
+		"classified.koi": 12, "runs.results": 12, "runs.latest_koi": 12}
+	for k, n := range want {
+		if rows[k] != n {
+			t.Errorf("%s has %d rows, want %d", k, rows[k], n)
+		}
+	}
+	for _, k := range []string{"raw.koi", "labels.claims"} {
+		if _, ok := rows[k]; ok {
+			t.Errorf("%s should not be in a default snapshot", k)
+		}
+	}
+	for _, k := range []string{"labels.labels", "labels.reviews", "catalog.tables", "catalog.columns", "catalog.dictionary"} {
+		if _, ok := rows[k]; !ok {
+			t.Errorf("%s is missing", k)
+		}
+	}
+
+	db := mustOpenSnapshot(t, e, dst)
+	var views string
+	if err := db.QueryRow(`SELECT coalesce(string_agg(sql, ' '), '') FROM duckdb_views() WHERE NOT internal`).Scan(&views); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"read_csv", "read_parquet", e.dataDir, "exohunter_snapshot_"} {
+		if strings.Contains(views, bad) {
+			t.Errorf("a view of the snapshot refers to %q: %s", bad, views)
+		}
+	}
+	for _, tc := range []struct{ q, want string }{
+		{`SELECT comment FROM duckdb_columns() WHERE schema_name = 'classified' AND table_name = 'koi' AND column_name = 'koi_prad'`, "Planet radius [R_earth]"},
+		{`SELECT comment FROM duckdb_columns() WHERE schema_name = 'runs' AND table_name = 'latest_koi' AND column_name = 'category'`, "The one primary category, by precedence"},
+		{`SELECT comment FROM duckdb_tables() WHERE schema_name = 'classified' AND table_name = 'koi'`, "metrics.koi plus flags, tags, category, score and disposition_compare at the default thresholds"},
+		{`SELECT unit FROM catalog.columns WHERE schema_name = 'runs' AND table_name = 'results' AND column_name = 'koi_insol'`, "S_earth"},
+		{`SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`, SnapshotStorageVersion + "+"},
+		{`SELECT string_agg(category || ':' || n, ',' ORDER BY category) FROM (SELECT category, count(*) AS n FROM runs.latest_koi GROUP BY ALL)`, countsText(run.Counts)},
+	} {
+		var got string
+		if err := db.QueryRow(tc.q).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+		} else if got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+	// runs.latest_koi has exactly the run file's columns.
+	var n, m int64
+	db.QueryRow(`SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'runs' AND table_name = 'latest_koi'`).Scan(&n)
+	e.db.QueryRow(`SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'runs' AND table_name = 'latest_koi'`).Scan(&m)
+	if n != m || n == 0 {
+		t.Errorf("runs.latest_koi has %d columns in the snapshot, %d on the server", n, m)
+	}
+	info, err := e.InspectSnapshot(ctx, dst)
+	if err != nil || !info.CreatedAt.Equal(res.CreatedAt) || !slices.Equal(info.Runs, res.Runs) {
+		t.Errorf("InspectSnapshot = %+v, %v", info, err)
+	}
+}
+
+// countsText prints category counts as "a:1,b:2" in category order.
+func countsText(c map[string]int64) string {
+	var parts []string
+	for k, v := range c {
+		parts = append(parts, k+":"+strconvI(v))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// strconvI formats an int64.
+func strconvI(v int64) string { return strconv.FormatInt(v, 10) }
+
+// TestSnapshot_Options covers run selection, optional parts and errors.
+func TestSnapshot_Options(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, first := mustSnapshotEngine(t)
+	second, err := e.Process(ctx, ProcessInput{Dataset: "koi", Overrides: map[string]string{"planet_radius.rocky_max": "2.2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, runs, include string
+		wantRuns            []string
+		wantTables          []string
+		wantAbsent          []string
+		wantCode            Code
+	}{
+		{name: "latest_is_default", wantRuns: []string{second.RunID}, wantTables: []string{"labels.labels", "labels.reviews"}, wantAbsent: []string{"raw.koi"}},
+		{name: "all_runs", runs: "all", wantRuns: []string{second.RunID, first.RunID}},
+		{name: "by_id", runs: first.RunID, wantRuns: []string{first.RunID}},
+		{name: "raw_only", include: "raw", wantRuns: []string{second.RunID}, wantTables: []string{"raw.koi"}, wantAbsent: []string{"labels.labels"}},
+		{name: "none", include: "none", wantRuns: []string{second.RunID}, wantAbsent: []string{"raw.koi", "labels.labels"}},
+		{name: "unknown_run", runs: "nope", wantCode: NotFound},
+		{name: "mixed_runs", runs: "all," + first.RunID, wantCode: BadRequest},
+		{name: "unknown_part", include: "models", wantCode: BadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, err := ParseSnapshotOptions(tc.runs, tc.include)
+			var res *SnapshotResult
+			if err == nil {
+				res, err = e.Snapshot(ctx, e.path(DirSnapshots, tc.name+".duckdb"), opts)
+			}
+			if tc.wantCode != "" {
+				if ErrorCode(err) != tc.wantCode {
+					t.Fatalf("err = %v (code %s), want %s", err, ErrorCode(err), tc.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantRuns, res.Runs); diff != "" {
+				t.Errorf("runs (-want +got):\n%s", diff)
+			}
+			var names []string
+			for _, tb := range res.Tables {
+				names = append(names, tb.Schema+"."+tb.Name)
+			}
+			for _, w := range tc.wantTables {
+				if !slices.Contains(names, w) {
+					t.Errorf("missing %s in %v", w, names)
+				}
+			}
+			for _, w := range tc.wantAbsent {
+				if slices.Contains(names, w) {
+					t.Errorf("%s should be absent", w)
+				}
+			}
+		})
+	}
+	if _, err := e.Snapshot(ctx, e.dbPath, SnapshotOptions{}); ErrorCode(err) != BadRequest {
+		t.Errorf("overwriting the database: err = %v", err)
+	}
+}
+
+// TestSnapshot_ConcurrentLabels writes labels while snapshots are taken:
+// every label acknowledged before a snapshot began is in it, a label and
+// its review written in one transaction are both in it or both absent,
+// and label writes keep going while the snapshot is written.
+func TestSnapshot_ConcurrentLabels(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, run := mustSnapshotEngine(t)
+	var objects []string
+	r, err := e.db.Query(`SELECT object_id FROM runs.results`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var o string
+		r.Scan(&o)
+		objects = append(objects, o)
+	}
+	r.Close()
+
+	var mu sync.Mutex
+	var acked []int64         // labels acknowledged by AddLabel, in order
+	var ackedAt []time.Time   // when each was acknowledged
+	var slowest time.Duration // longest single write
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // writer 1: the engine's label API
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			l, err := e.AddLabel(ctx, LabelInput{ObjectID: objects[i%len(objects)], Dataset: "koi", RunID: run.RunID,
+				Label: "candidate", Annotator: "snapshot-test", Note: "n" + strconvI(int64(i))})
+			if err != nil {
+				t.Errorf("AddLabel: %v", err)
+				return
+			}
+			mu.Lock()
+			acked, ackedAt = append(acked, l.ID), append(ackedAt, time.Now())
+			slowest = max(slowest, time.Since(t0))
+			mu.Unlock()
+		}
+	}()
+	go func() { // writer 2: a label and its review in one transaction
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			err := e.inTx(ctx, func(tx *sql.Tx) error {
+				var id int64
+				if err := tx.QueryRow(`INSERT INTO labels.labels (object_id, dataset, label, source, annotator)
+					VALUES (?, 'koi', 'rocky_candidate', 'human', 'pair') RETURNING id`, objects[i%len(objects)]).Scan(&id); err != nil {
+					return err
+				}
+				time.Sleep(time.Millisecond) // widen the window between the two writes
+				_, err := tx.Exec(`INSERT INTO labels.reviews (label_id, status, reviewer) VALUES (?, 'accepted', 'pair')`, id)
+				return err
+			})
+			if err != nil && !strings.Contains(err.Error(), "onflict") {
+				t.Errorf("pair write: %v", err)
+				return
+			}
+		}
+	}()
+
+	for i := 0; i < 3; i++ {
+		time.Sleep(150 * time.Millisecond)
+		began := time.Now()
+		mu.Lock()
+		before := slices.Clone(acked)
+		mu.Unlock()
+		dst := e.path(DirSnapshots, "concurrent"+strconvI(int64(i))+".duckdb")
+		if _, err := e.Snapshot(ctx, dst, SnapshotOptions{}); err != nil {
+			t.Fatalf("Snapshot: %v", err)
+		}
+		ended := time.Now()
+		db := mustOpenSnapshot(t, e, dst)
+		have := map[int64]bool{}
+		rows, err := db.Query(`SELECT id FROM labels.labels`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			have[id] = true
+		}
+		rows.Close()
+		for _, id := range before {
+			if !have[id] {
+				t.Errorf("snapshot %d: label %d was acknowledged before the snapshot began but is missing", i, id)
+			}
+		}
+		var orphans int64
+		db.QueryRow(`SELECT count(*) FROM labels.labels l LEFT JOIN labels.reviews r ON r.label_id = l.id
+			WHERE l.annotator = 'pair' AND r.id IS NULL`).Scan(&orphans)
+		var dangling int64
+		db.QueryRow(`SELECT count(*) FROM labels.reviews r LEFT JOIN labels.labels l ON l.id = r.label_id WHERE l.id IS NULL`).Scan(&dangling)
+		if orphans != 0 || dangling != 0 {
+			t.Errorf("snapshot %d is torn: %d labels without their review, %d reviews without their label", i, orphans, dangling)
+		}
+		mu.Lock()
+		var during int
+		for _, at := range ackedAt {
+			if at.After(began) && at.Before(ended) {
+				during++
+			}
+		}
+		mu.Unlock()
+		if during == 0 {
+			t.Errorf("snapshot %d (%v): no label was acknowledged while it was written; writers were blocked", i, ended.Sub(began))
+		}
+		t.Logf("snapshot %d: %v, %d labels before, %d in it, %d acknowledged meanwhile", i, ended.Sub(began), len(before), len(have), during)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("slowest label write: %v", slowest)
+}
+
+// TestSnapshot_Cancelled leaves no files and keeps the engine usable.
+func TestSnapshot_Cancelled(t *testing.T) {
+	t.Parallel()
+	e, _ := mustSnapshotEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := e.Snapshot(ctx, e.path(DirSnapshots, "cancelled.duckdb"), SnapshotOptions{})
+	if err == nil {
+		t.Fatal("a cancelled snapshot succeeded")
+	}
+	files, _ := os.ReadDir(e.path(DirSnapshots))
+	if len(files) != 0 {
+		t.Errorf("files left: %v", files)
+	}
+	if _, err := e.Snapshot(context.Background(), e.path(DirSnapshots, "after.duckdb"), SnapshotOptions{}); err != nil {
+		t.Errorf("snapshot after a cancelled one: %v", err)
+	}
+	if !errors.Is(err, context.Canceled) && ErrorCode(err) != Timeout {
+		t.Logf("cancelled snapshot error: %v (code %s)", err, ErrorCode(err))
+	}
+}

@@ -1,0 +1,361 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// snapshotPlan is what phase 1 copied, for phase 2 (views, catalog,
+// comments) and the result.
+type snapshotPlan struct {
+	createdAt time.Time
+	source    string
+	duckdb    string
+	include   []string
+	runs      []snapshotRun
+	// latest is each dataset's newest included run, with its columns.
+	latest []snapshotRun
+}
+
+// snapshotRun is a complete run as meta.runs records it.
+type snapshotRun struct {
+	id, dataset, path string
+	columns           []string
+}
+
+// writeSnapshot writes a complete snapshot to tmp: phase 1 copies the data
+// in one read transaction of the server's database into tmp attached as
+// alias; phase 2 opens tmp on its own for views, catalog and comments.
+func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts SnapshotOptions) (*SnapshotResult, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(float64, string) {}
+	}
+	plan, err := e.copySnapshotData(ctx, tmp, alias, opts, progress)
+	if err != nil {
+		return nil, snapshotError(ctx, err)
+	}
+	progress(0.85, "catalog and comments")
+	res, err := e.finishSnapshot(ctx, tmp, plan)
+	if err != nil {
+		return nil, snapshotError(ctx, err)
+	}
+	progress(1, "complete")
+	return res, nil
+}
+
+// snapshotError explains a failure: a cancelled context is a Timeout.
+func snapshotError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && ErrorCode(err) == Internal {
+		return Wrap(Timeout, err, "The snapshot was cancelled before it was complete.")
+	}
+	return err
+}
+
+// copySnapshotData attaches tmp, copies every included relation inside one
+// transaction on the server's database, and detaches.
+func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts SnapshotOptions, progress func(float64, string)) (_ *snapshotPlan, err error) {
+	attach, err := sqltmpl.SnapshotAttach(tmp, alias, SnapshotStorageVersion)
+	if err != nil {
+		return nil, err
+	}
+	detach, err := sqltmpl.SnapshotDetach(alias)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.db.ExecContext(ctx, attach); err != nil {
+		return nil, fmt.Errorf("attach snapshot: %w", err)
+	}
+	attached := true
+	defer func() {
+		if attached {
+			// note: a fresh context; the request's may be why we stop.
+			dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, derr := e.db.ExecContext(dctx, detach); derr != nil {
+				e.log.Warn("cannot detach a failed snapshot", "alias", alias, "err", derr)
+			}
+		}
+	}()
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	plan, copies, err := e.planSnapshot(ctx, tx, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, schema := range catalogSchemas {
+		q, err := sqltmpl.SnapshotSchema(alias, schema)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("snapshot schema %s: %w", schema, err)
+		}
+	}
+	for i, c := range copies {
+		progress(0.05+0.8*float64(i)/float64(len(copies)), "copying "+c.Schema+"."+c.Name)
+		q, err := sqltmpl.SnapshotCopyTable(alias, c)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("snapshot %s.%s: %w", c.Schema, c.Name, err)
+		}
+	}
+	if err := e.writeSnapshotMeta(ctx, tx, alias, plan, opts); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit snapshot: %w", err)
+	}
+	attached = false
+	if _, err := e.db.ExecContext(ctx, detach); err != nil {
+		return nil, fmt.Errorf("detach snapshot: %w", err)
+	}
+	return plan, nil
+}
+
+// planSnapshot pins the transaction's view of the database (DuckDB starts
+// a transaction's snapshot at its first read of a database, so this read
+// comes first) and lists the tables to copy, in order.
+func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOptions) (*snapshotPlan, []sqltmpl.SnapshotCopy, error) {
+	plan := &snapshotPlan{include: opts.include(), source: filepath.Base(e.dbPath)}
+	var datasets int
+	if err := tx.QueryRowContext(ctx, `SELECT (now() AT TIME ZONE 'UTC')::TIMESTAMP, library_version, (SELECT count(*) FROM meta.datasets)
+		FROM pragma_version()`).Scan(&plan.createdAt, &plan.duckdb, &datasets); err != nil {
+		return nil, nil, fmt.Errorf("begin snapshot: %w", err)
+	}
+	plan.createdAt = plan.createdAt.UTC()
+	rels, err := snapshotRelations(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if plan.runs, err = e.snapshotRuns(ctx, tx, opts.Runs); err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(plan.runs))
+	paths := make([]string, len(plan.runs))
+	for i, r := range plan.runs {
+		ids[i], paths[i] = r.id, e.abs(r.path)
+	}
+	copies := []sqltmpl.SnapshotCopy{
+		{Schema: "meta", Name: "datasets"},
+		{Schema: "meta", Name: "runs", Filter: true, Column: "run_id", Values: ids},
+	}
+	stages := []string{"normalized", "metrics", "classified"}
+	if slices.Contains(plan.include, SnapshotRaw) {
+		stages = append([]string{"raw"}, stages...)
+	}
+	names, err := datasetNames(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ds := range names {
+		for _, s := range stages {
+			if rels[s+"."+ds] != "" {
+				copies = append(copies, sqltmpl.SnapshotCopy{Schema: s, Name: ds})
+			}
+		}
+	}
+	copies = append(copies, sqltmpl.SnapshotCopy{Schema: "runs", Name: "results", RunFiles: paths})
+	for _, key := range sortedRelKeys(rels) {
+		schema, name := splitRelKey(key)
+		switch {
+		case schema == "labels" && name != "claims" && slices.Contains(plan.include, SnapshotLabels),
+			schema == "features" && slices.Contains(plan.include, SnapshotFeatures),
+			key == "meta.feature_sets" && slices.Contains(plan.include, SnapshotFeatures),
+			key == "catalog.dictionary":
+			copies = append(copies, sqltmpl.SnapshotCopy{Schema: schema, Name: name})
+		}
+	}
+	if plan.latest, err = e.latestRunColumns(ctx, tx, plan.runs); err != nil {
+		return nil, nil, err
+	}
+	return plan, copies, nil
+}
+
+// snapshotRelations lists the catalog schemas' tables and views as the
+// transaction sees them: {"schema.name": "table"|"view"}.
+func snapshotRelations(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT schema_name || '.' || table_name, 'table' FROM duckdb_tables()
+		WHERE database_name = current_database() AND NOT temporary
+		UNION ALL
+		SELECT schema_name || '.' || view_name, 'view' FROM duckdb_views()
+		WHERE database_name = current_database() AND NOT internal AND NOT temporary`)
+	if err != nil {
+		return nil, fmt.Errorf("list relations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, kind string
+		if err := rows.Scan(&k, &kind); err != nil {
+			return nil, err
+		}
+		out[k] = kind
+	}
+	return out, rows.Err()
+}
+
+// sortedRelKeys returns the keys in order.
+func sortedRelKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// splitRelKey splits "schema.name" at the first dot (schemas have none).
+func splitRelKey(k string) (schema, name string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return "", k
+}
+
+// datasetNames lists the datasets as the transaction sees them.
+func datasetNames(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM meta.datasets ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// snapshotRuns selects the runs to include: the latest complete run of
+// each dataset, every complete run, or the listed ones (each must exist
+// and be complete). A complete run whose file is gone is skipped with a
+// warning, unless it was asked for by id.
+func (e *Engine) snapshotRuns(ctx context.Context, tx *sql.Tx, sel []string) ([]snapshotRun, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT run_id, dataset, coalesce(path, ''), status FROM meta.runs
+		ORDER BY dataset, finished_at DESC NULLS LAST, run_id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	byID := map[string]string{}
+	var complete []snapshotRun
+	for rows.Next() {
+		var r snapshotRun
+		var status string
+		if err := rows.Scan(&r.id, &r.dataset, &r.path, &status); err != nil {
+			return nil, err
+		}
+		byID[r.id] = status
+		if status == RunComplete {
+			complete = append(complete, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	mode := SnapshotLatestRuns
+	if len(sel) == 1 && sel[0] == SnapshotAllRuns {
+		mode = SnapshotAllRuns
+	} else if len(sel) > 0 && sel[0] != SnapshotLatestRuns {
+		mode = ""
+	}
+	for _, id := range sel {
+		if mode == "" && byID[id] == "" {
+			return nil, Errorf(NotFound, "There is no run %q.", id)
+		}
+		if mode == "" && byID[id] != RunComplete {
+			return nil, Errorf(Conflict, "Run %s is %s; only complete runs can go into a snapshot.", id, byID[id])
+		}
+	}
+	var out []snapshotRun
+	seen := map[string]bool{}
+	for _, r := range complete {
+		want := mode == SnapshotAllRuns || (mode == SnapshotLatestRuns && !seen[r.dataset]) || (mode == "" && slices.Contains(sel, r.id))
+		if !want {
+			continue
+		}
+		if _, err := os.Stat(e.abs(r.path)); err != nil {
+			if mode == "" {
+				return nil, Errorf(Conflict, "The result file of run %s is missing; it cannot go into a snapshot.", r.id)
+			}
+			e.log.Warn("snapshot skips a run whose file is missing", "run", r.id)
+			continue
+		}
+		seen[r.dataset] = true
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// latestRunColumns returns each dataset's newest included run (runs are in
+// dataset order, newest first) with its own columns, for runs.latest_D.
+func (e *Engine) latestRunColumns(ctx context.Context, tx *sql.Tx, runs []snapshotRun) ([]snapshotRun, error) {
+	var out []snapshotRun
+	for _, r := range runs {
+		if len(out) > 0 && out[len(out)-1].dataset == r.dataset {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(`+sqltmpl.Lit(e.abs(r.path)).String()+`))`)
+		if err != nil {
+			return nil, fmt.Errorf("columns of run %s: %w", r.id, err)
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			r.columns = append(r.columns, c)
+		}
+		err = errors.Join(rows.Err(), rows.Close())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// writeSnapshotMeta creates the snapshot's schemas' last piece: the
+// meta.snapshot row saying when and how it was taken.
+func (e *Engine) writeSnapshotMeta(ctx context.Context, tx *sql.Tx, alias string, plan *snapshotPlan, opts SnapshotOptions) error {
+	runs := SnapshotLatestRuns
+	if len(opts.Runs) == 1 && opts.Runs[0] == SnapshotAllRuns {
+		runs = SnapshotAllRuns
+	} else if len(opts.Runs) > 0 && opts.Runs[0] != SnapshotLatestRuns {
+		runs = "ids"
+	}
+	ids := make([]string, len(plan.runs))
+	for i, r := range plan.runs {
+		ids[i] = r.id
+	}
+	q, err := sqltmpl.SnapshotInfoTable(alias, sqltmpl.SnapshotInfo{CreatedAt: plan.createdAt.Format("2006-01-02 15:04:05.999999"),
+		Source: plan.source, DuckDB: plan.duckdb, StorageVersion: SnapshotStorageVersion, Runs: runs, RunIDs: ids, Include: plan.include})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("snapshot meta: %w", err)
+	}
+	return nil
+}
