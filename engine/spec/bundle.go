@@ -21,6 +21,8 @@ type Bundle struct {
 	Metrics    *Metrics
 	Thresholds *Thresholds
 	Rules      *Rules
+	Labeling   *Labeling // configs/labeling.yaml (engine/spec/labeling.go), nil when absent
+	Features   *Features // configs/features.yaml (engine/spec/features.go), nil when absent
 
 	sources map[string]*source
 }

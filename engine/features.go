@@ -1,0 +1,412 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Files of one feature-set version under the feature store.
+const (
+	FeaturesParquet  = "features.parquet"
+	FeaturesManifest = "manifest.json"
+	// featureBuildPrefix names a build in progress (<store>/.build-<V>-<rand>);
+	// it is renamed to <store>/<V> only when complete, and removed at Open
+	// if a process died before that.
+	featureBuildPrefix = ".build-"
+	// featureHashVersion is mixed into every content hash, so a change in
+	// how content is hashed can never match an old hash by accident.
+	featureHashVersion = "exohunter-features-v1"
+)
+
+// Column roles in a feature manifest.
+const (
+	RoleID      = "id"
+	RoleLabel   = "label"
+	RoleFeature = "feature"
+)
+
+// featureVersionRe is a safe version: a file name and (quoted) identifier.
+var featureVersionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// featureMu serializes the commit step of builds (compare with an existing
+// version, rename, register) within the process.
+var featureMu sync.Mutex
+
+// FeatureManifest is manifest.json of a version (Contracts: feature
+// manifest shape), plus the spec itself.
+type FeatureManifest struct {
+	Version     string        `json:"version"`
+	SpecHash    string        `json:"spec_hash"`
+	ContentHash string        `json:"content_hash"`
+	Source      FeatureSource `json:"source"`
+	Rows        int64         `json:"rows"`
+	// Columns lists every column with its type and role: id (row_id,
+	// object_id, star_id), label (koi_disposition, never a feature) or
+	// feature.
+	Columns []FeatureColumn `json:"columns"`
+	// Stats are the statistics of each numeric feature's input, as used
+	// for imputation and scaling.
+	Stats     map[string]FeatureStats `json:"stats"`
+	CreatedAt time.Time               `json:"created_at"`
+	// Spec is configs/features.yaml as the build read it.
+	Spec *spec.Features `json:"spec"`
+}
+
+// FeatureSource is the run a version was built from.
+type FeatureSource struct {
+	Dataset string `json:"dataset"`
+	RunID   string `json:"run_id"`
+}
+
+// FeatureColumn is one column of a feature set.
+type FeatureColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Role string `json:"role"`
+}
+
+// FeatureStats describe one numeric feature's input over the build's rows
+// (NaN and ±Inf counted as missing). Numbers are rounded to 12 significant
+// digits so that the same data always gives the same numbers, whatever the
+// order DuckDB's threads summed them in.
+type FeatureStats struct {
+	Count       int64    `json:"count"`
+	Missing     int64    `json:"missing"`
+	Mean        *float64 `json:"mean"`
+	Std         *float64 `json:"std"`
+	Median      *float64 `json:"median"`
+	Min         *float64 `json:"min"`
+	Max         *float64 `json:"max"`
+	Impute      string   `json:"impute"`
+	ImputeValue *float64 `json:"impute_value"`
+	Transform   string   `json:"transform"`
+}
+
+// FeatureBuildInput asks for a version built from a run.
+type FeatureBuildInput struct {
+	Version string
+	// Run is the source run; empty picks the latest run of Dataset, or of
+	// the only dataset (ResolveRun).
+	Run     string
+	Dataset string
+}
+
+// FeatureBuild is the result of a build: the manifest, where it lives,
+// and whether it was created or already there with the same content.
+type FeatureBuild struct {
+	*FeatureManifest
+	Path   string `json:"path"`
+	Status string `json:"status"` // created | unchanged
+}
+
+// Build statuses.
+const (
+	FeatureCreated   = "created"
+	FeatureUnchanged = "unchanged"
+)
+
+// featureBuildHook, when set by a test, runs after each build step (for
+// example "written", after the Parquet file and the manifest are complete
+// but before the version is renamed into place).
+var featureBuildHook func(step string)
+
+// BuildFeatures compiles configs/features.yaml over a run and writes
+// <store>/<version>/features.parquet and manifest.json. The version is
+// built in a hidden folder and renamed into place only when complete, so
+// a killed build leaves no half-written version. Versions are immutable:
+// rebuilding one with the same content is a no-op success (status
+// unchanged), with different content a Conflict.
+func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*FeatureBuild, error) {
+	if !featureVersionRe.MatchString(in.Version) {
+		return nil, Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", in.Version)
+	}
+	fs := e.bundle.FeaturesConfig()
+	if fs == nil {
+		return nil, Errorf(Invalid, "There is no %s in the configuration, so no feature set can be built.", spec.FeaturesFile)
+	}
+	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(e.featureStore, 0o755); err != nil {
+		return nil, Wrap(BadRequest, err, "Cannot create the feature store %s.", e.featureStore)
+	}
+	tmp, err := os.MkdirTemp(e.featureStore, featureBuildPrefix+in.Version+"-")
+	if err != nil {
+		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)
+	}
+	defer os.RemoveAll(tmp)
+	m, err := e.writeFeatureSet(ctx, fs, run, in.Version, tmp)
+	if err != nil {
+		return nil, err
+	}
+	buildStep("written")
+	return e.commitFeatureSet(ctx, m, tmp)
+}
+
+// buildStep runs the test hook, if any.
+func buildStep(step string) {
+	if featureBuildHook != nil {
+		featureBuildHook(step)
+	}
+}
+
+// writeFeatureSet computes the statistics, writes the Parquet file, hashes
+// it and writes the manifest, all inside dir.
+func (e *Engine) writeFeatureSet(ctx context.Context, fs *spec.Features, run *Run, version, dir string) (*FeatureManifest, error) {
+	in := sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: fs, Path: filepath.Join(dir, FeaturesParquet)}
+	stats, params, err := e.featureStats(ctx, in, fs)
+	if err != nil {
+		return nil, err
+	}
+	in.Params = params
+	q, err := sqltmpl.FeatureCopy(in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.db.ExecContext(ctx, q); err != nil {
+		return nil, e.featureSQLError(ctx, err, run)
+	}
+	specJSON, err := json.Marshal(fs)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(specJSON)
+	m := &FeatureManifest{
+		Version: version, SpecHash: hex.EncodeToString(sum[:]), Source: FeatureSource{Dataset: run.Dataset, RunID: run.RunID},
+		Stats: stats, CreatedAt: time.Now().UTC(), Spec: fs,
+	}
+	if err := e.describeFeatureSet(ctx, in.Path, m); err != nil {
+		return nil, err
+	}
+	if m.ContentHash, err = e.featureContentHash(ctx, in.Path, m); err != nil {
+		return nil, err
+	}
+	return m, writeJSONFile(filepath.Join(dir, FeaturesManifest), m)
+}
+
+// featureSQLError explains a failed feature query.
+func (e *Engine) featureSQLError(ctx context.Context, err error, run *Run) error {
+	if ctx.Err() != nil {
+		return Wrap(Timeout, err, "The feature build was cancelled; no version was written.")
+	}
+	if strings.Contains(err.Error(), "Binder Error") || strings.Contains(err.Error(), "Conversion Error") {
+		return Wrap(Invalid, err, "%s does not compile over run %s: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
+	}
+	return fmt.Errorf("build features from %s: %w", run.RunID, err)
+}
+
+// featureStats runs the statistics query and derives each feature's
+// imputation value and scaling.
+func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *spec.Features) (map[string]FeatureStats, map[string]sqltmpl.FeatureParams, error) {
+	q, err := sqltmpl.FeatureStats(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	feats := fs.All()
+	vals := make([]sql.NullFloat64, 1+6*len(feats))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := e.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
+		return nil, nil, e.featureSQLError(ctx, err, &Run{RunID: filepath.Base(in.RunPath)})
+	}
+	rows := int64(vals[0].Float64)
+	stats := make(map[string]FeatureStats, len(feats))
+	params := make(map[string]sqltmpl.FeatureParams, len(feats))
+	for i, f := range feats {
+		v := vals[1+6*i : 7+6*i]
+		st := FeatureStats{Count: int64(v[0].Float64), Mean: round12(v[1]), Std: round12(v[2]), Median: round12(v[3]),
+			Min: round12(v[4]), Max: round12(v[5]), Impute: f.Impute, Transform: f.Transform}
+		st.Missing = rows - st.Count
+		st.ImputeValue = imputeValue(f, st)
+		p := sqltmpl.FeatureParams{Impute: st.ImputeValue, Std: 1}
+		if st.Mean != nil {
+			p.Mean = *st.Mean
+		}
+		if st.Std != nil && *st.Std > 0 {
+			p.Std = *st.Std
+		}
+		stats[f.Name], params[f.Name] = st, p
+	}
+	return stats, params, nil
+}
+
+// imputeValue is the value a feature's missing inputs take, nil for none.
+// A feature with no value at all imputes 0 rather than NULL.
+func imputeValue(f *spec.Feature, st FeatureStats) *float64 {
+	zero := 0.0
+	var v *float64
+	switch f.Impute {
+	case spec.ImputeNone:
+		return nil
+	case spec.ImputeMedian:
+		v = st.Median
+	case spec.ImputeMean:
+		v = st.Mean
+	case spec.ImputeConstant:
+		v = f.Value
+	}
+	if v == nil {
+		return &zero
+	}
+	return v
+}
+
+// round12 rounds a statistic to 12 significant digits (nil for NULL).
+func round12(v sql.NullFloat64) *float64 {
+	if !v.Valid || math.IsNaN(v.Float64) || math.IsInf(v.Float64, 0) {
+		return nil
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v.Float64, 'g', 12, 64), 64)
+	return &r
+}
+
+// describeFeatureSet fills the manifest's columns and row count from the
+// written file.
+func (e *Engine) describeFeatureSet(ctx context.Context, path string, m *FeatureManifest) error {
+	cols, err := e.describe(ctx, readParquet(path))
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		role := RoleFeature
+		switch {
+		case c.Name == spec.FeatureLabelColumn:
+			role = RoleLabel
+		case contains(spec.FeatureKeyColumns, c.Name):
+			role = RoleID
+		}
+		m.Columns = append(m.Columns, FeatureColumn{Name: c.Name, Type: c.Type, Role: role})
+	}
+	return e.db.QueryRowContext(ctx, `SELECT count(*) FROM `+string(readParquetRel(path))).Scan(&m.Rows)
+}
+
+// readParquetRel is read_parquet('path') as a relation.
+func readParquetRel(path string) sqltmpl.Expr {
+	return sqltmpl.Expr("read_parquet(" + sqltmpl.Lit(path).String() + ")")
+}
+
+// contains reports whether xs holds s.
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// featureContentHash hashes the written content: the columns with their
+// types, the row count, and DuckDB's per-chunk digests of the rows in
+// object_id, row_id order. The version, time and source run are not part
+// of it.
+func (e *Engine) featureContentHash(ctx context.Context, path string, m *FeatureManifest) (string, error) {
+	q, err := sqltmpl.FeatureHash(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", featureHashVersion)
+	for _, c := range m.Columns {
+		fmt.Fprintf(h, "%s %s\n", c.Name, c.Type)
+	}
+	fmt.Fprintf(h, "rows %d\n", m.Rows)
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return "", fmt.Errorf("hash feature set: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var chunk, n int64
+		var digest string
+		if err := rows.Scan(&chunk, &digest, &n); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%d %s %d\n", chunk, digest, n)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("hash feature set: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// commitFeatureSet puts a complete build in place, or compares it with the
+// version already there.
+func (e *Engine) commitFeatureSet(ctx context.Context, m *FeatureManifest, tmp string) (*FeatureBuild, error) {
+	featureMu.Lock()
+	defer featureMu.Unlock()
+	dir := filepath.Join(e.featureStore, m.Version)
+	old, err := readFeatureManifest(dir)
+	switch {
+	case err == nil && old.ContentHash == m.ContentHash:
+		if err := e.registerFeatureSet(ctx, old, dir); err != nil {
+			return nil, err
+		}
+		return &FeatureBuild{FeatureManifest: old, Path: dir, Status: FeatureUnchanged}, nil
+	case err == nil:
+		return nil, Errorf(Conflict, "Feature set %s already exists with different content (content hash %s, built from run %s; this build gives %s). Versions are immutable: choose a new version.",
+			m.Version, short(old.ContentHash), old.Source.RunID, short(m.ContentHash))
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return nil, Errorf(Conflict, "%s exists but holds no manifest; move it away to build version %s.", dir, m.Version)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, fmt.Errorf("place feature set %s: %w", m.Version, err)
+	}
+	syncDir(e.featureStore)
+	buildStep("renamed")
+	if err := e.registerFeatureSet(ctx, m, dir); err != nil {
+		return nil, err
+	}
+	return &FeatureBuild{FeatureManifest: m, Path: dir, Status: FeatureCreated}, nil
+}
+
+// short abbreviates a hash for messages.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// syncDir flushes a directory entry change (a rename) to disk; errors are
+// ignored because not every file system supports it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// readFeatureManifest reads <dir>/manifest.json; os.ErrNotExist when absent.
+func readFeatureManifest(dir string) (*FeatureManifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, FeaturesManifest))
+	if err != nil {
+		return nil, err
+	}
+	var m FeatureManifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, FeaturesManifest), err)
+	}
+	return &m, nil
+}

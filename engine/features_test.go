@@ -1,0 +1,365 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/exohunter/exohunter/engine/spec"
+)
+
+func TestEngine_BuildFeatures(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	b, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != FeatureCreated || b.Rows != 12 || b.Source != (FeatureSource{Dataset: "koi", RunID: run.RunID}) {
+		t.Errorf("build = %s, %d rows, source %+v", b.Status, b.Rows, b.Source)
+	}
+	dir := filepath.Join(e.FeatureStore(), "v1")
+	if b.Path != dir {
+		t.Errorf("path = %s, want %s", b.Path, dir)
+	}
+	// The manifest on disk is the Contracts' shape.
+	raw, err := os.ReadFile(filepath.Join(dir, FeaturesManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"version", "spec_hash", "content_hash", "source", "rows", "columns", "stats", "created_at"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("manifest.json has no %q", k)
+		}
+	}
+	// Keys and the label column are kept and marked; nothing leaky is a
+	// feature; every feature is a finite DOUBLE or NULL.
+	roles := map[string]string{}
+	for _, c := range b.Columns {
+		roles[c.Name] = c.Role
+		if c.Role == RoleFeature && (spec.IsLeaky(c.Name) || c.Type != "DOUBLE") {
+			t.Errorf("feature column %s %s", c.Name, c.Type)
+		}
+	}
+	want := map[string]string{"row_id": RoleID, "object_id": RoleID, "star_id": RoleID, "koi_disposition": RoleLabel,
+		"koi_period": RoleFeature, "stellar_type_G": RoleFeature, "koi_impact_missing": RoleFeature, "multiplicity": RoleFeature}
+	for name, role := range want {
+		if roles[name] != role {
+			t.Errorf("column %s has role %q, want %q", name, roles[name], role)
+		}
+	}
+	if st := b.Stats["koi_period"]; st.Count != 12 || st.Median == nil || st.ImputeValue == nil || *st.ImputeValue != *st.Median {
+		t.Errorf("koi_period stats = %+v", st)
+	}
+	// The view serves the file; the star with three KOIs has multiplicity 3.
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM features."v1" WHERE multiplicity = 3`); n != 3 {
+		t.Errorf("%d rows with multiplicity 3, want the 3 KOIs of K00756", n)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM features."v1" WHERE stellar_type_O + stellar_type_B + stellar_type_A +
+		stellar_type_F + stellar_type_G + stellar_type_K + stellar_type_M = 1`); n != 12 {
+		t.Errorf("%d rows with exactly one stellar type, want 12", n)
+	}
+	list, err := e.FeatureSets(ctx)
+	if err != nil || len(list.Items) != 1 || list.Items[0].ContentHash != b.ContentHash {
+		t.Errorf("FeatureSets = %+v, %v", list, err)
+	}
+}
+
+// TestEngine_BuildFeatures_reproducible: the same spec on the same data
+// gives the same content hash, across versions and across runs; versions
+// are immutable.
+func TestEngine_BuildFeatures_reproducible(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run1 := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	run2, err := e.Process(ctx, ProcessInput{Dataset: "koi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// koi11 is the fixture without its last KOI: different content.
+	data, err := os.ReadFile(koiSmall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := strings.TrimRight(string(data), "\n")
+	short = short[:strings.LastIndexByte(short, '\n')+1]
+	MustIngest(t, e, IngestInput{Path: MustWriteFile(t, MustTempDir(t), "koi11.csv", []byte(short)), Name: "koi11"})
+	run3, err := e.Process(ctx, ProcessInput{Dataset: "koi11"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1", Run: run1.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		in         FeatureBuildInput
+		wantCode   Code
+		wantStatus string
+		sameHash   bool
+	}{
+		{"same run, new version", FeatureBuildInput{Version: "v2", Run: run1.RunID}, "", FeatureCreated, true},
+		{"another run of the same data", FeatureBuildInput{Version: "v3", Run: run2.RunID}, "", FeatureCreated, true},
+		{"rebuild v1: no-op", FeatureBuildInput{Version: "v1", Run: run2.RunID}, "", FeatureUnchanged, true},
+		{"different content for v1", FeatureBuildInput{Version: "v1", Run: run3.RunID}, Conflict, "", false},
+		{"different data, new version", FeatureBuildInput{Version: "koi11-1.0", Run: run3.RunID}, "", FeatureCreated, false},
+		{"unsafe version", FeatureBuildInput{Version: "../v1"}, BadRequest, "", false},
+		{"hidden version", FeatureBuildInput{Version: ".v1"}, BadRequest, "", false},
+		{"unknown run", FeatureBuildInput{Version: "v9", Run: "nope"}, NotFound, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := e.BuildFeatures(ctx, tc.in)
+			if got := ErrorCode(err); got != tc.wantCode {
+				t.Fatalf("code = %q (%v), want %q", got, err, tc.wantCode)
+			}
+			if err != nil {
+				return
+			}
+			if b.Status != tc.wantStatus {
+				t.Errorf("status = %s, want %s", b.Status, tc.wantStatus)
+			}
+			if got := b.ContentHash == first.ContentHash; got != tc.sameHash {
+				t.Errorf("hash %s vs first %s: same = %v, want %v", b.ContentHash, first.ContentHash, got, tc.sameHash)
+			}
+			if b.SpecHash != first.SpecHash {
+				t.Errorf("spec hash changed: %s vs %s", b.SpecHash, first.SpecHash)
+			}
+		})
+	}
+	// The conflicting build left v1 as it was, and nothing half-written.
+	m, err := e.FeatureSet(ctx, "v1")
+	if err != nil || m.ContentHash != first.ContentHash || m.Source.RunID != run1.RunID {
+		t.Errorf("v1 after the conflict = %+v, %v", m, err)
+	}
+	mustNoBuildDirs(t, e.FeatureStore())
+}
+
+// mustNoBuildDirs fails when the feature store holds a build in progress.
+func mustNoBuildDirs(t *testing.T, store string) {
+	t.Helper()
+	entries, _ := os.ReadDir(store)
+	for _, d := range entries {
+		if strings.HasPrefix(d.Name(), featureBuildPrefix) {
+			t.Errorf("leftover build folder %s", d.Name())
+		}
+	}
+}
+
+// featureKillEnv makes the test binary the helper process of
+// TestEngine_BuildFeatures_killed.
+const featureKillEnv = "EXOHUNTER_TEST_FEATURE_KILL_DIR"
+
+// TestEngine_BuildFeatures_killed kills a real process with SIGKILL after
+// it wrote a complete Parquet file and manifest but before it renamed the
+// version into place, then reopens the database: no version is visible,
+// the build folder is gone, and the same build then succeeds.
+func TestEngine_BuildFeatures_killed(t *testing.T) {
+	if dir := os.Getenv(featureKillEnv); dir != "" {
+		featureKillHelper(t, dir)
+		return
+	}
+	t.Parallel()
+	dir := MustTempDir(t)
+	opts := func(o *Options) {
+		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
+	}
+	e := MustOpenEngine(t, opts)
+	mustKOISmallRun(t, e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestEngine_BuildFeatures_killed$", "-test.count=1")
+	cmd.Env = append(os.Environ(), featureKillEnv+"="+dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := filepath.Join(dir, "written")
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the helper never reached the written step")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	builds, _ := filepath.Glob(filepath.Join(dir, "fs", featureBuildPrefix+"*"))
+	if len(builds) != 1 {
+		t.Fatalf("before reopening, want the dead build's folder, got %v", builds)
+	}
+	e = MustOpenEngine(t, opts)
+	mustNoBuildDirs(t, e.FeatureStore())
+	if _, err := os.Stat(filepath.Join(dir, "fs", "v1")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("version folder after the kill: %v", err)
+	}
+	if _, err := e.FeatureSet(context.Background(), "v1"); ErrorCode(err) != NotFound {
+		t.Errorf("FeatureSet(v1) after the kill = %v, want NotFound", err)
+	}
+	b, err := e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "v1"})
+	if err != nil || b.Status != FeatureCreated {
+		t.Fatalf("build after the kill = %v, %v", b, err)
+	}
+}
+
+// featureKillHelper builds v1 and blocks after the written step, for the
+// parent to kill.
+func featureKillHelper(t *testing.T, dir string) {
+	e, err := Open(context.Background(), Options{DBPath: filepath.Join(dir, "db.duckdb"), DataDir: filepath.Join(dir, "data"),
+		FeatureStore: filepath.Join(dir, "fs"), Config: os.DirFS(repoRoot), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	featureBuildHook = func(step string) {
+		if step == "written" {
+			if err := os.WriteFile(filepath.Join(dir, "written"), nil, 0o644); err != nil {
+				t.Error(err)
+			}
+			select {} // wait for SIGKILL
+		}
+	}
+	_, err = e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "v1"})
+	t.Fatalf("the build returned (%v) instead of waiting to be killed", err)
+}
+
+// TestEngine_syncFeatureStore: at Open, versions on disk are registered
+// even when the process died between the rename and the registration, and
+// versions whose folder is gone are forgotten.
+func TestEngine_syncFeatureStore(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	opts := func(o *Options) {
+		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
+	}
+	e := MustOpenEngine(t, opts)
+	mustKOISmallRun(t, e)
+	ctx := context.Background()
+	for _, v := range []string{"keep", "gone"} {
+		if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.db.ExecContext(ctx, `DELETE FROM meta.feature_sets WHERE version = 'keep'; DROP VIEW features."keep"`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "fs", "gone")); err != nil {
+		t.Fatal(err)
+	}
+	e = MustOpenEngine(t, opts)
+	list, err := e.FeatureSets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range list.Items {
+		got = append(got, m.Version)
+	}
+	if diff := cmp.Diff([]string{"keep"}, got); diff != "" {
+		t.Errorf("versions (-want +got):\n%s", diff)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM features."keep"`); n != 12 {
+		t.Errorf("features.keep has %d rows, want 12", n)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'features' AND view_name = 'gone'`); n != 0 {
+		t.Error("the view of a removed version survived")
+	}
+}
+
+func TestEngine_FeaturePage(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	mustKOISmallRun(t, e)
+	ctx := context.Background()
+	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		q         FeatureQuery
+		wantCode  Code
+		wantIDs   []string
+		wantTotal int64
+		wantCols  []string
+	}{
+		{"first page", FeatureQuery{Version: "v1", PageSize: 2}, "", []string{"K00001.01", "K00002.01"}, 12, nil},
+		{"second page", FeatureQuery{Version: "v1", PageSize: 2, Page: 2}, "", []string{"K00114.01", "K00752.01"}, 12, nil},
+		{"search", FeatureQuery{Version: "v1", Q: "k00756"}, "", []string{"K00756.01", "K00756.02", "K00756.03"}, 3, nil},
+		{"projection", FeatureQuery{Version: "v1", Q: "K00001", Columns: []string{"koi_prad"}}, "", []string{"K00001.01"}, 1,
+			[]string{"row_id", "object_id", "star_id", "koi_prad"}},
+		{"unknown column", FeatureQuery{Version: "v1", Columns: []string{"koi_score"}}, BadRequest, nil, 0, nil},
+		{"page size", FeatureQuery{Version: "v1", PageSize: 5000}, BadRequest, nil, 0, nil},
+		{"unknown version", FeatureQuery{Version: "v9"}, NotFound, nil, 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := e.FeaturePage(ctx, tc.q)
+			if got := ErrorCode(err); got != tc.wantCode {
+				t.Fatalf("code = %q (%v), want %q", got, err, tc.wantCode)
+			}
+			if err != nil {
+				return
+			}
+			var ids, cols []string
+			for _, r := range p.Rows {
+				v, _ := r.Get("object_id")
+				ids = append(ids, v.(string))
+			}
+			for _, c := range p.Columns {
+				cols = append(cols, c.Name)
+			}
+			if diff := cmp.Diff(tc.wantIDs, ids); diff != "" || p.Total != tc.wantTotal {
+				t.Errorf("total %d (want %d), ids (-want +got):\n%s", p.Total, tc.wantTotal, diff)
+			}
+			if tc.wantCols != nil && !slices.Equal(tc.wantCols, cols) {
+				t.Errorf("columns = %v, want %v", cols, tc.wantCols)
+			}
+		})
+	}
+	o, err := e.FeatureRow(ctx, "v1", "K00752.01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := o.Row.Get("koi_disposition"); v != "CONFIRMED" {
+		t.Errorf("K00752.01 koi_disposition = %v", v)
+	}
+	if _, err := e.FeatureRow(ctx, "v1", "K99999.01"); ErrorCode(err) != NotFound {
+		t.Errorf("unknown object = %v, want NotFound", err)
+	}
+	for _, f := range []ExportFormat{Parquet, CSV} {
+		x, err := e.OpenFeatureExport(ctx, "v1", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Size == 0 || x.Name != "features-v1."+string(f) {
+			t.Errorf("%s export: %s, %d bytes", f, x.Name, x.Size)
+		}
+		x.Close()
+	}
+}

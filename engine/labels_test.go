@@ -1,0 +1,418 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// koiSmall is the 12-KOI fixture with NASA's # header.
+const koiSmall = "testdata/koi_small_commented.csv"
+
+// mustKOISmallRun ingests the 12-KOI fixture as dataset "koi" and processes
+// it once.
+func mustKOISmallRun(t *testing.T, e *Engine) *Run {
+	t.Helper()
+	MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+	run, err := e.Process(context.Background(), ProcessInput{Dataset: "koi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func TestEngine_AddLabel(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		in        LabelInput
+		wantCode  Code
+		wantLabel string
+	}{
+		{"category", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "rocky_candidate", Annotator: "ann"}, "", "rocky_candidate"},
+		{"disposition any case", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "confirmed", Annotator: "ann"}, "", "CONFIRMED"},
+		{"underscored disposition", LabelInput{ObjectID: "K00754.01", Dataset: "koi", Label: "FALSE_POSITIVE", Annotator: "ann"}, "", "FALSE POSITIVE"},
+		{"with run", LabelInput{ObjectID: "K00001.01", Dataset: "koi", RunID: run.RunID, Label: "candidate", Annotator: "ann"}, "", "candidate"},
+		{"model source", LabelInput{ObjectID: "K00001.01", Dataset: "koi", Label: "CONFIRMED", Source: "model"}, "", "CONFIRMED"},
+		{"unknown label", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "planet", Annotator: "ann"}, BadRequest, ""},
+		{"unknown source", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Source: "oracle", Annotator: "ann"}, BadRequest, ""},
+		{"unknown object", LabelInput{ObjectID: "K99999.01", Dataset: "koi", Label: "candidate", Annotator: "ann"}, BadRequest, ""},
+		{"kepid is not an object", LabelInput{ObjectID: "10797460", Dataset: "koi", Label: "candidate", Annotator: "ann"}, BadRequest, ""},
+		{"unknown dataset", LabelInput{ObjectID: "K00752.01", Dataset: "toi", Label: "candidate", Annotator: "ann"}, BadRequest, ""},
+		{"unknown run", LabelInput{ObjectID: "K00752.01", Dataset: "koi", RunID: "nope", Label: "candidate", Annotator: "ann"}, BadRequest, ""},
+		{"human without annotator", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate"}, BadRequest, ""},
+		{"empty label", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Annotator: "ann"}, BadRequest, ""},
+	}
+	stored := 0
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := e.AddLabel(ctx, tc.in)
+			if got := ErrorCode(err); got != tc.wantCode {
+				t.Fatalf("code = %q (%v), want %q", got, err, tc.wantCode)
+			}
+			if err != nil {
+				if ErrorMessage(err) == "internal error" {
+					t.Errorf("a 400 needs a message, got %v", err)
+				}
+				return
+			}
+			stored++
+			if l.Label != tc.wantLabel || l.ID == 0 || l.CreatedAt.IsZero() || l.ReviewStatus != ReviewPending {
+				t.Errorf("label = %+v", l)
+			}
+			got, err := e.Label(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(l, got); diff != "" {
+				t.Errorf("stored label (-returned +stored):\n%s", diff)
+			}
+		})
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM labels.labels`); n != int64(stored) {
+		t.Errorf("%d labels stored, want %d: refused labels must never be stored", n, stored)
+	}
+}
+
+func TestEngine_Labels_filtersAndPaging(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	if _, err := e.ImportNASALabels(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportRunLabels(ctx, run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.AddLabel(ctx, LabelInput{ObjectID: "K00753.01", Dataset: "koi", Label: "anomalous_signal", Annotator: "ann", Note: "odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ReviewLabel(ctx, h.ID, ReviewInput{Status: "accept", Reviewer: "rev"}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(f LabelFilter) int {
+		t.Helper()
+		f.Limit = MaxLabelsLimit
+		p, err := e.Labels(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Items)
+	}
+	tests := []struct {
+		name string
+		f    LabelFilter
+		want int
+	}{
+		{"all", LabelFilter{}, 25},
+		{"nasa", LabelFilter{Source: "nasa"}, 12},
+		{"nasa confirmed", LabelFilter{Source: "NASA", Label: "confirmed"}, 9},
+		{"heuristic", LabelFilter{Source: "heuristic", Dataset: "koi"}, 12},
+		{"annotator", LabelFilter{Annotator: "ann"}, 1},
+		{"accepted", LabelFilter{ReviewStatus: "accepted"}, 1},
+		{"pending", LabelFilter{ReviewStatus: "pending"}, 24},
+		{"run", LabelFilter{RunID: run.RunID}, 12},
+		{"object", LabelFilter{ObjectID: "K00753.01"}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := count(tc.f); got != tc.want {
+				t.Errorf("%d labels, want %d", got, tc.want)
+			}
+		})
+	}
+	// Cursor paging visits every label once, in id order.
+	var ids []int64
+	cursor := ""
+	for pages := 0; ; pages++ {
+		p, err := e.Labels(ctx, LabelFilter{Limit: 10, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range p.Items {
+			ids = append(ids, l.ID)
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		cursor = *p.NextCursor
+	}
+	if len(ids) != 25 {
+		t.Errorf("paging saw %d labels, want 25", len(ids))
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("ids not increasing: %v", ids)
+		}
+	}
+	for _, f := range []LabelFilter{{Limit: MaxLabelsLimit + 1}, {Cursor: "abc"}, {Source: "x"}, {ReviewStatus: "maybe"}, {Label: "planet"}} {
+		if _, err := e.Labels(ctx, f); ErrorCode(err) != BadRequest {
+			t.Errorf("Labels(%+v) = %v, want BadRequest", f, err)
+		}
+	}
+}
+
+func TestEngine_ReviewLabel(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	mustKOISmallRun(t, e)
+	ctx := context.Background()
+	l, err := e.AddLabel(ctx, LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		id         int64
+		in         ReviewInput
+		wantCode   Code
+		wantStatus string
+	}{
+		{"accept", l.ID, ReviewInput{Status: "accept", Reviewer: "rev"}, "", ReviewAccepted},
+		{"then reject: latest wins", l.ID, ReviewInput{Status: "REJECTED", Reviewer: "rev2", Note: "no"}, "", ReviewRejected},
+		{"unknown label", l.ID + 1000, ReviewInput{Status: "accept", Reviewer: "rev"}, NotFound, ReviewRejected},
+		{"bad status", l.ID, ReviewInput{Status: "maybe", Reviewer: "rev"}, BadRequest, ReviewRejected},
+		{"no reviewer", l.ID, ReviewInput{Status: "accept"}, BadRequest, ReviewRejected},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.ReviewLabel(ctx, tc.id, tc.in)
+			if got := ErrorCode(err); got != tc.wantCode {
+				t.Fatalf("code = %q (%v), want %q", got, err, tc.wantCode)
+			}
+			got, err := e.Label(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ReviewStatus != tc.wantStatus {
+				t.Errorf("review_status = %q, want %q", got.ReviewStatus, tc.wantStatus)
+			}
+		})
+	}
+	if got := mustQueryString(t, e, `SELECT label FROM labels.labels WHERE id = ?`, l.ID); got != "candidate" {
+		t.Errorf("a review changed the label itself to %q", got)
+	}
+}
+
+func TestEngine_ImportLabels(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	tests := []struct {
+		name         string
+		do           func() (*LabelImport, error)
+		wantInserted int64
+	}{
+		{"nasa", func() (*LabelImport, error) { return e.ImportNASALabels(ctx, "koi") }, 12},
+		{"nasa again adds nothing", func() (*LabelImport, error) { return e.ImportNASALabels(ctx, "koi") }, 0},
+		{"run", func() (*LabelImport, error) { return e.ImportRunLabels(ctx, run.RunID) }, 12},
+		{"run again adds nothing", func() (*LabelImport, error) { return e.ImportRunLabels(ctx, run.RunID) }, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Inserted != tc.wantInserted || got.LabeledObjects != 12 {
+				t.Errorf("import = %+v, want %d inserted and 12 labeled objects", got, tc.wantInserted)
+			}
+		})
+	}
+	// The nasa labels are the catalog dispositions; the heuristic labels
+	// are the run's categories.
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM labels.current l JOIN normalized.koi n USING (object_id)
+		WHERE l.source = 'nasa' AND l.label = n.koi_disposition`); n != 12 {
+		t.Errorf("%d nasa labels match the catalog, want 12", n)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM labels.current l JOIN runs.results r USING (object_id, run_id)
+		WHERE l.source = 'heuristic' AND l.label = r.category`); n != 12 {
+		t.Errorf("%d heuristic labels match the run, want 12", n)
+	}
+	for _, f := range []func() error{
+		func() error { _, err := e.ImportNASALabels(ctx, "nope"); return err },
+		func() error { _, err := e.ImportRunLabels(ctx, "nope"); return err },
+	} {
+		if err := f(); ErrorCode(err) != NotFound {
+			t.Errorf("import of an unknown source = %v, want NotFound", err)
+		}
+	}
+}
+
+// TestEngine_LabelStats checks the confusion tables; heuristic vs NASA
+// must agree exactly with the run's disposition_compare.
+func TestEngine_LabelStats(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	if _, err := e.ImportNASALabels(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportRunLabels(ctx, run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []LabelInput{
+		{ObjectID: "K00752.01", Label: "rocky_candidate"}, // nasa CONFIRMED: disagree
+		{ObjectID: "K00754.01", Label: "FALSE POSITIVE"},  // nasa FALSE POSITIVE: agree
+		{ObjectID: "K00753.01", Label: "CONFIRMED"},       // replaced below
+		{ObjectID: "K00753.01", Label: "hot_jupiter_candidate"},
+	} {
+		in.Dataset, in.Annotator = "koi", "ann"
+		if _, err := e.AddLabel(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := e.LabelStats(ctx, "koi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{"human": 3, "nasa": 12, "heuristic": 12, "model": 0}, st.Sources); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	hn := st.Tables[0]
+	if hn.A != "human" || hn.B != "nasa" || hn.Objects != 3 {
+		t.Fatalf("human vs nasa = %+v", hn)
+	}
+	// K00753.01 is a NASA CANDIDATE and its latest human label a candidate kind.
+	if hn.Agree != 2 {
+		t.Errorf("human vs nasa agree = %d, want 2", hn.Agree)
+	}
+	if got := hn.Matrix[1][0]; got != 1 { // human CANDIDATE class x nasa CONFIRMED
+		t.Errorf("matrix[CANDIDATE][CONFIRMED] = %d, want 1: %v", got, hn.Matrix)
+	}
+	hrn := st.Tables[2]
+	match := mustQueryInt(t, e, `SELECT count(*) FROM runs.results WHERE run_id = ? AND disposition_compare = 'match'`, run.RunID)
+	if hrn.Objects != 12 || hrn.Agree != match {
+		t.Errorf("heuristic vs nasa: %d objects, %d agree; want 12 and %d (disposition_compare match)", hrn.Objects, hrn.Agree, match)
+	}
+	var sum int64
+	for _, row := range hrn.Matrix {
+		for _, n := range row {
+			sum += n
+		}
+	}
+	if sum != hrn.Objects {
+		t.Errorf("matrix sums to %d, want %d", sum, hrn.Objects)
+	}
+	rq, err := e.ReviewQueue(ctx, "koi", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq.PendingTotal != 3 || len(rq.Pending) != 3 {
+		t.Errorf("pending = %d (%d listed), want the 3 current human labels", rq.PendingTotal, len(rq.Pending))
+	}
+	if len(rq.Disagreements) == 0 || rq.Disagreements[0].ObjectID != "K00752.01" || rq.Disagreements[0].Human == nil {
+		t.Errorf("disagreements should start with the human one, K00752.01: %+v", rq.Disagreements)
+	}
+}
+
+func TestEngine_ExportLabels(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOISmallRun(t, e)
+	ctx := context.Background()
+	if _, err := e.ImportNASALabels(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportRunLabels(ctx, run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := e.AddLabel(ctx, LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ReviewLabel(ctx, bad.ID, ReviewInput{Status: "reject", Reviewer: "rev"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.AddLabel(ctx, LabelInput{ObjectID: "K00753.01", Dataset: "koi", Label: "candidate", Annotator: "=cmd|' /C calc'!A0", Note: "=HYPERLINK(\"x\")"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		in          LabelExportInput
+		wantRows    int64
+		wantSources map[string]int64
+	}{
+		{"parquet", LabelExportInput{}, 25, map[string]int64{"nasa": 12, "heuristic": 12, "human": 1}},
+		{"csv human", LabelExportInput{Format: CSV, Sources: []string{"human"}, Dataset: "koi"}, 1, map[string]int64{"human": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := e.ExportLabels(ctx, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Rows != tc.wantRows || m.ExcludedRejected != 1 {
+				t.Errorf("rows = %d, excluded = %d; want %d and 1", m.Rows, m.ExcludedRejected, tc.wantRows)
+			}
+			if diff := cmp.Diff(tc.wantSources, m.Sources); diff != "" {
+				t.Errorf("sources (-want +got):\n%s", diff)
+			}
+			if filepath.Dir(m.Path) != e.path(DirLabeled) || filepath.Dir(m.Manifest) != e.path(DirLabeled) {
+				t.Errorf("export written to %s and %s, want under %s", m.Path, m.Manifest, e.path(DirLabeled))
+			}
+			b, err := os.ReadFile(m.Manifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var onDisk LabelExportManifest
+			if err := json.Unmarshal(b, &onDisk); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(m.Sources, onDisk.Sources); diff != "" || onDisk.CreatedAt.IsZero() {
+				t.Errorf("manifest on disk differs (-want +got):\n%s", diff)
+			}
+			if m.Format == CSV {
+				data, err := os.ReadFile(m.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(data), `'=HYPERLINK`) || !strings.Contains(string(data), `'=cmd`) {
+					t.Errorf("formulas not neutralized:\n%s", data)
+				}
+			} else if n := mustQueryInt(t, e, `SELECT count(*) FROM read_parquet(`+litPath(m.Path)+`)`); n != m.Rows {
+				t.Errorf("file holds %d rows, manifest says %d", n, m.Rows)
+			}
+		})
+	}
+	if _, err := e.ExportLabels(ctx, LabelExportInput{Format: "xlsx"}); ErrorCode(err) != BadRequest {
+		t.Errorf("unknown format = %v, want BadRequest", err)
+	}
+}
+
+// TestEngine_Labels_durable: labels are in the database file, not in
+// memory; closing and reopening keeps every one.
+func TestEngine_Labels_durable(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	opts := func(o *Options) { o.DBPath = filepath.Join(dir, "db.duckdb"); o.DataDir = filepath.Join(dir, "data") }
+	e1 := MustOpenEngine(t, opts)
+	mustKOISmallRun(t, e1)
+	l, err := e1.AddLabel(context.Background(), LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2 := MustOpenEngine(t, opts)
+	got, err := e2.Label(context.Background(), l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(l, got); diff != "" {
+		t.Errorf("(-before +after):\n%s", diff)
+	}
+}

@@ -1,0 +1,82 @@
+package sqltmpl_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// storeGoldens is where the labels, queue and feature-store goldens live
+// (testdata/ holds one pipeline case per folder, read by TestRender).
+const storeGoldens = "testdata_store"
+
+// TestRenderStore renders the label, queue and feature-store statements
+// and compares each with testdata_store/<case>/want.sql (-update rewrites
+// them). The engine tests run the same SQL on DuckDB.
+func TestRenderStore(t *testing.T) {
+	t.Parallel()
+	b := MustLoadBundle(t)
+	now := time.Date(2025, 11, 26, 12, 0, 0, 0, time.UTC)
+	classes := []sqltmpl.LabelClass{{Label: "confirmed_planet", Class: spec.Confirmed}, {Label: "candidate", Class: spec.Candidate}}
+	imp := sqltmpl.LabelImport{Dataset: "koi", From: sqltmpl.QualifiedIdent{Schema: "normalized", Name: "koi"},
+		RunID: "koi-run", RunPath: "/data/runs/koi-run.parquet", Annotator: "importer", Note: "it's a note", Now: now}
+	queue := sqltmpl.QueueInput{Dataset: "koi", RunID: "koi-run", RunPath: "/data/runs/koi-run.parquet",
+		Config: b.LabelingConfig(), Strategy: spec.StrategyPriority, Limit: 50, Annotator: "alice", Now: now}
+	scored := queue
+	scored.Strategy, scored.Seed, scored.Annotator, scored.RunAnomaly = spec.StrategyRandom, "s1", "", true
+	scored.Scores = &sqltmpl.ScoresRelation{Name: sqltmpl.QualifiedIdent{Schema: "meta", Name: "scores"}, PModel: true, CreatedAt: true}
+	params := map[string]sqltmpl.FeatureParams{}
+	one := 1.5
+	for _, f := range b.FeaturesConfig().All() {
+		params[f.Name] = sqltmpl.FeatureParams{Impute: &one, Mean: 2, Std: 4}
+	}
+	feat := sqltmpl.FeatureInput{RunPath: "/data/runs/koi-run.parquet", Spec: b.FeaturesConfig(), Params: params, Path: "/fs/.build-v1/features.parquet"}
+	tests := []struct {
+		name   string
+		render func() (string, error)
+	}{
+		{"label_views", func() (string, error) {
+			s, err := sqltmpl.LabelViews(classes)
+			return strings.Join(s, "\n"), err
+		}},
+		{"label_import_nasa", func() (string, error) { return sqltmpl.ImportNASALabels(imp) }},
+		{"label_import_run", func() (string, error) { return sqltmpl.ImportRunLabels(imp) }},
+		{"label_pairs", func() (string, error) {
+			return sqltmpl.LabelPairs("koi", []sqltmpl.SourcePair{{A: "human", B: "nasa"}, {A: "heuristic", B: "nasa"}})
+		}},
+		{"label_disagreements", func() (string, error) { return sqltmpl.LabelDisagreements("", 100) }},
+		{"label_queue_claim", func() (string, error) { return sqltmpl.LabelQueue(queue) }},
+		{"label_queue_scores_random", func() (string, error) { return sqltmpl.LabelQueue(scored) }},
+		{"features_stats", func() (string, error) { return sqltmpl.FeatureStats(feat) }},
+		{"features_copy", func() (string, error) { return sqltmpl.FeatureCopy(feat) }},
+		{"features_hash", func() (string, error) { return sqltmpl.FeatureHash("/fs/.build-v1/features.parquet") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(storeGoldens, tc.name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			compareGolden(t, filepath.Join(dir, "want.sql"), got)
+		})
+	}
+}
+
+// MustLoadBundle loads the repository's configs and schemas.
+func MustLoadBundle(tb testing.TB) *spec.Bundle {
+	tb.Helper()
+	b, err := spec.Load(os.DirFS(".."))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
