@@ -206,19 +206,20 @@ func TestConsole_Query_EmptyResultHasLists(t *testing.T) {
 	}
 }
 
-// TestConsole_ReadOnly proves each case of issue 4 "Read-only by
-// construction": every one is refused with a 4xx and a clear message, or is
-// harmless, and afterwards nothing has changed.
-func TestConsole_ReadOnly(t *testing.T) {
-	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+// consoleAttack is one case of issue 4 "Read-only by construction".
+type consoleAttack struct {
+	name     string
+	sql      string
+	wantCode Code   // "" means the query runs (harmless)
+	wantMsg  string // substring of the message
+}
+
+// consoleAttacks lists the attacks, with paths of the fixture f; the fuzz
+// target seeds its corpus with them.
+func consoleAttacks(f *consoleFixture) []consoleAttack {
 	inRaw := sqltmpl.Lit(f.rawFile).String()
 	dotdot := sqltmpl.Lit(filepath.Join(f.raw, "koi", "..", "..", "..", "secret.txt")).String()
-	tests := []struct {
-		name     string
-		sql      string
-		wantCode Code   // "" means the query runs (harmless)
-		wantMsg  string // substring of the message
-	}{
+	return []consoleAttack{
 		// writes of any kind
 		{"insert", "INSERT INTO planets SELECT * FROM planets", BadRequest, "INSERT statements are not allowed: the console is read-only"},
 		{"update", "UPDATE planets SET koi_prad = 0", BadRequest, "UPDATE statements are not allowed"},
@@ -305,7 +306,14 @@ func TestConsole_ReadOnly(t *testing.T) {
 		{"values", "VALUES (1, 'a'), (2, 'b')", "", ""},
 		{"pivot in from", "SELECT * FROM (PIVOT raw.koi ON koi_disposition IN ('CONFIRMED', 'CANDIDATE') USING count(*))", "", ""},
 	}
-	for _, tc := range tests {
+}
+
+// TestConsole_ReadOnly proves each case of issue 4 "Read-only by
+// construction": every one is refused with a 4xx and a clear message, or is
+// harmless, and afterwards nothing has changed.
+func TestConsole_ReadOnly(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	for _, tc := range consoleAttacks(f) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := f.console.Query(context.Background(), ConsoleRequest{SQL: tc.sql, TimeoutMS: 5000})
 			if tc.wantCode == "" {

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// mustDownload runs a download and returns the file's bytes; the spooled
+// file is removed before it returns.
+func mustDownload(tb testing.TB, f *consoleFixture, req ConsoleDownloadRequest) (*ConsoleDownload, []byte) {
+	tb.Helper()
+	d, err := f.console.Download(context.Background(), req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer d.Close()
+	var buf bytes.Buffer
+	n, err := d.WriteTo(&buf)
+	if err != nil || n != d.Size {
+		tb.Fatalf("WriteTo wrote %d of %d bytes: %v", n, d.Size, err)
+	}
+	return d, buf.Bytes()
+}
+
+func TestConsole_Download_CSV(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	q := "SELECT kepoi_name, koi_period, note, -1.5 AS err2 FROM raw.koi ORDER BY kepoi_name"
+	tests := []struct {
+		name string
+		safe bool
+		want string
+	}{
+		{"spreadsheet safe", true, `kepoi_name,koi_period,note,err2
+K00001.01,2.47,hot jupiter,-1.5
+K00002.01,2.2,,-1.5
+K00003.01,4.89,"'=HYPERLINK(""http://x"")",-1.5
+K00004.01,3.85,'-5 is text here,-1.5
+K00005.01,4.78,ümlaut and 🦆,-1.5
+K00006.01,2.94,"comma, inside",-1.5
+`},
+		{"raw", false, `kepoi_name,koi_period,note,err2
+K00001.01,2.47,hot jupiter,-1.5
+K00002.01,2.2,,-1.5
+K00003.01,4.89,"=HYPERLINK(""http://x"")",-1.5
+K00004.01,3.85,-5 is text here,-1.5
+K00005.01,4.78,ümlaut and 🦆,-1.5
+K00006.01,2.94,"comma, inside",-1.5
+`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, got := mustDownload(t, f, ConsoleDownloadRequest{ConsoleRequest: ConsoleRequest{SQL: q, QueryID: "dl-1"}, Format: ConsoleCSV, SpreadsheetSafe: tc.safe})
+			if diff := cmp.Diff(tc.want, string(got)); diff != "" {
+				t.Errorf("CSV (-want +got):\n%s", diff)
+			}
+			if d.Rows != 6 || d.Truncated || d.Filename != "query-dl-1.csv" || d.ContentType != "text/csv; charset=utf-8" {
+				t.Errorf("download = %+v", d)
+			}
+		})
+	}
+	f.assertUntouched(t)
+}
+
+func TestConsole_Download_NDJSON(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	_, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleNDJSON, ConsoleRequest: ConsoleRequest{
+		SQL: "SELECT 1 AS a, 'NaN'::DOUBLE AS a, [DATE '2024-01-01'] AS d, 12.50::DECIMAL(5,2) AS z, 1::HUGEINT AS h",
+	}})
+	// note: DuckDB itself renames a duplicate column of a subquery (a_1).
+	want := `{"a":1,"a_1":null,"d":["2024-01-01"],"z":12.5,"h":"1"}` + "\n"
+	if string(got) != want {
+		t.Errorf("NDJSON = %s, want %s", got, want)
+	}
+	f.assertUntouched(t)
+}
+
+func TestConsole_Download_Parquet(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	d, err := f.console.Download(context.Background(), ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{
+		SQL: "SELECT kepoi_name, koi_prad, 1 AS kepoi_name FROM raw.koi ORDER BY koi_prad DESC",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("PAR1")) || d.Rows != 6 || d.ContentType != "application/vnd.apache.parquet" {
+		t.Errorf("not a 6-row Parquet file: %d bytes, %+v", buf.Len(), d)
+	}
+	// note: the pipeline's own pool reads the file back; the console would refuse read_parquet.
+	_, _, rows := scanAll(t, f.db, "SELECT kepoi_name, koi_prad, kepoi_name_1 FROM read_parquet("+sqltmpl.Lit(d.path).String()+")")
+	if got := mustJSON(t, rows[0]); got != `["K00002.01",16.1,1]` || len(rows) != 6 {
+		t.Errorf("first of %d rows = %s", len(rows), got)
+	}
+	d.Close()
+	f.assertUntouched(t)
+}
+
+func TestConsole_Download_Caps(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{limits: ConsoleLimits{
+		DownloadMaxRows: 1000, DownloadMaxBytes: 100_000, DownloadMaxValueBytes: 1000,
+	}})
+	t.Run("rows", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{SQL: "SELECT range AS i FROM range(5000)"}})
+		if d.Rows != 1000 || !d.Truncated || d.TruncatedBy != "rows" || bytes.Count(got, []byte("\n")) != 1001 {
+			t.Errorf("download = %+v", d)
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleNDJSON, ConsoleRequest: ConsoleRequest{SQL: "SELECT repeat('x', 900) AS s FROM range(1000)"}})
+		if len(got) > 100_000 || !d.Truncated || d.TruncatedBy != "bytes" || d.Rows < 90 {
+			t.Errorf("%d bytes, download = %+v", len(got), d)
+		}
+	})
+	t.Run("values", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{SQL: "SELECT repeat('y', 5000) AS s, [range(10000)] AS l"}})
+		lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+		if d.TruncatedValues != 2 || len(lines) != 2 || !strings.HasPrefix(lines[1], strings.Repeat("y", 1000)+consoleTruncMark+",") {
+			t.Errorf("download = %+v, %d lines", d, len(lines))
+		}
+	})
+	t.Run("parquet over the byte cap", func(t *testing.T) {
+		d, err := f.console.Download(context.Background(), ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{
+			SQL: "SELECT list_transform(range(100), lambda x: random()) AS l FROM range(1000)",
+		}})
+		if err == nil {
+			d.Close()
+		}
+		if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "downloads are limited to 100000") {
+			t.Errorf("got %v, want TooLarge", err)
+		}
+	})
+	f.assertUntouched(t)
+}
+
+// TestConsole_Download_Order: pages keep the query's ORDER BY even with
+// preserve_insertion_order off.
+func TestConsole_Download_Order(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{
+		SQL: "SELECT (range * 7919) % 300007 AS k FROM range(300007) ORDER BY k DESC",
+	}})
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")[1:]
+	if d.Rows != 300007 || len(lines) != 300007 {
+		t.Fatalf("rows = %d, lines = %d", d.Rows, len(lines))
+	}
+	for i, l := range lines {
+		if n, _ := strconv.Atoi(l); n != 300006-i {
+			t.Fatalf("line %d = %s, want %d", i, l, 300006-i)
+		}
+	}
+}
+
+func TestConsole_Download_Refused(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	tests := []struct {
+		name     string
+		req      ConsoleDownloadRequest
+		wantCode Code
+		wantMsg  string
+	}{
+		{"format", ConsoleDownloadRequest{Format: "xlsx", ConsoleRequest: ConsoleRequest{SQL: "SELECT 1"}}, BadRequest, "format must be csv, ndjson or parquet"},
+		{"write", ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{SQL: "COPY planets TO '/tmp/x.parquet'"}}, BadRequest, "COPY statements are not allowed"},
+		{"file", ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{SQL: "SELECT * FROM read_text(" + sqltmpl.Lit(f.rawFile).String() + ")"}}, BadRequest, "read_text reads files directly"},
+		{"timeout", ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{SQL: "SELECT count(*) FROM range(1000000) a, range(1000000) b", TimeoutMS: 300}}, Timeout, "ran longer than its time limit"},
+		{"memory", ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{SQL: "SELECT list(range) AS l FROM range(300000000)", TimeoutMS: 30000}}, TooLarge, "more memory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.console.Download(context.Background(), tc.req)
+			if ErrorCode(err) != tc.wantCode || !strings.Contains(ErrorMessage(err), tc.wantMsg) {
+				t.Errorf("got %s %q, want %s %q", ErrorCode(err), ErrorMessage(err), tc.wantCode, tc.wantMsg)
+			}
+		})
+	}
+	f.assertUntouched(t)
+}
+
+func TestNewConsole_RemovesSpool(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, consoleSpoolPrefix+"123.csv"), "x")
+	mustWrite(t, filepath.Join(dir, "export.csv"), "x")
+	NewConsole(nil, ConsoleLimits{OutputsDir: dir})
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "export.csv" {
+		t.Errorf("outputs after NewConsole: %v", entries)
+	}
+}
