@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,7 +12,8 @@ import (
 
 // handleConsoleQuery answers POST /api/query ({"sql","limit","timeout_ms",
 // "query_id"}) and GET /api/query?sql=&limit=&timeout_ms=&query_id= with
-// {"columns","rows","truncated","elapsed_ms","query_id"}. The engine
+// {"columns","rows","truncated","elapsed_ms","query_id"}; with
+// ?format=csv|ndjson|parquet it streams the full result as a download. The engine
 // enforces read-only, the row and byte caps and the deadline; a query
 // cancelled with DELETE /api/query/{id} answers 400.
 func (s *Server) handleConsoleQuery(c *fiber.Ctx) error {
@@ -19,7 +22,7 @@ func (s *Server) handleConsoleQuery(c *fiber.Ctx) error {
 		return err
 	}
 	if f := c.Query("format"); f != "" {
-		return engine.Errorf(engine.BadRequest, "Downloads (format=%s) are not available on this server yet; run the query without format.", f)
+		return s.consoleDownload(c, req, f)
 	}
 	res, err := s.console.Query(c.UserContext(), req)
 	if err != nil {
@@ -60,4 +63,35 @@ func (s *Server) handleConsoleCancel(c *fiber.Ctx) error {
 		return engine.Errorf(engine.NotFound, "No console query with query_id %s is running.", strconv.Quote(id))
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// consoleDownload answers ?format=csv|ndjson|parquet: the query's full
+// result (up to the download row cap) as a file. The engine spools it first,
+// so every error still gets a status; the file then streams with its
+// length. CSV text cells are neutralised for spreadsheets unless
+// spreadsheet_safe=false.
+func (s *Server) consoleDownload(c *fiber.Ctx, req engine.ConsoleRequest, format string) error {
+	d, err := s.console.Download(c.UserContext(), engine.ConsoleDownloadRequest{
+		ConsoleRequest: req, Format: format, SpreadsheetSafe: c.Query("spreadsheet_safe") != "false",
+	})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, d.ContentType)
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", d.Filename))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Query-Id", d.QueryID)
+	c.Set("X-Rows", strconv.FormatInt(d.Rows, 10))
+	c.Set("X-Truncated", d.TruncatedBy)
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := d.WriteTo(pw)
+		_ = pw.CloseWithError(err)
+		_ = d.Close()
+	}()
+	// note: fasthttp closes the pipe when the response ends or the client
+	// goes away; the writer then stops and the spooled file is removed.
+	c.Context().SetBodyStream(&deadlineReader{ReadCloser: pr, conn: c.Context().Conn(), idle: s.cfg.StreamIdleTimeout}, int(d.Size))
+	return nil
 }

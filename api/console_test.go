@@ -35,7 +35,15 @@ func TestConsole(t *testing.T) {
 		{name: "timeout", method: "POST", url: "/api/query", body: slow, wantStatus: 504, wantContains: []string{`"code":"timeout"`}},
 		{name: "usable after a timeout", method: "POST", url: "/api/query", body: `{"sql":"SELECT 1 AS one"}`, wantStatus: 200},
 		{name: "cancel unknown query", method: "DELETE", url: "/api/query/nope", wantStatus: 404},
-		{name: "download not offered yet", method: "GET", url: "/api/query?format=csv&sql=SELECT+1", wantStatus: 400},
+		{name: "download csv", method: "GET", url: "/api/query?format=csv&sql=" + url.QueryEscape("SELECT kepoi_name, '=1+1' AS f FROM raw.tiny ORDER BY 1"),
+			wantStatus: 200, wantContains: []string{"kepoi_name,f\n", "K00001.01,'=1+1"},
+			wantHeader: map[string]string{"Content-Type": "text/csv", "Content-Disposition": `attachment; filename="query-`, "X-Rows": "8"}},
+		{name: "download csv as is", method: "GET", url: "/api/query?format=csv&spreadsheet_safe=false&sql=" + url.QueryEscape("SELECT '=1+1' AS f"),
+			wantStatus: 200, wantContains: []string{"f\n=1+1"}},
+		{name: "download parquet", method: "GET", url: "/api/query?format=parquet&sql=SELECT+42+AS+answer", wantStatus: 200,
+			wantContains: []string{"PAR1"}, wantHeader: map[string]string{"Content-Type": "application/vnd.apache.parquet"}},
+		{name: "download unknown format", method: "GET", url: "/api/query?format=xlsx&sql=SELECT+1", wantStatus: 400},
+		{name: "download refused statement", method: "GET", url: "/api/query?format=csv&sql=" + url.QueryEscape("COPY meta.datasets TO 'x.csv'"), wantStatus: 400},
 	})
 }
 

@@ -28,8 +28,12 @@ type Engine interface {
 	Points(ctx context.Context, runID, x, y string, q engine.ResultsQuery, limit int) (*engine.PointsPage, error)
 	OpenRunExport(ctx context.Context, runID string, f engine.ExportFormat, q engine.ResultsQuery) (*engine.ExportFile, error)
 
-	// Bundle is the validated pipeline spec (data dictionary, thresholds).
+	// Bundle is the validated pipeline spec (thresholds, column units).
 	Bundle() *spec.Bundle
+	// Dictionary is the data dictionary built from the spec.
+	Dictionary() *spec.Dictionary
+	// Catalog lists every relation the console can reach.
+	Catalog(ctx context.Context) (*engine.Catalog, error)
 	// DataDir is the absolute data dir; legacy routes report paths
 	// relative to it.
 	DataDir() string
@@ -46,6 +50,7 @@ type Jobs interface {
 // Console is the read-only SQL console. *engine.Console satisfies it.
 type Console interface {
 	Query(ctx context.Context, req engine.ConsoleRequest) (*engine.ConsoleResult, error)
+	Download(ctx context.Context, req engine.ConsoleDownloadRequest) (*engine.ConsoleDownload, error)
 	Cancel(queryID string) bool
 	Limits() engine.ConsoleLimits
 }

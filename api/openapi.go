@@ -109,7 +109,7 @@ func (s *Server) openAPI() map[string]any {
 		"paths": paths,
 		"tags": []map[string]string{
 			{"name": tagHealth}, {"name": tagDatasets}, {"name": tagRuns}, {"name": tagJobs},
-			{"name": tagConsole}, {"name": tagDict}, {"name": tagLegacy, "description": "Routes of the earlier prototype (deprecated)"},
+			{"name": tagConsole}, {"name": tagSnapshots}, {"name": tagDict}, {"name": tagLegacy, "description": "Routes of the earlier prototype (deprecated)"},
 		},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]string{"type": "http", "scheme": "bearer"}},
@@ -209,7 +209,7 @@ func responses(r route, d opDoc, token bool) map[string]any {
 		success["content"] = map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref(schema)}}
 	}
 	out[strconv.Itoa(ok)] = success
-	if ok == http.StatusAccepted {
+	if ok == http.StatusAccepted && strings.HasSuffix(r.path, "/runs") {
 		out["201"] = map[string]any{"description": "The run already ended (small inputs)",
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref(d.okSchema)}}}
 	}

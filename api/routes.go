@@ -23,13 +23,14 @@ const noTimeout = -1
 
 // OpenAPI tags, one per endpoint group.
 const (
-	tagHealth   = "health"
-	tagDatasets = "datasets"
-	tagRuns     = "runs"
-	tagJobs     = "jobs"
-	tagConsole  = "console"
-	tagDict     = "dictionary"
-	tagLegacy   = "legacy"
+	tagHealth    = "health"
+	tagDatasets  = "datasets"
+	tagRuns      = "runs"
+	tagJobs      = "jobs"
+	tagConsole   = "console"
+	tagDict      = "dictionary"
+	tagSnapshots = "snapshots"
+	tagLegacy    = "legacy"
 )
 
 // routes is the whole API surface, in one table. GET /api/openapi.json is
@@ -59,11 +60,32 @@ func (s *Server) routes() []route {
 		{get, "/api/jobs/:id/events", read, noTimeout, s.handleJobEvents, tagJobs, "Server-Sent Events of a running job's progress"},
 
 		{post, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query"},
-		{get, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query given as ?sql= (shareable URL)"},
+		{get, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query given as ?sql= (shareable URL); ?format=csv|ndjson|parquet downloads the full result"},
 		{del, "/api/query/:id", console, 0, s.handleConsoleCancel, tagConsole, "Cancel a running console query by its query_id"},
+		{get, "/api/schema", console, 0, s.handleSchema, tagConsole, "Schemas, relations and columns the console can query, with units and descriptions"},
+
+		{get, "/api/snapshot", read, snapshotTimeout, s.handleSnapshotDownload, tagSnapshots, "Download one self-contained .duckdb snapshot (runs, features, labels) for notebooks"},
+		{post, "/api/snapshots", write, 0, s.handleSnapshotCreate, tagSnapshots, "Write a named snapshot under DATA/snapshots as a background job"},
+		{get, "/api/snapshots", read, 0, s.handleSnapshotList, tagSnapshots, "List named snapshots"},
+		{get, "/api/snapshots/:name", read, noTimeout, s.handleSnapshotGet, tagSnapshots, "Download a named snapshot"},
 
 		{get, "/api/dictionary", read, 0, s.handleDictionary, tagDict, "Data dictionary: canonical columns, metrics, flags and categories"},
 		{get, "/api/thresholds", read, 0, s.handleThresholds, tagDict, "Default thresholds and albedo a run may override"},
+
+		{get, "/api/labels", read, 0, s.handleLabelList, tagLabels, "List labels: filters, limit up to 100000, cursor paging"},
+		{post, "/api/labels", write, 0, s.handleLabelCreate, tagLabels, "Record a label (committed before the answer)"},
+		{get, "/api/labels/queue", read, 0, s.handleLabelQueue, tagLabels, "Next objects to label, with the reason for each; ?annotator= claims them"},
+		{get, "/api/labels/review", read, 0, s.handleReviewQueue, tagLabels, "Labels pending review and objects whose human, NASA and heuristic labels disagree"},
+		{get, "/api/labels/stats", read, 0, s.handleLabelStats, tagLabels, "Confusion tables: human vs NASA, human vs heuristic, heuristic vs NASA"},
+		{get, "/api/labels/export", read, exportTimeout, s.handleLabelExport, tagLabels, "Download the labeled set (parquet or csv); kept with a manifest under DATA/labeled"},
+		{post, "/api/labels/import", write, exportTimeout, s.handleLabelImport, tagLabels, "Import NASA dispositions of a dataset or the categories of a run as labels"},
+		{post, "/api/labels/:id/review", write, 0, s.handleLabelReview, tagLabels, "Accept or reject a label"},
+
+		{get, "/api/features", read, 0, s.handleFeatureList, tagFeatures, "List feature-set versions (manifests)"},
+		{post, "/api/features", write, featureBuildTimeout, s.handleFeatureBuild, tagFeatures, "Build a feature-set version from a run"},
+		{get, "/api/features/:version", read, 0, s.handleFeaturePage, tagFeatures, "A page of a feature set: search, paging, projection"},
+		{get, "/api/features/:version/download", read, exportTimeout, s.handleFeatureDownload, tagFeatures, "Download a feature set (parquet or csv)"},
+		{get, "/api/features/:version/:object_id", read, 0, s.handleFeatureRow, tagFeatures, "The features of one object"},
 		{get, "/api/schema", read, 0, s.handleSchema, tagConsole, "The catalog: every schema, relation and column with type, unit and description"},
 		{get, "/api/snapshot", read, snapshotTimeout, s.handleSnapshotDownload, "snapshots", "Download a self-contained .duckdb snapshot for notebooks (?runs=latest|all|IDs&include=raw,features,labels|none)"},
 		{post, "/api/snapshots", write, 0, s.handleSnapshotCreate, "snapshots", "Write a named snapshot under the data dir (background job with progress)"},
