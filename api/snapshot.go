@@ -17,13 +17,11 @@ import (
 // Config.StreamIdleTimeout between writes.
 const snapshotTimeout = 30 * time.Minute
 
-// snapshotEngine is what the snapshot and schema routes need from the
-// engine. *engine.Engine satisfies it; a fake Engine without it answers 404.
+// snapshotEngine is what the snapshot routes need from the engine. *engine.Engine satisfies it; a fake Engine without it answers 404.
 type snapshotEngine interface {
 	OpenSnapshot(ctx context.Context, opts engine.SnapshotOptions) (*engine.SnapshotFile, error)
 	Snapshots(ctx context.Context) ([]engine.SnapshotEntry, error)
 	OpenSnapshotFile(name string) (*engine.SnapshotFile, error)
-	Catalog(ctx context.Context) (*engine.Catalog, error)
 }
 
 // snapshotJobs starts snapshot jobs. *engine.Jobs satisfies it.
@@ -170,11 +168,7 @@ func (s *Server) handleSnapshotGet(c *fiber.Ctx) error {
 // [{"schema","name","kind","dataset","description","columns":[{"name",
 // "type","unit","description"}]}]}]}.
 func (s *Server) handleSchema(c *fiber.Ctx) error {
-	se, err := s.snapshots()
-	if err != nil {
-		return err
-	}
-	cat, err := se.Catalog(c.UserContext())
+	cat, err := s.eng.Catalog(c.UserContext())
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,8 @@ type SnapshotResult struct {
 	Include        []string        `json:"include"`
 	Tables         []SnapshotTable `json:"tables"`
 	ElapsedMS      int64           `json:"elapsed_ms"`
+	// Server is the server a CLI snapshot was downloaded from, if any.
+	Server string `json:"server,omitempty"`
 }
 
 // SnapshotTable is one relation of a snapshot.

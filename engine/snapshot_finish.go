@@ -19,7 +19,7 @@ import (
 // catalog.tables and catalog.columns as tables, sets COMMENT ON every
 // relation and column, and checkpoints.
 func (e *Engine) finishSnapshot(ctx context.Context, path string, plan *snapshotPlan) (*SnapshotResult, error) {
-	db, closeDB, err := e.openSnapshotDB(path, false)
+	db, closeDB, err := openSnapshotDB(path, e.opts.MemoryLimit, false)
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +61,14 @@ func (e *Engine) finishSnapshot(ctx context.Context, path string, plan *snapshot
 
 // openSnapshotDB opens a snapshot file in a separate, small DuckDB
 // instance. The returned function closes it.
-func (e *Engine) openSnapshotDB(path string, readOnly bool) (*sql.DB, func(), error) {
+func openSnapshotDB(path, memoryLimit string, readOnly bool) (*sql.DB, func(), error) {
 	dsn := path
 	if readOnly {
 		dsn += "?access_mode=read_only"
 	}
 	c, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
 		for _, q := range []string{
-			"SET memory_limit = " + sqltmpl.Lit(e.opts.MemoryLimit).String(),
+			"SET memory_limit = " + sqltmpl.Lit(memoryLimit).String(),
 			"SET threads = 1",
 			"SET autoinstall_known_extensions = false",
 		} {
@@ -171,11 +171,12 @@ func snapshotTables(ctx context.Context, db *sql.DB) ([]SnapshotTable, error) {
 	return out, nil
 }
 
-// InspectSnapshot opens a snapshot file read-only in its own DuckDB
-// instance and describes it from its meta.snapshot row and catalog (the
-// CLI checks a snapshot downloaded from a server this way).
-func (e *Engine) InspectSnapshot(ctx context.Context, path string) (*SnapshotResult, error) {
-	db, closeDB, err := e.openSnapshotDB(path, true)
+// InspectSnapshot opens a snapshot file read-only in a DuckDB instance of
+// its own (no Engine needed, so it works while a server holds the
+// database) and describes it from its meta.snapshot row and catalog; the
+// CLI checks a snapshot downloaded from a server this way.
+func InspectSnapshot(ctx context.Context, path string) (*SnapshotResult, error) {
+	db, closeDB, err := openSnapshotDB(path, DefaultMemoryLimit, true)
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "%s is not a DuckDB file this version of ExoHunter can open.", path)
 	}

@@ -37,7 +37,7 @@ func mustSnapshotEngine(t *testing.T) (*Engine, *Run) {
 // its own, as a notebook would.
 func mustOpenSnapshot(t *testing.T, e *Engine, path string) *sql.DB {
 	t.Helper()
-	db, closeDB, err := e.openSnapshotDB(path, true)
+	db, closeDB, err := openSnapshotDB(path, e.opts.MemoryLimit, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestSnapshot_SelfContained(t *testing.T) {
 	if n != m || n == 0 {
 		t.Errorf("runs.latest_koi has %d columns in the snapshot, %d on the server", n, m)
 	}
-	info, err := e.InspectSnapshot(ctx, dst)
+	info, err := InspectSnapshot(ctx, dst)
 	if err != nil || !info.CreatedAt.Equal(res.CreatedAt) || !slices.Equal(info.Runs, res.Runs) {
 		t.Errorf("InspectSnapshot = %+v, %v", info, err)
 	}

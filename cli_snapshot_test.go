@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// smallKOI is a NASA-style fixture with a # header (12 rows).
+const smallKOI = "engine/testdata/koi_small_commented.csv"
+
+// runMain runs the program in-process and returns stdout, stderr and err.
+func runMain(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	err := m.Run(context.Background(), args)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return out.String(), errOut.String(), err
+}
+
+// mustSnapshotJSON decodes the one JSON line snapshot prints.
+func mustSnapshotJSON(t *testing.T, stdout string) engine.SnapshotResult {
+	t.Helper()
+	var res engine.SnapshotResult
+	if strings.Count(stdout, "\n") != 1 || json.Unmarshal([]byte(stdout), &res) != nil {
+		t.Fatalf("stdout is not one JSON line: %q", stdout)
+	}
+	return res
+}
+
+// TestSnapshotCommand writes a snapshot from the command line, with flags
+// before and after the positional argument.
+func TestSnapshotCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if _, stderr, err := runMain(t, "ingest", smallKOI, "--name", "koi", "--data-dir", data, "--config-dir", "."); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := runMain(t, "--data-dir", data, "process", "koi", "--config-dir", "."); err != nil {
+		t.Fatalf("process: %v\n%s", err, stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string // tables that must be there
+	}{
+		{"flags_after", []string{"snapshot", filepath.Join(dir, "a.duckdb"), "--data-dir", data, "--config-dir", ".", "--include", "raw"},
+			[]string{"raw.koi", "classified.koi", "runs.latest_koi"}},
+		{"flags_before", []string{"--data-dir", data, "snapshot", "--runs", "all", "--config-dir", ".", filepath.Join(dir, "b.duckdb")},
+			[]string{"labels.labels", "runs.results", "catalog.columns"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, err := runMain(t, tc.args...)
+			if err != nil {
+				t.Fatalf("snapshot: %v\n%s", err, stderr)
+			}
+			res := mustSnapshotJSON(t, stdout)
+			have := map[string]bool{}
+			for _, tb := range res.Tables {
+				have[tb.Schema+"."+tb.Name] = true
+			}
+			for _, w := range tc.want {
+				if !have[w] {
+					t.Errorf("%s missing from %v", w, res.Tables)
+				}
+			}
+			if st, err := os.Stat(res.Path); err != nil || st.Size() != res.Bytes {
+				t.Errorf("file %s: %v", res.Path, err)
+			}
+		})
+	}
+	if _, _, err := runMain(t, "snapshot", "--data-dir", data); err == nil {
+		t.Error("snapshot without OUT succeeded")
+	}
+}
+
+// serveEnv starts `exohunter serve` in TestHelperServe.
+const serveEnv = "EXOHUNTER_TEST_SERVE_DATA"
+
+// TestHelperServe is not a test: started by TestSnapshotCommand_Server as
+// a child process, it runs the real server on a data dir with the small
+// KOI sample until interrupted.
+func TestHelperServe(t *testing.T) {
+	data := os.Getenv(serveEnv)
+	if data == "" {
+		t.Skip("helper process only")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	m := NewMain()
+	err := m.Run(ctx, []string{"serve", "--data-dir", data, "--config-dir", ".", "--addr", "127.0.0.1:0", "--sample", smallKOI,
+		"--threads", "2", "--memory-limit", "512MB"})
+	m.Close()
+	if err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// TestSnapshotCommand_Server runs the real server in another process:
+// snapshot fails at once naming it and the command to use, and with
+// --server downloads the snapshot while the server keeps running.
+func TestSnapshotCommand_Server(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+	cmd.Env = append(os.Environ(), serveEnv+"="+data)
+	logPath := filepath.Join(dir, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	url := waitServer(t, data, logPath)
+
+	out := filepath.Join(dir, "nb.duckdb")
+	_, stderr, err := runMain(t, "snapshot", out, "--data-dir", data, "--config-dir", ".")
+	if engine.ErrorCode(err) != engine.Conflict {
+		t.Fatalf("snapshot while the server runs: err = %v, want a Conflict\n%s", err, stderr)
+	}
+	msg := engine.ErrorMessage(err)
+	for _, want := range []string{"in use by the ExoHunter server at " + url, "exohunter snapshot " + out + " --server " + url} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	stdout, stderr, err := runMain(t, "snapshot", out, "--server", url, "--include", "labels")
+	if err != nil {
+		t.Fatalf("snapshot --server: %v\n%s", err, stderr)
+	}
+	res := mustSnapshotJSON(t, stdout)
+	if res.Server != url || res.Path != out || len(res.Runs) != 1 || res.StorageVersion != engine.SnapshotStorageVersion {
+		t.Errorf("result = %+v", res)
+	}
+	if _, _, err := runMain(t, "snapshot", out, "--server", url, "--runs", "nope"); engine.ErrorCode(err) != engine.BadRequest ||
+		!strings.Contains(engine.ErrorMessage(err), `There is no run "nope"`) {
+		t.Errorf("unknown run through the server: %v", err)
+	}
+	if r, err := http.Get(url + "/api/health"); err != nil || r.StatusCode != 200 {
+		t.Errorf("server after the snapshot: %v", err)
+	}
+}
+
+// waitServer waits until the helper's server answers and returns its URL.
+func waitServer(t *testing.T, data, logPath string) string {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if info, err := engine.ReadServerInfo(data); err == nil && info.Addr != "" {
+			url := "http://" + info.Addr
+			if r, err := http.Get(url + "/api/health"); err == nil && r.StatusCode == 200 {
+				return url
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(logPath)
+	t.Fatalf("the server did not start:\n%s", log)
+	return ""
+}
