@@ -198,7 +198,11 @@ test('1. upload the KOI file and see the mapping report', { timeout: STEP_TIMEOU
   assert.match(await mapped.first().innerText(), /object_id/, 'kepoi_name maps to object_id');
   const star = await page.locator('[data-testid=mapping-table] tbody tr', { hasText: 'kepid' }).first().innerText();
   assert.match(star, /star_id/, 'kepid maps to star_id');
-  assert.doesNotMatch(await page.locator('[data-testid=mapping-table]').innerText(), /koi_pdisposition\s+\S*\s*koi_disposition/, 'koi_pdisposition is not the disposition');
+  const dispSource = await page.locator('[data-testid=mapping-table] tbody tr').evaluateAll((trs) => {
+    const tr = trs.find((r) => r.querySelector('th')?.innerText.trim() === 'koi_disposition');
+    return tr ? tr.children[2].innerText.trim() : null;
+  });
+  assert.equal(dispSource, 'koi_disposition', 'koi_disposition comes from koi_disposition, never koi_pdisposition');
   datasetName = (await page.locator('#mapping-title .mono').innerText()).trim();
   assert.ok(datasetName, 'the report names the dataset');
   await shot('01-datasets-mapping');

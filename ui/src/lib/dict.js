@@ -21,7 +21,14 @@ export function loadDictionary() {
   if (!loading) {
     loading = api('/api/dictionary').then((d) => {
       ingest(d && (d.columns || d.items), cols);
-      ingest(d && d.metrics, cols);
+      // Metrics: one that fills a canonical column lends it its formula;
+      // the others are columns of their own (duration_ratio, hz_*, …).
+      for (const m of (d && Array.isArray(d.metrics) ? d.metrics : [])) {
+        if (!m || !m.name) continue;
+        const target = m.fills && cols.get(m.fills);
+        if (target) { if (!target.formula && m.formula) target.formula = m.formula; continue; }
+        if (!cols.has(m.name)) cols.set(m.name, m);
+      }
       ingest(d && d.flags, flags);
       return true;
     }).catch(() => false);
@@ -33,11 +40,24 @@ export function column(name) {
   return cols.get(name) || cols.get(String(name).replace(/_(err1|err2|source)$/, '')) || null;
 }
 
+// The dictionary writes units in ASCII (R_earth, log10(cm/s^2)); show them as printed.
+const PRETTY = {
+  R_earth: 'R⊕', S_earth: 'S⊕', M_earth: 'M⊕', R_sun: 'R☉', M_sun: 'M☉', L_sun: 'L☉',
+  R_jup: 'R♃', M_jup: 'M♃', 'log10(cm/s^2)': 'log₁₀(cm s⁻²)', 'log10(cm/s**2)': 'log₁₀(cm s⁻²)',
+  days: 'days', day: 'days', deg: '°', percent: '%', fraction: '', none: '', dimensionless: '',
+};
+export function prettyUnit(u) {
+  if (u === null || u === undefined) return '';
+  const s = String(u).trim();
+  if (s in PRETTY) return PRETTY[s];
+  return s.replace(/\bR_earth\b/g, 'R⊕').replace(/\bR_sun\b/g, 'R☉').replace(/\bM_sun\b/g, 'M☉').replace(/\bS_earth\b/g, 'S⊕');
+}
+
 export function unit(name) {
   const c = cols.get(name);
-  if (c && c.unit !== undefined && c.unit !== null) return c.unit;
+  if (c && c.unit !== undefined && c.unit !== null) return prettyUnit(c.unit);
   const base = String(name).replace(/_err[12]$/, '');
-  if (cols.get(base) && cols.get(base).unit) return cols.get(base).unit;
+  if (cols.get(base) && cols.get(base).unit) return prettyUnit(cols.get(base).unit);
   return UNIT_FALLBACK[name] ?? UNIT_FALLBACK[base] ?? '';
 }
 

@@ -3,7 +3,7 @@
 import { h, replace, clear, field, select, progressBar, toast, errorBox } from '../lib/dom.js';
 import { api, items, upload, enc } from '../lib/api.js';
 import { bytes, count, age } from '../lib/format.js';
-import { unit, loadDictionary } from '../lib/dict.js';
+import { unit, loadDictionary, prettyUnit } from '../lib/dict.js';
 import { setHashParams } from '../lib/state.js';
 
 const NASA_TABLES = [
@@ -233,7 +233,7 @@ function nasaForm(onImported) {
 function renderReport(box, d) {
   const mapping = Array.isArray(d.mapping) ? d.mapping : [];
   const dictRows = Array.isArray(d.dictionary) ? d.dictionary : Array.isArray(d.column_dictionary) ? d.column_dictionary : [];
-  const srcUnit = new Map(dictRows.map((c) => [c.name, c.unit]));
+  const srcUnit = new Map(dictRows.map((c) => [c.name, prettyUnit(c.unit)]));
   const byCanon = new Map();
   for (const m of mapping) {
     if (!m.canonical) continue;

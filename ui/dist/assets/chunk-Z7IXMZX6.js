@@ -1,1 +1,0 @@
-import{a as b,b as c}from"./chunk-K6GJCJFW.js";import"./chunk-VUMS7VWT.js";import"./chunk-LW2CIDUQ.js";import{b as a}from"./chunk-HEF4KN7D.js";import"./chunk-SX7MUHGB.js";import"./chunk-XSYNTSEG.js";export{a as DISPOSITIONS,c as confusion,b as render};
