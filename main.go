@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/exohunter/exohunter/engine"
@@ -120,10 +121,13 @@ func describe(err error) string {
 	}
 	msg := engine.ErrorMessage(err)
 	for _, d := range e.Details {
+		line := d.Message
 		if d.Field != "" {
-			msg += "\n  " + d.Field + ": " + d.Message
-		} else {
-			msg += "\n  " + d.Message
+			line = d.Field + ": " + d.Message
+		}
+		// A one-problem error usually says it in its message already.
+		if !strings.Contains(msg, line) {
+			msg += "\n  " + line
 		}
 	}
 	return msg
