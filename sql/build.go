@@ -71,6 +71,11 @@ func (p *pipeline) bind(e *spec.Expr, o Origin) (Expr, error) {
 	}
 	text, err := e.Bind(func(name string) (string, bool) {
 		v, ok := p.b.Param(name)
+		if v < 0 {
+			// note: parenthesized so that "x-$a" never becomes "x--5",
+			// which SQL reads as a comment.
+			return "(" + Num(v).String() + ")", ok
+		}
 		return Num(v).String(), ok
 	})
 	if err != nil {

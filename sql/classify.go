@@ -45,6 +45,8 @@ func (p *pipeline) classifySteps(from fmt.Stringer) ([]step, error) {
 			return nil, err
 		}
 		if c.Disposition != "" {
+			// note: the two disposition-bound categories are generated, not
+			// written in YAML, so the contract cannot be edited away.
 			e = Expr(fmt.Sprintf(`"koi_disposition" = %s`, Lit(c.Disposition)))
 		}
 		cats = append(cats, proj{Code: e, Name: Ident(c.Name), Mark: p.marks.add(o)})
@@ -95,6 +97,8 @@ func (p *pipeline) chain(steps []step) (string, error) {
 	var ctes []cte
 	var last string
 	for i, s := range steps {
+		// note: a stage rendered alone keeps the source chainFrom set;
+		// only a step without one reads the step before it.
 		if i > 0 && s.data["From"] == nil {
 			s.data["From"] = steps[i-1].Name
 		}
@@ -106,6 +110,7 @@ func (p *pipeline) chain(steps []step) (string, error) {
 			last = body
 			break
 		}
+		// indent the body inside "name AS (...)" so each level reads as a block
 		ctes = append(ctes, cte{s.Name, code("  " + strings.ReplaceAll(body, "\n", "\n  "))})
 	}
 	return exec("chain", map[string]any{"Steps": ctes, "Last": code(last)})

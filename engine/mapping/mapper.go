@@ -71,12 +71,17 @@ func (mp *mapper) mapColumn(col *spec.Column) []Target {
 	t := Target{Canonical: col.Name, Spec: col, Factor: 1}
 	cands := mp.candidates(col)
 	winner := -1
+	// note: candidates are scanned in priority order and source columns in
+	// file order, so the winner depends only on columns.yaml and the file,
+	// never on which column happens to be examined last.
 	for rank, cand := range cands {
 		for i, n := range mp.normalized {
 			if n != cand.alias || mp.used[i] != "" {
 				continue
 			}
 			if col.Role == spec.RoleID {
+				// shadowed ids are read as text too: they pass through
+				// and must not lose digits either
 				mp.ids = append(mp.ids, mp.cols[i].Name)
 			}
 			if winner < 0 {
@@ -119,7 +124,7 @@ func (mp *mapper) convert(t *Target, col *spec.Column, i int) {
 		unit, ok = lookup(col.SourceUnits, mp.lineage)
 	}
 	if !ok || unit == col.Unit {
-		return
+		return // already in the canonical unit
 	}
 	conv := col.Units[unit]
 	t.Factor, t.Offset = conv.Factor, conv.Offset

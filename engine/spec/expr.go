@@ -118,10 +118,13 @@ func lex(s string) ([]token, error) {
 			toks = append(toks, token{kind, s[i : j+1], i})
 			i = j + 1
 		case c == '-' && strings.HasPrefix(s[i:], "--"), c == '/' && strings.HasPrefix(s[i:], "/*"):
+			// a comment would swallow the rest of the rendered line
 			return nil, errf(ErrInvalidExpr, "(SQL comments are not allowed; use YAML comments)")
 		case c == ';':
 			return nil, errf(ErrInvalidExpr, "(';' is not allowed: one expression only)")
 		case c == '$':
+			// $name or $section.key; a trailing dot ends the sentence,
+			// not the name. $1 (a bind parameter) is refused.
 			j := i + 1
 			for j < len(s) && (isWordByte(s[j]) || s[j] == '.') {
 				j++
@@ -149,6 +152,8 @@ func lex(s string) ([]token, error) {
 			toks = append(toks, token{tokNumber, s[i:j], i})
 			i = j
 		default:
+			// note: identifiers outside ASCII must be double-quoted; a
+			// bare non-ASCII byte is more likely a pasted typographic sign.
 			if c >= 0x80 {
 				return nil, errf(ErrInvalidExpr, "(non-ASCII character at offset %d)", i)
 			}

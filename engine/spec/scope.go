@@ -21,6 +21,10 @@ func (s scope) add(names ...string) {
 // names and parameter namespaces do not collide.
 func checkScopes(b *Bundle) Errors {
 	var errs Errors
+	// note: the scope grows in pipeline order, so a metric may read only
+	// earlier metrics, and flags are visible to categories but not to
+	// metrics. Pass-through columns are never in scope: they differ by
+	// mission, and a rule reading one would break on other catalogs.
 	sc := scope{}
 	sc.add(b.Columns.OutputNames()...)
 
@@ -39,6 +43,8 @@ func checkScopes(b *Bundle) Errors {
 			}
 		}
 	}
+	// $albedo and $planet_radius.x share one namespace; a section named
+	// like a parameter would make a reference ambiguous.
 	for _, t := range b.Thresholds.entries {
 		if _, clash := b.Metrics.Param(strings.SplitN(t.Key, ".", 2)[0]); clash {
 			errs = append(errs, b.Thresholds.src.errorf(t.Key, errf(ErrDuplicateName, "(threshold section shadows metric parameter)")))
