@@ -58,6 +58,7 @@ func hostileCases() []hostileCase {
 		{name: "1 MB single line", file: "line.csv", data: fixed(strings.Repeat("x", 1<<20)), wantCode: BadRequest, wantMsg: "not a column name"},
 		{name: "1 MB line of values", file: "line.csv", data: fixed(strings.Repeat("1,", 1<<19)), wantCode: TooLarge, wantMsg: "524289 columns"},
 		{name: "1 MB header name", file: "line.csv", data: fixed(strings.Repeat("x", 1<<20) + "\n1\n"), wantCode: BadRequest, wantMsg: "not a column name"},
+		{name: "mixed line endings", file: "mixed_eol.csv", data: fixed(koiHeader + strings.ReplaceAll(koiRow, "\n", "\r\n") + koiRow), wantCode: BadRequest, wantMsg: "mixes line endings"},
 		{name: "comment block with other line ends", file: "mixed_eol.csv", data: fixed("# COLUMN kepoi_name: KOI Name\n#\n" + strings.ReplaceAll(koiHeader+koiRow, "\n", "\r\n")), wantCode: BadRequest, wantMsg: "different line endings"},
 	}
 }
@@ -313,4 +314,28 @@ func TestGzipSink_SizeCap(t *testing.T) {
 	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "expands to more than 1 MiB") {
 		t.Errorf("err = %v, want TooLarge 'expands to more than 1 MiB'", err)
 	}
+}
+
+// smallFSEnv names a folder on a filesystem of a few MiB (for example a
+// 2 MiB tmpfs: mount -t tmpfs -o size=2m tmpfs /mnt/small). The disk-full
+// test runs only when it is set.
+const smallFSEnv = "EXOHUNTER_TEST_SMALL_FS"
+
+// TestEngine_Ingest_DiskFull fills a small filesystem with an upload: the
+// ingest fails with a sentence, removes its partial file and leaves the
+// existing dataset alone.
+func TestEngine_Ingest_DiskFull(t *testing.T) {
+	dir := os.Getenv(smallFSEnv)
+	if dir == "" {
+		t.Skip("set " + smallFSEnv + " to a folder on a filesystem of a few MiB")
+	}
+	data := MustTempDirIn(t, dir)
+	t.Cleanup(func() { _ = os.RemoveAll(data) })
+	e := MustOpenEngine(t, func(o *Options) { o.DataDir = data })
+	small := MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv")})
+	_, err := e.Ingest(context.Background(), IngestInput{Path: filepath.Join(sharedData, "koi_cumulative_2025.csv")})
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "not enough free disk space") {
+		t.Errorf("err = %v (code %q), want TooLarge about disk space", err, ErrorCode(err))
+	}
+	assertUntouched(t, e, small)
 }

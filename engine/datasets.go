@@ -160,8 +160,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?, 
 var datasetSchemas = []string{"raw", "normalized", "metrics", "classified"}
 
 // DeleteDataset removes a dataset: its views, its meta row, its stored file,
-// and its finished runs (meta rows and result files, then the hooks in
-// datasetDeleteHooks, which refresh views such as runs.results). It refuses
+// and its finished runs (meta rows and result files; runs.results is then
+// re-created without them), then runs datasetDeleteHooks. It refuses
 // with a Conflict while a run of the dataset is queued or running. Labels
 // are kept: they are human work and name objects, not files.
 func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
@@ -205,6 +205,12 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 			e.log.Warn("delete run file", "dataset", name, "path", p, "err", err)
 		}
 	}
+	if len(runFiles) > 0 {
+		// note: runs.results lists run files; drop the deleted ones from it.
+		if err := e.refreshRunViews(ctx); err != nil {
+			return err
+		}
+	}
 	for _, hook := range datasetDeleteHooks {
 		if err := hook(ctx, e, name); err != nil {
 			return err
@@ -215,8 +221,13 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 }
 
 // datasetDeleteHooks run after a dataset and its runs are deleted, in
-// order. The runs code registers the refresh of runs.results here.
+// order, for code that keeps its own per-dataset state (catalog, labels
+// queue). Register from init().
 var datasetDeleteHooks []func(ctx context.Context, e *Engine, dataset string) error
+
+// datasetIngestHooks run after a new dataset and its views are committed,
+// in order. An error is logged, not returned: the dataset exists.
+var datasetIngestHooks []func(ctx context.Context, e *Engine, ds *Dataset) error
 
 // runPaths returns the stored result paths of a dataset's runs.
 func (e *Engine) runPaths(ctx context.Context, dataset string) ([]string, error) {

@@ -168,6 +168,8 @@ func TestOpen_RestoreViewsAfterMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv")})
+	fpQuery := "SELECT comment FROM duckdb_views() WHERE schema_name = 'classified' AND view_name = ?"
+	before := mustQueryString(t, e, fpQuery, ds.Name)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +182,9 @@ func TestOpen_RestoreViewsAfterMove(t *testing.T) {
 		if n := mustQueryInt(t, e2, "SELECT count(*) FROM "+quoteView(schema, ds.Name)); n != ds.Rows {
 			t.Errorf("%s.%s after the move reads %d rows, want %d", schema, ds.Name, n, ds.Rows)
 		}
+	}
+	if after := mustQueryString(t, e2, fpQuery, ds.Name); after == before || !strings.HasPrefix(after, "exohunter views ") {
+		t.Errorf("views fingerprint after the move = %q (before %q), want a new one", after, before)
 	}
 	got, err := e2.Dataset(context.Background(), ds.Name)
 	if err != nil {

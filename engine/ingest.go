@@ -57,6 +57,7 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 			return nil, err
 		}
 	}
+	start := time.Now()
 	st, name, err := e.receive(ctx, &in)
 	if err != nil {
 		return nil, err
@@ -65,11 +66,18 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 	if dup, err := e.duplicate(ctx, st.sha256); dup != nil || err != nil {
 		return dup, err
 	}
+	copied := time.Now()
 	ds, m, err := e.inspect(ctx, st, in, name)
 	if err != nil {
 		return nil, err
 	}
-	return e.register(ctx, st, ds, m, in.Name)
+	inspected := time.Now()
+	ds, err = e.register(ctx, st, ds, m, in.Name)
+	if err == nil && ds.DuplicateOf == "" {
+		e.log.Info("dataset ingested", "dataset", ds.Name, "rows", ds.Rows, "mission", ds.Mission, "bytes", ds.Bytes,
+			"copy", copied.Sub(start), "sniff", inspected.Sub(copied), "register", time.Since(inspected))
+	}
+	return ds, err
 }
 
 // receive streams the input into a .part file and returns what the copy
@@ -212,7 +220,7 @@ func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Col
 	if t.recLines <= 1 && t.recQuoted <= 1 {
 		return nil, Errorf(BadRequest, "%s has a header line but no data rows.", displayName(ds.OriginalName))
 	}
-	opts, cols, err := e.sniffCSV(ctx, st.partPath, st.compression, h, t.skip)
+	opts, cols, err := e.sniffCSV(ctx, st.partPath, st.compression, h, t)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +300,11 @@ func (e *Engine) register(ctx context.Context, st *stored, ds *Dataset, m *mappi
 		return nil, e.viewError(err, ds)
 	}
 	_ = os.Remove(marker)
-	e.log.Info("dataset ingested", "dataset", ds.Name, "rows", ds.Rows, "mission", ds.Mission, "bytes", ds.Bytes)
+	for _, hook := range datasetIngestHooks {
+		if err := hook(ctx, e, ds); err != nil {
+			e.log.Warn("after-ingest hook failed", "dataset", ds.Name, "err", err)
+		}
+	}
 	return ds, nil
 }
 

@@ -31,6 +31,9 @@ type textScan struct {
 	curQuoted, curLines bool // the current record has content
 	sawLF               bool
 	crs                 int64 // '\r' bytes, counted only until a '\n' shows up
+	crlfEnds, lfEnds    int64 // record ends outside quotes, by style
+	lastCR              bool  // the previous chunk ended in '\r'
+	sawQuote            bool  // a '"' occurs after the # block
 
 	carry  [utf8.UTFMax]byte // an incomplete rune at a chunk boundary
 	nCarry int
@@ -139,13 +142,19 @@ func (s *textScan) locateBody(final bool) bool {
 
 // count advances the record counters over p.
 func (s *textScan) count(p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	if !s.sawLF {
 		s.crs += int64(bytes.Count(p, []byte{'\r'}))
 	}
+	defer func(last byte) { s.lastCR = last == '\r' }(p[len(p)-1])
 	if !s.inQuote && bytes.IndexByte(p, '"') < 0 {
 		s.countLines(p)
 		return
 	}
+	s.sawQuote = true
+	prevCR := s.lastCR
 	for _, c := range p {
 		switch c {
 		case '"':
@@ -158,6 +167,7 @@ func (s *textScan) count(p []byte) {
 			}
 			s.curLines = false
 			if !s.inQuote {
+				s.countEnd(prevCR)
 				if s.curQuoted {
 					s.recQuoted++
 				}
@@ -167,12 +177,14 @@ func (s *textScan) count(p []byte) {
 		default:
 			s.curQuoted, s.curLines = true, true
 		}
+		prevCR = c == '\r'
 	}
 }
 
 // countLines is count for text without quote characters: one record per
 // non-empty line.
 func (s *textScan) countLines(p []byte) {
+	prevCR := s.lastCR
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -182,6 +194,7 @@ func (s *textScan) countLines(p []byte) {
 			return
 		}
 		s.sawLF = true
+		s.countEnd((i > 0 && p[i-1] == '\r') || (i == 0 && prevCR))
 		content := hasContent(p[:i])
 		if s.curQuoted || content {
 			s.recQuoted++
@@ -191,6 +204,16 @@ func (s *textScan) countLines(p []byte) {
 		}
 		s.curQuoted, s.curLines = false, false
 		p = p[i+1:]
+		prevCR = false
+	}
+}
+
+// countEnd tallies one line end by style.
+func (s *textScan) countEnd(crlf bool) {
+	if crlf {
+		s.crlfEnds++
+	} else {
+		s.lfEnds++
 	}
 }
 
@@ -249,6 +272,18 @@ func firstInvalid(b []byte) int {
 		i += size
 	}
 	return len(b)
+}
+
+// newLine returns the line end every record uses ("\n" or "\r\n", in
+// DuckDB's escaped spelling), or "" when it is not one style.
+func (s *textScan) newLine() string {
+	switch {
+	case s.crlfEnds > 0 && s.lfEnds == 0:
+		return `\r\n`
+	case s.lfEnds > 0 && s.crlfEnds == 0:
+		return `\n`
+	}
+	return ""
 }
 
 // dataRows returns the number of data rows (header excluded) for a file

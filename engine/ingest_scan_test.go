@@ -14,6 +14,7 @@ type scanResult struct {
 	Err                 string
 	Skip, BodyOffset    int
 	Quoted, Lines       int64
+	CRLF, LF            int64
 	InQuote, CROnly     bool
 	BodyFound, NoHeader bool
 }
@@ -33,7 +34,7 @@ func scanChunks(data []byte, n int) scanResult {
 	if err == nil {
 		err = s.finish(0)
 	}
-	r := scanResult{Skip: s.skip, BodyOffset: s.bodyOffset, Quoted: s.recQuoted, Lines: s.recLines,
+	r := scanResult{Skip: s.skip, BodyOffset: s.bodyOffset, Quoted: s.recQuoted, Lines: s.recLines, CRLF: s.crlfEnds, LF: s.lfEnds,
 		InQuote: s.inQuote, CROnly: s.crOnly(), BodyFound: s.bodyFound, NoHeader: s.noHeader}
 	if err != nil {
 		r = scanResult{Err: ErrorMessage(err)}
@@ -67,7 +68,7 @@ func TestTextScan(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			whole := scanChunks([]byte(tc.text), 0)
-			want := scanResult{Skip: tc.skip, BodyOffset: whole.BodyOffset, Quoted: tc.wantQuoted, Lines: tc.wantRaw, BodyFound: true}
+			want := scanResult{Skip: tc.skip, BodyOffset: whole.BodyOffset, Quoted: tc.wantQuoted, Lines: tc.wantRaw, BodyFound: true, CRLF: whole.CRLF, LF: whole.LF}
 			if diff := cmp.Diff(want, whole); diff != "" {
 				t.Errorf("whole (-want +got):\n%s", diff)
 			}
@@ -77,6 +78,29 @@ func TestTextScan(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTextScan_LineEnds counts line ends outside quotes by style.
+func TestTextScan_LineEnds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		text     string
+		crlf, lf int64
+	}{
+		{name: "lf", text: "a,b\n1,2\n", lf: 2},
+		{name: "crlf", text: "a,b\r\n1,2\r\n", crlf: 2},
+		{name: "mixed", text: "a,b\r\n1,2\n3,4\r\n", crlf: 2, lf: 1},
+		{name: "lf inside quotes of a crlf file", text: "a,b\r\n\"x\ny\",2\r\n", crlf: 2},
+	}
+	for _, tc := range tests {
+		for _, n := range []int{0, 1, 2, 5} {
+			r := scanChunks([]byte(tc.text), n)
+			if r.CRLF != tc.crlf || r.LF != tc.lf {
+				t.Errorf("%s, chunks of %d: crlf %d lf %d, want %d %d", tc.name, n, r.CRLF, r.LF, tc.crlf, tc.lf)
+			}
+		}
 	}
 }
 

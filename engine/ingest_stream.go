@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"sync/atomic"
+	"syscall"
 )
 
 // Formats of a stored file, as recorded in meta.datasets.format.
@@ -142,7 +143,7 @@ func (e *Engine) copyIn(src io.Reader, name string) (_ *stored, err error) {
 		return nil, err
 	}
 	if err := f.Close(); err != nil {
-		return nil, Wrap(Internal, err, "Cannot store the file")
+		return nil, storageError(err)
 	}
 	if t, ok := sink.(*tailSink); ok && !bytes.Equal(t.tail(), []byte("PAR1")) {
 		return nil, Errorf(BadRequest, "%s is not a valid Parquet file: its footer is missing or damaged (was the file cut short?).", name)
@@ -159,7 +160,7 @@ func (e *Engine) createPart() (string, *os.File, error) {
 	p := e.path(DirRaw, dirIncoming, hex.EncodeToString(rnd[:])+".part")
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		return "", nil, Wrap(Internal, err, "Cannot create a file in %s", filepath.Dir(p))
+		return "", nil, storageError(err)
 	}
 	return p, f, nil
 }
@@ -172,20 +173,41 @@ type textSink interface {
 }
 
 // copyChunks copies r to f in large chunks, feeding every chunk to the hash
-// and the sink. Write errors (a full disk) are reported as such.
-func copyChunks(f *os.File, h io.Writer, sink textSink, r io.Reader) (int64, error) {
-	buf := make([]byte, 1<<20)
-	var n int64
+// and the sink. The hash runs in its own goroutine on the same read-only
+// buffers, so a large file costs the wall time of the slower of the two
+// passes, not their sum. Write errors (a full disk) are reported as such.
+func copyChunks(f *os.File, h io.Writer, sink textSink, r io.Reader) (n int64, err error) {
+	const nbuf, size = 4, 1 << 20
+	free := make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, size)
+	}
+	work := make(chan []byte, nbuf)
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for b := range work {
+			_, _ = h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	defer func() {
+		close(work)
+		<-hashed
+	}()
 	for {
+		buf := <-free
 		k, rerr := r.Read(buf)
-		if k > 0 {
+		if k == 0 {
+			free <- buf
+		} else {
 			chunk := buf[:k]
+			work <- chunk
 			if _, err := sink.Write(chunk); err != nil {
 				return n, err
 			}
-			_, _ = h.Write(chunk)
 			if _, err := f.Write(chunk); err != nil {
-				return n, Wrap(Internal, err, "Cannot store the file (is the disk full?)")
+				return n, storageError(err)
 			}
 			n += int64(k)
 		}
@@ -352,4 +374,18 @@ func removeFile(p string) error {
 		return err
 	}
 	return nil
+}
+
+// storageError explains a failure to write under the data dir. A full disk
+// is the uploader's concern too (the file does not fit: TooLarge); a
+// read-only or forbidden data dir is the operator's (Internal, logged with
+// this sentence).
+func storageError(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return Wrap(TooLarge, err, "There is not enough free disk space in the data dir to store this file; nothing was stored")
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
+		return Wrap(Internal, err, "The data dir is read-only or not writable; nothing was stored")
+	}
+	return Wrap(Internal, err, "Cannot store the file under the data dir")
 }

@@ -51,6 +51,9 @@ func readHeader(s *textScan) (*headerInfo, error) {
 	if err := checkLineEnds(s); err != nil {
 		return nil, err
 	}
+	if s.crlfEnds > 0 && s.lfEnds > 0 {
+		return nil, Errorf(BadRequest, "The file mixes line endings: %d lines end in CRLF (Windows) and %d in LF alone (Unix), which DuckDB cannot read. Save it with one line-ending style (for example, re-save it from a spreadsheet or run dos2unix).", s.crlfEnds, s.lfEnds)
+	}
 	complete := int64(len(s.prefix)) == s.total
 	if !complete {
 		// note: only whole lines; the last one in the prefix may be cut.

@@ -34,10 +34,21 @@ type CSVOptions struct {
 
 // sniffCSV asks DuckDB for the quote, escape, line ending and column types
 // of a CSV file whose delimiter, # block and header Go has already read.
-func (e *Engine) sniffCSV(ctx context.Context, path, compression string, h *headerInfo, skip int) (*CSVOptions, []Column, error) {
+// What the Go scan already knows is passed in, so that DuckDB only has
+// types left to find: a file without any '"' is read with the standard
+// quoting, and a file with one line-end style with that style.
+func (e *Engine) sniffCSV(ctx context.Context, path, compression string, h *headerInfo, t *textScan) (*CSVOptions, []Column, error) {
+	known := ""
+	if !t.sawQuote {
+		known += `, quote = '"', escape = '"'`
+	}
+	if nl := t.newLine(); nl != "" {
+		known += ", new_line = " + sqltmpl.Lit(nl).String()
+	}
 	q := fmt.Sprintf(`SELECT Quote, Escape, NewLineDelimiter, coalesce(DateFormat, ''), coalesce(TimestampFormat, ''), to_json(Columns)::VARCHAR
-FROM sniff_csv(%s, delim = %s, header = true, skip = %d, compression = %s, comment = '')`,
-		sqltmpl.Lit(path), sqltmpl.Lit(string(h.delim)), skip, sqltmpl.Lit(compression))
+FROM sniff_csv(%s, delim = %s, header = true, skip = %d, compression = %s, comment = ''%s)`,
+		sqltmpl.Lit(path), sqltmpl.Lit(string(h.delim)), t.skip, sqltmpl.Lit(compression), known)
+	skip := t.skip
 	o := &CSVOptions{Delimiter: string(h.delim), Skip: skip, Compression: compression}
 	var colsJSON string
 	err := e.db.QueryRowContext(ctx, q).Scan(&o.Quote, &o.Escape, &o.NewLine, &o.DateFormat, &o.TimestampFormat, &colsJSON)

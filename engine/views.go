@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,17 +93,38 @@ func (e *Engine) rawViewSQL(ds *Dataset, ids []string) string {
 	return fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\nSELECT %s FROM %s;\n", view, sel, rawSource(e.abs(ds.Path), ds, ids))
 }
 
-// createViews (re)creates a dataset's raw view and, with a config, its
-// normalized, metrics and classified views.
-func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *mapping.Mapping) error {
-	stmts := []string{e.rawViewSQL(ds, m.IDColumns())}
+// viewStatements renders a dataset's CREATE VIEW statements, raw first,
+// and the view created last.
+func (e *Engine) viewStatements(ds *Dataset, m *mapping.Mapping) (stmts []string, last string, err error) {
+	stmts = []string{e.rawViewSQL(ds, m.IDColumns())}
+	last = quoteView("raw", ds.Name)
 	if e.bundle != nil {
 		more, err := e.pipelineViews(ds, m)
 		if err != nil {
-			return fmt.Errorf("render views of %s: %w", ds.Name, err)
+			return nil, "", fmt.Errorf("render views of %s: %w", ds.Name, err)
 		}
 		stmts = append(stmts, more...)
+		last = quoteView(datasetSchemas[len(datasetSchemas)-1], ds.Name)
 	}
+	return stmts, last, nil
+}
+
+// viewsFingerprint identifies the exact statements that created a
+// dataset's views. It is stored as the comment of the last view, so that
+// Open can tell views that are already current from views to re-create.
+func viewsFingerprint(stmts []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(stmts, "\x00")))
+	return "exohunter views " + hex.EncodeToString(sum[:12])
+}
+
+// createViews (re)creates a dataset's raw view and, with a config, its
+// normalized, metrics and classified views, and records their fingerprint.
+func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *mapping.Mapping) error {
+	stmts, last, err := e.viewStatements(ds, m)
+	if err != nil {
+		return err
+	}
+	stmts = append(stmts, "COMMENT ON VIEW "+last+" IS "+sqltmpl.Lit(viewsFingerprint(stmts)).String())
 	for _, s := range stmts {
 		if _, err := q.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create views of %s: %w", ds.Name, err)
@@ -110,18 +133,29 @@ func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *map
 	return nil
 }
 
-// restoreViews re-creates every dataset's views at Open: the data dir may
-// have moved and the config may have changed. A dataset whose views cannot
-// be created (its file is gone, its columns no longer map) is logged and
-// skipped so that one broken dataset does not keep the server down.
+// restoreViews re-creates, at Open, the views of every dataset whose views
+// are not current: the data dir may have moved (paths are absolute) and the
+// config may have changed. Views whose fingerprint matches are left alone,
+// so a CLI command does not pay for binding every dataset's views. A
+// dataset whose views cannot be created (its file is gone, its columns no
+// longer map) is logged and skipped so that one broken dataset does not
+// keep the server down.
 func (e *Engine) restoreViews(ctx context.Context) error {
 	list, err := e.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	current, err := e.viewComments(ctx)
 	if err != nil {
 		return err
 	}
 	for _, ds := range list {
 		m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
 		if err == nil {
+			stmts, last, rerr := e.viewStatements(ds, m)
+			if rerr == nil && current[last] == viewsFingerprint(stmts) {
+				continue
+			}
 			err = e.inTx(ctx, func(tx *sql.Tx) error { return e.createViews(ctx, tx, ds, m) })
 		}
 		if err != nil {
@@ -129,4 +163,24 @@ func (e *Engine) restoreViews(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// viewComments returns the comment of every dataset view, keyed by its
+// quoted schema.name.
+func (e *Engine) viewComments(ctx context.Context) (map[string]string, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT schema_name, view_name, coalesce(comment, '') FROM duckdb_views()
+WHERE NOT internal AND schema_name IN ('raw', 'normalized', 'metrics', 'classified')`)
+	if err != nil {
+		return nil, fmt.Errorf("list views: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var schema, name, comment string
+		if err := rows.Scan(&schema, &name, &comment); err != nil {
+			return nil, err
+		}
+		out[quoteView(schema, name)] = comment
+	}
+	return out, rows.Err()
 }
