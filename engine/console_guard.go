@@ -156,10 +156,13 @@ func consoleKeywordMessage(kw string) string {
 // Table functions the console may call: generators, JSON helpers and
 // catalog listings that read no files and change nothing. Anything else is
 // refused, so that a table function added by a later DuckDB (or one that
-// runs SQL from a string, such as query()) is closed until reviewed.
+// runs SQL from a string, such as query()) is closed until reviewed. Left
+// out on purpose: histogram and histogram_values (table macros over
+// query_table, so histogram('file.csv', col) reads the file) and
+// sql_auto_complete (completes file names).
 var consoleTableFunctions = consoleSet(
 	"range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
-	"summary", "histogram", "histogram_values", "sql_auto_complete",
+	"summary",
 	"duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies",
 	"duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas",
 	"duckdb_sequences", "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_optimizers",
