@@ -70,7 +70,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		}
 	}()
 	m.Logger.Info("serving ExoHunter", "url", "http://"+ln.Addr().String(), "data_dir", e.DataDir(),
-		"token", cfg.Token != "", "upload_limit", cfg.UploadLimit)
+		"token", cfg.Token != "", "upload_limit", srv.Config().UploadLimit)
 	return m.serveUntilDone(ctx, srv, jobs, ln)
 }
 

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +18,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/exohunter/exohunter/engine"
 )
@@ -37,7 +38,7 @@ const (
 // that order: the dashboard comes after /api so API 404s stay JSON.
 func (s *Server) mount() {
 	app := s.app
-	app.Use(recover.New())
+	app.Use(recoverPanics)
 	app.Use(s.assignRequestID)
 	app.Use(s.securityHeaders)
 	if len(s.cfg.CORSOrigins) > 0 {
@@ -66,6 +67,17 @@ func (s *Server) mount() {
 			Next:         isAPIPath,
 		}))
 	}
+}
+
+// recoverPanics turns a panic in a handler into an Internal error, with
+// the stack in its cause: the error handler logs it once and answers 500.
+func recoverPanics(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return c.Next()
 }
 
 // timeoutOf is a route's deadline: its own, or the default.

@@ -174,6 +174,9 @@ func New(cfg Config, eng Engine) (*Server, error) {
 // errMissing is returned by New when a required part is missing.
 var errMissing = fiber.NewError(fiber.StatusInternalServerError, "api.New needs an engine, Config.Jobs and Config.Console")
 
+// Config returns the configuration in effect, defaults included.
+func (s *Server) Config() Config { return s.cfg }
+
 // App returns the fiber app, for tests (app.Test) and for serving.
 func (s *Server) App() *fiber.App { return s.app }
 

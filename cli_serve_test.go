@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// lockedBuffer collects the server's logs from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServe runs `exohunter serve` in process until the returned stop is
+// called, and returns the base URL read from DATA/server.json.
+func startServe(t *testing.T, data string, env map[string]string, args ...string) (base string, logs *lockedBuffer, stop func() error) {
+	t.Helper()
+	logs = &lockedBuffer{}
+	m := &Main{Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return env[k] },
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx, append([]string{"serve", "--data-dir", data, "--feature-store", filepath.Join(data, "..", "fs"),
+			"--addr", "127.0.0.1:0", "--memory-limit", "512MB", "--threads", "2"}, args...))
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		info, err := engine.ReadServerInfo(data)
+		if err == nil {
+			base = "http://" + info.Addr
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve stopped before listening: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not write server.json\n%s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("serve did not stop within 30 s of SIGINT")
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return base, logs, stop
+}
+
+// get fetches a URL and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestServe starts the real server with a sample, uses it, stops it
+// cleanly, and restarts it on the same data (the sample is not loaded
+// twice).
+func TestServe(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	sample := filepath.Join("api", "testdata", "koi_tiny.csv")
+	base, logs, stop := startServe(t, data, nil, "--sample", sample)
+
+	if code, body := get(t, base+"/api/runs"); code != 200 || !strings.Contains(body, `"dataset":"koi_tiny"`) || !strings.Contains(body, `"status":"complete"`) {
+		t.Fatalf("runs after the sample: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/"); code != 200 || !strings.Contains(body, "<title>ExoHunter</title>") {
+		t.Errorf("dashboard: %d %.200s", code, body)
+	}
+	if code, body := get(t, base+"/api/nope"); code != 404 || !strings.Contains(body, `"code":"not_found"`) {
+		t.Errorf("unknown route: %d %s", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v\n%s", err, logs)
+	}
+	if _, err := os.Stat(filepath.Join(data, engine.ServerInfoFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("server.json left behind after shutdown: %v", err)
+	}
+	if _, err := http.Get(base + "/api/health"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+
+	base, logs, stop = startServe(t, data, nil, "--sample", sample)
+	code, body := get(t, base+"/api/datasets")
+	var list struct{ Items []struct{ Name string } }
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Items) != 1 {
+		t.Errorf("datasets after restart: %d %v %.300s", code, err, body)
+	}
+	if !strings.Contains(logs.String(), "sample skipped") {
+		t.Errorf("restart did not skip the sample:\n%s", logs)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServe_EmptyHint starts without a sample on an empty database: the
+// log says how to load a catalog, and the token applies to writes.
+func TestServe_EmptyHint(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	base, logs, stop := startServe(t, data, map[string]string{"EXOHUNTER_TOKEN": "tok", "EXOHUNTER_UPLOAD_LIMIT": "10MB"})
+	if !strings.Contains(logs.String(), "the database is empty: load a catalog") {
+		t.Errorf("no hint in the log:\n%s", logs)
+	}
+	res, err := http.Post(base+"/api/datasets", "application/json", strings.NewReader(`{"url":"https://example.org/x.csv"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("write without the token: %d, want 401", res.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"defaults", nil, ""},
+		{"token and protections", map[string]string{"EXOHUNTER_TOKEN": "t", "EXOHUNTER_PROTECT_READS": "true", "EXOHUNTER_PROTECT_CONSOLE": "1"}, ""},
+		{"protection without a token", map[string]string{"EXOHUNTER_PROTECT_READS": "true"}, "need EXOHUNTER_TOKEN"},
+		{"bad boolean", map[string]string{"EXOHUNTER_PROTECT_CONSOLE": "maybe"}, "want true or false"},
+		{"bad size", map[string]string{"EXOHUNTER_UPLOAD_LIMIT": "lots"}, "not a size"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &Main{Getenv: func(k string) string { return tc.env[k] }}
+			_, err := m.serveConfig()
+			if (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("serveConfig: %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1048576": 1 << 20, "500MB": 500e6, "2GiB": 2 << 30, "1.5 KiB": 1536, "10kb": 10e3} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "0", "MB", "2 XB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}
