@@ -11,6 +11,7 @@ import { api, items, enc, qs, ApiError } from '../lib/api.js';
 import { count, value, ms } from '../lib/format.js';
 import { state } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
+import { prettyUnit } from '../lib/dict.js';
 
 const SQL_KEY = 'exohunter.console.sql';
 const HISTORY_KEY = 'exohunter.console.history';
@@ -357,9 +358,12 @@ export async function render(root, params) {
       bySchema.get(t.schema).push([t, f ? cols : t.columns || []]);
     }
     if (!bySchema.size) { replace(schemaBox, h('p', { class: 'muted small' }, tables.length ? 'Nothing matches.' : 'No tables yet.')); return; }
-    const colItem = (c) => h('li', { title: [c.description, c.unit ? `unit: ${c.unit}` : ''].filter(Boolean).join('\n') },
-      h('button', { type: 'button', class: 'linklike mono', onclick: () => insert(c.name) }, c.name),
-      h('span', { class: 'muted small' }, ` ${String(c.type || '').toLowerCase()}${c.unit ? ` · ${c.unit}` : ''}`));
+    const colItem = (c) => {
+      const u = prettyUnit(c.unit);
+      return h('li', { title: [c.description, u ? `unit: ${u}` : ''].filter(Boolean).join('\n') },
+        h('button', { type: 'button', class: 'linklike mono', onclick: () => insert(c.name) }, c.name),
+        h('span', { class: 'muted small' }, ` ${String(c.type || '').toLowerCase()}${u ? ` · ${u}` : ''}`));
+    };
     const tableItem = (t, cols) => {
       const full = `${t.schema ? `${t.schema}.` : ''}${t.name}`;
       const kind = t.kind ? h('span', { class: 'muted small' }, ` ${String(t.kind).toLowerCase()}`) : null;

@@ -1,1 +1,0 @@
-import{a as b,b as c}from"./chunk-DXJDTXMO.js";import"./chunk-VUMS7VWT.js";import"./chunk-VSDVPOTT.js";import{b as a}from"./chunk-D5NQ6E4Y.js";import"./chunk-SX7MUHGB.js";import"./chunk-XSYNTSEG.js";export{a as DISPOSITIONS,c as confusion,b as render};
