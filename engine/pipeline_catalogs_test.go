@@ -21,6 +21,9 @@ type catalogCounts struct {
 // NASA file, plain and commented, and checks row counts, dispositions, the
 // row semantics and the absence of NaN/Inf.
 func TestPipeline_catalogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs whole NASA catalogs; skipped with -short")
+	}
 	t.Parallel()
 	b := mustPipelineBundle(t)
 	tests := []struct {
@@ -106,6 +109,9 @@ func TestPipeline_koiInsolation(t *testing.T) {
 // with the # block and LF, one plain with CRLF and other number formatting)
 // give identical classified rows.
 func TestPipeline_koiPlainEqualsCommented(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs whole NASA catalogs; skipped with -short")
+	}
 	t.Parallel()
 	db := mustPipelineDB(t)
 	b := mustPipelineBundle(t)

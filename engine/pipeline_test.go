@@ -80,6 +80,9 @@ func TestPipeline_idsStayText(t *testing.T) {
 // views give the same rows with default settings, and that overrides are
 // inlined into the run query only.
 func TestPipeline_runSelectMatchesViews(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs whole NASA catalogs; skipped with -short")
+	}
 	t.Parallel()
 	db := mustPipelineDB(t)
 	b := mustPipelineBundle(t)
