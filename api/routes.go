@@ -86,11 +86,6 @@ func (s *Server) routes() []route {
 		{get, "/api/features/:version", read, 0, s.handleFeaturePage, tagFeatures, "A page of a feature set: search, paging, projection"},
 		{get, "/api/features/:version/download", read, exportTimeout, s.handleFeatureDownload, tagFeatures, "Download a feature set (parquet or csv)"},
 		{get, "/api/features/:version/:object_id", read, 0, s.handleFeatureRow, tagFeatures, "The features of one object"},
-		{get, "/api/schema", read, 0, s.handleSchema, tagConsole, "The catalog: every schema, relation and column with type, unit and description"},
-		{get, "/api/snapshot", read, snapshotTimeout, s.handleSnapshotDownload, "snapshots", "Download a self-contained .duckdb snapshot for notebooks (?runs=latest|all|IDs&include=raw,features,labels|none)"},
-		{post, "/api/snapshots", write, 0, s.handleSnapshotCreate, "snapshots", "Write a named snapshot under the data dir (background job with progress)"},
-		{get, "/api/snapshots", read, 0, s.handleSnapshotList, "snapshots", "List the named snapshots"},
-		{get, "/api/snapshots/:name", read, noTimeout, s.handleSnapshotGet, "snapshots", "Download a named snapshot"},
 
 		// Legacy routes of the prototype (README: "Compatibility"). The
 		// labels and features routes (/api/labels/config, /api/labels/queue,

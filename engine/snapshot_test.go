@@ -52,6 +52,9 @@ func TestSnapshot_SelfContained(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e, run := mustSnapshotEngine(t)
+	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1", Run: run.RunID}); err != nil {
+		t.Fatalf("BuildFeatures: %v", err)
+	}
 	dst := e.path(DirSnapshots, "notebook.duckdb")
 	res, err := e.Snapshot(ctx, dst, SnapshotOptions{})
 	if err != nil {
@@ -69,7 +72,7 @@ func TestSnapshot_SelfContained(t *testing.T) {
 		rows[tb.Schema+"."+tb.Name] = tb.Rows
 	}
 	want := map[string]int64{"meta.datasets": 1, "meta.runs": 1, "meta.snapshot": 1, "normalized.koi": 12, "metrics.koi": 12,
-		"classified.koi": 12, "runs.results": 12, "runs.latest_koi": 12}
+		"classified.koi": 12, "runs.results": 12, "runs.latest_koi": 12, "features.v1": 12, "meta.feature_sets": 1}
 	for k, n := range want {
 		if rows[k] != n {
 			t.Errorf("%s has %d rows, want %d", k, rows[k], n)
