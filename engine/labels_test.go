@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -415,4 +416,65 @@ func TestEngine_Labels_durable(t *testing.T) {
 	if diff := cmp.Diff(l, got); diff != "" {
 		t.Errorf("(-before +after):\n%s", diff)
 	}
+}
+
+// TestEngine_Labels_KOI runs the labeling side on the real KOI cumulative
+// table: the agreement of NASA dispositions and heuristic categories must
+// equal the run's disposition_compare, and the queue's first 50 items
+// must be unlabeled NASA candidates in priority order. With -v it prints
+// both (the figures of the issue note).
+func TestEngine_Labels_KOI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("processes the 9,564-row KOI table")
+	}
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	MustIngest(t, e, IngestInput{Path: sharedData + "/koi_cumulative_2025.csv", Name: "koi"})
+	run, err := e.Process(ctx, ProcessInput{Dataset: "koi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportNASALabels(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ImportRunLabels(ctx, run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.LabelStats(ctx, "koi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hn := st.Tables[2]
+	match := mustQueryInt(t, e, `SELECT count(*) FROM runs.results WHERE run_id = ? AND disposition_compare = 'match'`, run.RunID)
+	withDisp := mustQueryInt(t, e, `SELECT count(*) FROM runs.results WHERE run_id = ? AND koi_disposition IS NOT NULL`, run.RunID)
+	if hn.Objects != withDisp || hn.Agree != match {
+		t.Errorf("heuristic vs nasa: %d objects, %d agree; want %d and %d", hn.Objects, hn.Agree, withDisp, match)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "heuristic category (rows) vs NASA disposition (columns), run %s: %d objects, %d agree (%.1f%%)\n",
+		run.RunID, hn.Objects, hn.Agree, 100**hn.Agreement)
+	for _, c := range hn.Labels {
+		fmt.Fprintf(&b, "  %-28s %-15s %5d\n", c.A, c.B, c.N)
+	}
+	q, err := e.LabelQueue(ctx, QueueRequest{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Items) != 50 {
+		t.Fatalf("queue has %d items", len(q.Items))
+	}
+	fmt.Fprintf(&b, "queue (strategy %s), first 50:\n", q.Strategy)
+	for i, it := range q.Items {
+		disp := mustQueryString(t, e, `SELECT koi_disposition FROM runs.results WHERE run_id = ? AND object_id = ?`, run.RunID, it.ObjectID)
+		if disp != "CANDIDATE" {
+			t.Errorf("item %d %s has disposition %s", i, it.ObjectID, disp)
+		}
+		if i > 0 && it.Priority > q.Items[i-1].Priority {
+			t.Errorf("item %d priority %g above the previous %g", i, it.Priority, q.Items[i-1].Priority)
+		}
+		fmt.Fprintf(&b, "  %2d %s %-17s priority %.2f = category %g + flags %g + uncertainty %g  %v\n", i+1, it.ObjectID,
+			it.Category, it.Priority, it.Reason.CategoryWeight, it.Reason.FlagWeight, it.Reason.Uncertainty, it.Reason.Flags)
+	}
+	t.Log("\n" + b.String())
 }
