@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -36,6 +39,24 @@ func (s *Server) labelEngine() (LabelEngine, error) {
 		return l, nil
 	}
 	return nil, fiber.NewError(fiber.StatusNotImplemented, "Labels are not available on this server.")
+}
+
+// checkWriteToken enforces the write token inside a read route (a queue
+// request that claims items), the way authorize does for write routes.
+func (s *Server) checkWriteToken(c *fiber.Ctx) error {
+	if s.cfg.Token == "" {
+		return nil
+	}
+	scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="exohunter"`)
+		return engine.Errorf(engine.Unauthorized, "Claiming queue items (annotator=) needs an API token: send the header \"Authorization: Bearer <token>\".")
+	}
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(tok))), sha256.Sum256([]byte(s.cfg.Token))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return engine.Errorf(engine.Forbidden, "The API token is not valid.")
+	}
+	return nil
 }
 
 // checkQuery refuses query parameters a route does not know, so that a
@@ -96,7 +117,7 @@ func (s *Server) handleLabelCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Location("/api/labels?object_id=" + l.ObjectID)
+	c.Location("/api/labels?object_id=" + url.QueryEscape(l.ObjectID))
 	return created(c, l)
 }
 
@@ -135,6 +156,13 @@ func (s *Server) handleLabelQueue(c *fiber.Ctx) error {
 	limit, err := queryInt(c, "limit", 0, 1, 1000)
 	if err != nil {
 		return err
+	}
+	if c.Query("annotator") != "" {
+		// note: claiming writes (labels.claims), so it needs the token a
+		// write needs, while a peek stays a read.
+		if err := s.checkWriteToken(c); err != nil {
+			return err
+		}
 	}
 	q, err := le.LabelQueue(c.UserContext(), engine.QueueRequest{
 		Run: c.Query("run"), Dataset: c.Query("dataset"), Strategy: c.Query("strategy"), Limit: limit,

@@ -143,3 +143,27 @@ func TestLabels_queueClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestLabels_token: with a token, label writes and queue claims need it;
+// reads and peeks do not.
+func TestLabels_token(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t, withToken("s3cret"))
+	env.MustIngest(t, tinyKOI, "tiny")
+	env.MustProcess(t, "tiny")
+	auth := map[string]string{"Authorization": "Bearer s3cret"}
+	label := `{"object_id":"K00753.01","dataset":"tiny","label":"candidate","annotator":"ann"}`
+	env.run(t, []scenario{
+		{name: "write without token", method: "POST", url: "/api/labels", body: label, wantStatus: 401},
+		{name: "write with wrong token", method: "POST", url: "/api/labels", body: label, wantStatus: 403,
+			header: map[string]string{"Authorization": "Bearer nope"}},
+		{name: "write with token", method: "POST", url: "/api/labels", body: label, wantStatus: 201, header: auth},
+		{name: "read without token", method: "GET", url: "/api/labels", wantStatus: 200},
+		{name: "peek without token", method: "GET", url: "/api/labels/queue", wantStatus: 200},
+		{name: "claim without token", method: "GET", url: "/api/labels/queue?annotator=ann", wantStatus: 401},
+		{name: "claim with wrong token", method: "GET", url: "/api/labels/queue?annotator=ann", wantStatus: 403,
+			header: map[string]string{"Authorization": "Bearer nope"}},
+		{name: "claim with token", method: "GET", url: "/api/labels/queue?annotator=ann", wantStatus: 200, header: auth},
+		{name: "build without token", method: "POST", url: "/api/features", body: `{"version":"v1"}`, wantStatus: 401},
+	})
+}
