@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -477,4 +478,36 @@ func TestEngine_Labels_KOI(t *testing.T) {
 			it.Category, it.Priority, it.Reason.CategoryWeight, it.Reason.FlagWeight, it.Reason.Uncertainty, it.Reason.Flags)
 	}
 	t.Log("\n" + b.String())
+}
+
+// TestEngine_AddLabel_concurrent: concurrent writers never conflict (the
+// labels table is append-only; ids come from a sequence).
+func TestEngine_AddLabel_concurrent(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	mustKOISmallRun(t, e)
+	const writers, each = 16, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range each {
+				_, err := e.AddLabel(context.Background(), LabelInput{ObjectID: "K00752.01", Dataset: "koi",
+					Label: "candidate", Annotator: fmt.Sprintf("w%d", w), Note: fmt.Sprint(n)})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("AddLabel: %v", err)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(DISTINCT id) FROM labels.labels`); n != writers*each {
+		t.Errorf("%d labels stored, want %d", n, writers*each)
+	}
 }
