@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ type Run struct {
 	ConfigHash string             `json:"config_hash"`
 	Thresholds map[string]float64 `json:"thresholds"`
 	Albedo     float64            `json:"albedo"`
-	// Timings are seconds per stage: render, materialize, count, export.
+	// Timings are milliseconds per stage: materialize, count, export.
 	Timings   map[string]float64 `json:"timings"`
 	CreatedAt time.Time          `json:"created_at"`
 	// FinishedAt is nil until the run completes or fails.
@@ -69,6 +70,13 @@ type ProcessInput struct {
 	// of the work done so far.
 	Progress func(stage string, done float64)
 }
+
+// runIDPattern accepts NewRunID's ids and any other id that is safe in a
+// URL, a file name and a quoted SQL identifier.
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+
+// msSince returns the milliseconds since t, with microsecond precision.
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
 // NewRunID returns a fresh run id: the dataset, the UTC time and a random
 // suffix, safe in URLs, file names and SQL identifiers.
@@ -139,8 +147,8 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 	id := in.RunID
 	if id == "" {
 		id = NewRunID(ds.Name)
-	} else if err := checkDatasetName(id); err != nil {
-		return nil, Errorf(BadRequest, "Run id %q is not a safe identifier.", id)
+	} else if !runIDPattern.MatchString(id) {
+		return nil, Errorf(BadRequest, "Run id %q is not a safe identifier: use letters, digits, '_' and '-', at most 128 characters.", id)
 	}
 	albedo, _ := b.Param("albedo")
 	sum := sha256.Sum256([]byte(q))
@@ -192,14 +200,14 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("place run file: %w", err)
 	}
-	run.Timings["materialize"] = time.Since(t0).Seconds()
+	run.Timings["materialize"] = msSince(t0)
 
 	progress("count", 0.8)
 	t0 = time.Now()
 	if err := e.countRun(ctx, run, final); err != nil {
 		return err
 	}
-	run.Timings["count"] = time.Since(t0).Seconds()
+	run.Timings["count"] = msSince(t0)
 
 	if in.Out != "" {
 		progress("export", 0.9)
@@ -208,7 +216,7 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 			return err
 		}
 		run.Out = in.Out
-		run.Timings["export"] = time.Since(t0).Seconds()
+		run.Timings["export"] = msSince(t0)
 	}
 	run.Status = RunComplete
 	if err := e.finishRun(ctx, run); err != nil {

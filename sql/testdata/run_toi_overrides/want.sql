@@ -245,6 +245,7 @@ WITH "normalized" AS (
     coalesce((koi_prad > 30), false) AS "FLAG_RADIUS_TOO_LARGE",
     coalesce((koi_depth > 5 * 10000), false) AS "FLAG_DEPTH_TOO_DEEP",
     coalesce((duration_ratio < 0.5 OR duration_ratio > 1.8), false) AS "FLAG_DURATION_INCONSISTENT",
+    coalesce((duration_ratio < 0.33 OR duration_ratio > 3), false) AS "FLAG_DURATION_EXTREME",
     coalesce((koi_teq < 80 AND koi_depth > 1 * 10000), false) AS "FLAG_COLD_DEEP_TRANSIT",
     coalesce((koi_depth > 0 AND depth_from_radii_ppm > 0 AND greatest(koi_depth / depth_from_radii_ppm, depth_from_radii_ppm / koi_depth) > 3), false) AS "FLAG_DEPTH_RADII_MISMATCH",
     coalesce((koi_insol <= hz_seff_runaway_greenhouse AND koi_insol >= hz_seff_maximum_greenhouse), false) AS "FLAG_HZ_CONSERVATIVE",
@@ -256,7 +257,7 @@ WITH "normalized" AS (
     *,
     coalesce((FLAG_INVALID_PRAD OR FLAG_INVALID_PERIOD OR (FLAG_MISSING_PRAD AND FLAG_MISSING_PERIOD)), false) AS "no_result",
     coalesce(("koi_disposition" = 'FALSE POSITIVE'), false) AS "likely_false_positive",
-    coalesce((FLAG_RADIUS_TOO_LARGE OR FLAG_DEPTH_TOO_DEEP OR FLAG_DURATION_INCONSISTENT OR FLAG_COLD_DEEP_TRANSIT OR FLAG_IMPLAUSIBLE_VALUE), false) AS "anomalous_signal",
+    coalesce((FLAG_RADIUS_TOO_LARGE OR FLAG_DEPTH_TOO_DEEP OR FLAG_DURATION_EXTREME OR FLAG_COLD_DEEP_TRANSIT OR FLAG_IMPLAUSIBLE_VALUE), false) AS "anomalous_signal",
     coalesce(("koi_disposition" = 'CONFIRMED'), false) AS "confirmed_planet",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND hz_position BETWEEN 0 AND 1 AND koi_prad > 0 AND koi_prad <= 2), false) AS "habitable_zone_candidate",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 8 AND koi_prad <= 30 AND (koi_period <= 10 OR koi_teq >= 1000)), false) AS "hot_jupiter_candidate",
@@ -267,7 +268,7 @@ WITH "normalized" AS (
 ),
 "scored" AS (
   SELECT
-    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
+    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_DURATION_EXTREME", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
     list_filter([
       CASE WHEN "FLAG_MISSING_PRAD" THEN 'FLAG_MISSING_PRAD' END,
       CASE WHEN "FLAG_MISSING_PERIOD" THEN 'FLAG_MISSING_PERIOD' END,
@@ -284,6 +285,7 @@ WITH "normalized" AS (
       CASE WHEN "FLAG_RADIUS_TOO_LARGE" THEN 'FLAG_RADIUS_TOO_LARGE' END,
       CASE WHEN "FLAG_DEPTH_TOO_DEEP" THEN 'FLAG_DEPTH_TOO_DEEP' END,
       CASE WHEN "FLAG_DURATION_INCONSISTENT" THEN 'FLAG_DURATION_INCONSISTENT' END,
+      CASE WHEN "FLAG_DURATION_EXTREME" THEN 'FLAG_DURATION_EXTREME' END,
       CASE WHEN "FLAG_COLD_DEEP_TRANSIT" THEN 'FLAG_COLD_DEEP_TRANSIT' END,
       CASE WHEN "FLAG_DEPTH_RADII_MISMATCH" THEN 'FLAG_DEPTH_RADII_MISMATCH' END,
       CASE WHEN "FLAG_HZ_CONSERVATIVE" THEN 'FLAG_HZ_CONSERVATIVE' END,
