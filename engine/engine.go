@@ -170,8 +170,10 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	if err := e.recoverIngests(ctx); err != nil {
 		return nil, err
 	}
-	if err := e.restoreViews(ctx); err != nil {
+	if n, err := e.restoreViews(ctx); err != nil {
 		return nil, err
+	} else if n > 0 {
+		e.log.Info("re-created dataset views", "datasets", n)
 	}
 	for _, hook := range openHooks {
 		if err := hook(ctx, e); err != nil {

@@ -186,6 +186,9 @@ func TestOpen_RestoreViewsAfterMove(t *testing.T) {
 	if after := mustQueryString(t, e2, fpQuery, ds.Name); after == before || !strings.HasPrefix(after, "exohunter views ") {
 		t.Errorf("views fingerprint after the move = %q (before %q), want a new one", after, before)
 	}
+	if n, err := e2.restoreViews(context.Background()); n != 0 || err != nil {
+		t.Errorf("restoreViews on current views re-created %d datasets (%v), want 0", n, err)
+	}
 	got, err := e2.Dataset(context.Background(), ds.Name)
 	if err != nil {
 		t.Fatal(err)

@@ -201,11 +201,13 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 	if err != nil {
 		return nil, nil, err
 	}
-	ds.Mission, ds.Mapping = m.Mission, m.Report
-	ds.Columns = cols
-	if ds.Format == FormatCSV {
-		ds.Columns = pinTypes(cols, m.IDColumns())
+	ds.Columns = servedTypes(ds.Format, cols, m.IDColumns())
+	// note: map again over the served types, exactly as Open and Process
+	// will, so the views rendered now are the ones they render.
+	if m, err = e.mapColumns(ds.Columns, in); err != nil {
+		return nil, nil, err
 	}
+	ds.Mission, ds.Mapping = m.Mission, m.Report
 	return ds, m, nil
 }
 

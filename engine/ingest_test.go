@@ -6,8 +6,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -200,6 +203,11 @@ func TestEngine_Ingest_Parquet(t *testing.T) {
 	if got := mustQueryString(t, e, `SELECT typeof(toi) FROM raw."toi" LIMIT 1`); got != "VARCHAR" {
 		t.Errorf("typeof(toi) = %s, want VARCHAR", got)
 	}
+	for _, c := range ds.Columns {
+		if c.Name == "toi" && c.Type != "VARCHAR" {
+			t.Errorf("dataset column toi has type %s, want VARCHAR as served", c.Type)
+		}
+	}
 }
 
 // assertNoLeftovers checks that no .part file and no pending dataset folder
@@ -239,4 +247,82 @@ func TestEngine_Ingest_PipelineViews(t *testing.T) {
 	if n := mustQueryInt(t, e, q); n != 2746 {
 		t.Errorf("confirmed = %d, want 2746", n)
 	}
+}
+
+// TestEngine_Ingest_Concurrent runs uploads at once, some with identical
+// bytes: every call succeeds, identical bytes become one dataset, names stay
+// unique and nothing is left behind.
+func TestEngine_Ingest_Concurrent(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	same, err := os.ReadFile(filepath.Join("testdata", "koi_small_commented.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	type result struct {
+		ds  *Dataset
+		err error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			data := same
+			if i%2 == 1 {
+				data = []byte(koiHeader + "K0000" + strconv.Itoa(i) + ".01,1,CANDIDATE,1.5,2,5000\n")
+			}
+			ds, err := e.Ingest(context.Background(), IngestInput{Reader: bytes.NewReader(data), OriginalName: "koi.csv"})
+			results <- result{ds, err}
+		}()
+	}
+	names := map[string]int{}
+	for range n {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("concurrent ingest: %v", r.err)
+		}
+		names[r.ds.Name]++
+	}
+	if len(names) != 1+n/2 {
+		t.Errorf("datasets = %v, want %d distinct", names, 1+n/2)
+	}
+	if got := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); got != int64(1+n/2) {
+		t.Errorf("meta.datasets has %d rows, want %d", got, 1+n/2)
+	}
+	assertNoLeftovers(t, e)
+}
+
+// cancelReader cancels its context after the first read.
+type cancelReader struct {
+	r      io.Reader
+	cancel context.CancelFunc
+	reads  int
+}
+
+// Read implements io.Reader.
+func (c *cancelReader) Read(p []byte) (int, error) {
+	c.reads++
+	if c.reads == 2 {
+		c.cancel()
+	}
+	return c.r.Read(p[:min(len(p), 4096)])
+}
+
+// TestEngine_Ingest_Cancelled stops an upload half-way: the error is the
+// context's, and no partial file remains.
+func TestEngine_Ingest_Cancelled(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	f, err := os.Open(filepath.Join(sharedData, "koi_cumulative_2025.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = e.Ingest(ctx, IngestInput{Reader: &cancelReader{r: f, cancel: cancel}, OriginalName: "koi.csv"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	assertNoLeftovers(t, e)
 }

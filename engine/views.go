@@ -37,6 +37,22 @@ func pinTypes(cols []Column, ids []string) []Column {
 	return out
 }
 
+// servedTypes returns the columns as the raw view serves them: CSV columns
+// pinned by pinTypes; Parquet columns with their own types, except ids,
+// which the view casts to VARCHAR.
+func servedTypes(format string, cols []Column, ids []string) []Column {
+	if format == FormatCSV {
+		return pinTypes(cols, ids)
+	}
+	out := slices.Clone(cols)
+	for i := range out {
+		if slices.Contains(ids, out[i].Name) {
+			out[i].Type = "VARCHAR"
+		}
+	}
+	return out
+}
+
 // looksLikeID reports a column name such as id, gaia_id, kepid or ticid.
 func looksLikeID(name string) bool {
 	n := strings.ToLower(strings.TrimSpace(name))
@@ -140,15 +156,17 @@ func (e *Engine) createViews(ctx context.Context, q queryer, ds *Dataset, m *map
 // dataset whose views cannot be created (its file is gone, its columns no
 // longer map) is logged and skipped so that one broken dataset does not
 // keep the server down.
-func (e *Engine) restoreViews(ctx context.Context) error {
+// It returns how many datasets had their views re-created.
+func (e *Engine) restoreViews(ctx context.Context) (int, error) {
 	list, err := e.Datasets(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	current, err := e.viewComments(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, ds := range list {
 		m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
 		if err == nil {
@@ -157,12 +175,13 @@ func (e *Engine) restoreViews(ctx context.Context) error {
 				continue
 			}
 			err = e.inTx(ctx, func(tx *sql.Tx) error { return e.createViews(ctx, tx, ds, m) })
+			n++
 		}
 		if err != nil {
 			e.log.Warn("cannot restore the views of a dataset", "dataset", ds.Name, "err", err)
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // viewComments returns the comment of every dataset view, keyed by its
