@@ -56,6 +56,7 @@ func hostileCases() []hostileCase {
 		{name: "NUL bytes", file: "koi.csv", data: fixed(koiHeader + "K00001.01,1000\x000001,CONFIRMED,2.47,12.1,5800\n"), wantCode: BadRequest, wantMsg: "NUL bytes (first on line 2)"},
 		{name: "10000 columns", file: "wide.csv", data: wideCSV(10000), wantCode: TooLarge, wantMsg: "10000 columns"},
 		{name: "1 MB single line", file: "line.csv", data: fixed(strings.Repeat("x", 1<<20)), wantCode: BadRequest, wantMsg: "not a column name"},
+		{name: "3 MB value", file: "long.csv", data: fixed(koiHeader + "K1," + strings.Repeat("7", 3<<20) + ",CONFIRMED,1,1,1\n"), wantCode: TooLarge, wantMsg: "2 MB line limit"},
 		{name: "1 MB line of values", file: "line.csv", data: fixed(strings.Repeat("1,", 1<<19)), wantCode: TooLarge, wantMsg: "524289 columns"},
 		{name: "1 MB header name", file: "line.csv", data: fixed(strings.Repeat("x", 1<<20) + "\n1\n"), wantCode: BadRequest, wantMsg: "not a column name"},
 		{name: "mixed line endings", file: "mixed_eol.csv", data: fixed(koiHeader + strings.ReplaceAll(koiRow, "\n", "\r\n") + koiRow), wantCode: BadRequest, wantMsg: "mixes line endings"},
