@@ -143,6 +143,9 @@ func (e *Engine) Snapshot(ctx context.Context, dst string, opts SnapshotOptions)
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "The snapshot path %q cannot be resolved.", dst)
 	}
+	if snaps := e.path(DirSnapshots) + string(filepath.Separator); e.Locked() && !strings.HasPrefix(dst, snaps) {
+		return nil, Errorf(BadRequest, "A server writes snapshots only under %s; %s is outside it.", snaps, dst)
+	}
 	if dst == e.dbPath {
 		return nil, Errorf(BadRequest, "The snapshot cannot overwrite the database it copies (%s).", dst)
 	}

@@ -200,8 +200,10 @@ func TestSnapshot_Options(t *testing.T) {
 			}
 		})
 	}
-	if _, err := e.Snapshot(ctx, e.dbPath, SnapshotOptions{}); ErrorCode(err) != BadRequest {
-		t.Errorf("overwriting the database: err = %v", err)
+	for _, bad := range []string{e.dbPath, filepath.Join(e.dataDir, "outside.duckdb")} {
+		if _, err := e.Snapshot(ctx, bad, SnapshotOptions{}); ErrorCode(err) != BadRequest {
+			t.Errorf("Snapshot(%s) in serve mode: err = %v, want BadRequest", bad, err)
+		}
 	}
 }
 
