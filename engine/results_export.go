@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// exportTempPrefix names the files an export writes in DATA/outputs before
+// streaming them; Open removes leftovers of a crashed process.
+const exportTempPrefix = ".export-"
+
+// ExportFile is a finished export, ready to stream: a file on disk that
+// DuckDB wrote (already unlinked, so it disappears when closed, whatever
+// happens to the client) or the run's own Parquet file. The caller must
+// Close it; fasthttp's SendStream does.
+type ExportFile struct {
+	io.ReadCloser
+	// Size is the length in bytes, for Content-Length.
+	Size int64
+	// Name is a download file name: <run_id>.<ext>, or
+	// <run_id>-filtered.<ext> when filters, a sort or a limit applied.
+	Name   string
+	Format ExportFormat
+}
+
+// OpenRunExport writes the rows of a run that match q's filters, in q's
+// sort when one is given (file order, which is about row_id order,
+// otherwise), in format f, and opens the result for streaming. DuckDB
+// writes the file with COPY into DATA/outputs, so no result set passes
+// through Go memory and a 10M-row export runs in bounded memory; an
+// unfiltered, unsorted Parquet export is the run file itself. Paging
+// parameters (limit, cursor, offset) do not apply to exports, and a
+// projection (Columns) is refused for now. Errors come before the first
+// byte, so the caller can still answer with an error status.
+func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat, q ResultsQuery) (*ExportFile, error) {
+	if _, err := ParseExportFormat(string(f)); err != nil {
+		return nil, err
+	}
+	q.RunID = runID
+	if len(q.Columns) > 0 {
+		return nil, &Error{Code: BadRequest, Msg: "Exports include every column; drop the columns parameter.",
+			Details: []Detail{{Field: "columns", Message: "not supported for exports"}}}
+	}
+	r, err := e.resultRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	filt, err := r.filter(q)
+	if err != nil {
+		return nil, err
+	}
+	src := exportSource{From: readParquet(r.path), Where: filt.sql, Args: filt.args}
+	if q.Sort != "" {
+		o, err := r.order(q)
+		if err != nil {
+			return nil, err
+		}
+		src.OrderBy = strings.Join(o.sql(), ", ")
+	}
+	name := runID
+	if src.Where != "" || src.OrderBy != "" {
+		name += "-filtered"
+	}
+	name += "." + string(f)
+	if f == Parquet && src.Where == "" && src.OrderBy == "" {
+		return openExportFile(r.path, name, f, false)
+	}
+	tmp, err := e.exportTempPath(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.exportTo(ctx, src, f, tmp); err != nil {
+		os.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, Wrap(Timeout, err, "The export of run %s was cancelled before it was written.", runID)
+		}
+		return nil, err
+	}
+	return openExportFile(tmp, name, f, true)
+}
+
+// ExportRun streams an export of a run to w (see OpenRunExport). Nothing
+// is written to w when the export fails before its first byte.
+func (e *Engine) ExportRun(ctx context.Context, w io.Writer, runID string, f ExportFormat, q ResultsQuery) error {
+	x, err := e.OpenRunExport(ctx, runID, f, q)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	if _, err := io.Copy(w, x); err != nil {
+		return fmt.Errorf("stream export of run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// exportTempPath is a fresh file name in DATA/outputs.
+func (e *Engine) exportTempPath(f ExportFormat) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return e.path(DirOutputs, exportTempPrefix+hex.EncodeToString(b[:])+"."+string(f)), nil
+}
+
+// openExportFile opens path for streaming; a temporary file is unlinked at
+// once, so it is gone when the reader closes even if the client never
+// finishes.
+func openExportFile(path, name string, f ExportFormat, temporary bool) (*ExportFile, error) {
+	fh, err := os.Open(path)
+	if temporary {
+		os.Remove(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open export: %w", err)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("stat export: %w", err)
+	}
+	return &ExportFile{ReadCloser: fh, Size: st.Size(), Name: name, Format: f}, nil
+}
+
+// removeStaleExports deletes export files a crashed process left behind.
+func removeStaleExports(_ context.Context, e *Engine) error {
+	matches, _ := filepath.Glob(filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+	return nil
+}
+
+func init() { openHooks = append(openHooks, removeStaleExports) }

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+)
+
+// maxObjectRows caps the parameter sets returned for one object (the
+// Planetary Systems table has a few dozen at most).
+const maxObjectRows = 1000
+
+// ObjectResult is the answer of GET /api/runs/{id}/results/{object_id}:
+// every row of one object with every column. An object has one row, except
+// in multi-parameter-set tables (k2pandc, ps) where it has one per
+// parameter set: all of them are returned, the default set (is_default)
+// first, then by row_id.
+type ObjectResult struct {
+	RunID    string   `json:"run_id"`
+	ObjectID string   `json:"object_id"`
+	Rows     []Record `json:"rows"`
+	// Provenance maps each column that has a <column>_source companion to
+	// its source in the first (default) row: catalog, derived or missing.
+	Provenance map[string]string `json:"provenance"`
+}
+
+// ResultRow returns every row of one object of a run (see ObjectResult),
+// or NotFound when the run has no such object_id.
+func (e *Engine) ResultRow(ctx context.Context, runID, objectID string) (*ObjectResult, error) {
+	r, err := e.resultRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	cols, _ := r.projection(nil)
+	order := []string{ident("row_id")}
+	if r.has("is_default") {
+		order = []string{ident("is_default") + " DESC NULLS LAST", ident("row_id")}
+	}
+	stmt, args, err := sq.Select(quoteAll(cols)...).From(r.from()).
+		Where(sq.Expr(ident("object_id")+" = ?", objectID)).
+		OrderBy(order...).Limit(maxObjectRows).PlaceholderFormat(sq.Question).ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, e.queryError(ctx, err, "read object "+objectID)
+	}
+	defer rows.Close()
+	recs, _, err := scanRecords(rows, len(cols), maxObjectRows)
+	if err != nil {
+		return nil, e.queryError(ctx, err, "read object "+objectID)
+	}
+	if len(recs) == 0 {
+		return nil, Errorf(NotFound, "Run %s has no object %q.", runID, objectID)
+	}
+	return &ObjectResult{RunID: runID, ObjectID: objectID, Rows: recs, Provenance: provenance(recs[0])}, nil
+}
+
+// provenance reads the <column>_source columns of a row.
+func provenance(rec Record) map[string]string {
+	out := map[string]string{}
+	for i, c := range rec.Columns {
+		base, ok := strings.CutSuffix(c, "_source")
+		if !ok || base == "" {
+			continue
+		}
+		if _, has := rec.Get(base); !has {
+			continue
+		}
+		if s, ok := rec.Values[i].(string); ok {
+			out[base] = s
+		}
+	}
+	return out
+}
+
+func quoteAll(cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = ident(c)
+	}
+	return out
+}

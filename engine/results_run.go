@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// resultRun is what the results endpoints need to know about one complete
+// run: its file and its columns (the allow-list of every request-shaped
+// query). A complete run never changes, so it is cached per engine.
+type resultRun struct {
+	id   string
+	path string // absolute Parquet file
+	rows int64
+	cols []Column
+	idx  map[string]int
+}
+
+// from is the relation the queries read: the run file itself.
+func (r *resultRun) from() string {
+	return "read_parquet(" + sqltmpl.Lit(r.path).String() + ")"
+}
+
+// col returns a column of the run, or a BadRequest naming the parameter.
+func (r *resultRun) col(param, name string) (Column, error) {
+	if i, ok := r.idx[name]; ok {
+		return r.cols[i], nil
+	}
+	msg := fmt.Sprintf("Unknown column %q in %s: run %s has no such column.", name, param, r.id)
+	if s := r.closest(name); s != "" {
+		msg = fmt.Sprintf("Unknown column %q in %s: did you mean %q?", name, param, s)
+	}
+	return Column{}, &Error{Code: BadRequest, Msg: msg, Details: []Detail{{Field: param, Message: msg}}}
+}
+
+// has reports whether the run has a column.
+func (r *resultRun) has(name string) bool { _, ok := r.idx[name]; return ok }
+
+// closest suggests a column name for a typo (prefix match or edit distance
+// of at most 2).
+func (r *resultRun) closest(name string) string {
+	best, bestD := "", 3
+	for _, c := range r.cols {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c.Name)); d < bestD {
+			best, bestD = c.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance, for short column names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Column type classes for filters, sorting and cursors.
+func isNumericType(t string) bool {
+	switch strings.ToUpper(t) {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+		"UHUGEINT", "FLOAT", "DOUBLE":
+		return true
+	}
+	return strings.HasPrefix(strings.ToUpper(t), "DECIMAL")
+}
+
+func isIntegerType(t string) bool {
+	return isNumericType(t) && !strings.HasPrefix(strings.ToUpper(t), "DECIMAL") && t != "FLOAT" && t != "DOUBLE"
+}
+
+func isListType(t string) bool { return strings.HasSuffix(t, "]") }
+
+// resultsState is the per-engine cache of the results endpoints. It lives
+// outside the Engine struct (engine.go is shared), keyed by engine.
+type resultsState struct {
+	mu     sync.Mutex
+	runs   map[string]*resultRun
+	counts *countCache
+}
+
+var resultsStates sync.Map // *Engine -> *resultsState
+
+// results returns the engine's results cache, creating it on first use.
+func (e *Engine) results() *resultsState {
+	if s, ok := resultsStates.Load(e); ok {
+		return s.(*resultsState)
+	}
+	s, _ := resultsStates.LoadOrStore(e, &resultsState{runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize)})
+	return s.(*resultsState)
+}
+
+// resultRun returns a complete run's file and columns. A run that is not
+// complete is a Conflict (still running) or NotFound (failed, unknown, or
+// its file is gone).
+func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
+	st := e.results()
+	st.mu.Lock()
+	r := st.runs[id]
+	st.mu.Unlock()
+	if r != nil {
+		if _, err := os.Stat(r.path); err == nil {
+			return r, nil
+		}
+		st.mu.Lock()
+		delete(st.runs, id)
+		st.mu.Unlock()
+		st.counts.dropRun(id)
+	}
+	run, err := e.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch run.Status {
+	case RunComplete:
+	case RunFailed:
+		return nil, Errorf(NotFound, "Run %s failed and has no results: %s", id, run.Error)
+	default:
+		return nil, Errorf(Conflict, "Run %s is still %s; its results appear when it completes.", id, run.Status)
+	}
+	path := e.abs(run.Path)
+	if _, err := os.Stat(path); err != nil {
+		return nil, Wrap(NotFound, err, "The results file of run %s is missing.", id)
+	}
+	cols, err := e.describe(ctx, sqltmpl.Expr("SELECT * FROM read_parquet("+sqltmpl.Lit(path).String()+")"))
+	if err != nil {
+		return nil, fmt.Errorf("describe run %s: %w", id, err)
+	}
+	r = &resultRun{id: id, path: path, rows: run.Rows, cols: cols, idx: make(map[string]int, len(cols))}
+	for i, c := range cols {
+		r.idx[c.Name] = i
+	}
+	if !r.has("row_id") {
+		return nil, errors.New("run file without row_id: " + path)
+	}
+	st.mu.Lock()
+	st.runs[id] = r
+	st.mu.Unlock()
+	return r, nil
+}

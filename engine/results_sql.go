@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Request-shaped SQL of the results endpoints (STYLE rule 12): squirrel
+// with ? placeholders; every column name is checked against the run's
+// columns and then quoted with sqltmpl.Ident; every value is a bound
+// parameter.
+
+// ident quotes an allow-listed column name.
+func ident(name string) string { return sqltmpl.Ident(name).String() }
+
+// resultsFilter is a validated WHERE clause over one run.
+type resultsFilter struct {
+	conds sq.And
+	sql   string // rendered conds, "" for none
+	args  []any
+}
+
+// key identifies the filter for the count cache.
+func (f *resultsFilter) key(runID string, extra ...string) string {
+	var b strings.Builder
+	b.WriteString(runID)
+	b.WriteByte(0)
+	b.WriteString(f.sql)
+	for _, a := range f.args {
+		fmt.Fprintf(&b, "\x00%T:%v", a, a)
+	}
+	for _, x := range extra {
+		b.WriteByte(0)
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
+// filter validates q's filters against the run and renders them. Every
+// problem is reported at once as a BadRequest.
+func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
+	p := &paramErrors{}
+	var conds sq.And
+	if vals := q.Category; len(vals) > 0 {
+		conds = appendIn(conds, p, r, "category", "category", vals)
+	}
+	if vals := q.Tag; len(vals) > 0 {
+		conds = appendListHas(conds, p, r, "tag", "tags", vals)
+	}
+	if vals := q.Flag; len(vals) > 0 {
+		conds = appendListHas(conds, p, r, "flag", "flags", vals)
+	}
+	if vals := q.Disposition; len(vals) > 0 {
+		conds = appendDisposition(conds, p, r, vals)
+	}
+	if q.MinScore != nil {
+		conds = appendRange(conds, p, r, RangeFilter{Column: "score", Op: "gte", Value: num(*q.MinScore)}, "min_score")
+	}
+	if q.MaxScore != nil {
+		conds = appendRange(conds, p, r, RangeFilter{Column: "score", Op: "lte", Value: num(*q.MaxScore)}, "max_score")
+	}
+	if s := strings.TrimSpace(q.Q); s != "" {
+		conds = appendSearch(conds, r, s)
+	}
+	for _, rf := range q.Ranges {
+		conds = appendRange(conds, p, r, rf, rf.Column+"__"+rf.Op)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	f := &resultsFilter{conds: conds}
+	if len(conds) > 0 {
+		s, args, err := conds.ToSql()
+		if err != nil {
+			return nil, fmt.Errorf("render results filter: %w", err)
+		}
+		f.sql, f.args = s, args
+	}
+	return f, nil
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// appendIn adds col IN (?, ...).
+func appendIn(conds sq.And, p *paramErrors, r *resultRun, param, col string, vals []string) sq.And {
+	if _, err := r.col(param, col); err != nil {
+		p.addErr(err)
+		return conds
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return append(conds, sq.Expr(ident(col)+" IN ("+sq.Placeholders(len(vals))+")", args...))
+}
+
+// appendListHas adds (list_contains(col, ?) OR ...): rows whose list holds
+// any of the values.
+func appendListHas(conds sq.And, p *paramErrors, r *resultRun, param, col string, vals []string) sq.And {
+	c, err := r.col(param, col)
+	if err != nil {
+		p.addErr(err)
+		return conds
+	}
+	if !isListType(c.Type) {
+		p.add(param, "Column %s is not a list in run %s.", col, r.id)
+		return conds
+	}
+	or := make(sq.Or, len(vals))
+	for i, v := range vals {
+		or[i] = sq.Expr("list_contains("+ident(col)+", ?)", v)
+	}
+	return append(conds, or)
+}
+
+// appendDisposition adds the koi_disposition filter; MISSING (or NONE,
+// NULL) matches rows without a disposition.
+func appendDisposition(conds sq.And, p *paramErrors, r *resultRun, vals []string) sq.And {
+	const col = "koi_disposition"
+	if _, err := r.col("disposition", col); err != nil {
+		p.addErr(err)
+		return conds
+	}
+	var or sq.Or
+	var in []any
+	for _, v := range vals {
+		d := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(v), "_", " "))
+		switch d {
+		case "CONFIRMED", "CANDIDATE", "FALSE POSITIVE":
+			in = append(in, d)
+		case "MISSING", "NONE", "NULL":
+			or = append(or, sq.Expr(ident(col)+" IS NULL"))
+		default:
+			p.add("disposition", "Unknown disposition %q: use CONFIRMED, CANDIDATE, FALSE POSITIVE or MISSING.", v)
+		}
+	}
+	if len(in) > 0 {
+		or = append(or, sq.Expr(ident(col)+" IN ("+sq.Placeholders(len(in))+")", in...))
+	}
+	if len(or) == 0 {
+		return conds
+	}
+	return append(conds, or)
+}
+
+// appendSearch adds a case-insensitive substring search over the id
+// columns the run has.
+func appendSearch(conds sq.And, r *resultRun, s string) sq.And {
+	needle := strings.ToLower(s)
+	var or sq.Or
+	for _, col := range []string{"object_id", "star_id", "kepler_name"} {
+		if r.has(col) {
+			or = append(or, sq.Expr("contains(lower("+ident(col)+"), ?)", needle))
+		}
+	}
+	if len(or) == 0 {
+		return conds
+	}
+	return append(conds, or)
+}
+
+// appendRange adds column <op> ?, the value converted to the column's type.
+// Numeric columns take finite numbers; text and boolean columns take eq and
+// ne only.
+func appendRange(conds sq.And, p *paramErrors, r *resultRun, rf RangeFilter, param string) sq.And {
+	c, err := r.col(param, rf.Column)
+	if err != nil {
+		p.addErr(err)
+		return conds
+	}
+	op, ok := rangeOps[rf.Op]
+	if !ok {
+		p.add(param, "Unknown operator %q: use gte, gt, lte, lt, eq or ne.", rf.Op)
+		return conds
+	}
+	var arg any
+	switch {
+	case isNumericType(c.Type):
+		f, err := strconv.ParseFloat(strings.TrimSpace(rf.Value), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			p.add(param, "%s needs a finite number, not %q.", param, rf.Value)
+			return conds
+		}
+		arg = f
+	case rf.Op != "eq" && rf.Op != "ne":
+		p.add(param, "Column %s is %s, not numeric: it takes __eq and __ne only.", rf.Column, c.Type)
+		return conds
+	case c.Type == "VARCHAR":
+		arg = rf.Value
+	case c.Type == "BOOLEAN":
+		b, err := strconv.ParseBool(strings.TrimSpace(rf.Value))
+		if err != nil {
+			p.add(param, "%s needs true or false, not %q.", param, rf.Value)
+			return conds
+		}
+		arg = b
+	default:
+		p.add(param, "Column %s (%s) cannot be filtered.", rf.Column, c.Type)
+		return conds
+	}
+	return append(conds, sq.Expr(ident(rf.Column)+" "+op+" ?", arg))
+}
+
+// resultsOrder is a validated sort: a column, a direction, NULLs last and
+// row_id as the tie-breaker.
+type resultsOrder struct {
+	col  Column
+	desc bool
+}
+
+// order validates q.Sort and q.Order against the run.
+func (r *resultRun) order(q ResultsQuery) (resultsOrder, error) {
+	name := q.Sort
+	if name == "" {
+		name = "row_id"
+	}
+	c, err := r.col("sort", name)
+	if err != nil {
+		return resultsOrder{}, err
+	}
+	if !isNumericType(c.Type) && c.Type != "VARCHAR" && c.Type != "BOOLEAN" {
+		return resultsOrder{}, Errorf(BadRequest, "Cannot sort by %s: its type %s has no order; sort by a number, text or boolean column.", name, c.Type)
+	}
+	return resultsOrder{col: c, desc: q.Order == "desc"}, nil
+}
+
+// isRowID reports the default sort, which needs no tie-breaker.
+func (o resultsOrder) isRowID() bool { return o.col.Name == "row_id" }
+
+// sql renders the ORDER BY list.
+func (o resultsOrder) sql() []string {
+	dir := " ASC"
+	if o.desc {
+		dir = " DESC"
+	}
+	if o.isRowID() {
+		return []string{ident("row_id") + dir}
+	}
+	return []string{ident(o.col.Name) + dir + " NULLS LAST", ident("row_id") + " ASC"}
+}
+
+// cursor is the position after the last row of a page: its sort value and
+// row_id, plus the sort it belongs to.
+type cursor struct {
+	Sort  string          `json:"s"`
+	Desc  bool            `json:"d,omitempty"`
+	Value json.RawMessage `json:"v,omitempty"` // absent when NULL
+	RowID int64           `json:"r"`
+}
+
+// encodeCursor writes the cursor after a row with sort value v (nil for
+// NULL) and row id rid.
+func encodeCursor(o resultsOrder, v any, rid int64) (string, error) {
+	c := cursor{Sort: o.col.Name, Desc: o.desc, RowID: rid}
+	if v != nil && !o.isRowID() {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		c.Value = b
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// after decodes a cursor and renders the keyset condition "rows after it in
+// this order".
+func (o resultsOrder) after(s string) (sq.Sqlizer, error) {
+	bad := func(why string) error {
+		msg := "The cursor is not valid for this query (" + why + "): start again from the first page without a cursor."
+		return &Error{Code: BadRequest, Msg: msg, Details: []Detail{{Field: "cursor", Message: msg}}}
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad("not a cursor this server issued")
+	}
+	var c cursor
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&c); err != nil {
+		return nil, bad("not a cursor this server issued")
+	}
+	if c.Sort != o.col.Name || c.Desc != o.desc {
+		return nil, bad("it belongs to another sort")
+	}
+	rid := ident("row_id")
+	if o.isRowID() {
+		if o.desc {
+			return sq.Expr(rid+" < ?", c.RowID), nil
+		}
+		return sq.Expr(rid+" > ?", c.RowID), nil
+	}
+	col := ident(o.col.Name)
+	if len(c.Value) == 0 || string(c.Value) == "null" {
+		return sq.Expr(col+" IS NULL AND "+rid+" > ?", c.RowID), nil
+	}
+	v, err := cursorValue(c.Value, o.col.Type)
+	if err != nil {
+		return nil, bad("its sort value does not fit the column")
+	}
+	cmp := " > ?"
+	if o.desc {
+		cmp = " < ?"
+	}
+	return sq.Expr("("+col+cmp+" OR ("+col+" = ? AND "+rid+" > ?) OR "+col+" IS NULL)", v, v, c.RowID), nil
+}
+
+// cursorValue decodes a sort value with the column's Go type, exactly: a
+// DOUBLE round-trips through JSON's shortest form, a BIGINT stays an int64.
+func cursorValue(raw json.RawMessage, typ string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case json.Number:
+		if isIntegerType(typ) {
+			if n, err := x.Int64(); err == nil {
+				return n, nil
+			}
+			return x.String(), nil // note: HUGEINT/UBIGINT beyond int64; DuckDB casts the text
+		}
+		return x.Float64()
+	case string, bool:
+		return x, nil
+	}
+	return nil, fmt.Errorf("unexpected cursor value %T", v)
+}

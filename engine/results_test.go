@@ -1,0 +1,958 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Fixtures of the results tests (testdata/results/README.md).
+const (
+	resultsKOI = "testdata/results/koi.csv"
+	resultsK2  = "testdata/results/k2.csv"
+)
+
+// MustProcessFile ingests a file and processes it with the default
+// thresholds, returning the engine and the complete run.
+func MustProcessFile(tb testing.TB, path string) (*Engine, *Run) {
+	tb.Helper()
+	e := MustOpenEngine(tb)
+	ds := MustIngest(tb, e, IngestInput{Path: path})
+	run, err := e.Process(context.Background(), ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		tb.Fatalf("Process(%s): %v", ds.Name, err)
+	}
+	return e, run
+}
+
+// mustResults runs one results query given as a query string.
+func mustResults(tb testing.TB, e *Engine, runID, query string) *ResultsPage {
+	tb.Helper()
+	page, err := resultsFor(e, runID, query)
+	if err != nil {
+		tb.Fatalf("Results(%s): %v", query, err)
+	}
+	return page
+}
+
+func resultsFor(e *Engine, runID, query string) (*ResultsPage, error) {
+	v, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	q, err := ParseResultsQuery(runID, v)
+	if err != nil {
+		return nil, err
+	}
+	return e.Results(context.Background(), q)
+}
+
+// allRows reads every row of a small run as maps, in row_id order.
+func allRows(tb testing.TB, e *Engine, runID string) []map[string]any {
+	tb.Helper()
+	page := mustResults(tb, e, runID, fmt.Sprintf("limit=%d", MaxResultsLimit))
+	if page.NextCursor != nil {
+		tb.Fatalf("run %s has more than %d rows", runID, MaxResultsLimit)
+	}
+	out := make([]map[string]any, len(page.Rows))
+	for i, r := range page.Rows {
+		out[i] = r.Map()
+	}
+	return out
+}
+
+func ids(rows []map[string]any) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i], _ = r["object_id"].(string)
+	}
+	return out
+}
+
+func recordIDs(recs []Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		v, _ := r.Get("object_id")
+		out[i], _ = v.(string)
+	}
+	return out
+}
+
+func where(rows []map[string]any, keep func(map[string]any) bool) []map[string]any {
+	var out []map[string]any
+	for _, r := range rows {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func listHas(v any, s string) bool {
+	xs, _ := v.([]any)
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func num64(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok
+}
+
+func TestParseResultsQuery(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	tests := []struct {
+		name  string
+		query string
+		want  ResultsQuery
+	}{
+		{"empty", "", ResultsQuery{RunID: "r"}},
+		{"lists repeated and comma-separated", "category=a,b&category=c&tag=t&flag=F1,F2&disposition=CONFIRMED",
+			ResultsQuery{RunID: "r", Category: []string{"a", "b", "c"}, Tag: []string{"t"}, Flag: []string{"F1", "F2"}, Disposition: []string{"CONFIRMED"}}},
+		{"scores, search, sort, paging, projection", "min_score=0.25&max_score=1&q=K007&sort=koi_prad&order=DESC&limit=10&offset=20&columns=object_id,koi_prad",
+			ResultsQuery{RunID: "r", MinScore: f(0.25), MaxScore: f(1), Q: "K007", Sort: "koi_prad", Order: "desc", Limit: 10, Offset: 20, Columns: []string{"object_id", "koi_prad"}}},
+		{"ranges, sorted by parameter name", "koi_prad__lt=4&koi_period__gte=1&koi_period__lte=10&a__b__eq=x",
+			ResultsQuery{RunID: "r", Ranges: []RangeFilter{{"a__b", "eq", "x"}, {"koi_period", "gte", "1"}, {"koi_period", "lte", "10"}, {"koi_prad", "lt", "4"}}}},
+		{"cursor", "cursor=abc", ResultsQuery{RunID: "r", Cursor: "abc"}},
+		{"parameters of sibling endpoints pass", "format=csv&x=koi_period&y=koi_prad", ResultsQuery{RunID: "r"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := url.ParseQuery(tc.query)
+			got, err := ParseResultsQuery("r", v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got)\n%s", d)
+			}
+		})
+	}
+}
+
+func TestParseResultsQuery_BadRequest(t *testing.T) {
+	tests := []struct {
+		name, query, field string
+	}{
+		{"unknown parameter", "koi_prad=3", "koi_prad"},
+		{"unknown operator", "koi_prad__between=1", "koi_prad__between"},
+		{"score not a number", "min_score=high", "min_score"},
+		{"score NaN", "max_score=NaN", "max_score"},
+		{"order", "order=sideways", "order"},
+		{"limit too large", fmt.Sprintf("limit=%d", MaxResultsLimit+1), "limit"},
+		{"negative limit", "limit=-1", "limit"},
+		{"offset too deep", fmt.Sprintf("offset=%d", MaxResultsOffset+1), "offset"},
+		{"cursor and offset", "cursor=x&offset=5", "cursor"},
+		{"min above max", "min_score=0.9&max_score=0.1", "min_score"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := url.ParseQuery(tc.query)
+			_, err := ParseResultsQuery("r", v)
+			if ErrorCode(err) != BadRequest {
+				t.Fatalf("code = %q (%v), want %q", ErrorCode(err), err, BadRequest)
+			}
+			if !hasDetail(err, tc.field) {
+				t.Errorf("details %+v lack field %q", ErrorDetails(err), tc.field)
+			}
+		})
+	}
+	t.Run("every problem is reported", func(t *testing.T) {
+		v, _ := url.ParseQuery("foo=1&koi_prad__x=2&limit=abc")
+		_, err := ParseResultsQuery("r", v)
+		if n := len(ErrorDetails(err)); n != 3 {
+			t.Errorf("got %d details, want 3: %+v", n, ErrorDetails(err))
+		}
+	})
+}
+
+func hasDetail(err error, field string) bool {
+	for _, d := range ErrorDetails(err) {
+		if d.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEngine_Results checks every filter against the same predicate
+// evaluated in Go over all the rows of the fixture run.
+func TestEngine_Results(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	rows := allRows(t, e, run.RunID)
+	if len(rows) != 18 {
+		t.Fatalf("fixture run has %d rows, want 18", len(rows))
+	}
+	prad := func(r map[string]any) (float64, bool) { return num64(r["koi_prad"]) }
+	somePrad, _ := num64(rows[0]["koi_prad"])
+	tests := []struct {
+		name  string
+		query string
+		keep  func(map[string]any) bool
+	}{
+		{"no filter", "", func(map[string]any) bool { return true }},
+		{"category", "category=confirmed_planet", func(r map[string]any) bool { return r["category"] == "confirmed_planet" }},
+		{"categories", "category=rocky_candidate,candidate", func(r map[string]any) bool {
+			return r["category"] == "rocky_candidate" || r["category"] == "candidate"
+		}},
+		{"tag", "tag=habitable_zone_candidate", func(r map[string]any) bool { return listHas(r["tags"], "habitable_zone_candidate") }},
+		{"flag", "flag=FLAG_RADIUS_TOO_LARGE", func(r map[string]any) bool { return listHas(r["flags"], "FLAG_RADIUS_TOO_LARGE") }},
+		{"flags", "flag=FLAG_RADIUS_TOO_LARGE&flag=FLAG_MISSING_PRAD", func(r map[string]any) bool {
+			return listHas(r["flags"], "FLAG_RADIUS_TOO_LARGE") || listHas(r["flags"], "FLAG_MISSING_PRAD")
+		}},
+		{"disposition, any spelling", "disposition=false_positive", func(r map[string]any) bool { return r["koi_disposition"] == "FALSE POSITIVE" }},
+		{"disposition missing", "disposition=MISSING", func(r map[string]any) bool { return r["koi_disposition"] == nil }},
+		{"dispositions", "disposition=CONFIRMED,missing", func(r map[string]any) bool {
+			return r["koi_disposition"] == nil || r["koi_disposition"] == "CONFIRMED"
+		}},
+		{"min_score", "min_score=0.5", func(r map[string]any) bool { s, ok := num64(r["score"]); return ok && s >= 0.5 }},
+		{"max_score", "max_score=0.5", func(r map[string]any) bool { s, ok := num64(r["score"]); return ok && s <= 0.5 }},
+		{"score band", "min_score=0.1&max_score=0.9", func(r map[string]any) bool {
+			s, ok := num64(r["score"])
+			return ok && s >= 0.1 && s <= 0.9
+		}},
+		{"q object id, any case", "q=k00752", func(r map[string]any) bool {
+			return strings.Contains(strings.ToLower(r["object_id"].(string)), "k00752")
+		}},
+		{"q star id", "q=10872983", func(r map[string]any) bool { return r["star_id"] == "10872983" }},
+		{"q kepler name", "q=kepler-228", func(r map[string]any) bool {
+			s, _ := r["kepler_name"].(string)
+			return strings.Contains(strings.ToLower(s), "kepler-228")
+		}},
+		{"gte", "koi_prad__gte=2", func(r map[string]any) bool { p, ok := prad(r); return ok && p >= 2 }},
+		{"gt", "koi_prad__gt=2", func(r map[string]any) bool { p, ok := prad(r); return ok && p > 2 }},
+		{"lte", "koi_prad__lte=2", func(r map[string]any) bool { p, ok := prad(r); return ok && p <= 2 }},
+		{"lt", "koi_prad__lt=2", func(r map[string]any) bool { p, ok := prad(r); return ok && p < 2 }},
+		{"eq", fmt.Sprintf("koi_prad__eq=%g", somePrad), func(r map[string]any) bool { p, ok := prad(r); return ok && p == somePrad }},
+		{"ne", fmt.Sprintf("koi_prad__ne=%g", somePrad), func(r map[string]any) bool { p, ok := prad(r); return ok && p != somePrad }},
+		{"range pair", "koi_period__gte=5&koi_period__lt=20", func(r map[string]any) bool {
+			p, ok := num64(r["koi_period"])
+			return ok && p >= 5 && p < 20
+		}},
+		{"negative bound", "koi_period_err2__lt=-0.0001", func(r map[string]any) bool {
+			p, ok := num64(r["koi_period_err2"])
+			return ok && p < -0.0001
+		}},
+		{"text eq", "koi_pdisposition__eq=CANDIDATE", func(r map[string]any) bool { return r["koi_pdisposition"] == "CANDIDATE" }},
+		{"text ne", "koi_pdisposition__ne=CANDIDATE", func(r map[string]any) bool {
+			return r["koi_pdisposition"] != nil && r["koi_pdisposition"] != "CANDIDATE"
+		}},
+		{"boolean eq", "is_default__eq=true", func(r map[string]any) bool { return r["is_default"] == true }},
+		{"combined", "category=confirmed_planet&koi_period__lt=10&min_score=0.5", func(r map[string]any) bool {
+			p, ok := num64(r["koi_period"])
+			s, _ := num64(r["score"])
+			return r["category"] == "confirmed_planet" && ok && p < 10 && s >= 0.5
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := ids(where(rows, tc.keep))
+			page := mustResults(t, e, run.RunID, tc.query+"&limit=1000")
+			if d := cmp.Diff(want, recordIDs(page.Rows)); d != "" {
+				t.Errorf("rows (-want +got)\n%s", d)
+			}
+			if page.Total != int64(len(want)) {
+				t.Errorf("total = %d, want %d", page.Total, len(want))
+			}
+			if page.NextCursor != nil {
+				t.Errorf("next_cursor = %q on the last page", *page.NextCursor)
+			}
+			// note: KOI rows are all default parameter sets, so the boolean
+			// filter keeps every row; the other filters must split the rows.
+			if tc.name != "no filter" && tc.name != "boolean eq" && (len(want) == 0 || len(want) == len(rows)) {
+				t.Errorf("the fixture does not exercise this filter: %d of %d rows match", len(want), len(rows))
+			}
+		})
+	}
+}
+
+// compareRows orders rows as Results does: column (NULLs last either way),
+// then row_id.
+func compareRows(col string, desc bool) func(a, b map[string]any) int {
+	return func(a, b map[string]any) int {
+		va, vb := a[col], b[col]
+		switch {
+		case va == nil && vb == nil:
+		case va == nil:
+			return 1
+		case vb == nil:
+			return -1
+		default:
+			c := compareValues(va, vb)
+			if desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return compareValues(a["row_id"], b["row_id"])
+	}
+}
+
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case float64:
+		y := b.(float64)
+		return cmpOrd(x, y)
+	case int64:
+		return cmpOrd(x, b.(int64))
+	case string:
+		return strings.Compare(x, b.(string))
+	case bool:
+		y := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	}
+	panic(fmt.Sprintf("cannot compare %T", a))
+}
+
+func cmpOrd[T int64 | float64](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// TestEngine_Results_Paging walks every sort by cursor and by offset with a
+// small page: the pages concatenate to exactly the sorted rows, with no
+// duplicate and no gap.
+func TestEngine_Results_Paging(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	rows := allRows(t, e, run.RunID)
+	for _, col := range []string{"row_id", "koi_prad", "koi_period", "score", "category", "object_id", "koi_disposition", "is_default", "kepler_name"} {
+		for _, order := range []string{"asc", "desc"} {
+			want := append([]map[string]any(nil), rows...)
+			sort.SliceStable(want, func(i, j int) bool { return compareRows(col, order == "desc")(want[i], want[j]) < 0 })
+			base := fmt.Sprintf("sort=%s&order=%s&limit=4", col, order)
+			t.Run(base+"/cursor", func(t *testing.T) {
+				var got []string
+				cursor := ""
+				for pages := 0; ; pages++ {
+					if pages > len(rows) {
+						t.Fatal("cursor paging does not end")
+					}
+					q := base
+					if cursor != "" {
+						q += "&cursor=" + url.QueryEscape(cursor)
+					}
+					page := mustResults(t, e, run.RunID, q)
+					if page.Total != int64(len(rows)) {
+						t.Fatalf("total = %d, want %d", page.Total, len(rows))
+					}
+					got = append(got, recordIDs(page.Rows)...)
+					if page.NextCursor == nil {
+						break
+					}
+					cursor = *page.NextCursor
+				}
+				if d := cmp.Diff(ids(want), got); d != "" {
+					t.Errorf("(-want +got)\n%s", d)
+				}
+			})
+			t.Run(base+"/offset", func(t *testing.T) {
+				var got []string
+				for off := 0; off < len(rows)+4; off += 4 {
+					got = append(got, recordIDs(mustResults(t, e, run.RunID, fmt.Sprintf("%s&offset=%d", base, off)).Rows)...)
+				}
+				if d := cmp.Diff(ids(want), got); d != "" {
+					t.Errorf("(-want +got)\n%s", d)
+				}
+			})
+		}
+	}
+	t.Run("offset page continues by cursor", func(t *testing.T) {
+		page := mustResults(t, e, run.RunID, "sort=koi_prad&order=desc&limit=4&offset=4")
+		next := mustResults(t, e, run.RunID, "sort=koi_prad&order=desc&limit=4&cursor="+url.QueryEscape(*page.NextCursor))
+		all := mustResults(t, e, run.RunID, "sort=koi_prad&order=desc&limit=12")
+		if d := cmp.Diff(recordIDs(all.Rows[4:12]), append(recordIDs(page.Rows), recordIDs(next.Rows)...)); d != "" {
+			t.Errorf("(-want +got)\n%s", d)
+		}
+	})
+	t.Run("filtered cursor paging", func(t *testing.T) {
+		want := where(rows, func(r map[string]any) bool { return r["koi_disposition"] != "FALSE POSITIVE" })
+		sort.SliceStable(want, func(i, j int) bool { return compareRows("koi_prad", true)(want[i], want[j]) < 0 })
+		var got []string
+		q := "disposition=CONFIRMED,CANDIDATE,MISSING&sort=koi_prad&order=desc&limit=3"
+		for cursor := ""; ; {
+			page := mustResults(t, e, run.RunID, q+"&cursor="+url.QueryEscape(cursor))
+			if page.Total != int64(len(want)) {
+				t.Fatalf("total = %d, want %d", page.Total, len(want))
+			}
+			got = append(got, recordIDs(page.Rows)...)
+			if page.NextCursor == nil {
+				break
+			}
+			cursor = *page.NextCursor
+		}
+		if d := cmp.Diff(ids(want), got); d != "" {
+			t.Errorf("(-want +got)\n%s", d)
+		}
+	})
+}
+
+// TestEngine_Results_PagingKOI pages through the whole real KOI table
+// (9,564 rows) by cursor under a filter and two sorts.
+func TestEngine_Results_PagingKOI(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, filepath.Join(sharedData, "koi_cumulative_2025.csv"))
+	for _, q := range []string{
+		"limit=700",
+		"disposition=CONFIRMED,CANDIDATE&sort=koi_prad&order=desc&limit=500",
+		"flag=FLAG_DERIVED_SMASS&sort=koi_period&limit=999&columns=object_id",
+	} {
+		t.Run(q, func(t *testing.T) {
+			seen := map[string]bool{}
+			var total int64 = -1
+			var prev *ResultsPage
+			for cursor := ""; ; {
+				page := mustResults(t, e, run.RunID, q+"&cursor="+url.QueryEscape(cursor))
+				if total >= 0 && page.Total != total {
+					t.Fatalf("total changed from %d to %d", total, page.Total)
+				}
+				total = page.Total
+				for _, id := range recordIDs(page.Rows) {
+					if seen[id] {
+						t.Fatalf("%s appears twice", id)
+					}
+					seen[id] = true
+				}
+				if page.NextCursor == nil {
+					break
+				}
+				prev, cursor = page, *page.NextCursor
+			}
+			_ = prev
+			if int64(len(seen)) != total || total == 0 {
+				t.Errorf("saw %d distinct rows, total %d", len(seen), total)
+			}
+		})
+	}
+	t.Run("unfiltered total is the run's row count", func(t *testing.T) {
+		if page := mustResults(t, e, run.RunID, "limit=1"); page.Total != run.Rows || page.Total != 9564 {
+			t.Errorf("total = %d, run rows = %d, want 9564", page.Total, run.Rows)
+		}
+	})
+}
+
+func TestEngine_Results_Projection(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	page := mustResults(t, e, run.RunID, "columns=score,object_id&sort=koi_prad&limit=5")
+	for _, r := range page.Rows {
+		if d := cmp.Diff([]string{"score", "object_id"}, r.Columns); d != "" {
+			t.Fatalf("columns (-want +got)\n%s", d)
+		}
+	}
+	if page.NextCursor == nil {
+		t.Fatal("no next cursor")
+	}
+	// note: the cursor needs koi_prad and row_id, which the projection hides.
+	next := mustResults(t, e, run.RunID, "columns=score,object_id&sort=koi_prad&limit=5&cursor="+url.QueryEscape(*page.NextCursor))
+	full := mustResults(t, e, run.RunID, "sort=koi_prad&limit=10")
+	if d := cmp.Diff(recordIDs(full.Rows), append(recordIDs(page.Rows), recordIDs(next.Rows)...)); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+	if len(page.Columns) < 50 {
+		t.Errorf("page lists %d run columns, want all of them", len(page.Columns))
+	}
+	b, err := json.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte(`{"rows":[{"score":`)) || !bytes.Contains(b, []byte(`"total":18,"next_cursor":"`)) {
+		t.Errorf("JSON shape: %.200s", b)
+	}
+	last := mustResults(t, e, run.RunID, "limit=1000")
+	if b, _ := json.Marshal(last); !bytes.Contains(b, []byte(`"next_cursor":null`)) {
+		t.Errorf("last page JSON lacks next_cursor null: %.100s", b)
+	}
+}
+
+func TestEngine_Results_BadRequest(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	other := mustResults(t, e, run.RunID, "sort=koi_prad&limit=2").NextCursor
+	tests := []struct {
+		name, query, field string
+	}{
+		{"unknown range column", "koi_pradd__gt=1", "koi_pradd__gt"},
+		{"range value not a number", "koi_prad__gt=big", "koi_prad__gt"},
+		{"range value infinite", "koi_prad__gt=Inf", "koi_prad__gt"},
+		{"text column with gte", "koi_pdisposition__gte=A", "koi_pdisposition__gte"},
+		{"boolean not a boolean", "is_default__eq=maybe", "is_default__eq"},
+		{"list column in a range", "flags__eq=x", "flags__eq"},
+		{"unknown sort column", "sort=radius", "sort"},
+		{"sort by a list", "sort=flags", ""},
+		{"unknown projection column", "columns=object_id,nope", "columns"},
+		{"unknown disposition", "disposition=maybe", "disposition"},
+		{"cursor garbage", "cursor=%%%", "cursor"},
+		{"cursor of another sort", "sort=koi_period&cursor=" + url.QueryEscape(*other), "cursor"},
+		{"cursor of another order", "sort=koi_prad&order=desc&cursor=" + url.QueryEscape(*other), "cursor"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := url.ParseQuery(tc.query)
+			if err != nil {
+				v = url.Values{"cursor": {"%%%"}}
+			}
+			q, err := ParseResultsQuery(run.RunID, v)
+			if err == nil {
+				_, err = e.Results(context.Background(), q)
+			}
+			if ErrorCode(err) != BadRequest {
+				t.Fatalf("code = %q (%v), want %q", ErrorCode(err), err, BadRequest)
+			}
+			if tc.field != "" && !hasDetail(err, tc.field) {
+				t.Errorf("details %+v lack field %q", ErrorDetails(err), tc.field)
+			}
+		})
+	}
+	t.Run("typo suggestion", func(t *testing.T) {
+		_, err := resultsFor(e, run.RunID, "koi_pradd__gt=1")
+		if !strings.Contains(ErrorMessage(err), `did you mean "koi_prad"`) {
+			t.Errorf("message %q lacks the suggestion", ErrorMessage(err))
+		}
+	})
+	t.Run("unknown run", func(t *testing.T) {
+		_, err := e.Results(context.Background(), ResultsQuery{RunID: "nope"})
+		if ErrorCode(err) != NotFound {
+			t.Errorf("code = %q (%v), want %q", ErrorCode(err), err, NotFound)
+		}
+	})
+}
+
+func TestEngine_ResultRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("one row with provenance", func(t *testing.T) {
+		t.Parallel()
+		e, run := MustProcessFile(t, resultsKOI)
+		obj, err := e.ResultRow(ctx, run.RunID, "K00752.01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Rows) != 1 {
+			t.Fatalf("%d rows, want 1", len(obj.Rows))
+		}
+		if v, _ := obj.Rows[0].Get("object_id"); v != "K00752.01" {
+			t.Errorf("object_id = %v", v)
+		}
+		if len(obj.Rows[0].Columns) < 80 {
+			t.Errorf("%d columns, want every column", len(obj.Rows[0].Columns))
+		}
+		want := map[string]string{"koi_smass": "derived", "koi_sma": "derived", "koi_insol": "catalog", "koi_teq": "catalog"}
+		for col, src := range want {
+			if obj.Provenance[col] != src {
+				t.Errorf("provenance[%s] = %q, want %q (all: %v)", col, obj.Provenance[col], src, obj.Provenance)
+			}
+		}
+		if _, err := e.ResultRow(ctx, run.RunID, "K99999.99"); ErrorCode(err) != NotFound {
+			t.Errorf("missing object: code %q (%v), want %q", ErrorCode(err), err, NotFound)
+		}
+		if _, err := e.ResultRow(ctx, "nope", "K00752.01"); ErrorCode(err) != NotFound {
+			t.Errorf("missing run: code %q (%v), want %q", ErrorCode(err), err, NotFound)
+		}
+	})
+	t.Run("parameter sets, default first", func(t *testing.T) {
+		t.Parallel()
+		e, run := MustProcessFile(t, resultsK2)
+		obj, err := e.ResultRow(ctx, run.RunID, "K2-18 b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obj.Rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(obj.Rows))
+		}
+		var defaults []any
+		var rowIDs []int64
+		for _, r := range obj.Rows {
+			d, _ := r.Get("is_default")
+			defaults = append(defaults, d)
+			id, _ := r.Get("row_id")
+			rowIDs = append(rowIDs, id.(int64))
+		}
+		if d := cmp.Diff([]any{true, false, false, false}, defaults); d != "" {
+			t.Errorf("is_default (-want +got)\n%s", d)
+		}
+		if !sort.SliceIsSorted(rowIDs[1:], func(i, j int) bool { return rowIDs[1+i] < rowIDs[1+j] }) || rowIDs[0] < rowIDs[1] {
+			t.Errorf("row ids %v: want the default (last in the file) first, then row_id order", rowIDs)
+		}
+	})
+}
+
+// exportCase is one export of the conformance test.
+type exportCase struct {
+	name  string
+	query string
+}
+
+// TestEngine_ExportRun_Conformance is the one test every export format
+// passes (STYLE rule 32): the same filtered and unfiltered exports, read
+// back with a strict parser of the format, must hold exactly the rows
+// Results counts, with the run's columns and types.
+func TestEngine_ExportRun_Conformance(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	ctx := context.Background()
+	cases := []exportCase{
+		{"all rows", ""},
+		{"filtered", "category=confirmed_planet,likely_false_positive&koi_period__lt=30"},
+		{"sorted", "sort=koi_prad&order=desc"},
+	}
+	for _, f := range ExportFormats {
+		for _, c := range cases {
+			t.Run(string(f)+"/"+c.name, func(t *testing.T) {
+				v, _ := url.ParseQuery(c.query)
+				q, err := ParseResultsQuery(run.RunID, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := mustResults(t, e, run.RunID, c.query+"&limit=1000")
+				var buf bytes.Buffer
+				if err := e.ExportRun(ctx, &buf, run.RunID, f, q); err != nil {
+					t.Fatal(err)
+				}
+				got := readExport(t, e, f, buf.Bytes(), want.Columns)
+				if len(got) != int(want.Total) {
+					t.Fatalf("%d rows, want %d", len(got), want.Total)
+				}
+				gotIDs := ids(got)
+				wantIDs := recordIDs(want.Rows)
+				if c.name != "sorted" {
+					sort.Strings(gotIDs)
+					sort.Strings(wantIDs)
+				}
+				if d := cmp.Diff(wantIDs, gotIDs); d != "" {
+					t.Errorf("object ids (-want +got)\n%s", d)
+				}
+				checkExportValues(t, f, got)
+			})
+		}
+	}
+	t.Run("unfiltered parquet is the run file", func(t *testing.T) {
+		x, err := e.OpenRunExport(ctx, run.RunID, Parquet, ResultsQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		got, _ := io.ReadAll(x)
+		want, _ := os.ReadFile(e.abs(run.Path))
+		if !bytes.Equal(got, want) || x.Size != int64(len(want)) {
+			t.Errorf("export is %d bytes (Size %d), run file %d", len(got), x.Size, len(want))
+		}
+		if x.Name != run.RunID+".parquet" {
+			t.Errorf("name %q", x.Name)
+		}
+	})
+	t.Run("no temporary file is left", func(t *testing.T) {
+		x, err := e.OpenRunExport(ctx, run.RunID, CSV, ResultsQuery{Category: []string{"candidate"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Name != run.RunID+"-filtered.csv" {
+			t.Errorf("name %q", x.Name)
+		}
+		left, _ := filepath.Glob(filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"))
+		if len(left) != 0 {
+			t.Errorf("files left while streaming: %v", left)
+		}
+		n, _ := io.Copy(io.Discard, x)
+		if n != x.Size || x.Close() != nil {
+			t.Errorf("streamed %d of %d bytes", n, x.Size)
+		}
+	})
+	t.Run("bad requests", func(t *testing.T) {
+		for name, q := range map[string]ResultsQuery{
+			"projection":     {Columns: []string{"object_id"}},
+			"unknown column": {Ranges: []RangeFilter{{"nope", "gt", "1"}}},
+			"unknown sort":   {Sort: "nope"},
+		} {
+			if err := e.ExportRun(ctx, io.Discard, run.RunID, CSV, q); ErrorCode(err) != BadRequest {
+				t.Errorf("%s: code %q (%v), want %q", name, ErrorCode(err), err, BadRequest)
+			}
+		}
+		if err := e.ExportRun(ctx, io.Discard, run.RunID, "xlsx", ResultsQuery{}); ErrorCode(err) != BadRequest {
+			t.Errorf("format: code %q, want %q", ErrorCode(err), BadRequest)
+		}
+		if err := e.ExportRun(ctx, io.Discard, "nope", CSV, ResultsQuery{}); ErrorCode(err) != NotFound {
+			t.Errorf("run: code %q, want %q", ErrorCode(err), NotFound)
+		}
+	})
+}
+
+// readExport parses an export strictly and returns its rows as maps (CSV
+// cells stay text). It checks the column set against the run's.
+func readExport(t *testing.T, e *Engine, f ExportFormat, data []byte, cols []Column) []map[string]any {
+	t.Helper()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	var rows []map[string]any
+	switch f {
+	case CSV:
+		r := csv.NewReader(bytes.NewReader(data))
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("CSV: %v", err)
+		}
+		if d := cmp.Diff(names, recs[0]); d != "" {
+			t.Fatalf("CSV header (-want +got)\n%s", d)
+		}
+		for _, rec := range recs[1:] {
+			m := map[string]any{}
+			for i, v := range rec {
+				m[recs[0][i]] = v
+			}
+			rows = append(rows, m)
+		}
+	case JSON:
+		if bytes.Contains(data, []byte("NaN")) || bytes.Contains(data, []byte("Infinity")) {
+			t.Fatal("JSON holds NaN or Infinity")
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rows); err != nil {
+			t.Fatalf("JSON: %v", err)
+		}
+		if dec.More() {
+			t.Fatal("JSON: trailing data")
+		}
+	case NDJSON:
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		for i, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("NDJSON line %d: %v", i+1, err)
+			}
+			rows = append(rows, m)
+		}
+	case Parquet:
+		p := MustWriteFile(t, t.TempDir(), "x.parquet", data)
+		typ := map[string]string{}
+		r, err := e.db.Query("DESCRIBE SELECT * FROM read_parquet(" + litPath(p) + ")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for r.Next() {
+			var n, ty string
+			var a, b, c, d any
+			if err := r.Scan(&n, &ty, &a, &b, &c, &d); err != nil {
+				t.Fatal(err)
+			}
+			typ[n] = ty
+			got = append(got, n)
+		}
+		r.Close()
+		if d := cmp.Diff(names, got); d != "" {
+			t.Fatalf("Parquet columns (-want +got)\n%s", d)
+		}
+		for _, c := range cols {
+			if typ[c.Name] != c.Type {
+				t.Errorf("Parquet column %s is %s, run has %s", c.Name, typ[c.Name], c.Type)
+			}
+		}
+		for col, want := range map[string]string{"flags": "VARCHAR[]", "tags": "VARCHAR[]", "koi_period": "DOUBLE", "row_id": "BIGINT", "is_default": "BOOLEAN"} {
+			if typ[col] != want {
+				t.Errorf("Parquet %s is %s, want %s", col, typ[col], want)
+			}
+		}
+		rs, err := e.db.Query("SELECT object_id, flags, kepler_name, koi_period_err2 FROM read_parquet(" + litPath(p) + ")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id, name, flags, err2 any
+			if err := rs.Scan(&id, &flags, &name, &err2); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, map[string]any{"object_id": id, "flags": JSONValue(flags, "VARCHAR[]"), "kepler_name": name, "koi_period_err2": err2})
+		}
+	}
+	return rows
+}
+
+// checkExportValues checks what differs by format: lists, formula
+// neutralisation in CSV text cells, negative numbers kept.
+func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any) {
+	t.Helper()
+	sawFormula, sawNegative := false, false
+	for _, r := range rows {
+		name, _ := r["kepler_name"].(string)
+		switch f {
+		case CSV:
+			if name != "" && strings.ContainsRune("=+-@", rune(name[0])) {
+				t.Errorf("CSV text cell %q is a live formula", name)
+			}
+			if strings.HasPrefix(name, "'") {
+				sawFormula = true
+			}
+			if s, _ := r["koi_period_err2"].(string); strings.HasPrefix(s, "-") {
+				sawNegative = true
+			}
+			if s, _ := r["flags"].(string); strings.Contains(s, "[") || strings.Contains(s, `"`) {
+				t.Errorf("CSV flags cell %q is not ';'-joined", s)
+			}
+		default:
+			if strings.HasPrefix(name, "'") {
+				t.Errorf("%s text %q was altered (only CSV neutralises)", f, name)
+			}
+			if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+				sawFormula = true
+			}
+			if v, ok := r["koi_period_err2"].(float64); ok && v < 0 && !math.IsNaN(v) {
+				sawNegative = true
+			}
+			if _, ok := r["flags"].([]any); !ok && r["flags"] != nil {
+				t.Errorf("%s flags is %T, want a list", f, r["flags"])
+			}
+		}
+	}
+	if len(rows) > 5 && (!sawFormula || !sawNegative) {
+		t.Errorf("fixture not exercised: formula cell seen %v, negative number seen %v", sawFormula, sawNegative)
+	}
+}
+
+func TestEngine_Points(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	ctx := context.Background()
+	rows := allRows(t, e, run.RunID)
+	valid := where(rows, func(r map[string]any) bool { return r["koi_period"] != nil && r["koi_prad"] != nil })
+	byID := map[string]map[string]any{}
+	for _, r := range valid {
+		byID[r["object_id"].(string)] = r
+	}
+
+	all, err := e.Points(ctx, run.RunID, "koi_period", "koi_prad", ResultsQuery{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Sampled || all.Total != int64(len(valid)) || len(all.Points) != len(valid) {
+		t.Fatalf("sampled %v, total %d, %d points; want all %d", all.Sampled, all.Total, len(all.Points), len(valid))
+	}
+	for _, p := range all.Points {
+		r := byID[p[0].(string)]
+		if r == nil || p[1] != r["koi_period"] || p[2] != r["koi_prad"] || p[3] != r["category"] || p[4] != listHas(r["tags"], "habitable_zone_candidate") {
+			t.Errorf("point %v does not match its row", p)
+		}
+	}
+
+	s1, err := e.Points(ctx, run.RunID, "koi_period", "koi_prad", ResultsQuery{}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := e.Points(ctx, run.RunID, "koi_period", "koi_prad", ResultsQuery{}, 5)
+	if !s1.Sampled || s1.Total != int64(len(valid)) || len(s1.Points) != 5 {
+		t.Errorf("sample: sampled %v, total %d, %d points", s1.Sampled, s1.Total, len(s1.Points))
+	}
+	if d := cmp.Diff(s1.Points, s2.Points); d != "" {
+		t.Errorf("the sample changes between calls (-first +second)\n%s", d)
+	}
+	b, _ := json.Marshal(s1)
+	if !bytes.Contains(b, []byte(`"fields":["object_id","x","y","category","hz"],"points":[["`)) || !bytes.Contains(b, []byte(`"sampled":true`)) {
+		t.Errorf("JSON shape: %s", b)
+	}
+
+	f, err := e.Points(ctx, run.RunID, "koi_insol", "koi_steff", ResultsQuery{Category: []string{"confirmed_planet"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Points {
+		if p[3] != "confirmed_planet" {
+			t.Errorf("filtered point %v", p)
+		}
+	}
+	if f.Total == 0 {
+		t.Error("no confirmed planets with insolation and Teff")
+	}
+
+	for name, c := range map[string][2]string{"unknown axis": {"koi_period", "nope"}, "text axis": {"category", "koi_prad"}} {
+		if _, err := e.Points(ctx, run.RunID, c[0], c[1], ResultsQuery{}, 0); ErrorCode(err) != BadRequest {
+			t.Errorf("%s: code %q (%v), want %q", name, ErrorCode(err), err, BadRequest)
+		}
+	}
+	if _, err := e.Points(ctx, run.RunID, "koi_period", "koi_prad", ResultsQuery{}, MaxPointsLimit+1); ErrorCode(err) != BadRequest {
+		t.Errorf("limit: code %q, want %q", ErrorCode(err), BadRequest)
+	}
+}
+
+func TestCountCache(t *testing.T) {
+	t.Parallel()
+	c := newCountCache(2)
+	var calls atomic.Int64
+	release := make(chan struct{})
+	count := func(context.Context) (int64, error) {
+		calls.Add(1)
+		<-release
+		return 42, nil
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n, err := c.get(context.Background(), "run\x00a", count); n != 42 || err != nil {
+				t.Errorf("get = %d, %v", n, err)
+			}
+		}()
+	}
+	for calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("16 concurrent requests counted %d times, want once", n)
+	}
+	fail := func(context.Context) (int64, error) { calls.Add(1); return 0, fmt.Errorf("boom") }
+	if _, err := c.get(context.Background(), "run\x00b", fail); err == nil {
+		t.Error("error not returned")
+	}
+	if _, err := c.get(context.Background(), "run\x00b", func(context.Context) (int64, error) { return 7, nil }); err != nil {
+		t.Errorf("a failed count was remembered: %v", err)
+	}
+	c.get(context.Background(), "run\x00c", func(context.Context) (int64, error) { return 1, nil })
+	c.mu.Lock()
+	n := len(c.items)
+	c.mu.Unlock()
+	if n > 2 {
+		t.Errorf("cache holds %d entries, max 2", n)
+	}
+	c.dropRun("run")
+	if len(c.items) != 0 {
+		t.Errorf("dropRun left %d entries", len(c.items))
+	}
+}
