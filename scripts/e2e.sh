@@ -56,7 +56,7 @@ if [ -f e2e/snapshot_test.mjs ]; then
   mkdir -p "$work/snapshot"
   start_server "$work/snapshot"
   echo "e2e: snapshot opened by @duckdb/node-api while the server runs" >&2
-  EXOHUNTER_URL="$URL" EXOHUNTER_BIN="$BIN" node e2e/snapshot_test.mjs || status=1
+  EXOHUNTER_URL="$URL" EXOHUNTER_BIN="$BIN" EXOHUNTER_DATA="$work/snapshot/data" node e2e/snapshot_test.mjs || status=1
   stop_server
 fi
 exit $status
