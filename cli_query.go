@@ -13,28 +13,51 @@ import (
 )
 
 // runQuery runs one read-only query through the same guard as the API's
-// console and prints it as a table, CSV or one JSON object.
+// console and prints it as a table, CSV or one JSON object. With --stored
+// NAME it runs a stored query of configs/queries.yaml instead, its
+// parameters given as --param KEY=VALUE (bound, never spliced).
 func (m *Main) runQuery(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("query", &g)
 	format := f.String("format", "table", "output format: table, csv or json")
 	limit := f.Int("limit", 0, "row cap (default 1000)")
 	timeout := f.Int("timeout-ms", 0, "time limit in milliseconds (default 5000)")
-	pos, err := f.parse(args, 1, 1, "needs exactly one SQL text (quote it)")
+	stored := f.String("stored", "", "run the stored query NAME of configs/queries.yaml instead of SQL")
+	var params multiFlag
+	f.Var(&params, "param", "parameter of the stored query KEY=VALUE (repeatable)")
+	pos, err := f.parse(args, 0, 1, "needs exactly one SQL text (quote it), or --stored NAME")
 	if err != nil {
 		return err
+	}
+	switch {
+	case *stored == "" && len(pos) != 1:
+		return usageErr(errUsageText("query: needs exactly one SQL text (quote it), or --stored NAME"))
+	case *stored != "" && len(pos) > 0:
+		return usageErr(errUsageText("query: give either SQL text or --stored NAME, not both"))
+	case *stored == "" && len(params) > 0:
+		return usageErr(errUsageText("query: --param needs --stored NAME"))
 	}
 	switch *format {
 	case "table", "csv", "json":
 	default:
 		return usageErr(errUsageText("query: --format must be table, csv or json"))
 	}
+	values, err := keyValues(params, "param")
+	if err != nil {
+		return usageErr(err)
+	}
 	e, err := m.open(ctx, &g)
 	if err != nil {
 		return err
 	}
-	res, err := e.Console().Query(ctx, engine.ConsoleRequest{SQL: pos[0], Limit: *limit, TimeoutMS: *timeout})
-	if err != nil {
+	var res *engine.ConsoleResult
+	if *stored != "" {
+		sr, err := e.RunStored(ctx, engine.StoredRequest{Name: *stored, Params: values, Limit: *limit, TimeoutMS: *timeout})
+		if err != nil {
+			return err
+		}
+		res = sr.ConsoleResult
+	} else if res, err = e.Console().Query(ctx, engine.ConsoleRequest{SQL: pos[0], Limit: *limit, TimeoutMS: *timeout}); err != nil {
 		return err
 	}
 	switch *format {

@@ -37,6 +37,11 @@ type Engine interface {
 	// DataDir is the absolute data dir; legacy routes report paths
 	// relative to it.
 	DataDir() string
+
+	// StoredQueries lists configs/queries.yaml; RunStored runs one on the
+	// console's read-only path with its parameters bound.
+	StoredQueries() []spec.Query
+	RunStored(ctx context.Context, req engine.StoredRequest) (*engine.StoredResult, error)
 }
 
 // Jobs runs background work (runs of large inputs) and reports progress.

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/exohunter/exohunter/engine"
+	"github.com/exohunter/exohunter/engine/spec"
 )
 
 // opDoc is what the route table does not say about an operation: query
@@ -66,6 +67,8 @@ var opDocs = map[string]opDoc{
 	"POST /api/query":                        {body: "ConsoleRequest", okSchema: "ConsoleResult", errors: []int{400, 409, 413, 504}},
 	"GET /api/query":                         {query: []string{"sql: the query", "limit: row cap", "timeout_ms: time limit", "query_id: id for DELETE /api/query/{id}"}, okSchema: "ConsoleResult", errors: []int{400, 409, 413, 504}},
 	"DELETE /api/query/{id}":                 {ok: 204, errors: []int{404}},
+	"GET /api/queries":                       {okSchema: "StoredQueryList"},
+	"GET /api/queries/{name}":                {query: []string{"<parameter>: each parameter of the stored query by name (see GET /api/queries); left out, it takes its default", "limit: row cap", "timeout_ms: time limit", "query_id: id for DELETE /api/query/{id}"}, okSchema: "StoredResult", errors: []int{400, 404, 409, 413, 504}},
 	"GET /api/dictionary":                    {okSchema: "Object"},
 	"GET /api/thresholds":                    {okSchema: "Object"},
 	"GET /api/ready":                         {okSchema: "Object", errors: []int{503}},
@@ -294,6 +297,18 @@ func openAPISchemas() map[string]any {
 			"total": integer, "sampled": boolean}),
 		"Job": obj(map[string]any{"id": str, "kind": str, "status": statuses, "progress": num, "message": str,
 			"result": map[string]any{"nullable": true}}, "id", "kind", "status", "progress", "message", "result"),
+		"StoredQueryList": obj(map[string]any{"items": arr(obj(map[string]any{
+			"name": str, "title": str, "description": str, "sql": str,
+			"params": arr(obj(map[string]any{
+				"name": str, "type": map[string]any{"type": "string", "enum": spec.ParamTypes}, "description": str,
+				"default": map[string]any{}, "min": num, "max": num, "values": arr(str),
+			}, "name", "type", "default", "description")),
+		}, "name", "title", "description", "params", "sql"))}, "items"),
+		"StoredResult": obj(map[string]any{
+			"columns": arr(obj(map[string]any{"name": str, "type": str})), "rows": arr(arr(map[string]any{})),
+			"truncated": boolean, "elapsed_ms": integer, "query_id": str, "name": str,
+			"params": map[string]any{"type": "object", "additionalProperties": true},
+		}, "columns", "rows", "truncated", "elapsed_ms", "query_id", "name", "params"),
 		"ConsoleRequest": obj(map[string]any{"sql": str, "limit": integer, "timeout_ms": integer, "query_id": str}, "sql"),
 		"ConsoleResult": obj(map[string]any{
 			"columns": arr(obj(map[string]any{"name": str, "type": str})), "rows": arr(arr(map[string]any{})),

@@ -63,6 +63,8 @@ func (s *Server) routes() []route {
 		{get, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query given as ?sql= (shareable URL); ?format=csv|ndjson|parquet downloads the full result"},
 		{del, "/api/query/:id", console, 0, s.handleConsoleCancel, tagConsole, "Cancel a running console query by its query_id"},
 		{get, "/api/schema", console, 0, s.handleSchema, tagConsole, "Schemas, relations and columns the console can query, with units and descriptions"},
+		{get, "/api/queries", console, 0, s.handleQueryList, tagConsole, "Stored queries (configs/queries.yaml) with their parameters and documentation"},
+		{get, "/api/queries/:name", console, noTimeout, s.handleQueryRun, tagConsole, "Run a stored query; its parameters are bound from the query string"},
 
 		{get, "/api/snapshot", read, snapshotTimeout, s.handleSnapshotDownload, tagSnapshots, "Download one self-contained .duckdb snapshot (runs, features, labels) for notebooks"},
 		{post, "/api/snapshots", write, 0, s.handleSnapshotCreate, tagSnapshots, "Write a named snapshot under DATA/snapshots as a background job"},

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/exohunter/exohunter/engine/spec"
 )
 
 // Console limits (STYLE rule 31). Requests may lower the row cap and the
@@ -238,6 +240,10 @@ type consoleQuery struct {
 	limit               int
 	timeout, maxTimeout time.Duration
 	id                  string
+	// stored and args are set for a stored query (console_stored.go): its
+	// guard allows the declared $name parameters, bound from args.
+	stored *spec.Query
+	args   []any
 }
 
 var consoleQueryID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -325,7 +331,7 @@ func (c *Console) open(ctx context.Context, q consoleQuery) (*consoleSession, er
 		return nil, Wrap(Internal, err, "console connection")
 	}
 	s := &consoleSession{c: c, q: q, conn: conn}
-	ast, user, err := consoleGuard(ctx, conn, q.sql)
+	ast, user, err := q.guard(ctx, conn)
 	if err != nil {
 		s.release()
 		return nil, s.fail(ctx, err)

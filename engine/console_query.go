@@ -170,7 +170,7 @@ func (s *consoleSession) probe(ctx context.Context) ([]consoleCol, error) {
 	if err := consoleVerifyWrapped(ctx, s.conn, text, s.ast, 0); err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.QueryContext(ctx, text)
+	rows, err := s.conn.QueryContext(ctx, text, s.q.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *consoleSession) fetch(ctx context.Context) (*ConsoleResult, error) {
 	for i, c := range s.cols {
 		res.Columns[i] = ConsoleColumn{Name: c.name, Type: c.dbType}
 	}
-	rows, err := s.conn.QueryContext(ctx, text)
+	rows, err := s.conn.QueryContext(ctx, text, s.q.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// TestQueryCommand_Stored runs stored queries from the command line, with
+// flags before and after the others, and each refusal.
+func TestQueryCommand_Stored(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	if _, stderr, err := runMain(t, "ingest", smallKOI, "--name", "koi", "--data-dir", data, "--config-dir", "."); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := runMain(t, "--data-dir", data, "process", "koi", "--config-dir", "."); err != nil {
+		t.Fatalf("process: %v\n%s", err, stderr)
+	}
+	out, stderr, err := runMain(t, "--data-dir", data, "query", "--stored", "multi_planet_systems", "--config-dir", ".",
+		"--param", "min_planets=3", "--format", "csv")
+	if err != nil {
+		t.Fatalf("query --stored: %v\n%s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "dataset,star_id,n_planets") || !strings.HasPrefix(lines[1], "koi,10872983,3,") {
+		t.Errorf("multi_planet_systems printed:\n%s", out)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		code  engine.Code
+		usage bool
+	}{
+		{"unknown parameter", []string{"query", "--stored", "multi_planet_systems", "--param", "moons=2"}, engine.BadRequest, false},
+		{"out of range", []string{"query", "--stored", "multi_planet_systems", "--param", "min_planets=1"}, engine.BadRequest, false},
+		{"unknown query", []string{"query", "--stored", "nope"}, engine.NotFound, false},
+		{"param without stored", []string{"query", "SELECT 1", "--param", "a=1"}, "", true},
+		{"both", []string{"query", "SELECT 1", "--stored", "category_counts"}, "", true},
+		{"neither", []string{"query"}, "", true},
+		{"param without =", []string{"query", "--stored", "category_counts", "--param", "dataset"}, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runMain(t, append(tc.args, "--data-dir", data, "--config-dir", ".")...)
+			switch {
+			case err == nil:
+				t.Fatal("no error")
+			case tc.usage && !errors.Is(err, errUsage):
+				t.Errorf("err = %v, want a usage error", err)
+			case !tc.usage && engine.ErrorCode(err) != tc.code:
+				t.Errorf("err = %v (%s), want %s", err, engine.ErrorCode(err), tc.code)
+			}
+		})
+	}
+}
