@@ -27,6 +27,8 @@ type Engine interface {
 	ResultRow(ctx context.Context, runID, objectID string) (*engine.ObjectResult, error)
 	Points(ctx context.Context, runID, x, y string, q engine.ResultsQuery, limit int) (*engine.PointsPage, error)
 	OpenRunExport(ctx context.Context, runID string, f engine.ExportFormat, q engine.ResultsQuery) (*engine.ExportFile, error)
+	Counts(ctx context.Context, q engine.ResultsQuery, by string) (*engine.CountsPage, error)
+	Histogram(ctx context.Context, q engine.ResultsQuery, h engine.HistogramRequest) (*engine.Histogram, error)
 
 	// Bundle is the validated pipeline spec (thresholds, column units).
 	Bundle() *spec.Bundle

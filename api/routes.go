@@ -54,6 +54,8 @@ func (s *Server) routes() []route {
 		{get, "/api/runs/:id/results", read, 0, s.handleResults, tagRuns, "A page of a run's rows: filters, sort, cursor or offset paging, total"},
 		{get, "/api/runs/:id/results/:object_id", read, 0, s.handleResultRow, tagRuns, "Every row of one object with every column and its provenance"},
 		{get, "/api/runs/:id/points", read, 0, s.handlePoints, tagRuns, "Scatter points (x, y) of a run, sampled beyond the limit"},
+		{get, "/api/runs/:id/counts", read, 0, s.handleCounts, tagRuns, "Rows per category, tag, flag, disposition or disposition_compare, with the result filters"},
+		{get, "/api/runs/:id/histogram", read, 0, s.handleHistogram, tagRuns, "Histogram of a numeric column (linear or log bins), with the result filters"},
 		{get, "/api/runs/:id/export", read, exportTimeout, s.handleExport, tagRuns, "Download a run (csv, json, ndjson or parquet) with the result filters"},
 
 		{get, "/api/jobs/:id", read, 0, s.handleJobGet, tagJobs, "One background job"},
