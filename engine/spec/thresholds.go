@@ -20,10 +20,18 @@ type Thresholds struct {
 	broken map[string]bool
 }
 
-// Threshold is one number under its dotted key, e.g. planet_radius.rocky_max.
+// Threshold is one number under its dotted key, e.g. planet_radius.rocky_max,
+// with the unit and one-line description its YAML comment gives
+// ("rocky_max: 2.0  # R_earth: rocky_candidate below this radius").
 type Threshold struct {
 	Key   string  `json:"key"`
 	Value float64 `json:"value"`
+	// Unit is the text before the first ": " of the key's line comment
+	// ("-" or "fraction" for unitless keys); empty when the comment has
+	// none.
+	Unit string `json:"unit"`
+	// Description is the rest of the comment, on one line.
+	Description string `json:"description"`
 }
 
 // All returns the thresholds in YAML order.
@@ -145,7 +153,8 @@ func (t *Thresholds) walk(n *yaml.Node, prefix string, errs *Errors) {
 				*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", v.Value)))
 				continue
 			}
-			t.entries = append(t.entries, Threshold{Key: key, Value: f})
+			unit, desc := thresholdDoc(k, v)
+			t.entries = append(t.entries, Threshold{Key: key, Value: f, Unit: unit, Description: desc})
 		case v.Kind == yaml.ScalarNode:
 			t.broken[key] = true
 			*errs = append(*errs, t.src.errorf(key, errf(ErrNotNumber, "%q", v.Value)))
@@ -167,4 +176,31 @@ func kindName(k yaml.Kind) string {
 		return "alias"
 	}
 	return "document"
+}
+
+// thresholdDoc reads a key's unit and description from its line comment
+// ("# unit: description"), or from the comment lines above it when the
+// line has none. Comment lines are joined into one line. Without ": " the
+// whole comment is the description.
+func thresholdDoc(k, v *yaml.Node) (unit, desc string) {
+	text := v.LineComment
+	if text == "" {
+		text = k.LineComment
+	}
+	if text == "" {
+		text = k.HeadComment
+	}
+	var parts []string
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "#")); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	text = strings.Join(parts, " ")
+	// note: a unit is one word (R_earth, K, days, -, fraction); a colon
+	// further into a sentence does not make a unit.
+	if u, d, ok := strings.Cut(text, ": "); ok && u != "" && !strings.ContainsAny(u, " \t") {
+		return u, strings.TrimSpace(d)
+	}
+	return "", text
 }
