@@ -28,10 +28,18 @@ func (s *Server) handleJobGet(c *fiber.Ctx) error {
 // handleJobEvents answers GET /api/jobs/{id}/events with Server-Sent
 // Events while the job runs: one "progress" event per update (data: the
 // job as GET /api/jobs/{id} shows it), then one "complete" or "failed"
-// event, and the stream ends. A job that has already ended is a 409: its
-// state is at GET /api/jobs/{id}.
+// event, and the stream ends. A job that has already ended answers 200
+// with just that final event and closes at once, so a client that lost
+// the race with a short job still learns the outcome (and a browser's
+// EventSource logs no error); no long-lived stream is opened for it.
 func (s *Server) handleJobEvents(c *fiber.Ctx) error {
-	updates, stop, err := s.jobs.Subscribe(c.UserContext(), param(c, "id"))
+	id := param(c, "id")
+	updates, stop, err := s.jobs.Subscribe(c.UserContext(), id)
+	if engine.ErrorCode(err) == engine.Conflict {
+		if job, gerr := s.jobs.Get(c.UserContext(), id); gerr == nil && job.Done() {
+			updates, stop, err = endedJob(*job), func() {}, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -44,6 +52,15 @@ func (s *Server) handleJobEvents(c *fiber.Ctx) error {
 		streamJob(w, updates, func() { extendWrite(conn, idle) })
 	})
 	return nil
+}
+
+// endedJob is the update channel of a job that has already ended: its
+// final state, then closed.
+func endedJob(job engine.Job) <-chan engine.Job {
+	ch := make(chan engine.Job, 1)
+	ch <- job
+	close(ch)
+	return ch
 }
 
 // streamJob writes job updates as SSE until the job ends or the client

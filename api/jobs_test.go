@@ -128,7 +128,10 @@ func TestJobEvents(t *testing.T) {
 	env.run(t, []scenario{
 		{name: "recorded", method: "GET", url: "/api/jobs/" + job.ID, wantStatus: 200,
 			wantContains: []string{`"status":"complete"`, `"result":{"answer":42}`}},
-		{name: "closed for new listeners", method: "GET", url: "/api/jobs/" + job.ID + "/events", wantStatus: 409},
+		{name: "ended: the final event, then the end", method: "GET", url: "/api/jobs/" + job.ID + "/events", wantStatus: 200,
+			wantContains: []string{"id: 1\nevent: complete\ndata: {", `"status":"complete"`, `"result":{"answer":42}`},
+			wantHeader:   map[string]string{"Content-Type": "text/event-stream"}},
+		{name: "unknown job", method: "GET", url: "/api/jobs/nope/events", wantStatus: 404},
 	})
 }
 
@@ -154,6 +157,15 @@ func TestJobEvents_Failed(t *testing.T) {
 	}
 	if last.name != "failed" || last.job.Error == nil || last.job.Error.Code != engine.BadRequest || last.job.Message != "The file could not be read to the end." {
 		t.Fatalf("last event %s %+v", last.name, last.job)
+	}
+	// note: a listener that comes after the end gets the same final event.
+	_, late := openEvents(t, base, job.ID)
+	var got []sseEvent
+	for ev := range late {
+		got = append(got, ev)
+	}
+	if len(got) != 1 || got[0].name != "failed" || got[0].job.Message != last.job.Message {
+		t.Errorf("late listener got %+v", got)
 	}
 }
 

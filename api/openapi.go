@@ -65,7 +65,7 @@ var opDocs = map[string]opDoc{
 	"GET /api/runs/{id}/histogram":           {query: append([]string{"column: numeric column to bin, e.g. koi_prad", "bins: number of bins (default 40, at most 1000)", "scale: linear (default) or log"}, resultFilters...), okSchema: "Histogram", errors: []int{400, 404, 409, 504}},
 	"GET /api/runs/{id}/export":              {query: append([]string{"format: csv (default), json, ndjson or parquet"}, resultFilters...), produces: "text/csv, application/json, application/x-ndjson, application/vnd.apache.parquet", errors: []int{400, 404, 409, 504}},
 	"GET /api/jobs/{id}":                     {okSchema: "Job", errors: []int{404}},
-	"GET /api/jobs/{id}/events":              {produces: "text/event-stream", errors: []int{404, 409}},
+	"GET /api/jobs/{id}/events":              {produces: "text/event-stream", errors: []int{404}},
 	"POST /api/query":                        {body: "ConsoleRequest", okSchema: "ConsoleResult", errors: []int{400, 409, 413, 504}},
 	"GET /api/query":                         {query: []string{"sql: the query", "limit: row cap", "timeout_ms: time limit", "query_id: id for DELETE /api/query/{id}"}, okSchema: "ConsoleResult", errors: []int{400, 409, 413, 504}},
 	"DELETE /api/query/{id}":                 {ok: 204, errors: []int{404}},

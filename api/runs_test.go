@@ -90,8 +90,8 @@ func TestRuns(t *testing.T) {
 		{name: "job", method: "GET", url: "/api/jobs/{job}", wantStatus: 200,
 			wantContains: []string{`"id":"{job}"`, `"kind":"run"`, `"status":"complete"`, `"progress":1`, `"result":{"run_id":"{run}"`}},
 		{name: "unknown job", method: "GET", url: "/api/jobs/nope", wantStatus: 404},
-		{name: "events of an ended job", method: "GET", url: "/api/jobs/{job}/events", wantStatus: 409,
-			wantContains: []string{"already ended"}},
+		{name: "events of an ended job", method: "GET", url: "/api/jobs/{job}/events", wantStatus: 200,
+			wantContains: []string{"event: complete\ndata: {", `"id":"{job}"`, `"result":{"run_id":"{run}"`}},
 		{name: "events of an unknown job", method: "GET", url: "/api/jobs/nope/events", wantStatus: 404},
 	})
 }

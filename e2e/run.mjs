@@ -52,10 +52,6 @@ const requests = []; // {step, url, method, t}
 const allowed = [
   ['bad-query', /\/api\/query(\?|$)/, [400, 422]],
 ];
-// A small job may end between the UI's GET /api/jobs/{id} and its EventSource connecting;
-// a server that answers a finished job's stream with 409 then makes Chromium log this once.
-// ui/README.md asks the server for 200 + one terminal event instead; until then it is tolerated in the run step.
-const ENDED_STREAM = /EventSource's response has a status 409/;
 
 let datasetName = '';
 let runId = '';
@@ -73,7 +69,6 @@ function watch(p) {
     if (msg.type() !== 'error') return;
     const url = (msg.location() && msg.location().url) || '';
     if (isAllowedFailure(msg.text(), url)) return;
-    if (step === 'run' && ENDED_STREAM.test(msg.text())) return;
     consoleErrors.push({ step, text: msg.text(), url });
   });
   p.on('pageerror', (err) => consoleErrors.push({ step, text: `uncaught: ${err.message}`, url: '' }));
