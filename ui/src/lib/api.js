@@ -1,5 +1,13 @@
 // api.js: every call to the ExoHunter HTTP API goes through here. ui/README.md
 // lists each endpoint, parameter and field used; keep it in step.
+//
+// The token (key button in the header) goes on every request when it is set:
+// a server may protect reads (EXOHUNTER_PROTECT_READS) and the console, not
+// only writes. Two things cannot carry a header, so they change when a token
+// is set: job progress is read from a fetch() stream instead of EventSource,
+// and download links (<a href="/api/…" download>) are fetched and saved here.
+
+import { toast } from './dom.js';
 
 const TOKEN_KEY = 'exohunter.token';
 
@@ -57,7 +65,7 @@ export async function api(path, { method = 'GET', body, query, signal } = {}) {
     init.body = JSON.stringify(body);
   }
   const t = token();
-  if (t && method !== 'GET') headers.Authorization = `Bearer ${t}`;
+  if (t) headers.Authorization = `Bearer ${t}`;
   let res;
   try {
     res = await fetch(path + qs(query), init);
@@ -111,9 +119,51 @@ export function upload(path, file, fields, onProgress) {
 }
 
 /**
+ * Reads a Server-Sent Events stream with fetch(), which, unlike EventSource,
+ * can send the Authorization header. Calls onEvent({type, data}) for each
+ * event and resolves when the server closes the stream.
+ */
+async function readEventStream(path, signal, onEvent) {
+  const headers = { Accept: 'text/event-stream' };
+  const t = token();
+  if (t) headers.Authorization = `Bearer ${t}`;
+  const res = await fetch(path, { headers, signal, cache: 'no-store' });
+  if (!res.ok || !res.body) throw await errorFrom(res);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  const dispatch = (block) => {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (!line || line.startsWith(':')) continue;
+      const c = line.indexOf(':');
+      const field = c < 0 ? line : line.slice(0, c);
+      let v = c < 0 ? '' : line.slice(c + 1);
+      if (v.startsWith(' ')) v = v.slice(1);
+      if (field === 'event') type = v;
+      else if (field === 'data') data.push(v);
+    }
+    if (data.length) onEvent({ type, data: data.join('\n') });
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      dispatch(buf.slice(0, i));
+      buf = buf.slice(i + 2);
+    }
+  }
+  if (buf.trim()) dispatch(buf);
+}
+
+/**
  * Follows a background job: Server-Sent Events from /api/jobs/{id}/events,
- * opened only now that a job runs and closed when it ends. If the stream
- * fails, falls back to GET /api/jobs/{id} once a second until the job ends.
+ * opened only now that a job runs and closed when it ends (EventSource, or a
+ * fetch() stream when a token must be sent). If the stream fails, falls back
+ * to GET /api/jobs/{id} once a second until the job ends.
  * Returns {promise (final job), cancel}.
  */
 export function followJob(jobId, onUpdate) {
@@ -147,16 +197,24 @@ export function followJob(jobId, onUpdate) {
       }
       if (!done) timer = setTimeout(poll, 1000);
     };
+    const onEvent = (ev) => {
+      let job = null;
+      try { job = JSON.parse(ev.data); } catch { return; }
+      if (job && job.job) job = job.job;
+      handle(job);
+    };
+    const openFetch = () => {
+      const ctrl = new AbortController();
+      es = { close: () => ctrl.abort() };
+      readEventStream(`/api/jobs/${enc(jobId)}/events`, ctrl.signal, onEvent).then(
+        () => { if (!done) { es = null; poll(); } }, // ended without a final event: ask
+        () => { if (!done) { es = null; poll(); } });
+    };
     const open = () => {
       if (done) return;
+      if (token() && typeof ReadableStream !== 'undefined') { openFetch(); return; }
       if (typeof EventSource === 'undefined') { poll(); return; }
       es = new EventSource(`/api/jobs/${enc(jobId)}/events`);
-      const onEvent = (ev) => {
-        let job = null;
-        try { job = JSON.parse(ev.data); } catch { return; }
-        if (job && job.job) job = job.job;
-        handle(job);
-      };
       for (const name of ['message', 'progress', 'status', 'job', 'complete', 'failed', 'canceled', 'done']) es.addEventListener(name, onEvent);
       es.onerror = () => {
         if (done) return;
@@ -169,4 +227,47 @@ export function followJob(jobId, onUpdate) {
     api(`/api/jobs/${enc(jobId)}`).then((job) => { handle(job); open(); }, () => open());
   });
   return { promise, cancel: () => cancel && cancel() };
+}
+
+/** The file name of a Content-Disposition header, or ''. */
+function dispositionName(cd) {
+  if (!cd) return '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(cd);
+  if (star) { try { return decodeURIComponent(star[1]); } catch { /* fall through */ } }
+  const m = /filename="?([^";]+)"?/i.exec(cd);
+  return m ? m[1] : '';
+}
+
+/**
+ * Download links stay plain links, so the browser streams big files to disk.
+ * A link cannot send the Authorization header, though: when a token is set,
+ * a click on an API download link fetches it here and saves the blob.
+ */
+async function downloadWithToken(href, t) {
+  try {
+    const res = await fetch(href, { headers: { Authorization: `Bearer ${t}` } });
+    if (!res.ok) throw await errorFrom(res);
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = dispositionName(res.headers.get('content-disposition')) || 'download';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  } catch (err) {
+    toast(`Download failed: ${err.message}`, 'error');
+  }
+}
+
+if (typeof document !== 'undefined') {
+  document.addEventListener('click', (ev) => {
+    const t = token();
+    if (!t || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = ev.target && ev.target.closest ? ev.target.closest('a[download][href^="/api/"]') : null;
+    if (!a) return;
+    ev.preventDefault();
+    downloadWithToken(a.getAttribute('href'), t);
+  });
 }

@@ -1,1 +1,0 @@
-import{a as b,b as c}from"./chunk-D7DI7MMV.js";import"./chunk-VUMS7VWT.js";import"./chunk-NFD2KNCM.js";import"./chunk-54O26JCE.js";import{M as a}from"./chunk-JDIB6ITH.js";export{a as DISPOSITIONS,c as confusion,b as render};
