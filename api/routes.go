@@ -85,17 +85,26 @@ func (s *Server) routes() []route {
 		{post, "/api/labels/import", write, exportTimeout, s.handleLabelImport, tagLabels, "Import NASA dispositions of a dataset or the categories of a run as labels"},
 		{post, "/api/labels/:id/review", write, 0, s.handleLabelReview, tagLabels, "Accept or reject a label"},
 
+		// note: the legacy /api/features/ and /api/features/meta come
+		// before /api/features and /api/features/:version, which the
+		// router would otherwise match first (trailing slashes are not
+		// significant; a static segment must precede the parameter).
+		{get, "/api/features/", read, 0, s.handleLegacyFeaturePage, tagLegacy, "Legacy: a page of the newest feature set (q, page, page_size, columns)"},
+		{get, "/api/features/meta", read, 0, s.handleLegacyFeatureMeta, tagLegacy, "Legacy: the newest feature set's manifest and every version"},
 		{get, "/api/features", read, 0, s.handleFeatureList, tagFeatures, "List feature-set versions (manifests)"},
 		{post, "/api/features", write, featureBuildTimeout, s.handleFeatureBuild, tagFeatures, "Build a feature-set version from a run"},
-		{get, "/api/features/:version", read, 0, s.handleFeaturePage, tagFeatures, "A page of a feature set: search, paging, projection"},
+		{get, "/api/features/:version", read, 0, s.handleFeaturePageOrObject, tagFeatures,
+			"A page of a feature set: search, paging, projection (legacy: when {version} names no feature set, the features of that object_id in the newest one)"},
 		{get, "/api/features/:version/download", read, exportTimeout, s.handleFeatureDownload, tagFeatures, "Download a feature set (parquet or csv)"},
 		{get, "/api/features/:version/:object_id", read, 0, s.handleFeatureRow, tagFeatures, "The features of one object"},
 
 		// Legacy routes of the prototype (README: "Compatibility"). The
-		// labels and features routes (/api/labels/config, /api/labels/queue,
-		// /api/labels/apply, /api/labels/results, /api/features/meta,
-		// /api/features/, /api/features/{object_id}) join here once those
-		// engines exist (issue 6).
+		// legacy feature routes sit above, next to the ones they share a
+		// path with; GET /api/labels/queue is the current route.
+		{get, "/api/labels/config", read, 0, s.handleLegacyLabelConfig, tagLegacy, "Legacy: label values, sources, strategies and the labeling config"},
+		{post, "/api/labels/queue", write, 0, s.handleLegacyLabelQueue, tagLegacy, "Legacy: next objects to label ({strategy, limit, annotator, run_id, dataset}); an annotator claims them"},
+		{post, "/api/labels/apply", write, 0, s.handleLegacyLabelApply, tagLegacy, "Legacy: record a label {object_id, label, notes}"},
+		{get, "/api/labels/results", read, 0, s.handleLegacyLabelResults, tagLegacy, "Legacy: the recorded labels"},
 		{post, "/api/upload", write, noTimeout, s.handleLegacyUpload, tagLegacy, "Legacy: upload a catalog (multipart file or {url})"},
 		{get, "/api/upload/index", read, 0, s.handleLegacyUploadIndex, tagLegacy, "Legacy: list uploads"},
 		{get, "/api/upload/:file_id/meta", read, 0, s.handleLegacyUploadMeta, tagLegacy, "Legacy: one upload's metadata"},
