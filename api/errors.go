@@ -23,6 +23,7 @@ var statusByCode = map[engine.Code]int{
 	engine.TooLarge:     http.StatusRequestEntityTooLarge,
 	engine.Timeout:      http.StatusGatewayTimeout,
 	engine.Internal:     http.StatusInternalServerError,
+	engine.Storage:      http.StatusInsufficientStorage,
 }
 
 // codeByStatus names the envelope code of a *fiber.Error (an unknown route,

@@ -335,8 +335,8 @@ func TestEngine_Ingest_DiskFull(t *testing.T) {
 	e := MustOpenEngine(t, func(o *Options) { o.DataDir = data })
 	small := MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv")})
 	_, err := e.Ingest(context.Background(), IngestInput{Path: filepath.Join(sharedData, "koi_cumulative_2025.csv")})
-	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "not enough free disk space") {
-		t.Errorf("err = %v (code %q), want TooLarge about disk space", err, ErrorCode(err))
+	if ErrorCode(err) != Storage || !strings.Contains(ErrorMessage(err), "not enough free disk space") {
+		t.Errorf("err = %v (code %q), want Storage about disk space", err, ErrorCode(err))
 	}
 	assertUntouched(t, e, small)
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"syscall"
 )
 
 // Code classifies an Error independently of any transport. The API maps each
@@ -21,6 +23,12 @@ const (
 	TooLarge     Code = "too_large"         // (413)
 	Timeout      Code = "timeout"           // (504)
 	Internal     Code = "internal"          // (500)
+	// Storage: the server cannot store what the request needs because its
+	// disk is full or its data dir is read-only (507 Insufficient
+	// Storage). It is a condition of the server, not of the request:
+	// nothing was stored, and the same request succeeds once the operator
+	// frees space.
+	Storage Code = "insufficient_storage"
 )
 
 // Detail is one item of an error's details list, for example one config
@@ -65,10 +73,15 @@ func Wrap(code Code, err error, format string, args ...any) *Error {
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or Internal
-// for any foreign error. A nil error has no code.
+// for any foreign error. A nil error has no code. An error caused by a full
+// disk or a read-only data dir is Storage whatever it was wrapped as (its
+// message stays): it is the server's condition, never the request's fault.
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
+	}
+	if storageFault(err) != "" {
+		return Storage
 	}
 	var e *Error
 	if errors.As(err, &e) {
@@ -78,13 +91,39 @@ func ErrorCode(err error) Code {
 }
 
 // ErrorMessage returns the user-facing message of err. Internal errors and
-// foreign errors answer "internal error" so that no internals leak.
+// foreign errors answer "internal error" so that no internals leak, except
+// those caused by a full disk or a read-only data dir, which get a
+// sentence.
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e.Code != Internal && e.Msg != "" {
 		return e.Msg
 	}
+	if msg := storageFault(err); msg != "" {
+		return msg
+	}
 	return "internal error"
+}
+
+// duckStorageFault matches DuckDB's own write failures, which reach Go as
+// text: `Could not write file "PATH": No space left on device`, `Cannot
+// open file "PATH": Read-only file system`.
+var duckStorageFault = regexp.MustCompile(`"[^"]*": (No space left on device|Disk quota exceeded|Read-only file system)`)
+
+// storageFault explains an error caused by a full disk or a read-only
+// filesystem, or returns "".
+func storageFault(err error) string {
+	var text string
+	if m := duckStorageFault.FindStringSubmatch(err.Error()); m != nil {
+		text = m[1]
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), text == "No space left on device", text == "Disk quota exceeded":
+		return "The server's disk is full (no free space left in its data dir), so nothing was stored. Free some space, then try again."
+	case errors.Is(err, syscall.EROFS), text == "Read-only file system":
+		return "The server's data dir is read-only, so nothing was stored. Make it writable, then try again."
+	}
+	return ""
 }
 
 // ErrorDetails returns the details list of the first *Error in err's chain,

@@ -377,15 +377,14 @@ func removeFile(p string) error {
 }
 
 // storageError explains a failure to write under the data dir. A full disk
-// is the uploader's concern too (the file does not fit: TooLarge); a
-// read-only or forbidden data dir is the operator's (Internal, logged with
-// this sentence).
+// and a read-only or forbidden data dir are the server's condition
+// (Storage, 507), not the upload's fault.
 func storageError(err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return Wrap(TooLarge, err, "There is not enough free disk space in the data dir to store this file; nothing was stored")
+		return Wrap(Storage, err, "There is not enough free disk space in the data dir to store this file; nothing was stored")
 	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
-		return Wrap(Internal, err, "The data dir is read-only or not writable; nothing was stored")
+		return Wrap(Storage, err, "The data dir is read-only or not writable; nothing was stored")
 	}
 	return Wrap(Internal, err, "Cannot store the file under the data dir")
 }

@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestErrorCode_Storage: a full disk or a read-only data dir is the
+// server's condition (Storage, 507) with a sentence, whatever the error
+// was wrapped as, and whether Go (an errno) or DuckDB (text) reported it.
+func TestErrorCode_Storage(t *testing.T) {
+	t.Parallel()
+	duckFull := errors.New(`TransactionContext Error: Failed to commit: Could not write file "/d/exohunter.duckdb.wal": No space left on device`)
+	duckRO := errors.New(`IO Error: Cannot open file "/d/outputs/.export-1.csv": Read-only file system`)
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantCode Code
+		wantMsg  string
+	}{
+		{"errno ENOSPC", &fs.PathError{Op: "write", Path: "/d/x", Err: syscall.ENOSPC}, Storage, "disk is full"},
+		{"errno EDQUOT wrapped", fmt.Errorf("store: %w", &os.PathError{Op: "write", Path: "/d/x", Err: syscall.EDQUOT}), Storage, "disk is full"},
+		{"errno EROFS in BadRequest keeps its message", Wrap(BadRequest, &fs.PathError{Op: "mkdir", Path: "/fs/.build", Err: syscall.EROFS}, "Cannot write to the feature store /fs."), Storage, "feature store"},
+		{"DuckDB full, foreign", fmt.Errorf("store label: %w", duckFull), Storage, "disk is full"},
+		{"DuckDB full in BadRequest keeps its message", Wrap(BadRequest, duckFull, "The export to x.csv failed: %s", duckFull), Storage, "No space left"},
+		{"DuckDB read-only in Internal", Wrap(Internal, duckRO, "export"), Storage, "read-only"},
+		{"Storage keeps its own sentence", Wrap(Storage, syscall.ENOSPC, "There is not enough free disk space in the data dir to store this file; nothing was stored"), Storage, "not enough free disk space"},
+		{"user text is not a fault", Errorf(BadRequest, "Binder Error: column No space left on device not found"), BadRequest, "Binder Error"},
+		{"other IO errors stay internal", errors.New(`IO Error: Could not read file "/d/x": Input/output error`), Internal, "internal error"},
+		{"timeouts stay timeouts", Wrap(Timeout, context.DeadlineExceeded, "The query took too long."), Timeout, "took too long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ErrorCode(tc.err); got != tc.wantCode {
+				t.Errorf("ErrorCode = %q, want %q", got, tc.wantCode)
+			}
+			if got := ErrorMessage(tc.err); !strings.Contains(got, tc.wantMsg) {
+				t.Errorf("ErrorMessage = %q, want it to say %q", got, tc.wantMsg)
+			}
+		})
+	}
+}
