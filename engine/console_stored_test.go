@@ -300,7 +300,7 @@ func TestCheckStoredQueries(t *testing.T) {
 			}
 		})
 	}
-	// note: the check view was rolled back; runs.results is the real one.
+	// note: the check table was rolled back; runs.results is the real view.
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM (DESCRIBE runs.results)"); n != 1 {
 		t.Errorf("runs.results has %d columns after the check, want the empty view's 1", n)
 	}
