@@ -110,6 +110,22 @@ func (e *Engine) results() *resultsState {
 	return s.(*resultsState)
 }
 
+// enableParquetMetadataCache keeps parsed Parquet footers in memory between
+// queries (DuckDB invalidates an entry when its file changes). A run file
+// of 10M rows has ~7,300 column chunks in its footer: parsing it took about
+// 15 ms per query, a results page runs two or three queries, and the keys
+// query of a filtered page dropped from 46 ms to 11 ms with the cache
+// (measured on DuckDB 1.5.6, see the bench). The setting is global, so it is
+// set at Open, before serve mode locks the configuration.
+func enableParquetMetadataCache(ctx context.Context, e *Engine) error {
+	if _, err := e.db.ExecContext(ctx, "SET parquet_metadata_cache = true"); err != nil {
+		return fmt.Errorf("enable the parquet metadata cache: %w", err)
+	}
+	return nil
+}
+
+func init() { openHooks = append(openHooks, enableParquetMetadataCache) }
+
 // resultRun returns a complete run's file and columns. A run that is not
 // complete is a Conflict (still running) or NotFound (failed, unknown, or
 // its file is gone).
