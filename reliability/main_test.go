@@ -144,7 +144,7 @@ func tail(s string, n int) string {
 	return "..." + s[len(s)-n:]
 }
 
-// ctx returns a context bounded by d, cancelled at the end of the test.
+// ctxFor returns a context bounded by d, cancelled at the end of the test.
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

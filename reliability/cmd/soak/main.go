@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -222,9 +223,13 @@ type report struct {
 	RSS       struct {
 		Start, Minute1, End, Max int64
 	} `json:"rss_bytes"`
-	CleanStop bool     `json:"clean_stop"`
-	Samples   []string `json:"error_samples"`
-	Failures  []string `json:"failures"`
+	// LoadAvg is the machine's 1-minute load average at the start and the
+	// end (/proc/loadavg): the latencies mean little without it on a
+	// shared machine.
+	LoadAvg   [2]string `json:"load_average"`
+	CleanStop bool      `json:"clean_stop"`
+	Samples   []string  `json:"error_samples"`
+	Failures  []string  `json:"failures"`
 }
 
 // kindRow is one line of the table.
@@ -253,6 +258,7 @@ type labelReport struct {
 func (s *soak) load(ctx context.Context) *report {
 	rep := &report{Duration: s.cfg.duration.String(), Clients: s.cfg.clients}
 	rep.RSS.Start = s.srv.RSS()
+	rep.LoadAvg[0] = loadAvg()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.duration)
 	defer cancel()
 	start := time.Now()
@@ -291,6 +297,7 @@ loop:
 			}
 		}
 	}
+	rep.LoadAvg[1] = loadAvg()
 	wg.Wait()
 	rep.Duration = time.Since(start).Round(time.Millisecond).String()
 	rep.RSS.Max = max(rep.RSS.Max, s.srv.RSS())
@@ -660,6 +667,7 @@ func (r *report) print(w io.Writer, cfg config) {
 		m1 = fmt.Sprintf("%s (end is %+.1f%% of minute 1)", mb(r.RSS.Minute1), 100*float64(r.RSS.End-r.RSS.Minute1)/float64(r.RSS.Minute1))
 	}
 	fmt.Fprintf(w, "server RSS: start %s, minute 1 %s, end %s, max %s\n", mb(r.RSS.Start), m1, mb(r.RSS.End), mb(r.RSS.Max))
+	fmt.Fprintf(w, "machine load average (1 min, %d cores): %s at the start, %s at the end\n", runtime.NumCPU(), r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(w, "clean stop on SIGTERM: %v\n", r.CleanStop)
 	for _, s := range r.Samples {
 		fmt.Fprintf(w, "  error sample: %s\n", s)
@@ -671,6 +679,15 @@ func (r *report) print(w io.Writer, cfg config) {
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "FAIL: %s\n", f)
 	}
+}
+
+// loadAvg returns the 1-minute load average, or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // mb prints bytes in MB.
