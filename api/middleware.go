@@ -32,6 +32,9 @@ const (
 	console
 	// write routes always need the token when one is set.
 	write
+	// public routes never need it: liveness and readiness probes, which
+	// container orchestrators call without credentials.
+	public
 )
 
 // mount installs the middleware, the route table and the dashboard, in

@@ -39,8 +39,8 @@ const (
 func (s *Server) routes() []route {
 	const get, post, del = fiber.MethodGet, fiber.MethodPost, fiber.MethodDelete
 	return []route{
-		{get, "/api/health", read, 0, s.handleHealth, tagHealth, "Liveness: the process answers"},
-		{get, "/api/ready", read, 0, s.handleReady, tagHealth, "Readiness: the database answers"},
+		{get, "/api/health", public, 0, s.handleHealth, tagHealth, "Liveness: the process answers"},
+		{get, "/api/ready", public, 0, s.handleReady, tagHealth, "Readiness: the database answers"},
 		{get, "/api/openapi.json", read, 0, s.handleOpenAPI, tagHealth, "This OpenAPI 3 document"},
 
 		{get, "/api/datasets", read, 0, s.handleDatasetList, tagDatasets, "List datasets"},
@@ -112,8 +112,8 @@ func (s *Server) routes() []route {
 		{get, "/api/result/latest", read, 0, s.handleLegacyResultLatest, tagLegacy, "Legacy: rows of the newest complete run"},
 		{get, "/api/result/files", read, 0, s.handleLegacyResultFiles, tagLegacy, "Legacy: list written result files"},
 		{get, "/api/result/download/:format", read, exportTimeout, s.handleLegacyDownload, tagLegacy, "Legacy: download the newest complete run as csv or json"},
-		{get, "/healthz", read, 0, s.handleHealth, tagLegacy, "Legacy: liveness"},
-		{get, "/api/health/ping", read, 0, s.handleLegacyPing, tagLegacy, "Legacy: liveness"},
-		{get, "/api/health/ready", read, 0, s.handleReady, tagLegacy, "Legacy: readiness"},
+		{get, "/healthz", public, 0, s.handleHealth, tagLegacy, "Legacy: liveness"},
+		{get, "/api/health/ping", public, 0, s.handleLegacyPing, tagLegacy, "Legacy: liveness"},
+		{get, "/api/health/ready", public, 0, s.handleReady, tagLegacy, "Legacy: readiness"},
 	}
 }

@@ -57,6 +57,9 @@ func TestToken_ProtectReads(t *testing.T) {
 		{name: "console with a wrong token", method: "GET", url: "/api/query?sql=SELECT+1", header: map[string]string{"Authorization": "Bearer x"}, wantStatus: 403},
 		{name: "console with the token", method: "GET", url: "/api/query?sql=SELECT+1", header: auth, wantStatus: 200},
 		{name: "dashboard files stay public", method: "GET", url: "/", wantStatus: 200},
+		{name: "liveness probe stays public", method: "GET", url: "/api/health", wantStatus: 200},
+		{name: "readiness probe stays public", method: "GET", url: "/api/ready", wantStatus: 200},
+		{name: "legacy probe stays public", method: "GET", url: "/healthz", wantStatus: 200},
 	})
 }
 

@@ -129,7 +129,11 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 	}
 	if _, err := e.db.ExecContext(ctx, stmt, src.Args...); err != nil {
 		os.Remove(dst)
-		return Wrap(BadRequest, err, "The export to %s failed: %s", filepath.Base(dst), firstLine(err.Error()))
+		// The source, columns and filter are the engine's own (values are
+		// bound), so a failure is not the client's fault: a full disk maps
+		// to Storage through ErrorCode, anything else stays Internal and
+		// never shows the server's paths.
+		return fmt.Errorf("export to %s: %w", dst, err)
 	}
 	return nil
 }
