@@ -18,10 +18,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -264,7 +266,7 @@ func (b *bench) pipeline(ctx context.Context, n int64, in string, keep bool) (pi
 			return row, fmt.Errorf("process kept %d rows of %d", out.Rows, n)
 		}
 		ing, proc, e2e = append(ing, mi.seconds), append(proc, mp.seconds), append(e2e, mi.seconds+mp.seconds)
-		export = append(export, out.Timings["export"])
+		export = append(export, out.Timings["export"]/1000) // note: run timings are in milliseconds
 		ingRSS, procRSS = append(ingRSS, mi.rssKB), append(procRSS, mp.rssKB)
 		if keep && i == b.cfg.repeat-1 {
 			b.servedDir, b.servedRun, b.servedRows = dd, out.RunID, n
@@ -335,10 +337,10 @@ func (b *bench) serving(ctx context.Context) {
 	}
 	for _, sc := range scenarios {
 		progress("results %q: 1 client", sc.name)
-		runLoad(ctx, p, sc.query, 1, 3, sc.depth) // warm-up: caches, page cache
-		one := runLoad(ctx, p, sc.query, 1, 100, sc.depth)
+		runLoad(ctx, p, sc.query(-1), 1, 2, sc.depth) // warm-up: metadata and page caches
+		one := runLoad(ctx, p, sc.query(0), 1, sc.one, sc.depth)
 		progress("results %q: %d clients", sc.name, b.cfg.clients)
-		many := runLoad(ctx, p, sc.query, b.cfg.clients, 20, sc.depth)
+		many := runLoad(ctx, p, sc.query(1), b.cfg.clients, sc.many, sc.depth)
 		sv.loads = append(sv.loads, loadRow{scenario: sc, one: one, many: many})
 	}
 	if s == nil {
@@ -382,15 +384,37 @@ func (b *bench) exportAndConsole(ctx context.Context) {
 // scenario is one results query of the load stage.
 type scenario struct {
 	name  string
-	query map[string][]string
-	depth int // pages followed by cursor before starting over
+	base  string // query string; {P} is replaced by a bound unique per client and round
+	bound float64
+	depth int // pages read by cursor before the next round's first page
+	// one and many are the requests of the 1-client stage and of each
+	// client of the concurrent stage.
+	one, many int
 }
 
+// uiColumns are the dashboard's default result columns (ui/src/pages/results.js).
+const uiColumns = "object_id,star_id,category,score,koi_disposition,disposition_compare,koi_period,koi_prad,koi_insol,koi_teq,koi_steff,hz_position,flags"
+
 var scenarios = []scenario{
-	{"category=rocky_candidate & koi_period<50, default sort (row_id), keyset pages 1-10",
-		map[string][]string{"category": {"rocky_candidate"}, "koi_period__lt": {"50"}, "limit": {"50"}}, 10},
-	{"disposition=CONFIRMED & koi_period>=10, sort koi_prad desc, pages 1-3",
-		map[string][]string{"disposition": {"CONFIRMED"}, "koi_period__gte": {"10"}, "sort": {"koi_prad"}, "order": {"desc"}, "limit": {"50"}}, 3},
+	{name: "filter, default sort (row_id), all columns", base: "category=rocky_candidate&koi_period__lt={P}&limit=50",
+		bound: 50, depth: 10, one: 60, many: 10},
+	{name: "filter, default sort (row_id), dashboard columns", base: "category=rocky_candidate&koi_period__lt={P}&limit=50&columns=" + uiColumns,
+		bound: 50, depth: 10, one: 60, many: 10},
+	{name: "filter, sort koi_prad desc, dashboard columns", base: "disposition=CONFIRMED&koi_period__gte={P}&sort=koi_prad&order=desc&limit=50&columns=" + uiColumns,
+		bound: 10, depth: 3, one: 6, many: 2},
+	{name: "filter, sort koi_prad desc, all columns", base: "disposition=CONFIRMED&koi_period__gte={P}&sort=koi_prad&order=desc&limit=50",
+		bound: 10, depth: 3, one: 6, many: 2},
+}
+
+// query returns the scenario's query for a client and round of one stage:
+// the range bound moves by a hair per client and round, so every first page
+// is a new filter (its total is counted) while the selectivity stays put.
+func (sc scenario) query(stage int) func(client, round int) url.Values {
+	return func(client, round int) url.Values {
+		p := sc.bound + float64(stage+2)*1e-3 + float64(client)*1e-5 + float64(round)*1e-8
+		v, _ := url.ParseQuery(strings.ReplaceAll(sc.base, "{P}", strconv.FormatFloat(p, 'f', -1, 64)))
+		return v
+	}
 }
 
 func lastLine(s string) string {

@@ -98,13 +98,15 @@ func (r *report) printAll(w io.Writer, cfg *config) {
 		fmt.Fprintln(w, "note:", s.note)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\tclients\trequests\terrors\tp50\tp99\tmax\tpages/s\t")
+	fmt.Fprintln(tw, "query\tclients\trequests\terrors\tp50\tp99\tmax\tpages/s\tfirst pages p50 / p99\tcursor pages p50 / p99\t")
 	for _, l := range s.loads {
 		for _, x := range []latency{l.one, l.many} {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.1f\t\n", l.scenario.name, x.clients, x.requests, x.errors, ms(x.p50), ms(x.p99), ms(x.max), x.perSec)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.1f\t%s / %s (%d)\t%s / %s (%d)\t\n", l.scenario.name, x.clients, x.requests, x.errors,
+				ms(x.p50), ms(x.p99), ms(x.max), x.perSec, ms(x.first.p50), ms(x.first.p99), x.first.n, ms(x.next.p50), ms(x.next.p99), x.next.n)
 		}
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "first pages: a new filter, its total counted with the page; cursor pages: keyset pages after it, total cached")
 	for _, l := range s.loads {
 		for _, x := range []latency{l.one, l.many} {
 			if x.firstErr != "" {

@@ -147,13 +147,29 @@ type latency struct {
 	p50, p99, max             time.Duration
 	perSec                    float64
 	firstErr                  string
+	// first and next split the requests: first pages of a new filter (the
+	// total is counted then) and cursor pages after them (total cached).
+	first, next durations
 }
 
-// runLoad has each of clients fetch perClient pages, following cursors up
-// to depth pages deep, and measures every request.
-func runLoad(ctx context.Context, p pager, query url.Values, clients, perClient, depth int) latency {
+// durations summarizes one subset of requests.
+type durations struct {
+	n        int
+	p50, p99 time.Duration
+}
+
+func summarizeDurations(ds []time.Duration) durations {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return durations{n: len(ds), p50: percentile(ds, 0.5), p99: percentile(ds, 0.99)}
+}
+
+// runLoad has each of clients fetch perClient pages: the first page of a
+// query, then up to depth-1 pages by cursor, then the first page of the
+// next round's query. query(client, round) gives every client and round its
+// own filter, so that no client is served from another's cached total.
+func runLoad(ctx context.Context, p pager, query func(client, round int) url.Values, clients, perClient, depth int) latency {
 	var mu sync.Mutex
-	var all []time.Duration
+	var all, firsts, nexts []time.Duration
 	var errs atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -162,27 +178,33 @@ func runLoad(ctx context.Context, p pager, query url.Values, clients, perClient,
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			cursor, n := "", 0
-			local := make([]time.Duration, 0, perClient)
+			cursor, n, round := "", 0, 0
+			var lf, ln []time.Duration
 			for i := 0; i < perClient; i++ {
 				s := time.Now()
-				next, err := p.page(ctx, c, query, cursor)
-				local = append(local, time.Since(s))
+				next, err := p.page(ctx, c, query(c, round), cursor)
+				d := time.Since(s)
+				if cursor == "" {
+					lf = append(lf, d)
+				} else {
+					ln = append(ln, d)
+				}
 				if err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
-					cursor, n = "", 0
+					cursor, n, round = "", 0, round+1
 					continue
 				}
 				n++
 				if next == "" || n >= depth {
-					cursor, n = "", 0
+					cursor, n, round = "", 0, round+1
 				} else {
 					cursor = next
 				}
 			}
 			mu.Lock()
-			all = append(all, local...)
+			firsts, nexts = append(firsts, lf...), append(nexts, ln...)
+			all = append(append(all, lf...), ln...)
 			mu.Unlock()
 		}(c)
 	}
@@ -190,7 +212,8 @@ func runLoad(ctx context.Context, p pager, query url.Values, clients, perClient,
 	wall := time.Since(t0)
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	l := latency{clients: clients, requests: len(all), errors: int(errs.Load()),
-		p50: percentile(all, 0.50), p99: percentile(all, 0.99), perSec: float64(len(all)) / wall.Seconds()}
+		p50: percentile(all, 0.50), p99: percentile(all, 0.99), perSec: float64(len(all)) / wall.Seconds(),
+		first: summarizeDurations(firsts), next: summarizeDurations(nexts)}
 	if len(all) > 0 {
 		l.max = all[len(all)-1]
 	}
@@ -243,7 +266,7 @@ func measureExport(ctx context.Context, s *server, runID, format string) exportR
 
 // consoleLatency runs one console query n times and reports p50/p99.
 func consoleLatency(ctx context.Context, base, sql string, n int) (latency, error) {
-	body, _ := json.Marshal(map[string]any{"sql": sql, "limit": 1000, "timeout_ms": 120000})
+	body, _ := json.Marshal(map[string]any{"sql": sql, "limit": 1000, "timeout_ms": 60000})
 	var all []time.Duration
 	c := clientFor(40)
 	for i := 0; i < n; i++ {
@@ -274,7 +297,7 @@ type ttfbResult struct {
 }
 
 func queryExportTTFB(ctx context.Context, base, sql string) ttfbResult {
-	body, _ := json.Marshal(map[string]any{"sql": sql, "timeout_ms": 600000})
+	body, _ := json.Marshal(map[string]any{"sql": sql, "timeout_ms": 60000})
 	var first time.Time
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Now() }}
 	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, base+"/api/query?format=csv", bytes.NewReader(body))

@@ -199,6 +199,11 @@ func (e *Engine) total(ctx context.Context, r *resultRun, f *resultsFilter) (int
 		return r.rows, nil
 	}
 	return e.results().counts.get(ctx, f.key(r.id), func(ctx context.Context) (int64, error) {
+		release, err := slot(ctx, e.results().reads)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
 		b := sq.Select("count(*)").From(r.from()).Where(f.conds).PlaceholderFormat(sq.Question)
 		stmt, args, err := b.ToSql()
 		if err != nil {
@@ -216,6 +221,11 @@ func (e *Engine) total(ctx context.Context, r *resultRun, f *resultsFilter) (int
 // rows by row_id, so that the other columns are decoded only in the row
 // groups that hold them. The next cursor comes from the last row shown.
 func (e *Engine) page(ctx context.Context, r *resultRun, p *resultsPlan, limit, offset int) (*ResultsPage, error) {
+	release, err := slot(ctx, e.results().reads)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	keys, err := e.pageKeys(ctx, r, p, limit, offset)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,11 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if err != nil {
 		return nil, err
 	}
+	release, err := slot(ctx, e.results().exports)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := e.exportTo(ctx, src, f, tmp); err != nil {
 		os.Remove(tmp)
 		if ctx.Err() != nil {

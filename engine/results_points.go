@@ -72,6 +72,11 @@ func (e *Engine) Points(ctx context.Context, runID, x, y string, q ResultsQuery,
 		return nil, err
 	}
 	total, err := e.results().counts.get(ctx, f.key(r.id, "points"), func(ctx context.Context) (int64, error) {
+		release, err := slot(ctx, e.results().reads)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
 		stmt, args, err := sq.Select("count(*)").From(r.from()).Where(f.conds).PlaceholderFormat(sq.Question).ToSql()
 		if err != nil {
 			return 0, err
@@ -100,6 +105,11 @@ func (e *Engine) Points(ctx context.Context, runID, x, y string, q ResultsQuery,
 	if err != nil {
 		return nil, err
 	}
+	release, err := slot(ctx, e.results().reads)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rows, err := e.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, e.queryError(ctx, err, "read the points of run "+r.id)

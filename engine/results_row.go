@@ -43,6 +43,11 @@ func (e *Engine) ResultRow(ctx context.Context, runID, objectID string) (*Object
 	if err != nil {
 		return nil, err
 	}
+	release, err := slot(ctx, e.results().reads)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rows, err := e.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, e.queryError(ctx, err, "read object "+objectID)

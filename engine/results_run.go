@@ -97,6 +97,31 @@ type resultsState struct {
 	mu     sync.Mutex
 	runs   map[string]*resultRun
 	counts *countCache
+	// reads bounds the results queries running at once (see
+	// maxResultsReads); exports bounds the exports being written.
+	reads, exports chan struct{}
+}
+
+// maxResultsReads bounds concurrent results queries. Each Parquet scan of a
+// whole row (about 90 columns) holds a buffer per column chunk, and 32
+// concurrent page reads ran DuckDB out of its 1 GB memory limit (measured);
+// beyond a few queries, more concurrency only shares the same CPUs anyway,
+// so requests queue here instead (they still honour their context).
+const maxResultsReads = 4
+
+// maxExportWrites bounds concurrent export COPYs, which are long and
+// memory-hungry; streaming the written files is not limited.
+const maxExportWrites = 2
+
+// slot takes one place in sem until release is called, or fails with a
+// Timeout when ctx ends first.
+func slot(ctx context.Context, sem chan struct{}) (release func(), err error) {
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, Wrap(Timeout, ctx.Err(), "The server is busy: the request timed out waiting for its turn.")
+	}
 }
 
 var resultsStates sync.Map // *Engine -> *resultsState
@@ -106,7 +131,10 @@ func (e *Engine) results() *resultsState {
 	if s, ok := resultsStates.Load(e); ok {
 		return s.(*resultsState)
 	}
-	s, _ := resultsStates.LoadOrStore(e, &resultsState{runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize)})
+	s, _ := resultsStates.LoadOrStore(e, &resultsState{
+		runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize),
+		reads: make(chan struct{}, maxResultsReads), exports: make(chan struct{}, maxExportWrites),
+	})
 	return s.(*resultsState)
 }
 
