@@ -97,7 +97,7 @@ type ResultsPage struct {
 // BadRequest; an unknown run is NotFound and a run still processing a
 // Conflict.
 func (e *Engine) Results(ctx context.Context, q ResultsQuery) (*ResultsPage, error) {
-	if err := q.checkShape(); err != nil {
+	if err := q.checkShape(MaxResultsLimit); err != nil {
 		return nil, err
 	}
 	r, err := e.resultRun(ctx, q.RunID)

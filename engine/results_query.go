@@ -155,7 +155,9 @@ func ParseResultsQuery(runID string, v url.Values) (ResultsQuery, error) {
 			}
 		}
 	}
-	if err := q.checkShape(); err != nil {
+	// note: the points endpoint reads limit as its point budget, which may
+	// exceed a page; Results checks the page limit itself.
+	if err := q.checkShape(max(MaxResultsLimit, MaxPointsLimit)); err != nil {
 		p.addErr(err)
 	}
 	return q, p.err()
@@ -184,17 +186,17 @@ func splitValues(vals []string) []string {
 	return out
 }
 
-// checkShape validates what does not depend on the run: order, limits,
-// offset and cursor together, operators and score bounds.
-func (q ResultsQuery) checkShape() error {
+// checkShape validates what does not depend on the run: order, limit (at
+// most maxLimit), offset and cursor together, operators and score bounds.
+func (q ResultsQuery) checkShape(maxLimit int) error {
 	p := &paramErrors{}
 	switch q.Order {
 	case "", "asc", "desc":
 	default:
 		p.add("order", "The order must be asc or desc, not %q.", q.Order)
 	}
-	if q.Limit < 0 || q.Limit > MaxResultsLimit {
-		p.add("limit", "The limit must be between 1 and %d; got %d.", MaxResultsLimit, q.Limit)
+	if q.Limit < 0 || q.Limit > maxLimit {
+		p.add("limit", "The limit must be between 1 and %d; got %d.", maxLimit, q.Limit)
 	}
 	if q.Offset < 0 || q.Offset > MaxResultsOffset {
 		p.add("offset", "The offset must be between 0 and %d (use the cursor for deeper pages); got %d.", MaxResultsOffset, q.Offset)

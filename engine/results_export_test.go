@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// exportCase is one export of the conformance test.
+type exportCase struct {
+	name  string
+	query string
+}
+
+// TestEngine_ExportRun_Conformance is the one test every export format
+// passes (STYLE rule 32): the same filtered and unfiltered exports, read
+// back with a strict parser of the format, must hold exactly the rows
+// Results counts, with the run's columns and types.
+func TestEngine_ExportRun_Conformance(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	ctx := context.Background()
+	cases := []exportCase{
+		{"all rows", ""},
+		{"filtered", "category=confirmed_planet,likely_false_positive&koi_period__lt=30"},
+		{"sorted", "sort=koi_prad&order=desc"},
+	}
+	for _, f := range ExportFormats {
+		for _, c := range cases {
+			t.Run(string(f)+"/"+c.name, func(t *testing.T) {
+				v, _ := url.ParseQuery(c.query)
+				q, err := ParseResultsQuery(run.RunID, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := mustResults(t, e, run.RunID, c.query+"&limit=1000")
+				var buf bytes.Buffer
+				if err := e.ExportRun(ctx, &buf, run.RunID, f, q); err != nil {
+					t.Fatal(err)
+				}
+				got := readExport(t, e, f, buf.Bytes(), want.Columns)
+				if len(got) != int(want.Total) {
+					t.Fatalf("%d rows, want %d", len(got), want.Total)
+				}
+				gotIDs := ids(got)
+				wantIDs := recordIDs(want.Rows)
+				if c.name != "sorted" {
+					sort.Strings(gotIDs)
+					sort.Strings(wantIDs)
+				}
+				if d := cmp.Diff(wantIDs, gotIDs); d != "" {
+					t.Errorf("object ids (-want +got)\n%s", d)
+				}
+				checkExportValues(t, f, got)
+			})
+		}
+	}
+	t.Run("unfiltered parquet is the run file", func(t *testing.T) {
+		x, err := e.OpenRunExport(ctx, run.RunID, Parquet, ResultsQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		got, _ := io.ReadAll(x)
+		want, _ := os.ReadFile(e.abs(run.Path))
+		if !bytes.Equal(got, want) || x.Size != int64(len(want)) {
+			t.Errorf("export is %d bytes (Size %d), run file %d", len(got), x.Size, len(want))
+		}
+		if x.Name != run.RunID+".parquet" {
+			t.Errorf("name %q", x.Name)
+		}
+	})
+	t.Run("no temporary file is left", func(t *testing.T) {
+		x, err := e.OpenRunExport(ctx, run.RunID, CSV, ResultsQuery{Category: []string{"candidate"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Name != run.RunID+"-filtered.csv" {
+			t.Errorf("name %q", x.Name)
+		}
+		left, _ := filepath.Glob(filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"))
+		if len(left) != 0 {
+			t.Errorf("files left while streaming: %v", left)
+		}
+		n, _ := io.Copy(io.Discard, x)
+		if n != x.Size || x.Close() != nil {
+			t.Errorf("streamed %d of %d bytes", n, x.Size)
+		}
+	})
+	t.Run("bad requests", func(t *testing.T) {
+		for name, q := range map[string]ResultsQuery{
+			"projection":     {Columns: []string{"object_id"}},
+			"unknown column": {Ranges: []RangeFilter{{"nope", "gt", "1"}}},
+			"unknown sort":   {Sort: "nope"},
+		} {
+			if err := e.ExportRun(ctx, io.Discard, run.RunID, CSV, q); ErrorCode(err) != BadRequest {
+				t.Errorf("%s: code %q (%v), want %q", name, ErrorCode(err), err, BadRequest)
+			}
+		}
+		if err := e.ExportRun(ctx, io.Discard, run.RunID, "xlsx", ResultsQuery{}); ErrorCode(err) != BadRequest {
+			t.Errorf("format: code %q, want %q", ErrorCode(err), BadRequest)
+		}
+		if err := e.ExportRun(ctx, io.Discard, "nope", CSV, ResultsQuery{}); ErrorCode(err) != NotFound {
+			t.Errorf("run: code %q, want %q", ErrorCode(err), NotFound)
+		}
+	})
+}
+
+// readExport parses an export strictly and returns its rows as maps (CSV
+// cells stay text). It checks the column set against the run's.
+func readExport(t *testing.T, e *Engine, f ExportFormat, data []byte, cols []Column) []map[string]any {
+	t.Helper()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	var rows []map[string]any
+	switch f {
+	case CSV:
+		r := csv.NewReader(bytes.NewReader(data))
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("CSV: %v", err)
+		}
+		if d := cmp.Diff(names, recs[0]); d != "" {
+			t.Fatalf("CSV header (-want +got)\n%s", d)
+		}
+		for _, rec := range recs[1:] {
+			m := map[string]any{}
+			for i, v := range rec {
+				m[recs[0][i]] = v
+			}
+			rows = append(rows, m)
+		}
+	case JSON:
+		if bytes.Contains(data, []byte("NaN")) || bytes.Contains(data, []byte("Infinity")) {
+			t.Fatal("JSON holds NaN or Infinity")
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rows); err != nil {
+			t.Fatalf("JSON: %v", err)
+		}
+		if dec.More() {
+			t.Fatal("JSON: trailing data")
+		}
+	case NDJSON:
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		for i, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("NDJSON line %d: %v", i+1, err)
+			}
+			rows = append(rows, m)
+		}
+	case Parquet:
+		p := MustWriteFile(t, t.TempDir(), "x.parquet", data)
+		typ := map[string]string{}
+		r, err := e.db.Query("DESCRIBE SELECT * FROM read_parquet(" + litPath(p) + ")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for r.Next() {
+			var n, ty string
+			var a, b, c, d any
+			if err := r.Scan(&n, &ty, &a, &b, &c, &d); err != nil {
+				t.Fatal(err)
+			}
+			typ[n] = ty
+			got = append(got, n)
+		}
+		r.Close()
+		if d := cmp.Diff(names, got); d != "" {
+			t.Fatalf("Parquet columns (-want +got)\n%s", d)
+		}
+		for _, c := range cols {
+			if typ[c.Name] != c.Type {
+				t.Errorf("Parquet column %s is %s, run has %s", c.Name, typ[c.Name], c.Type)
+			}
+		}
+		for col, want := range map[string]string{"flags": "VARCHAR[]", "tags": "VARCHAR[]", "koi_period": "DOUBLE", "row_id": "BIGINT", "is_default": "BOOLEAN"} {
+			if typ[col] != want {
+				t.Errorf("Parquet %s is %s, want %s", col, typ[col], want)
+			}
+		}
+		rs, err := e.db.Query("SELECT object_id, flags, kepler_name, koi_period_err2 FROM read_parquet(" + litPath(p) + ")")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id, name, flags, err2 any
+			if err := rs.Scan(&id, &flags, &name, &err2); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, map[string]any{"object_id": id, "flags": JSONValue(flags, "VARCHAR[]"), "kepler_name": name, "koi_period_err2": err2})
+		}
+	}
+	return rows
+}
+
+// checkExportValues checks what differs by format: lists, formula
+// neutralisation in CSV text cells, negative numbers kept.
+func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any) {
+	t.Helper()
+	sawFormula, sawNegative := false, false
+	for _, r := range rows {
+		name, _ := r["kepler_name"].(string)
+		switch f {
+		case CSV:
+			if name != "" && strings.ContainsRune("=+-@", rune(name[0])) {
+				t.Errorf("CSV text cell %q is a live formula", name)
+			}
+			if strings.HasPrefix(name, "'") {
+				sawFormula = true
+			}
+			if s, _ := r["koi_period_err2"].(string); strings.HasPrefix(s, "-") {
+				sawNegative = true
+			}
+			if s, _ := r["flags"].(string); strings.Contains(s, "[") || strings.Contains(s, `"`) {
+				t.Errorf("CSV flags cell %q is not ';'-joined", s)
+			}
+		default:
+			if strings.HasPrefix(name, "'") {
+				t.Errorf("%s text %q was altered (only CSV neutralises)", f, name)
+			}
+			if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+				sawFormula = true
+			}
+			if v, ok := r["koi_period_err2"].(float64); ok && v < 0 && !math.IsNaN(v) {
+				sawNegative = true
+			}
+			if _, ok := r["flags"].([]any); !ok && r["flags"] != nil {
+				t.Errorf("%s flags is %T, want a list", f, r["flags"])
+			}
+		}
+	}
+	if len(rows) > 5 && (!sawFormula || !sawNegative) {
+		t.Errorf("fixture not exercised: formula cell seen %v, negative number seen %v", sawFormula, sawNegative)
+	}
+}
