@@ -98,6 +98,12 @@ func (s *Server) routes() []route {
 		{get, "/api/features/:version/download", read, exportTimeout, s.handleFeatureDownload, tagFeatures, "Download a feature set (parquet or csv)"},
 		{get, "/api/features/:version/:object_id", read, 0, s.handleFeatureRow, tagFeatures, "The features of one object"},
 
+		{post, "/api/models/train", write, 0, s.handleModelTrain, tagModels, "Train a model (background job with progress): {target, run_id, features, leaky}"},
+		{get, "/api/models", read, 0, s.handleModelList, tagModels, "List model versions, newest first, with headline metrics"},
+		{get, "/api/models/:name/:version", read, 0, s.handleModelGet, tagModels, "One model version: metrics.json, model card and data card"},
+		{post, "/api/models/:name/:version/score", write, modelTimeout, s.handleModelScore, tagModels, "Write the model's p_model for a run's rows {run_id}"},
+		{post, "/api/runs/:id/anomalies", write, modelTimeout, s.handleRunAnomalies, tagModels, "Score a run with Isolation Forest and LOF (anomaly_score)"},
+
 		// Legacy routes of the prototype (README: "Compatibility"). The
 		// legacy feature routes sit above, next to the ones they share a
 		// path with; GET /api/labels/queue is the current route.

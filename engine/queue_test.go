@@ -43,7 +43,7 @@ func mustQueueFixture(t *testing.T) *Engine {
 			('R02', 'fixture', 'rocky_candidate', 'human', 'alice'),
 			('C02', 'fixture', 'candidate', 'human', 'bob')`,
 		`INSERT INTO labels.reviews (label_id, status, reviewer) SELECT id, 'rejected', 'carol' FROM labels.labels WHERE object_id = 'C02'`,
-		`CREATE TABLE meta.scores (run_id VARCHAR, object_id VARCHAR, p_model DOUBLE, anomaly_score DOUBLE, created_at TIMESTAMP)`,
+		`CREATE OR REPLACE TABLE meta.scores (run_id VARCHAR, object_id VARCHAR, p_model DOUBLE, anomaly_score DOUBLE, created_at TIMESTAMP)`,
 		`INSERT INTO meta.scores VALUES
 			('` + queueFixtureRun + `', 'U01', 0.1, NULL, TIMESTAMP '2025-01-01'),
 			('` + queueFixtureRun + `', 'U01', 0.5, NULL, TIMESTAMP '2025-06-01'),

@@ -23,6 +23,7 @@ type Bundle struct {
 	Rules      *Rules
 	Labeling   *Labeling // configs/labeling.yaml (engine/spec/labeling.go), nil when absent
 	Features   *Features // configs/features.yaml (engine/spec/features.go), nil when absent
+	Splits     *Splits   // configs/splits.yaml (engine/spec/splits.go), nil when absent
 	Queries    *Queries  // configs/queries.yaml (engine/spec/queries.go), nil when absent
 
 	sources map[string]*source

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// Scores: model probabilities and anomaly scores of a run's rows live in
+// meta.scores, one row per (run_id, row_id). Runs stay immutable; results,
+// exports and the labeling queue LEFT JOIN the scores.
+
+// scoresMu serializes writes to meta.scores within the process.
+var scoresMu sync.Mutex
+
+// scoreChunk is how many rows one UPDATE carries.
+const scoreChunk = 500
+
+// scoreColumns is one write: per-row values of some float columns, plus
+// constant values of others, for the given rows of a run.
+type scoreColumns struct {
+	rowIDs []int64
+	// names and values: values[j][i] is column names[j] of rowIDs[i]; NaN
+	// is written as NULL.
+	names  []string
+	values [][]float64
+	// constants are written to every listed row (e.g. the model name).
+	constants map[string]any
+}
+
+// writeScores updates meta.scores for some rows of a run, creating the
+// run's rows first, in one transaction. Columns not named keep their
+// values, so a model and the anomaly detectors can score the same run.
+func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) error {
+	scoresMu.Lock()
+	defer scoresMu.Unlock()
+	now := time.Now().UTC()
+	ensure, err := sqltmpl.ScoresEnsureRows(run.RunID, e.abs(run.Path), now)
+	if err != nil {
+		return err
+	}
+	err = e.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, ensure); err != nil {
+			return fmt.Errorf("create score rows of %s: %w", run.RunID, err)
+		}
+		for start := 0; start < len(sc.rowIDs); start += scoreChunk {
+			q, args := sc.update(run.RunID, now, start, min(start+scoreChunk, len(sc.rowIDs)))
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("write scores of %s: %w", run.RunID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := refreshScoredView(ctx, e); err != nil {
+		e.log.Warn("runs.scored not refreshed", "err", err)
+	}
+	return nil
+}
+
+// update renders one chunk's UPDATE ... FROM (VALUES ...). Parameters are
+// numbered ($n): DuckDB numbers plain ? in binding order, which in an
+// UPDATE puts the FROM clause before SET.
+func (sc scoreColumns) update(runID string, now time.Time, from, to int) (string, []any) {
+	var args []any
+	param := func(v any, typ string) string {
+		args = append(args, v)
+		return fmt.Sprintf("CAST($%d AS %s)", len(args), typ)
+	}
+	var set []string
+	for _, k := range scoreConstantKeys(sc.constants) {
+		set = append(set, sqltmpl.Ident(k).String()+" = "+param(sc.constants[k], "VARCHAR"))
+	}
+	vcols := []string{"row_id"}
+	for j, n := range sc.names {
+		c := fmt.Sprintf("c%d", j)
+		vcols = append(vcols, c)
+		set = append(set, sqltmpl.Ident(n).String()+" = v."+c)
+	}
+	// note: the time travels as text; the driver cannot bind a time.Time
+	// to a parameter whose type DuckDB leaves open.
+	set = append(set, "created_at = "+param(now.UTC().Format("2006-01-02 15:04:05.999999"), "TIMESTAMP"))
+	// NB: parameters inside VALUES have no type to infer from, so each is
+	// cast; otherwise DuckDB may type a column from a NULL in one row.
+	rows := make([]string, 0, to-from)
+	for i := from; i < to; i++ {
+		r := []string{param(sc.rowIDs[i], "BIGINT")}
+		for j := range sc.names {
+			r = append(r, param(nullableFloat(sc.values[j][i]), "DOUBLE"))
+		}
+		rows = append(rows, "("+strings.Join(r, ", ")+")")
+	}
+	q := `UPDATE "meta"."scores" AS s SET ` + strings.Join(set, ", ") +
+		` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v(` + strings.Join(vcols, ", ") + `)` +
+		` WHERE s.run_id = ` + param(runID, "VARCHAR") + ` AND s.row_id = v.row_id`
+	return q, args
+}
+
+// nullableFloat binds NaN and ±Inf as NULL.
+func nullableFloat(x float64) any {
+	if x != x || x > 1e308 || x < -1e308 {
+		return nil
+	}
+	return x
+}
+
+// scoreConstantKeys returns a map's keys in order.
+func scoreConstantKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return sortedStrings(out)
+}
+
+// ScoredRunFrom is the relation results and exports read for a run: the
+// run's Parquet file with p_model, p_model_model, anomaly_score,
+// anomaly_score_iforest and anomaly_score_lof LEFT JOINed from
+// meta.scores (NULL until something scores the run). It is a FROM item
+// with the alias r, so a query reads SELECT ... FROM <it>.
+func ScoredRunFrom(runID, path string) (string, error) {
+	s, err := sqltmpl.ScoredRun(runID, path)
+	if err != nil {
+		return "", err
+	}
+	return "(" + s + ") AS r", nil
+}
+
+// ScoreColumns are the columns ScoredRunFrom adds to a run's own.
+var ScoreColumns = []string{"p_model", "p_model_model", "anomaly_score", "anomaly_score_iforest", "anomaly_score_lof"}
+
+// refreshScoredView re-creates runs.scored (runs.results with every run's
+// scores) at Open and after each write of scores. Before the first run,
+// runs.results has no row_id and runs.scored is left alone.
+func refreshScoredView(ctx context.Context, e *Engine) error {
+	var n int
+	if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE schema_name = 'runs' AND table_name = 'results' AND column_name = 'row_id'`).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	q, err := sqltmpl.ScoredRunsView()
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create runs.scored: %w", err)
+	}
+	return nil
+}
+
+func init() { openHooks = append(openHooks, refreshScoredView) }
+
+// ExportScoredRun writes a run's rows with its score columns (see
+// ScoredRunFrom) to out; the format follows the extension (.csv, .json,
+// .ndjson, .parquet). It backs `score --out` and `anomalies --out`.
+func (e *Engine) ExportScoredRun(ctx context.Context, runID, out string) error {
+	f, err := exportFormatOf(out)
+	if err != nil {
+		return err
+	}
+	run, err := e.completeRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	q, err := sqltmpl.ScoredRun(run.RunID, e.abs(run.Path))
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
+		}
+	}
+	return e.exportTo(ctx, exportSource{From: sqltmpl.Expr(q), OrderBy: "row_id"}, f, out)
+}
