@@ -48,6 +48,13 @@ func TestEngine_DetectAnomalies(t *testing.T) {
 	if withAnomaly != len(q.Items) || len(q.Items) == 0 {
 		t.Errorf("%d of %d queue items carry the anomaly term", withAnomaly, len(q.Items))
 	}
+	// Deleting the dataset deletes its runs' scores.
+	if err := e.DeleteDataset(ctx, run.Dataset); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores`); n != 0 {
+		t.Errorf("%d scores left after the dataset was deleted", n)
+	}
 }
 
 // TestEngine_EvaluateAnomalies runs the issue's evaluation on the whole

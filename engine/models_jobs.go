@@ -12,7 +12,8 @@ const JobKindTrain = "train"
 // StartTrain trains a model as a background job (POST /api/models/train)
 // and returns the queued job: its progress names the fold being trained,
 // its result is the TrainResult (the train line). A bad target or name, or
-// a missing XGBoost library, is refused before any job starts.
+// a missing XGBoost library, or a version that exists is refused before
+// any job starts.
 func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	if err := xgb.Available(); err != nil {
 		return nil, Wrap(Invalid, err, "Training needs the XGBoost library: %s.", xgb.InstallHint)
@@ -21,8 +22,15 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := modelName(in.Name, t.name, in.Leaky); err != nil {
+	name, err := modelName(in.Name, t.name, in.Leaky)
+	if err != nil {
 		return nil, err
+	}
+	if in.Version != "" {
+		// note: checked again when the job commits; this answers 409 at once.
+		if _, err := j.e.modelVersion(j.e.path(DirModels, name), in.Version); err != nil {
+			return nil, err
+		}
 	}
 	return j.Start(ctx, JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
 		in.Progress = report

@@ -157,7 +157,19 @@ func refreshScoredView(ctx context.Context, e *Engine) error {
 	return nil
 }
 
-func init() { openHooks = append(openHooks, refreshScoredView) }
+// dropOrphanScores deletes the scores of runs that no longer exist, after
+// a dataset (and its runs) is deleted.
+func dropOrphanScores(ctx context.Context, e *Engine, _ string) error {
+	scoresMu.Lock()
+	defer scoresMu.Unlock()
+	_, err := e.db.ExecContext(ctx, `DELETE FROM meta.scores WHERE run_id NOT IN (SELECT run_id FROM meta.runs)`)
+	return err
+}
+
+func init() {
+	openHooks = append(openHooks, refreshScoredView)
+	datasetDeleteHooks = append(datasetDeleteHooks, dropOrphanScores)
+}
 
 // ExportScoredRun writes a run's rows with its score columns (see
 // ScoredRunFrom) to out; the format follows the extension (.csv, .json,

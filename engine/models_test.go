@@ -128,6 +128,7 @@ func TestEngine_Train(t *testing.T) {
 		res.Model, res.Version, run.RunID); n != 1 {
 		t.Errorf("meta.models has %d rows for the model", n)
 	}
+	checkScoring(t, e, run, res)
 	// Same seed, same numbers; a second version, not an overwrite.
 	again, err := e.Train(ctx, TrainInput{Target: TargetConfirmedVsFP})
 	if err != nil {
@@ -140,6 +141,95 @@ func TestEngine_Train(t *testing.T) {
 	a.Seconds, b.Seconds = 0, 0
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("same seed, different metrics (-first +second):\n%s", diff)
+	}
+}
+
+// checkScoring scores the training run and a second run of the same
+// dataset (whose features are recomputed from the model's manifest): the
+// probabilities agree object by object, appear in the scored run and its
+// export, and the labeling queue's uncertainty reads them.
+func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
+	t.Helper()
+	ctx := context.Background()
+	first, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: res.Model + "/" + res.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Rows == 0 || first.Planets == 0 || first.Planets == first.Rows || first.Column != "p_model" {
+		t.Errorf("score = %+v", first)
+	}
+	other, err := e.Process(ctx, ProcessInput{Dataset: run.Dataset, Overrides: map[string]string{"planet_radius.rocky_max": "2.2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model}); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores a JOIN meta.scores b ON a.object_id = b.object_id
+		WHERE a.run_id = ? AND b.run_id = ? AND abs(a.p_model - b.p_model) < 1e-6`, run.RunID, other.RunID); n != int64(first.Rows) {
+		t.Errorf("%d of %d objects score the same on a recomputed feature set", n, first.Rows)
+	}
+	from, err := ScoredRunFrom(run.RunID, e.abs(run.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQueryString(t, e, `SELECT any_value(p_model_model) FROM `+from+` WHERE p_model BETWEEN 0 AND 1`); got != res.Model+"/"+res.Version {
+		t.Errorf("p_model_model = %q", got)
+	}
+	out := filepath.Join(MustTempDir(t), "scored.csv")
+	if err := e.ExportScoredRun(ctx, run.RunID, out); err != nil {
+		t.Fatal(err)
+	}
+	if head := strings.SplitN(mustReadString(t, out), "\n", 2)[0]; !strings.Contains(head, ",p_model,") || !strings.Contains(head, "anomaly_score") {
+		t.Errorf("export header lacks the score columns: %s", head)
+	}
+	q, err := e.LabelQueue(ctx, QueueRequest{Run: run.RunID, Strategy: "uncertainty", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range q.Items {
+		if it.Reason.PModel == nil {
+			t.Fatalf("queue item %s has no p_model", it.ObjectID)
+		}
+	}
+}
+
+// TestEngine_Train_errors: every refusal is a sentence with the right code.
+func TestEngine_Train_errors(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 40))
+	if _, err := e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		in   TrainInput
+		want Code
+	}{
+		{"unknown target", TrainInput{Target: "habitability"}, BadRequest},
+		{"bad name", TrainInput{Name: "../x"}, BadRequest},
+		{"unknown feature set", TrainInput{Features: "v9"}, NotFound},
+		{"feature set of another run", TrainInput{Features: "v1", Run: "koi-20000101T000000-000000"}, BadRequest},
+		{"unknown run", TrainInput{Run: "koi-20000101T000000-000000"}, NotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Train(ctx, tc.in)
+			if ErrorCode(err) != tc.want {
+				t.Errorf("Train(%+v) = %v (%s), want %s", tc.in, err, ErrorCode(err), tc.want)
+			}
+		})
+	}
+	for _, ref := range []string{"nope", "xgb_confirmed_vs_fp/v0"} {
+		if _, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: ref}); ErrorCode(err) != NotFound {
+			t.Errorf("ScoreRun(%s) = %v, want NotFound", ref, err)
+		}
+	}
+	if _, err := e.ScoreRun(ctx, ScoreInput{Model: "a/b/c"}); ErrorCode(err) != BadRequest {
+		t.Errorf("ScoreRun(a/b/c) = %v, want BadRequest", err)
 	}
 }
 

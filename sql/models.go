@@ -2,6 +2,7 @@ package sqltmpl
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -143,6 +144,10 @@ func (m ModelMatrix) contextData() (map[string]any, error) {
 		"RunPath": Lit(m.RunPath), "Inputs": inputs, "Errors": errs,
 		"PeriodTolerance": Num(EphemerisPeriodTolerance),
 		"WindowLo":        Num(1 - ephemerisWindow), "WindowHi": Num(1 + ephemerisWindow),
+		// note: a bucket a little wider than |ln(1 − window)|, the widest
+		// log distance inside the window, so a pair is at most one bucket
+		// apart.
+		"Bucket": Num(-1.01 * math.Log1p(-ephemerisWindow)),
 	}, nil
 }
 

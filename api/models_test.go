@@ -1,0 +1,85 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exohunter/exohunter/engine"
+)
+
+// koiEvery writes the header and every step-th row of the KOI table to a
+// temporary file (the shared file is never copied into the repository).
+func koiEvery(tb testing.TB, step int) string {
+	tb.Helper()
+	in, err := os.Open(filepath.Join(sharedData, "koi_cumulative_2025.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer in.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for i := 0; sc.Scan(); i++ {
+		if i == 0 || i%step == 0 {
+			b.WriteString(sc.Text() + "\n")
+		}
+	}
+	path := filepath.Join(tb.TempDir(), "koi_subset.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// TestModels trains through the API (a background job), lists and reads
+// the model, scores a run with it and scores the run for anomalies, on a
+// locked engine as serve runs it.
+func TestModels(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t)
+	env.MustIngest(t, koiEvery(t, 12), "koi")
+	env.MustProcess(t, "koi")
+	res, body := env.do(t, "POST", "/api/models/train", `{"target":"confirmed_vs_fp","version":"v1"}`, nil)
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("train: %d %s", res.StatusCode, body)
+	}
+	var job engine.Job
+	mustJSON(t, body, &job)
+	done, err := env.jobs.Wait(context.Background(), job.ID)
+	if err != nil || done.Status != engine.JobComplete {
+		t.Fatalf("train job: %+v, %v", done, err)
+	}
+	var tr engine.TrainResult
+	if err := json.Unmarshal(done.Result, &tr); err != nil || tr.Model != "xgb_confirmed_vs_fp" || len(tr.Features) == 0 {
+		t.Fatalf("job result %s: %v", done.Result, err)
+	}
+	env.vars["job"] = job.ID
+	env.run(t, []scenario{
+		{name: "job", method: "GET", url: "/api/jobs/{job}", wantStatus: 200,
+			wantContains: []string{`"kind":"train"`, `"status":"complete"`, `"artifact_dir":`, `"features":["koi_period"`}},
+		{name: "list", method: "GET", url: "/api/models", wantStatus: 200,
+			wantContains: []string{`"items":[{"name":"xgb_confirmed_vs_fp","version":"v1","kind":"classifier","target":"confirmed_vs_fp","leaky":false`, `"metrics":{"rows":`}},
+		{name: "one version", method: "GET", url: "/api/models/xgb_confirmed_vs_fp/v1", wantStatus: 200,
+			wantContains: []string{`"model_card":"# Model card: xgb_confirmed_vs_fp / v1`, `"data_card":"# Data card`, `"oof":{`, `"holdout":{`}},
+		{name: "unknown version", method: "GET", url: "/api/models/xgb_confirmed_vs_fp/v9", wantStatus: 404},
+		{name: "unknown model", method: "GET", url: "/api/models/nope/v1", wantStatus: 404},
+		{name: "taken version", method: "POST", url: "/api/models/train", body: `{"version":"v1"}`, wantStatus: 409},
+		{name: "unknown target", method: "POST", url: "/api/models/train", body: `{"target":"habitability"}`, wantStatus: 400},
+		{name: "unknown field", method: "POST", url: "/api/models/train", body: `{"targets":"x"}`, wantStatus: 400},
+		{name: "score", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score", body: `{"run_id":"{run}"}`, wantStatus: 200,
+			wantContains: []string{`"run_id":"{run}"`, `"column":"p_model"`}},
+		{name: "score an unknown run", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score", body: `{"run_id":"nope"}`, wantStatus: 404},
+		{name: "anomalies", method: "POST", url: "/api/runs/{run}/anomalies", wantStatus: 200,
+			wantContains: []string{`"run_id":"{run}"`, `"top":[{"object_id":`, `"anomaly_score_lof":`}},
+		{name: "anomalies of an unknown run", method: "POST", url: "/api/runs/nope/anomalies", wantStatus: 404},
+		{name: "console sees the scores", method: "POST", url: "/api/query",
+			body:       `{"sql":"SELECT count(p_model) AS scored, count(anomaly_score) AS anomalies FROM runs.scored"}`,
+			wantStatus: 200, wantContains: []string{`"rows":[[`}},
+	})
+}
