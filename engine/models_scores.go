@@ -64,7 +64,29 @@ func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) err
 	if err := refreshScoredView(ctx, e); err != nil {
 		e.log.Warn("runs.scored not refreshed", "err", err)
 	}
+	e.forgetResultRun(run.RunID)
 	return nil
+}
+
+// forgetResultRun drops the results endpoints' cached description and
+// counts of a run (engine/results_run.go), whose score columns just
+// changed.
+func (e *Engine) forgetResultRun(runID string) {
+	st := e.results()
+	st.mu.Lock()
+	delete(st.runs, runID)
+	st.mu.Unlock()
+	st.counts.dropRun(runID)
+}
+
+// RunScored reports whether anything wrote scores for a run. The results
+// endpoints read a scored run through ScoredRunFrom and an unscored one
+// straight from its file, so the keyset paging of a large run never pays
+// for the join.
+func (e *Engine) RunScored(ctx context.Context, runID string) (bool, error) {
+	var n int
+	err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM meta.scores WHERE run_id = ? LIMIT 1)`, runID).Scan(&n)
+	return n > 0, err
 }
 
 // update renders one chunk's UPDATE ... FROM (VALUES ...). Parameters are
