@@ -76,7 +76,14 @@ func (s *Server) handleModelTrain(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/api/jobs/" + job.ID)
-	return c.Status(fiber.StatusAccepted).JSON(job)
+	return c.Status(fiber.StatusAccepted).JSON(trainStart{Job: job, JobID: job.ID})
+}
+
+// trainStart is the answer of POST /api/models/train: the queued job, and
+// its id again as job_id (as POST /api/datasets/{name}/runs names it).
+type trainStart struct {
+	*engine.Job
+	JobID string `json:"job_id"`
 }
 
 // handleModelList answers GET /api/models: {"items":[model...]}, newest

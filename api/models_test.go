@@ -49,8 +49,14 @@ func TestModels(t *testing.T) {
 	if res.StatusCode != http.StatusAccepted {
 		t.Fatalf("train: %d %s", res.StatusCode, body)
 	}
-	var job engine.Job
+	var job struct {
+		engine.Job
+		JobID string `json:"job_id"`
+	}
 	mustJSON(t, body, &job)
+	if job.JobID != job.ID || job.Kind != engine.JobKindTrain {
+		t.Fatalf("train answer %s", body)
+	}
 	done, err := env.jobs.Wait(context.Background(), job.ID)
 	if err != nil || done.Status != engine.JobComplete {
 		t.Fatalf("train job: %+v, %v", done, err)
@@ -66,7 +72,8 @@ func TestModels(t *testing.T) {
 		{name: "list", method: "GET", url: "/api/models", wantStatus: 200,
 			wantContains: []string{`"items":[{"name":"xgb_confirmed_vs_fp","version":"v1","kind":"classifier","target":"confirmed_vs_fp","leaky":false`, `"metrics":{"rows":`}},
 		{name: "one version", method: "GET", url: "/api/models/xgb_confirmed_vs_fp/v1", wantStatus: 200,
-			wantContains: []string{`"model_card":"# Model card: xgb_confirmed_vs_fp / v1`, `"data_card":"# Data card`, `"oof":{`, `"holdout":{`}},
+			wantContains: []string{`"card":"# Model card: xgb_confirmed_vs_fp / v1`, `"data_card":"# Data card`, `"oof":{`, `"holdout":{`,
+				`"confusion_matrix":{"labels":["FALSE POSITIVE","CONFIRMED"],"matrix":[[`, `"per_class":{"CONFIRMED":{"precision":`}},
 		{name: "unknown version", method: "GET", url: "/api/models/xgb_confirmed_vs_fp/v9", wantStatus: 404},
 		{name: "unknown model", method: "GET", url: "/api/models/nope/v1", wantStatus: 404},
 		{name: "taken version", method: "POST", url: "/api/models/train", body: `{"version":"v1"}`, wantStatus: 409},

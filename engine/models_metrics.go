@@ -44,10 +44,29 @@ type ModelMetrics struct {
 	Holdout     supervised.Holdout      `json:"holdout"`
 	Calibration []metrics.Bin           `json:"calibration"`
 	Importance  []supervised.Importance `json:"importance"`
+	// ConfusionMatrix and PerClass restate the out-of-fold confusion
+	// matrix and per-class precision, recall and support in the shape the
+	// dashboard reads (ui/README.md).
+	ConfusionMatrix LabeledConfusion    `json:"confusion_matrix"`
+	PerClass        map[string]ClassFit `json:"per_class"`
 	// Seconds is the training wall time (all folds, holdout, final model).
 	Seconds        float64   `json:"seconds"`
 	XGBoostVersion string    `json:"xgboost_version"`
 	CreatedAt      time.Time `json:"created_at"`
+}
+
+// LabeledConfusion is a confusion matrix with its class names: rows are
+// true classes, columns predicted ones.
+type LabeledConfusion struct {
+	Labels []string `json:"labels"`
+	Matrix [][]int  `json:"matrix"`
+}
+
+// ClassFit is one class's out-of-fold precision, recall and support.
+type ClassFit struct {
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	Support   int     `json:"support"`
 }
 
 // ModelFeatureSet identifies the feature set a model was trained on.
@@ -140,6 +159,15 @@ func newModelMetrics(name string, t *target, leaky bool, src *trainSource, mx *m
 		m.Threshold = 0
 	} else {
 		m.PositiveClass = t.classes[1]
+	}
+	m.ConfusionMatrix = LabeledConfusion{Labels: t.classes, Matrix: res.OOF.Confusion}
+	m.PerClass = map[string]ClassFit{}
+	for k, c := range t.classes {
+		support := 0
+		for _, n := range res.OOF.Confusion[k] {
+			support += n
+		}
+		m.PerClass[c] = ClassFit{Precision: res.OOF.Precision[k], Recall: res.OOF.Recall[k], Support: support}
 	}
 	if m.Calibration == nil {
 		m.Calibration = []metrics.Bin{}

@@ -34,12 +34,13 @@ type ModelList struct {
 }
 
 // ModelDetail is the answer of GET /api/models/{name}/{version}: the
-// model, its full metrics.json, and both cards as Markdown.
+// model, its full metrics.json, model_card.md as card and data_card.md as
+// data_card (the names the dashboard reads, ui/README.md).
 type ModelDetail struct {
 	ModelInfo
-	Metrics   *ModelMetrics `json:"metrics"`
-	ModelCard string        `json:"model_card"`
-	DataCard  string        `json:"data_card"`
+	Metrics  *ModelMetrics `json:"metrics"`
+	Card     string        `json:"card"`
+	DataCard string        `json:"data_card"`
 }
 
 // Models lists every model version, newest first.
@@ -121,7 +122,7 @@ func (e *Engine) Model(ctx context.Context, name, version string) (*ModelDetail,
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{ModelCardFile, &d.ModelCard}, {ModelDataCardFile, &d.DataCard}} {
+	}{{ModelCardFile, &d.Card}, {ModelDataCardFile, &d.DataCard}} {
 		b, err := os.ReadFile(filepath.Join(mi.Path, f.name))
 		if err != nil {
 			return nil, Wrap(NotFound, err, "Model %s/%s has no %s; its artifacts are incomplete.", name, version, f.name)
