@@ -40,6 +40,16 @@ func (o operation) isConsole() bool {
 	return false
 }
 
+// isProbe reports whether the route is a liveness or readiness probe,
+// which stays open in every mode: orchestrators call it without a token.
+func (o operation) isProbe() bool {
+	switch o.Path {
+	case "/api/health", "/api/ready", "/healthz", "/api/health/ping", "/api/health/ready":
+		return true
+	}
+	return false
+}
+
 // operations reads every route from the server's OpenAPI document, so that
 // routes added later are covered without touching the tests.
 func operations(t *testing.T, c *Client) []operation {
@@ -164,8 +174,9 @@ func TestAccess_Token(t *testing.T) {
 
 // TestAccess_ProtectReads: with EXOHUNTER_PROTECT_READS and
 // EXOHUNTER_PROTECT_CONSOLE every API route (from the OpenAPI document)
-// needs the token; with only EXOHUNTER_PROTECT_CONSOLE the console does
-// and reads do not. The dashboard's files stay public (they hold no data).
+// needs the token, except the health probes; with only
+// EXOHUNTER_PROTECT_CONSOLE the console does and reads do not. The
+// dashboard's files stay public (they hold no data).
 func TestAccess_ProtectReads(t *testing.T) {
 	t.Parallel()
 	const token = "tok-reliability"
@@ -188,6 +199,9 @@ func TestAccess_ProtectReads(t *testing.T) {
 				need := op.Method != "GET" || mode.readsNeed
 				if op.isConsole() {
 					need = mode.consNeed
+				}
+				if op.isProbe() {
+					need = false
 				}
 				res, err := e.c.Do(ctx, op.Method, op.url(), nil, map[string]string{"Authorization": "Bearer wrong"})
 				if err != nil {
