@@ -4,7 +4,16 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 )
+
+// trainMu makes trainings take turns, from the first round to the last.
+// XGBoost 1.7 seeds its row and column samplers' random engine once per
+// learner configuration, and that engine is thread-local: every C call runs
+// on the one dedicated thread (see lib.go), so two boosters whose rounds
+// interleave draw from one engine and neither is reproducible. Prediction
+// draws nothing and stays concurrent.
+var trainMu sync.Mutex
 
 // Data is a labelled feature matrix.
 type Data struct {
@@ -46,6 +55,8 @@ func (d Data) validate(classes int) error {
 // model then keeps only the rounds up to the best one, so that saving and
 // predicting use the early-stopped model without further bookkeeping.
 func Train(train Data, valid *Data, p Params) (*Booster, error) {
+	trainMu.Lock()
+	defer trainMu.Unlock()
 	a, err := lib()
 	if err != nil {
 		return nil, err

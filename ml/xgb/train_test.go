@@ -50,6 +50,45 @@ func TestTrain_deterministic(t *testing.T) {
 	}
 }
 
+func TestTrain_concurrentDeterministic(t *testing.T) {
+	// Trainings started together from several goroutines give the models
+	// a lone training gives: XGBoost's row and column samplers draw from a
+	// random engine that is global to the (one, dedicated) C thread, so
+	// interleaved rounds of two boosters would take each other's draws.
+	train, test := blobs(600, 5, 2, 1, 3), blobs(200, 5, 2, 1, 4)
+	p := fastParams()
+	want := mustPredict(t, mustTrain(t, train, nil, p), test.X)
+	const n = 4
+	got := make(chan []float64, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			b, err := Train(train, nil, p)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer b.Close()
+			pr, err := b.Predict(test.X)
+			if err != nil {
+				errs <- err
+				return
+			}
+			got <- pr
+		}()
+	}
+	for range n {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case pr := <-got:
+			if diff := cmp.Diff(want, pr); diff != "" {
+				t.Fatalf("concurrent training differs from a lone one (-lone +concurrent):\n%s", diff)
+			}
+		}
+	}
+}
+
 func TestTrain_multiclass(t *testing.T) {
 	train, test := blobs(900, 3, 3, 2, 5), blobs(300, 3, 3, 2, 6)
 	p := fastParams()
