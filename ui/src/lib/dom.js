@@ -116,6 +116,13 @@ export function notAvailable(title, text) {
     h('p', {}, text));
 }
 
+/** A panel that says why a page has nothing to show yet and what to do (not an error). */
+export function emptyState(title, text, testid = 'empty-state', ...extra) {
+  return h('section', { class: 'panel empty-state', 'data-testid': testid },
+    h('h2', {}, title),
+    h('p', {}, text), ...extra);
+}
+
 export function errorBox(err, title = 'Something went wrong') {
   return h('div', { class: 'error-box', role: 'alert' },
     h('strong', {}, title), ' ', err && err.message ? err.message : String(err));

@@ -79,7 +79,9 @@ export async function openDetail(runId, objectId, row) {
   closeDetail();
   await loadDictionary();
   const titleId = 'drawer-title';
-  const body = h('div', { class: 'drawer-body' });
+  // The body scrolls on its own: focusable (tabindex 0) so keyboard users can
+  // scroll it with the arrow keys (WCAG 2.1.1, axe scrollable-region-focusable).
+  const body = h('div', { class: 'drawer-body', tabindex: '0', role: 'region', 'aria-label': `All columns of ${objectId}` });
   const search = h('input', { type: 'search', placeholder: 'filter columns', 'aria-label': 'Filter columns' });
   const closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close detail', onclick: closeDetail }, '×');
   const el = h('div', { class: 'drawer-backdrop', onclick: (e) => { if (e.target === el) closeDetail(); } },

@@ -21,14 +21,26 @@ export function setRun(id, { silent = false } = {}) {
   try { localStorage.setItem(RUN_KEY, state.run); } catch { /* ignore */ }
   const sel = document.getElementById('run-select');
   if (sel && sel.value !== state.run) sel.value = state.run;
+  if (sel) sel.title = state.run;
   if (!silent) for (const fn of state.listeners) fn(state.run);
 }
 
-function runLabel(r) {
-  const when = r.created_at ? new Date(r.created_at).toISOString().slice(0, 16).replace('T', ' ') : '';
-  const rows = r.rows != null ? ` · ${Number(r.rows).toLocaleString('en-US')} rows` : '';
-  return `${r.dataset || '?'} · ${String(r.run_id).slice(0, 12)}${rows}${when ? ` · ${when}` : ''}`;
+/** The part of a run id after its dataset's name ("koi-20261126T084324-640f44" -> "20261126T084324-640f44"). */
+export function shortRunId(r) {
+  const id = String(r.run_id ?? r);
+  const ds = r.dataset ? String(r.dataset) : '';
+  return ds && id.startsWith(`${ds}-`) ? id.slice(ds.length + 1) : id;
 }
+
+export function runLabel(r) {
+  const when = r.created_at ? new Date(r.created_at).toISOString().slice(0, 16).replace('T', ' ') : shortRunId(r);
+  const rows = r.rows != null ? ` · ${Number(r.rows).toLocaleString('en-US')} rows` : '';
+  return `${r.dataset || '?'} · ${when}${rows}`;
+}
+
+let resolveReady;
+/** Resolves (with the list) once GET /api/runs has answered the first time. */
+export const runsReady = new Promise((r) => { resolveReady = r; });
 
 /** Loads GET /api/runs into the header picker. Called once at start and after a run completes. */
 export async function refreshRuns(preferred) {
@@ -51,7 +63,9 @@ export async function refreshRuns(preferred) {
   if (!want) { try { want = localStorage.getItem(RUN_KEY) || ''; } catch { want = ''; } }
   if (!list.some((r) => r.run_id === want)) want = list.length ? list[0].run_id : '';
   if (sel) sel.value = want;
+  if (sel) sel.title = list.find((r) => r.run_id === want)?.run_id || '';
   if (want !== state.run) setRun(want);
+  resolveReady(list);
   return list;
 }
 

@@ -101,6 +101,7 @@ export function errorPosition(err, text) {
 
 export async function render(root, params) {
   let running = null; // {queryId, abort}
+  let stored = null; // the loaded stored query: {q, sql, inputs: [[param, input]]}
   let lastResult = null;
   let lastSql = '';
   let schemaNs = {};
@@ -162,7 +163,12 @@ export async function render(root, params) {
       errorField,
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'SQL query editor. Ctrl+Enter runs the query.' }),
-      EditorView.updateListener.of((u) => { if (u.docChanged) { try { localStorage.setItem(SQL_KEY, u.state.doc.toString()); } catch { /* ignore */ } } }),
+      EditorView.updateListener.of((u) => {
+        if (!u.docChanged) return;
+        const text = u.state.doc.toString();
+        try { localStorage.setItem(SQL_KEY, text); } catch { /* ignore */ }
+        if (stored && text !== stored.sql) { stored = null; clear(paramBox); }
+      }),
     ],
   });
   const onTheme = () => view.dispatch({ effects: themeComp.reconfigure(isDark() ? darkEditor : lightEditor) });
@@ -237,7 +243,7 @@ export async function render(root, params) {
       tbody));
   }
 
-  async function execute(promiseFactory, text) {
+  async function execute(promiseFactory, text, { exportable = true } = {}) {
     if (running) return;
     clear(errorBoxEl);
     view.dispatch({ effects: setError.of(null) });
@@ -252,7 +258,7 @@ export async function render(root, params) {
     try {
       const res = await promiseFactory(queryId, abort.signal);
       lastResult = res;
-      lastSql = text;
+      lastSql = exportable ? text : ''; // a stored query's text has $parameters: only its shown rows export (JSON)
       renderGrid(res);
       const n = (res.rows || []).length;
       statusLine.textContent = `${count(n)} row${n === 1 ? '' : 's'}${res.truncated ? ` (truncated${res.truncated_by ? ` by the ${res.truncated_by} cap` : ' at the row or byte cap'}; export for the full result)` : ''}${Array.isArray(res.truncated_values) && res.truncated_values.length ? ` · ${count(res.truncated_values.length)} long values shortened` : ''} · ${ms(res.elapsed_ms ?? performance.now() - t0)}`;
@@ -279,6 +285,7 @@ export async function render(root, params) {
     const sel = view.state.selection.main;
     const text = sel.empty ? view.state.doc.toString() : view.state.sliceDoc(sel.from, sel.to);
     if (!text.trim()) return;
+    if (stored && sel.empty && text === stored.sql) { runStored(); return; }
     execute((queryId, signal) => api('/api/query', {
       method: 'POST', signal,
       body: { sql: text, limit: Number(limitIn.value) || 1000, timeout_ms: Number(timeoutIn.value) || 5000, query_id: queryId },
@@ -307,6 +314,16 @@ export async function render(root, params) {
   }
 
   // --- stored queries ---------------------------------------------------------
+  // One click loads a stored query into the editor and runs it with its
+  // defaults through GET /api/queries/{name} (parameters bound by the server).
+  // While the editor still holds that text, Run (Ctrl+Enter) runs it the same
+  // way with the values of the parameter form; once edited it is plain SQL.
+  let datasetNames = null;
+  async function datasets() {
+    if (!datasetNames) datasetNames = api('/api/datasets').then((d) => items(d, 'datasets').map((x) => x.name)).catch(() => []);
+    return datasetNames;
+  }
+
   async function loadQueries() {
     replace(queriesBox, h('p', { class: 'muted small' }, 'Loading…'));
     let list;
@@ -318,32 +335,57 @@ export async function render(root, params) {
       return;
     }
     if (!list.length) { replace(queriesBox, h('p', { class: 'muted small' }, 'No stored queries.')); return; }
-    replace(queriesBox, h('ul', { class: 'query-list' }, list.map((q) => h('li', {},
-      h('button', { type: 'button', class: 'linklike', title: q.description || '', onclick: () => loadStored(q) }, q.title || q.name),
-      q.description ? h('small', { class: 'muted' }, q.description) : null))));
+    replace(queriesBox, h('ul', { class: 'query-list', 'data-testid': 'stored-queries' }, list.map((q) => h('li', {},
+      h('button', { type: 'button', class: 'linklike', 'data-query': q.name, 'aria-describedby': `sq-${q.name}`, onclick: () => loadStored(q) }, q.title || q.name),
+      q.description ? h('small', { class: 'muted clamp', id: `sq-${q.name}`, title: q.description }, q.description) : null))));
   }
 
-  function loadStored(q) {
-    setDoc(q.sql || `-- ${q.name}`);
+  async function paramInput(p) {
+    const iid = id('qp');
+    const type = String(p.type || 'string').toLowerCase();
+    const def = p.default ?? '';
+    if (Array.isArray(p.values) && p.values.length) {
+      return h('select', { id: iid }, p.values.map((v) => h('option', { value: String(v), selected: String(v) === String(def) }, String(v))));
+    }
+    if (type === 'boolean') return h('select', { id: iid }, ['false', 'true'].map((v) => h('option', { value: v, selected: String(def) === v }, v)));
+    if (type === 'dataset') {
+      const names = await datasets();
+      return h('select', { id: iid }, h('option', { value: '', selected: !def }, 'every dataset'), names.map((n) => h('option', { value: n, selected: n === def }, n)));
+    }
+    if (p.name === 'run' && type === 'string' && state.runs.length) {
+      return h('select', { id: iid }, h('option', { value: '', selected: !def }, 'latest of each dataset'),
+        state.runs.map((r) => h('option', { value: r.run_id, selected: r.run_id === def }, r.run_id)));
+    }
+    if (type === 'number' || type === 'integer' || type === 'double') {
+      return h('input', { type: 'number', id: iid, value: def, step: type === 'integer' ? 1 : 'any', min: p.min ?? undefined, max: p.max ?? undefined, size: 7 });
+    }
+    return h('input', { type: 'text', id: iid, value: def, size: 14, placeholder: def === '' ? '(any)' : undefined });
+  }
+
+  function runStored() {
+    if (!stored) return;
+    const { q, inputs } = stored;
+    const query = {};
+    for (const [p, inp] of inputs) query[p.name] = inp.value;
+    execute((queryId, signal) => api(`/api/queries/${enc(q.name)}`, { query: { ...query, limit: Number(limitIn.value) || 1000, timeout_ms: Number(timeoutIn.value) || undefined, query_id: queryId }, signal }), stored.sql, { exportable: false });
+  }
+
+  async function loadStored(q) {
+    const sql = q.sql || `-- stored query ${q.name}`;
+    setDoc(sql);
     const ps = Array.isArray(q.params) ? q.params : Array.isArray(q.parameters) ? q.parameters : [];
-    clear(paramBox);
-    if (!ps.length && q.sql) return;
-    const inputs = ps.map((p) => {
-      const inp = h('input', { type: p.type === 'number' || p.type === 'DOUBLE' || p.type === 'INTEGER' ? 'number' : 'text', step: 'any', value: p.default ?? '', id: id('qp') });
-      return [p, inp];
-    });
-    paramBox.append(h('form', {
-      class: 'param-form', onsubmit: (e) => {
-        e.preventDefault();
-        const query = {};
-        for (const [p, inp] of inputs) if (inp.value !== '') query[p.name] = inp.value;
-        execute((queryId, signal) => api(`/api/queries/${enc(q.name)}`, { query: { ...query, limit: Number(limitIn.value) || 1000, query_id: queryId }, signal }), q.sql || q.name);
-      },
+    const inputs = [];
+    for (const p of ps) inputs.push([p, await paramInput(p)]);
+    stored = { q, sql, inputs };
+    replace(paramBox, h('form', {
+      class: 'param-form', 'data-testid': 'stored-query-form', onsubmit: (e) => { e.preventDefault(); runStored(); },
     },
-    h('strong', {}, q.title || q.name), ' ',
-    inputs.map(([p, inp]) => h('span', { class: 'fctl' }, h('label', { for: inp.id, title: p.description || '' }, p.name), inp)),
-    h('button', { type: 'submit', class: 'btn' }, 'Run stored query'),
-    h('small', { class: 'muted' }, ' Parameters are bound by the server; editing the text above runs it as plain SQL instead.')));
+    h('div', { class: 'param-head' }, h('strong', {}, q.title || q.name), ' ', h('code', { class: 'muted' }, q.name),
+      q.description ? h('p', { class: 'muted small' }, q.description) : null),
+    inputs.map(([p, inp]) => h('span', { class: 'fctl' }, h('label', { for: inp.id }, p.name), inp, p.description ? h('small', { class: 'hint' }, p.description) : null)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Run stored query'),
+      h('small', { class: 'muted' }, 'Parameters are bound by the server. Editing the text above turns it into plain SQL.'))));
+    runStored();
   }
 
   // --- schema browser ---------------------------------------------------------

@@ -1,15 +1,16 @@
 // Labeling: queue mode (one object at a time, key numbers, flags, small
 // charts, keyboard shortcuts, batch progress) and review mode (pending labels
-// and disagreements, accept/reject). Shows "not available yet" while the
-// labeling endpoints answer 404.
-import { h, replace, clear, errorBox, toast, notAvailable, progressBar, select } from '../lib/dom.js';
+// and disagreements between human, NASA and heuristic labels, accept/reject,
+// agreement tables). Works on the run picked in the header.
+import { h, replace, clear, errorBox, toast, notAvailable, emptyState, progressBar, select } from '../lib/dom.js';
 import { api, items, enc } from '../lib/api.js';
 import { num, count, age } from '../lib/format.js';
 import { CATEGORIES, DISPOSITIONS, asList, humanizeCategory, categoryColor } from '../lib/meta.js';
 import { flagText, loadDictionary, categoryText } from '../lib/dict.js';
 import { categoryBadge, openDetail } from '../lib/drawer.js';
 import { seff } from '../lib/hz.js';
-import { setHashParams } from '../lib/state.js';
+import { confusion } from '../lib/confusion.js';
+import { state, runsReady, onRunChange, setHashParams, shortRunId } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
@@ -17,26 +18,47 @@ const KEYS = [
   ...CATEGORIES.map((c, i) => [String(i + 1), c]),
   ['c', 'CONFIRMED'], ['d', 'CANDIDATE'], ['f', 'FALSE POSITIVE'],
 ];
+const PREVIEW = 10;
+const BATCH = 50;
 
 export async function render(root, params) {
   const mode = params.get('mode') === 'review' ? 'review' : 'queue';
   let annotator = '';
   try { annotator = localStorage.getItem(ANNOTATOR_KEY) || ''; } catch { /* ignore */ }
   const body = h('div', { class: 'stack' });
-  const annIn = h('input', { type: 'text', id: 'annotator', value: annotator, placeholder: 'your name', autocomplete: 'name', size: 14 });
-  annIn.onchange = () => { annotator = annIn.value.trim(); try { localStorage.setItem(ANNOTATOR_KEY, annotator); } catch { /* ignore */ } };
-  const tab = (m, label) => h('a', { href: `#/labeling?mode=${m}`, class: 'tab-link', 'aria-current': m === mode ? 'page' : undefined }, label);
+  const annIn = h('input', { type: 'text', id: 'annotator', value: annotator, placeholder: 'your name', autocomplete: 'name', size: 14, 'data-testid': 'annotator' });
+  const saveAnnotator = () => { annotator = annIn.value.trim(); try { localStorage.setItem(ANNOTATOR_KEY, annotator); } catch { /* ignore */ } };
+  annIn.onchange = saveAnnotator;
+  annIn.oninput = saveAnnotator;
+  const tab = (m, label) => h('a', { href: `#/labeling?mode=${m}`, class: 'tab-link', 'aria-current': m === mode ? 'page' : undefined, 'data-testid': `labeling-${m}` }, label);
+  const runInfo = h('p', { class: 'muted' });
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Labeling'),
       h('nav', { class: 'subnav', 'aria-label': 'Labeling modes' }, tab('queue', 'Queue'), tab('review', 'Review')),
-      h('div', { class: 'fctl' }, h('label', { for: 'annotator' }, 'Annotator'), annIn)),
+      h('div', { class: 'fctl' }, h('label', { for: 'annotator' }, 'Annotator'), annIn), runInfo),
     body);
-  await loadDictionary();
+  if (params.get('run')) state.run = params.get('run');
+  await Promise.all([loadDictionary(), runsReady]);
   if ((await has('get', '/api/labels/queue')) === false) { unavailable(body); return null; }
+
+  const getAnnotator = () => annIn.value.trim() || annotator;
   let cleanup = null;
-  if (mode === 'queue') cleanup = await queueMode(body, () => annotator, annIn);
-  else await reviewMode(body, () => annotator);
-  return () => { if (cleanup) cleanup(); };
+  const show = async () => {
+    if (cleanup) { cleanup(); cleanup = null; }
+    const run = state.runs.find((r) => r.run_id === state.run) || null;
+    runInfo.textContent = run ? `${run.dataset} · run ${shortRunId(run)}` : '';
+    if (!state.run) {
+      replace(body, emptyState('Nothing to label yet',
+        'Labeling works on the objects of a run. Import a catalog on the Datasets page and run it; its objects then queue here, the most informative first.',
+        'labeling-empty', h('p', {}, h('a', { class: 'btn', href: '#/datasets' }, 'Datasets'), ' ', h('a', { class: 'btn', href: '#/run' }, 'Run'))));
+      return;
+    }
+    if (mode === 'queue') cleanup = await queueMode(body, state.run, getAnnotator, annIn);
+    else await reviewMode(body, run, getAnnotator);
+  };
+  const off = onRunChange(() => show());
+  await show();
+  return () => { off(); if (cleanup) cleanup(); };
 }
 
 function unavailable(box) {
@@ -44,24 +66,59 @@ function unavailable(box) {
     'This server does not offer the labeling API yet (GET /api/labels/queue). When it does, objects come here one at a time to label, and pending labels and disagreements can be reviewed.'));
 }
 
-async function queueMode(box, getAnnotator, annIn) {
-  const strategy = select([['priority', 'priority'], ['uncertainty', 'uncertainty'], ['random', 'random']], 'priority', { id: 'q-strategy' });
-  const startBtn = h('button', { type: 'button', class: 'btn btn-primary' }, 'Start a batch');
-  const head = h('div', { class: 'toolbar' },
-    h('div', { class: 'actions' }, h('label', { for: 'q-strategy', class: 'inline-label' }, 'Strategy'), strategy, startBtn),
-    h('p', { class: 'muted small' }, 'A batch claims its objects for you, so two annotators never get the same ones.'));
-  const card = h('div');
-  replace(box, head, card);
+function needName(annIn, what) {
+  annIn.focus();
+  toast(`Enter your name first: ${what} record who made them.`, 'error');
+}
 
-  // Probe without claiming anything, so the page can say at once whether labeling exists.
-  try {
-    const peek = await api('/api/labels/queue', { query: { limit: 1 } });
-    const n = items(peek).length;
-    replace(card, h('p', { class: 'empty' }, n ? 'Objects are waiting. Enter your name and start a batch.' : 'The queue is empty: every object that needs a human eye has a label.'));
-  } catch (err) {
-    if (err.missing) { unavailable(box); return null; }
-    replace(card, errorBox(err));
+async function queueMode(box, runId, getAnnotator, annIn) {
+  const strategy = select([['priority', 'priority (category, flags, uncertainty)'], ['uncertainty', 'uncertainty (probability near 0.5)'], ['random', 'random']], 'priority', { id: 'q-strategy' });
+  const startBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'queue-start' }, `Start a batch of ${BATCH}`);
+  const previewBox = h('div', { class: 'panel-body', 'data-testid': 'queue-preview' }, h('p', { class: 'muted' }, 'Loading the queue…'));
+  const card = h('div', { 'data-testid': 'queue-card' });
+  replace(box,
+    h('section', { class: 'panel', 'aria-labelledby': 'queue-title' },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'queue-title' }, 'Labeling queue'),
+        h('div', { class: 'actions' }, h('label', { for: 'q-strategy', class: 'inline-label' }, 'Order by'), strategy, startBtn)),
+      previewBox,
+      h('p', { class: 'muted small panel-foot' }, `A batch claims its objects for you, so two annotators never get the same ones. The list above only peeks: it claims nothing.`)),
+    card);
+
+  let peekSeq = 0;
+  async function peek() {
+    const my = ++peekSeq;
+    let list;
+    try {
+      list = items(await api('/api/labels/queue', { query: { run: runId, strategy: strategy.value, limit: PREVIEW } }));
+    } catch (err) {
+      if (my !== peekSeq) return;
+      if (err.missing) { unavailable(box); return; }
+      replace(previewBox, errorBox(err, 'Could not read the queue.'));
+      return;
+    }
+    if (my !== peekSeq) return;
+    startBtn.disabled = !list.length;
+    if (!list.length) {
+      replace(previewBox, h('p', { class: 'empty' }, 'The queue is empty: every object of this run that needs a human eye has a label or is claimed.'));
+      return;
+    }
+    replace(previewBox, h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact', 'data-testid': 'queue-table' },
+      h('caption', {}, `Next ${list.length} objects (${strategy.value})`),
+      h('thead', {}, h('tr', {}, ['object', 'category', 'priority', 'category weight', 'flag weight', 'uncertainty', 'flags'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, list.map((it) => {
+        const r = it.reason || {};
+        const flags = asList(r.flags);
+        return h('tr', { 'data-object': it.object_id },
+          h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', onclick: () => openDetail(it.run_id || runId, it.object_id) }, it.object_id)),
+          h('td', {}, categoryBadge(it.category)),
+          h('td', { class: 'numcell' }, num(it.priority, 3)),
+          h('td', { class: 'numcell' }, num(r.category_weight, 3)),
+          h('td', { class: 'numcell' }, num(r.flag_weight, 3)),
+          h('td', { class: 'numcell' }, num(r.uncertainty, 3)),
+          h('td', { title: flags.map((f) => `${f}: ${flagText(f)}`).join('\n') }, flags.length ? flags.map((f) => f.replace(/^FLAG_/, '').toLowerCase()).join(', ') : '—'));
+      })))));
   }
+  strategy.onchange = () => { if (!batch.length || i >= batch.length) peek(); };
 
   let batch = [];
   let i = 0;
@@ -72,55 +129,60 @@ async function queueMode(box, getAnnotator, annIn) {
   let current = null;
 
   startBtn.onclick = async () => {
-    const who = getAnnotator() || annIn.value.trim();
-    if (!who) { annIn.focus(); toast('Enter your name first: labels record their annotator.', 'error'); return; }
+    const who = getAnnotator();
+    if (!who) { needName(annIn, 'labels'); return; }
+    startBtn.disabled = true;
     try {
-      batch = items(await api('/api/labels/queue', { query: { strategy: strategy.value, limit: 50, annotator: who } }));
+      batch = items(await api('/api/labels/queue', { query: { run: runId, strategy: strategy.value, limit: BATCH, annotator: who } }));
     } catch (err) {
       replace(card, errorBox(err, 'Could not fetch a batch.'));
+      startBtn.disabled = false;
       return;
     }
     i = 0; done = 0; skipped = 0;
-    show();
+    startBtn.disabled = false;
+    showItem();
   };
 
-  async function show() {
+  async function showItem() {
     if (i >= batch.length) {
-      replace(card, h('section', { class: 'panel panel-body' }, h('h2', {}, 'Batch finished'),
-        h('p', {}, `${count(done)} labeled, ${count(skipped)} skipped.`), h('button', { type: 'button', class: 'btn', onclick: () => startBtn.click() }, 'Next batch')));
       current = null;
+      replace(card, h('section', { class: 'panel panel-body', 'data-testid': 'batch-done' }, h('h2', {}, batch.length ? 'Batch finished' : 'Nothing left to claim'),
+        h('p', {}, `${count(done)} labeled, ${count(skipped)} skipped.`), h('button', { type: 'button', class: 'btn', onclick: () => startBtn.click() }, 'Next batch')));
+      peek();
       return;
     }
     const item = batch[i];
     current = item;
     const prog = progressBar('Batch progress');
+    prog.dataset.testid = 'batch-progress';
     prog.set(i / batch.length, `${i} of ${batch.length} · ${done} labeled · ${skipped} skipped`);
     noteIn = h('textarea', { id: 'label-note', rows: 2, placeholder: 'optional note (n to focus, Esc to leave)' });
     const numbers = h('div', { class: 'keynums' }, h('p', { class: 'muted' }, 'Loading object…'));
     const charts = h('div', { class: 'minicharts' });
     const flagsBox = h('div');
     const r = item.reason || {};
-    replace(card, h('section', { class: 'panel label-card', 'aria-labelledby': 'label-obj' },
+    const title = h('h2', { id: 'label-obj', tabindex: '-1' }, h('span', { class: 'mono' }, item.object_id));
+    replace(card, h('section', { class: 'panel label-card', 'aria-labelledby': 'label-obj', 'data-testid': 'label-card', 'data-object': item.object_id },
       h('header', { class: 'panel-head' },
-        h('h2', { id: 'label-obj' }, h('span', { class: 'mono' }, item.object_id)), categoryBadge(item.category),
-        h('button', { type: 'button', class: 'btn-ghost', onclick: () => openDetail(item.run_id, item.object_id) }, 'All columns')),
+        h('div', { class: 'actions' }, title, categoryBadge(item.category)),
+        h('button', { type: 'button', class: 'btn-ghost', onclick: () => openDetail(item.run_id || runId, item.object_id) }, 'All columns')),
       h('div', { class: 'panel-body' }, prog,
-        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · run ${item.run_id || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)}`),
+        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)}`),
         h('div', { class: 'label-grid' }, numbers, charts), flagsBox,
         h('div', { class: 'label-actions', role: 'group', 'aria-label': 'Label this object' },
-          KEYS.map(([k, label]) => h('button', { type: 'button', class: 'label-btn', style: { '--c': categoryColor(label) }, title: categoryText(label), onclick: () => submit(label) },
+          KEYS.map(([k, label]) => h('button', { type: 'button', class: 'label-btn', style: { '--c': categoryColor(label) }, title: categoryText(label) || label, 'aria-keyshortcuts': k, onclick: () => submit(label) },
             h('kbd', {}, k), ' ', humanizeCategory(label).toLowerCase()))),
         h('div', { class: 'note-row' }, h('label', { for: 'label-note' }, 'Note'), noteIn,
-          h('button', { type: 'button', class: 'btn-ghost', onclick: skip }, h('kbd', {}, 's'), ' skip')),
+          h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 's', onclick: skip }, h('kbd', {}, 's'), ' skip')),
         h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, d candidate, f false positive, s skip, n note.'))));
+    if (!card.contains(document.activeElement)) title.focus({ preventScroll: true });
     // Key numbers and small charts from the run's row.
     let row = null;
-    if (item.run_id) {
-      try {
-        const d = await api(`/api/runs/${enc(item.run_id)}/results/${enc(item.object_id)}`);
-        row = Array.isArray(d.rows) ? d.rows[0] : d.row || d;
-      } catch { row = null; }
-    }
+    try {
+      const d = await api(`/api/runs/${enc(item.run_id || runId)}/results/${enc(item.object_id)}`);
+      row = Array.isArray(d.rows) ? d.rows.find((x) => x.is_default !== false) || d.rows[0] : d.row || d;
+    } catch { row = null; }
     if (current !== item) return;
     const flags = asList((row && row.flags) || r.flags);
     replace(flagsBox, flags.length ? h('ul', { class: 'flags' }, flags.map((f) => h('li', {}, h('code', {}, f), ' — ', flagText(f)))) : h('p', { class: 'muted' }, 'No flags.'));
@@ -129,7 +191,7 @@ async function queueMode(box, getAnnotator, annIn) {
       ['Period', row.koi_period, 'd'], ['Radius', row.koi_prad, 'R⊕'], ['Insolation', row.koi_insol, 'S⊕'],
       ['Teq', row.koi_teq, 'K'], ['Depth', row.koi_depth, 'ppm'], ['Duration', row.koi_duration, 'h'],
       ['Duration ratio', row.duration_ratio, ''], ['Star Teff', row.koi_steff, 'K'], ['Star radius', row.koi_srad, 'R☉'],
-      ['Score', row.score, ''], ['NASA', row.koi_disposition, ''], ['Anomaly', row.anomaly_score, ''],
+      ['Score', row.score, ''], ['NASA', row.koi_disposition, ''], ['Model p', row.p_model, ''], ['Anomaly', row.anomaly_score, ''],
     ].filter(([, v]) => v !== undefined);
     replace(numbers, h('dl', {}, kv.map(([k, v, u]) => [h('dt', {}, k), h('dd', {}, typeof v === 'number' ? num(v) : v ?? '—', u && v != null ? h('span', { class: 'unit' }, ` ${u}`) : null)])));
     replace(charts, radiusGauge(row.koi_prad), hzGauge(row.koi_insol, row.koi_steff), ratioGauge(row.duration_ratio));
@@ -137,20 +199,23 @@ async function queueMode(box, getAnnotator, annIn) {
 
   async function submit(label) {
     if (busy || !current) return;
+    const who = getAnnotator();
+    if (!who) { needName(annIn, 'labels'); return; }
     busy = true;
     const item = current;
     try {
-      await api('/api/labels', { method: 'POST', body: { object_id: item.object_id, dataset: item.dataset, run_id: item.run_id, label, source: 'human', annotator: getAnnotator(), note: noteIn && noteIn.value.trim() ? noteIn.value.trim() : undefined } });
+      await api('/api/labels', { method: 'POST', body: { object_id: item.object_id, dataset: item.dataset, run_id: item.run_id || runId, label, source: 'human', annotator: who, note: noteIn && noteIn.value.trim() ? noteIn.value.trim() : undefined } });
+      toast(`${item.object_id}: ${humanizeCategory(label).toLowerCase()}`, 'ok', 2500);
       done += 1;
       i += 1;
-      show();
+      showItem();
     } catch (err) {
       toast(err.message, 'error');
     } finally {
       busy = false;
     }
   }
-  function skip() { if (!current) return; skipped += 1; i += 1; show(); }
+  function skip() { if (!current) return; skipped += 1; i += 1; showItem(); }
 
   const onKey = (e) => {
     if (!current || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -162,7 +227,8 @@ async function queueMode(box, getAnnotator, annIn) {
     if (hit) { e.preventDefault(); submit(hit[1]); } else if (e.key === 's') { e.preventDefault(); skip(); } else if (e.key === 'n') { e.preventDefault(); noteIn.focus(); }
   };
   document.addEventListener('keydown', onKey);
-  return () => document.removeEventListener('keydown', onKey);
+  await peek();
+  return () => { current = null; document.removeEventListener('keydown', onKey); };
 }
 
 // --- small charts -----------------------------------------------------------
@@ -198,15 +264,19 @@ function ratioGauge(v) {
 }
 
 // --- review -----------------------------------------------------------------
-async function reviewMode(box, getAnnotator) {
+async function reviewMode(box, run, getAnnotator) {
   replace(box, h('p', { class: 'muted' }, 'Loading…'));
   let pending = [];
+  let pendingTotal = null;
   let disagreements = [];
+  let disTotal = null;
   try {
     if ((await has('get', '/api/labels/review')) === false) throw Object.assign(new Error('no review route'), { missing: true });
     const r = await api('/api/labels/review', { query: { limit: 200 } });
     pending = items(r && r.pending ? r.pending : []);
     disagreements = items(r && r.disagreements ? r.disagreements : []);
+    pendingTotal = r && typeof r.pending_total === 'number' ? r.pending_total : null;
+    disTotal = r && typeof r.disagreements_total === 'number' ? r.disagreements_total : null;
   } catch (err) {
     if (!err.missing) { replace(box, errorBox(err)); return; }
     try {
@@ -218,89 +288,145 @@ async function reviewMode(box, getAnnotator) {
     }
   }
   const statsBox = h('div');
+  const importBox = h('div');
+  const annIn = () => document.getElementById('annotator');
+  const runFor = (dataset) => (run && run.dataset === dataset ? run.run_id : null);
   const review = async (labelId, decision, rowEl) => {
     const reviewer = getAnnotator();
-    if (!reviewer) { document.getElementById('annotator').focus(); toast('Enter your name first: reviews record their reviewer.', 'error'); return; }
+    if (!reviewer) { needName(annIn(), 'reviews'); return; }
     try {
-      await api(`/api/labels/${enc(labelId)}/review`, { method: 'POST', body: { decision, reviewer } });
+      await api(`/api/labels/${enc(labelId)}/review`, { method: 'POST', body: { status: decision, reviewer } });
       rowEl.classList.add('reviewed');
-      for (const b of rowEl.querySelectorAll('button')) b.disabled = true;
+      for (const b of rowEl.querySelectorAll('button.btn-small')) b.disabled = true;
       rowEl.querySelector('.review-state').textContent = decision === 'accept' ? 'accepted' : 'rejected';
+      loadStats();
     } catch (err) { toast(err.message, 'error'); }
   };
   const labelAs = async (d, label, rowEl) => {
     const annotator = getAnnotator();
-    if (!annotator) { document.getElementById('annotator').focus(); toast('Enter your name first.', 'error'); return; }
+    if (!annotator) { needName(annIn(), 'labels'); return; }
     try {
-      await api('/api/labels', { method: 'POST', body: { object_id: d.object_id, dataset: d.dataset, run_id: d.run_id, label, source: 'human', annotator, note: 'resolved in review' } });
+      await api('/api/labels', { method: 'POST', body: { object_id: d.object_id, dataset: d.dataset, run_id: d.run_id || runFor(d.dataset) || undefined, label, source: 'human', annotator, note: 'resolved in review' } });
       rowEl.classList.add('reviewed');
+      for (const b of rowEl.querySelectorAll('button.btn-small')) b.disabled = true;
       rowEl.querySelector('.review-state').textContent = `labeled ${label}`;
+      loadStats();
     } catch (err) { toast(err.message, 'error'); }
   };
-  const labelOf = (x) => (x && typeof x === 'object' ? x.label : x) ?? '—';
+  // A disagreement names labels (strings, or Label objects with ids); the pending list has the ids of human labels.
+  const labelOf = (x) => (x && typeof x === 'object' ? x.label : x) ?? null;
+  const pendingHuman = (d) => pending.find((l) => l.object_id === d.object_id && l.dataset === d.dataset && l.source === 'human');
+  const sourcesOf = (d) => {
+    const L = d.labels && typeof d.labels === 'object' ? d.labels : d;
+    return { human: L.human, nasa: L.nasa, heuristic: L.heuristic, model: L.model };
+  };
+  const cellLabel = (v) => (labelOf(v) ? h('span', { class: 'badge cat', style: { '--c': categoryColor(labelOf(v)) } }, humanizeCategory(labelOf(v)).toLowerCase()) : h('span', { class: 'muted' }, '—'));
+  const openObj = (d) => {
+    const rid = d.run_id || runFor(d.dataset);
+    return h('button', { type: 'button', class: 'linklike mono', disabled: !rid, title: rid ? 'All columns' : 'Pick a run of this dataset in the header to see its columns', onclick: () => openDetail(rid, d.object_id) }, d.object_id);
+  };
+  const hasModel = disagreements.some((d) => labelOf(sourcesOf(d).model));
   replace(box,
-    h('section', { class: 'panel', 'aria-labelledby': 'pending-title' },
-      h('header', { class: 'panel-head' }, h('h2', { id: 'pending-title' }, `Pending labels (${count(pending.length)})`)),
-      h('div', { class: 'panel-body table-wrap' }, pending.length ? h('table', { class: 'grid compact' },
-        h('thead', {}, h('tr', {}, ['object', 'label', 'source', 'annotator', 'note', 'when', '', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h('section', { class: 'panel', 'aria-labelledby': 'pending-title', 'data-testid': 'review-pending' },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'pending-title' }, `Pending labels (${count(pendingTotal ?? pending.length)})`),
+        h('span', { class: 'muted small' }, 'Human and model labels nobody has reviewed yet, oldest first.')),
+      h('div', { class: 'panel-body table-wrap' }, pending.length ? h('table', { class: 'grid compact', 'data-testid': 'pending-table' },
+        h('thead', {}, h('tr', {}, ['object', 'dataset', 'label', 'source', 'annotator', 'note', 'when', 'review', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, pending.map((l) => {
-          const tr = h('tr', {},
-            h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', onclick: () => openDetail(l.run_id, l.object_id) }, l.object_id)),
-            h('td', {}, l.label), h('td', {}, l.source), h('td', {}, l.annotator || '—'), h('td', {}, l.note || ''), h('td', {}, age(l.created_at)),
+          const tr = h('tr', { 'data-label-id': l.id, 'data-object': l.object_id },
+            h('th', { scope: 'row' }, openObj(l)), h('td', {}, l.dataset),
+            h('td', {}, cellLabel(l.label)), h('td', {}, l.source), h('td', {}, l.annotator || '—'), h('td', {}, l.note || ''), h('td', {}, age(l.created_at)),
             h('td', { class: 'review-state muted' }),
             h('td', { class: 'actions' },
-              h('button', { type: 'button', class: 'btn-small', onclick: () => review(l.id, 'accept', tr) }, 'Accept'),
-              h('button', { type: 'button', class: 'btn-small btn-danger-ghost', onclick: () => review(l.id, 'reject', tr) }, 'Reject')));
+              h('button', { type: 'button', class: 'btn-small', 'data-testid': 'review-accept', onclick: () => review(l.id, 'accept', tr) }, 'Accept'),
+              h('button', { type: 'button', class: 'btn-small btn-danger-ghost', 'data-testid': 'review-reject', onclick: () => review(l.id, 'reject', tr) }, 'Reject')));
           return tr;
-        }))) : h('p', { class: 'empty' }, 'Nothing pending.'))),
-    h('section', { class: 'panel', 'aria-labelledby': 'dis-title' },
-      h('header', { class: 'panel-head' }, h('h2', { id: 'dis-title' }, `Disagreements between human, NASA and heuristic labels (${count(disagreements.length)})`)),
-      h('div', { class: 'panel-body table-wrap' }, disagreements.length ? h('table', { class: 'grid compact' },
-        h('thead', {}, h('tr', {}, ['object', 'human', 'NASA', 'heuristic', 'model', '', ''].map((c) => h('th', { scope: 'col' }, c)))),
+        }))) : h('p', { class: 'empty' }, 'Nothing pending: every human and model label has been reviewed.'))),
+    h('section', { class: 'panel', 'aria-labelledby': 'dis-title', 'data-testid': 'review-disagreements' },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'dis-title' }, `Disagreements between human, NASA and heuristic labels (${count(disTotal ?? disagreements.length)})`),
+        disTotal != null && disTotal > disagreements.length ? h('span', { class: 'muted small' }, `the first ${count(disagreements.length)}, human labels first`) : null),
+      h('div', { class: 'panel-body table-wrap' }, disagreements.length ? h('table', { class: 'grid compact', 'data-testid': 'disagreements-table' },
+        h('thead', {}, h('tr', {}, ['object', 'dataset', 'human', 'NASA', 'heuristic', ...(hasModel ? ['model'] : []), 'resolution', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, disagreements.map((d) => {
-          const L = d.labels || {};
-          const human = L.human && typeof L.human === 'object' ? L.human : null;
-          const tr = h('tr', {},
-            h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', onclick: () => openDetail(d.run_id, d.object_id) }, d.object_id)),
-            h('td', {}, labelOf(L.human)), h('td', {}, labelOf(L.nasa)), h('td', {}, labelOf(L.heuristic)), h('td', {}, labelOf(L.model)),
+          const L = sourcesOf(d);
+          const human = L.human && typeof L.human === 'object' && L.human.id ? L.human : (labelOf(L.human) ? pendingHuman(d) : null);
+          const tr = h('tr', { 'data-object': d.object_id },
+            h('th', { scope: 'row' }, openObj(d)), h('td', {}, d.dataset || '—'),
+            h('td', {}, cellLabel(L.human)), h('td', {}, cellLabel(L.nasa)), h('td', {}, cellLabel(L.heuristic)), hasModel ? h('td', {}, cellLabel(L.model)) : null,
             h('td', { class: 'review-state muted' }),
             h('td', { class: 'actions' },
               human && human.id ? [
                 h('button', { type: 'button', class: 'btn-small', onclick: () => review(human.id, 'accept', tr) }, 'Accept human'),
                 h('button', { type: 'button', class: 'btn-small btn-danger-ghost', onclick: () => review(human.id, 'reject', tr) }, 'Reject human')] : null,
-              L.nasa ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.nasa), tr) }, 'Side with NASA') : null,
-              L.heuristic ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.heuristic), tr) }, 'Side with heuristic') : null));
+              labelOf(L.nasa) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.nasa), tr) }, 'Side with NASA') : null,
+              labelOf(L.heuristic) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.heuristic), tr) }, 'Side with heuristic') : null));
           return tr;
-        }))) : h('p', { class: 'empty' }, 'No disagreements (or this server does not list them yet).'))),
-    statsBox);
-  try {
-    if ((await has('get', '/api/labels/stats')) === false) throw new Error('no stats');
-    const stats = await api('/api/labels/stats');
+        }))) : h('p', { class: 'empty' }, 'No disagreements. NASA and heuristic labels take part once imported (below); human labels as soon as they are given.'))),
+    importBox, statsBox);
+
+  async function loadStats() {
+    if ((await has('get', '/api/labels/stats')) === false) return;
+    let stats;
+    try { stats = await api('/api/labels/stats'); } catch { clear(statsBox); return; }
     replace(statsBox, statsPanel(stats));
-  } catch { clear(statsBox); }
+    replace(importBox, importPanel(stats && stats.sources));
+  }
+
+  function importPanel(sources) {
+    if (!run || !sources) return h('div');
+    const result = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
+    const go = async (body, btn) => {
+      btn.disabled = true;
+      result.textContent = 'Importing…';
+      try {
+        const r = await api('/api/labels/import', { method: 'POST', body });
+        result.textContent = `${count(r.inserted)} ${r.source} labels added; ${count(r.labeled_objects)} objects of ${r.dataset} carry one.`;
+        toast(`Imported ${count(r.inserted)} ${r.source} labels`, 'ok');
+        window.dispatchEvent(new HashChangeEvent('hashchange')); // show the new disagreements
+      } catch (err) {
+        result.textContent = '';
+        toast(err.message, 'error');
+      } finally { btn.disabled = false; }
+    };
+    const nasaBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'import-nasa', onclick: () => go({ source: 'nasa', dataset: run.dataset }, nasaBtn) }, `Import NASA dispositions of ${run.dataset}`);
+    const heurBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'import-heuristic', onclick: () => go({ source: 'heuristic', run_id: run.run_id }, heurBtn) }, 'Import this run\'s categories');
+    const n = (k) => count(sources[k] || 0);
+    return h('section', { class: 'panel', 'aria-labelledby': 'import-title', 'data-testid': 'label-sources', dataset: { human: String(sources.human || 0), nasa: String(sources.nasa || 0), heuristic: String(sources.heuristic || 0) } },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'import-title' }, 'Label sources'),
+        h('span', { class: 'muted small' }, `objects with a current label: human ${n('human')} · NASA ${n('nasa')} · heuristic ${n('heuristic')} · model ${n('model')}`)),
+      h('div', { class: 'panel-body' },
+        (!sources.nasa || !sources.heuristic) ? h('p', { class: 'muted' }, 'Disagreements compare the sources an object has labels from. Import the catalog\'s dispositions and this run\'s categories to compare them with each other and with human labels.') : null,
+        h('div', { class: 'actions' }, nasaBtn, heurBtn), result));
+  }
+
+  await loadStats();
   setHashParams({ mode: 'review' });
 }
 
 function statsPanel(stats) {
+  // GET /api/labels/stats: {sources, tables:[{a, b, objects, agree, agreement, classes, matrix}]};
+  // any other nesting of {labels|classes, matrix} objects is drawn too.
   const tables = [];
   const visit = (name, v) => {
-    if (v && typeof v === 'object' && Array.isArray(v.labels) && Array.isArray(v.matrix)) tables.push([name, v]);
-    else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) visit(name ? `${name} · ${k}` : k, x);
+    if (!v || typeof v !== 'object') return;
+    const names = Array.isArray(v.classes) ? v.classes : Array.isArray(v.labels) && v.labels.every((x) => typeof x === 'string') ? v.labels : null;
+    if (names && Array.isArray(v.matrix)) { tables.push([v.a && v.b ? `${v.a} vs ${v.b}` : name, { ...v, names }]); return; }
+    if (Array.isArray(v)) v.forEach((x, i) => visit(name ? `${name} ${i + 1}` : String(i + 1), x));
+    else for (const [k, x] of Object.entries(v)) visit(name ? `${name} · ${k}` : k, x);
   };
   visit('', stats);
   if (!tables.length) return h('div');
-  return h('section', { class: 'panel', 'aria-labelledby': 'stats-title' },
-    h('header', { class: 'panel-head' }, h('h2', { id: 'stats-title' }, 'Agreement between sources')),
-    h('div', { class: 'panel-body stat-tables' }, tables.map(([name, t]) => confusion(name, t.labels, t.matrix, t.row_label, t.col_label))));
-}
-
-export function confusion(title, labels, matrix, rowLabel = 'actual', colLabel = 'predicted') {
-  const max = Math.max(1, ...matrix.flat().map(Number));
-  return h('table', { class: 'confusion' },
-    h('caption', {}, title),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, `${rowLabel} \\ ${colLabel}`), labels.map((l) => h('th', { scope: 'col' }, humanizeCategory(l))))),
-    h('tbody', {}, matrix.map((row, i) => h('tr', {}, h('th', { scope: 'row' }, humanizeCategory(labels[i])),
-      row.map((v, j) => h('td', { class: i === j ? 'diag' : '', style: { '--a': (Number(v) / max).toFixed(3) } }, count(v)))))));
+  const filled = tables.filter(([, t]) => t.objects === undefined ? t.matrix.flat().some((x) => Number(x) > 0) : t.objects > 0);
+  const empty = tables.filter((t) => !filled.includes(t));
+  const nameOf = (s) => ({ nasa: 'NASA', human: 'human', heuristic: 'heuristic', model: 'model' }[s] || s);
+  return h('section', { class: 'panel', 'aria-labelledby': 'stats-title', 'data-testid': 'label-stats' },
+    h('header', { class: 'panel-head' }, h('h2', { id: 'stats-title' }, 'Agreement between sources'),
+      h('span', { class: 'muted small' }, 'by disposition class: CONFIRMED ~ confirmed planet, FALSE POSITIVE ~ likely false positive, CANDIDATE ~ the candidate kinds')),
+    h('div', { class: 'panel-body stat-tables' },
+      filled.map(([name, t]) => confusion(
+        `${t.a && t.b ? `${nameOf(t.a)} vs ${nameOf(t.b)}` : name}${t.objects != null ? ` · ${count(t.objects)} objects` : ''}${t.agreement != null ? ` · ${(100 * t.agreement).toFixed(1)}% agree` : ''}`,
+        t.names, t.matrix, t.row_label || (t.a ? nameOf(t.a) : 'actual'), t.col_label || (t.b ? nameOf(t.b) : 'predicted'))),
+      empty.length ? h('p', { class: 'muted' }, `No object has labels from both sides yet: ${empty.map(([name, t]) => (t.a && t.b ? `${nameOf(t.a)} vs ${nameOf(t.b)}` : name)).join(', ')}.`) : null));
 }
 
 export { DISPOSITIONS };

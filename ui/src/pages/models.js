@@ -1,23 +1,34 @@
-// Models: trained models, their metrics, confusion matrix and model card.
-// Shows "not available yet" while GET /api/models answers 404.
-import { h, replace, errorBox, notAvailable, select, progressBar, toast } from '../lib/dom.js';
+// Models: trained models, their metrics (cross-validation, out-of-fold,
+// holdout), confusion matrix, feature importance, model and data cards;
+// training as a background job, and scoring the current run (p_model,
+// anomaly_score become result columns). A server without models shows how to
+// train one, not an error.
+import { h, replace, errorBox, notAvailable, emptyState, select, progressBar, toast } from '../lib/dom.js';
 import { api, items, enc, followJob } from '../lib/api.js';
-import { num, age, count } from '../lib/format.js';
-import { confusion } from './labeling.js';
-import { setHashParams } from '../lib/state.js';
+import { num, age, count, ms } from '../lib/format.js';
+import { confusion } from '../lib/confusion.js';
+import { state, runsReady, setHashParams, shortRunId } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
-const METRICS = [['accuracy', 'accuracy (p ≥ 0.5)'], ['f1_macro', 'macro F1'], ['roc_auc', 'ROC AUC'], ['pr_auc', 'PR AUC']];
+const METRICS = [['accuracy', 'accuracy'], ['macro_f1', 'macro F1'], ['roc_auc', 'ROC AUC'], ['pr_auc', 'PR AUC']];
+const ALIASES = { macro_f1: ['macro_f1', 'f1_macro'], accuracy: ['accuracy'], roc_auc: ['roc_auc'], pr_auc: ['pr_auc'] };
+const TARGETS = [
+  ['confirmed_vs_fp', 'confirmed_vs_fp: CONFIRMED against FALSE POSITIVE'],
+  ['planet_vs_fp', 'planet_vs_fp: CONFIRMED or CANDIDATE against FALSE POSITIVE'],
+  ['disposition', 'disposition: the three NASA classes'],
+];
 
 export async function render(root, params) {
-  const listBox = h('div', { class: 'panel-body' });
-  const detail = h('div');
+  const listBox = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading…'));
+  const detail = h('div', { class: 'stack' });
   root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Models'),
-    h('p', { class: 'muted' }, 'Supervised classifiers of the NASA disposition from physics alone, and anomaly detectors. Their scores appear as result columns (anomaly_score, model probability) filterable on the Results page.')),
+    h('p', { class: 'muted' }, 'Classifiers of the NASA disposition from the physics alone (no Robovetter outputs), and anomaly detection. Scoring a run adds p_model and anomaly_score to its result columns.')),
   h('section', { class: 'panel', 'aria-labelledby': 'models-title' },
     h('header', { class: 'panel-head' }, h('h2', { id: 'models-title' }, 'Trained models')), listBox),
   detail);
 
+  if (params.get('run')) state.run = params.get('run');
+  await runsReady;
   let list;
   try {
     if ((await has('get', '/api/models')) === false) throw Object.assign(new Error('no models route'), { missing: true });
@@ -28,92 +39,217 @@ export async function render(root, params) {
         notAvailable('Models are not available yet', 'This server does not offer the models API yet (GET /api/models). Once models are trained, their metrics, confusion matrices and cards show here, and anomaly_score and model probability become result columns.'));
       return;
     }
-    replace(listBox, errorBox(err));
+    replace(listBox, errorBox(err, 'Could not list the models.'));
     return;
   }
-  if ((await has('post', '/api/models/train')) !== false) listBox.append(trainForm());
+  const canTrain = (await has('post', '/api/models/train')) !== false;
+  const actions = h('div', { class: 'stack' });
+  if (canTrain) actions.append(trainForm(!list.length));
+  const anomalies = await anomalyAction();
+  if (anomalies) actions.append(anomalies);
   if (!list.length) {
-    listBox.prepend(h('p', { class: 'empty' }, 'No models trained yet. Run `exohunter train` or start training below.'));
+    replace(listBox,
+      emptyState('No models trained yet',
+        'Train one below (a few seconds to a minute on a KOI table), or on the command line: exohunter train --run RUN. Its metrics, confusion matrix and model card then show here, and scoring a run adds p_model to the results.',
+        'models-empty'),
+      actions);
     return;
   }
   list.sort((a, b) => String(b.created_at || '').localeCompare(String(a.created_at || '')));
-  listBox.prepend(h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact' },
-    h('thead', {}, h('tr', {}, ['model', 'version', 'target', ...METRICS.map((m) => m[1]), 'trained'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, list.map((m) => h('tr', { class: m.leaky ? 'leaky' : '' },
-      h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike', onclick: () => show(m.name, m.version) }, m.name), m.leaky ? h('span', { class: 'badge warn', title: 'Trained with leaky columns, for comparison only' }, 'leaky') : null),
-      h('td', { class: 'mono' }, m.version), h('td', {}, m.target || '—'),
-      METRICS.map(([k]) => h('td', { class: 'numcell' }, num(metric(m.metrics, k), 3))),
-      h('td', {}, age(m.created_at))))))));
+  const rows = list.map((m) => {
+    const tr = h('tr', { class: m.leaky ? 'leaky' : '', 'data-model': `${m.name}/${m.version}` },
+      h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike', onclick: () => show(m.name, m.version) }, m.name),
+        m.leaky ? [' ', h('span', { class: 'badge warn', title: 'Trained with leaky columns (Robovetter outputs), for comparison only' }, 'leaky')] : null),
+      h('td', { class: 'mono' }, m.version), h('td', {}, m.kind || '—'), h('td', {}, m.target || '—'),
+      METRICS.map(([k]) => h('td', { class: 'numcell', title: spreadText(m.metrics, k) }, num(headline(m.metrics, k), 3))),
+      h('td', { class: 'numcell' }, count(m.metrics && m.metrics.rows)),
+      h('td', {}, age(m.created_at)));
+    return tr;
+  });
+  replace(listBox, h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact', 'data-testid': 'models-table' },
+    h('caption', { class: 'sr-only' }, 'Trained models with their cross-validated metrics'),
+    h('thead', {}, h('tr', {}, ['model', 'version', 'kind', 'target', ...METRICS.map((m) => `${m[1]} (CV)`), 'rows', 'trained'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows))), actions);
 
+  let showSeq = 0;
   async function show(name, version) {
+    const my = ++showSeq;
     setHashParams({ model: `${name}/${version}` });
+    for (const tr of rows) tr.classList.toggle('selected', tr.dataset.model === `${name}/${version}`);
     replace(detail, h('p', { class: 'muted' }, 'Loading…'));
     let m;
     try {
       m = await api(`/api/models/${enc(name)}/${enc(version)}`);
     } catch (err) {
-      replace(detail, errorBox(err));
+      if (my === showSeq) replace(detail, errorBox(err, 'Could not load the model.'));
       return;
     }
-    const mt = m.metrics || {};
-    const cm = mt.confusion_matrix || mt.confusion;
-    const cmLabels = (cm && cm.labels) || mt.labels || mt.classes || [];
-    const cmMatrix = cm && Array.isArray(cm.matrix) ? cm.matrix : Array.isArray(cm) ? cm : null;
-    const per = mt.per_class && typeof mt.per_class === 'object' ? Object.entries(mt.per_class) : [];
-    replace(detail, h('section', { class: 'panel', 'aria-labelledby': 'model-title' },
-      h('header', { class: 'panel-head' }, h('h2', { id: 'model-title' }, `${name} / ${version}`), h('span', { class: 'muted' }, m.target || '')),
-      h('div', { class: 'panel-body model-detail' },
-        h('div', { class: 'stats' }, METRICS.map(([k, label]) => h('div', { class: 'stat' },
-          h('span', { class: 'stat-v' }, num(metric(mt, k), 3)), h('span', { class: 'stat-l' }, label),
-          spread(mt, k)))),
-        cmMatrix && cmLabels.length ? confusion('Confusion matrix (out-of-fold)', cmLabels, cmMatrix, 'true', 'predicted') : null,
-        per.length ? h('table', { class: 'grid compact' }, h('caption', {}, 'Per class'),
-          h('thead', {}, h('tr', {}, ['class', 'precision', 'recall', 'support'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, per.map(([c, v]) => h('tr', {}, h('th', { scope: 'row' }, c), h('td', { class: 'numcell' }, num(v.precision, 3)), h('td', { class: 'numcell' }, num(v.recall, 3)), h('td', { class: 'numcell' }, count(v.support)))))) : null,
-        Array.isArray(m.features) && m.features.length ? h('details', {}, h('summary', {}, `Features (${m.features.length})`), h('ul', { class: 'chips' }, m.features.map((f) => h('li', {}, f)))) : null,
-        m.card ? h('article', { class: 'model-card', 'aria-label': 'Model card' }, markdown(m.card)) : null,
-        m.data_card ? h('details', {}, h('summary', {}, 'Data card'), h('article', { class: 'model-card' }, markdown(m.data_card))) : null)));
+    if (my !== showSeq) return;
+    replace(detail, modelDetail(name, version, m));
   }
-  const want = params.get('model') || `${list[0].name}/${list[0].version}`;
-  if (want.includes('/')) show(...want.split('/'));
+  const want = params.get('model');
+  const pick = want && list.find((m) => `${m.name}/${m.version}` === want) ? want : `${list[0].name}/${list[0].version}`;
+  const cut = pick.indexOf('/');
+  await show(pick.slice(0, cut), pick.slice(cut + 1));
 }
 
-function metric(mt, k) {
+function metricOf(obj, k) {
+  if (!obj || typeof obj !== 'object') return undefined;
+  for (const a of ALIASES[k] || [k]) if (obj[a] !== undefined) return obj[a];
+  return undefined;
+}
+const scalar = (v) => (v && typeof v === 'object' ? v.mean ?? v.value : v);
+/** The headline value: cross-validated mean, else out-of-fold, else test, else top level. */
+function headline(mt, k) {
   if (!mt) return null;
-  const v = mt[k] ?? (mt.test && mt.test[k]) ?? (mt.cv && mt.cv[k]);
-  return v && typeof v === 'object' ? v.mean ?? v.value : v;
+  for (const src of [mt.cv, mt.oof, mt.test, mt.holdout && mt.holdout.test, mt]) {
+    const v = scalar(metricOf(src, k));
+    if (typeof v === 'number') return v;
+  }
+  return null;
 }
-function spread(mt, k) {
-  const v = mt && ((mt.cv && mt.cv[k]) || mt[k]);
-  return v && typeof v === 'object' && v.std != null ? h('span', { class: 'stat-l' }, `± ${num(v.std, 2)} (5-fold)`) : null;
+function spreadText(mt, k) {
+  const v = mt && metricOf(mt.cv, k);
+  return v && typeof v === 'object' && v.std != null ? `cross-validation: ${num(v.mean, 4)} ± ${Number(v.std).toFixed(4)}` : '';
 }
 
-function trainForm() {
-  const target = select(['confirmed_vs_fp', 'planet_vs_fp', 'disposition'], 'confirmed_vs_fp', { id: 'train-target' });
+function evaluations(mt) {
+  const out = [];
+  const add = (label, src, rows) => { if (src && METRICS.some(([k]) => metricOf(src, k) !== undefined)) out.push([label, src, rows ?? src.rows]); };
+  add(`${mt.cv && mt.cv.folds ? `${mt.cv.folds}-fold` : ''} cross-validation, mean ± std`.trim(), mt.cv, mt.rows);
+  add('out-of-fold, pooled', mt.oof);
+  if (mt.holdout) { add('holdout valid', mt.holdout.valid); add('holdout test', mt.holdout.test); } else add('test', mt.test);
+  if (!out.length) add('metrics', mt);
+  return out;
+}
+
+function modelDetail(name, version, m) {
+  const mt = m.metrics || {};
+  const cm = mt.confusion_matrix || mt.confusion;
+  const cmLabels = (cm && cm.labels) || mt.classes || mt.labels || [];
+  const cmMatrix = cm && Array.isArray(cm.matrix) ? cm.matrix : Array.isArray(cm) ? cm : null;
+  const per = mt.per_class && typeof mt.per_class === 'object' ? Object.entries(mt.per_class) : [];
+  const imp = Array.isArray(mt.importance) ? mt.importance.slice(0, 12) : [];
+  const maxShare = Math.max(1e-9, ...imp.map((x) => Number(x.share ?? x.gain) || 0));
+  const evals = evaluations(mt);
+  const cell = (src, k) => {
+    const v = metricOf(src, k);
+    if (v && typeof v === 'object') return h('td', { class: 'numcell' }, num(v.mean, 4), v.std != null ? h('span', { class: 'muted' }, ` ± ${Number(v.std).toFixed(4)}`) : null);
+    return h('td', { class: 'numcell' }, num(v, 4));
+  };
+  const features = Array.isArray(m.features) ? m.features : Array.isArray(mt.features) ? mt.features : [];
+  const scoreBox = scoreAction(name, version);
+  return [
+    h('section', { class: 'panel', 'aria-labelledby': 'model-title', 'data-testid': 'model-detail' },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'model-title' }, h('span', { class: 'mono' }, `${name} / ${version}`)),
+        h('span', { class: 'muted' }, [m.kind, m.target && `target ${m.target}`, m.dataset && `trained on ${m.dataset}`, mt.seconds != null && `in ${ms(mt.seconds * 1000)}`].filter(Boolean).join(' · '))),
+      h('div', { class: 'panel-body' },
+        evals.length ? h('table', { class: 'grid compact metrics-table', 'data-testid': 'model-metrics' },
+          h('caption', {}, `Metrics${mt.threshold != null ? ` (accuracy, macro F1 and the confusion matrix at p ≥ ${num(mt.threshold)}; ROC and PR AUC of the positive class)` : ''}`),
+          h('thead', {}, h('tr', {}, ['evaluation', 'rows', ...METRICS.map((x) => x[1])].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, evals.map(([label, src, rows]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'numcell' }, count(rows)), METRICS.map(([k]) => cell(src, k)))))) : h('p', { class: 'muted' }, 'No metrics recorded.')),
+      h('div', { class: 'panel-body model-grid' },
+        h('div', { class: 'stack' },
+          cmMatrix && cmLabels.length ? confusion(`Confusion matrix${mt.oof ? ' (out-of-fold)' : ''}: rows true, columns predicted`, cmLabels, cmMatrix, 'true', 'predicted') : null,
+          per.length ? h('table', { class: 'grid compact', 'data-testid': 'model-per-class' }, h('caption', {}, 'Per class'),
+            h('thead', {}, h('tr', {}, ['class', 'precision', 'recall', 'support'].map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, per.map(([c, v]) => h('tr', {}, h('th', { scope: 'row' }, c), h('td', { class: 'numcell' }, num(v.precision, 3)), h('td', { class: 'numcell' }, num(v.recall, 3)), h('td', { class: 'numcell' }, count(v.support)))))) : null,
+          imp.length ? h('table', { class: 'grid compact counts', 'data-testid': 'model-importance' }, h('caption', {}, 'Feature importance (share of the total gain)'),
+            h('tbody', {}, imp.map((x) => h('tr', {}, h('th', { scope: 'row', class: 'mono' }, x.feature),
+              h('td', { class: 'numcell' }, x.share != null ? `${(100 * x.share).toFixed(1)}%` : num(x.gain)),
+              h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * (Number(x.share ?? x.gain) || 0)) / maxShare}%`, background: 'var(--accent)' } })))))) : null,
+          features.length ? h('details', {}, h('summary', {}, `Features (${features.length})`), h('ul', { class: 'chips' }, features.map((f) => h('li', { class: 'mono' }, f)))) : null,
+          scoreBox),
+        h('div', { class: 'stack' },
+          m.card ? h('article', { class: 'model-card', 'aria-label': 'Model card', 'data-testid': 'model-card' }, markdown(m.card)) : h('p', { class: 'muted' }, 'This model has no card.'),
+          m.data_card ? h('details', { class: 'model-card' }, h('summary', {}, 'Data card'), h('article', {}, markdown(m.data_card))) : null))),
+  ];
+}
+
+/** Writes the model's p_model for the current run (POST /api/models/{name}/{version}/score). */
+function scoreAction(name, version) {
+  if (!state.run) return null;
+  const run = state.runs.find((r) => r.run_id === state.run);
+  const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
+  const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'model-score' }, `Score run ${run ? `${run.dataset} · ${shortRunId(run)}` : state.run}`);
+  btn.onclick = async () => {
+    btn.disabled = true;
+    out.textContent = 'Scoring…';
+    try {
+      const r = await api(`/api/models/${enc(name)}/${enc(version)}/score`, { method: 'POST', body: { run_id: state.run } });
+      replace(out, `${r.column || 'p_model'} written for ${count(r.rows)} rows${r.planets != null ? ` (${count(r.planets)} with p ≥ 0.5)` : ''}. `, h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
+    } catch (err) {
+      out.textContent = err.message;
+    } finally { btn.disabled = false; }
+  };
+  return h('div', { class: 'actions' }, btn, out);
+}
+
+/** Isolation Forest + LOF on the current run (POST /api/runs/{id}/anomalies). */
+async function anomalyAction() {
+  if (!state.run || (await has('post', '/api/runs/{id}/anomalies')) === false) return null;
+  const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
+  const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'run-anomalies' }, 'Detect anomalies in the current run');
+  btn.onclick = async () => {
+    btn.disabled = true;
+    out.textContent = 'Scoring with Isolation Forest and LOF…';
+    try {
+      const r = await api(`/api/runs/${enc(state.run)}/anomalies`, { method: 'POST' });
+      const top = Array.isArray(r.top) ? r.top.slice(0, 5).map((x) => `${x.object_id} (${num(x.anomaly_score, 3)})`).join(', ') : '';
+      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged.${top ? ` Most anomalous: ${top}. ` : ' '}`, h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
+    } catch (err) {
+      out.textContent = err.message;
+    } finally { btn.disabled = false; }
+  };
+  return h('details', { class: 'train' }, h('summary', {}, 'Anomaly detection'),
+    h('div', { class: 'panel-body' }, h('p', { class: 'muted small' }, 'Unsupervised: no labels involved. Scores every row of the run picked in the header.'), h('div', { class: 'actions' }, btn), out));
+}
+
+function trainForm(open) {
+  const target = select(TARGETS, 'confirmed_vs_fp', { id: 'train-target', 'data-testid': 'train-target' });
   const leaky = h('input', { type: 'checkbox', id: 'train-leaky' });
   const bar = progressBar('Training progress');
+  bar.dataset.testid = 'train-progress';
   bar.hidden = true;
-  const go = h('button', { type: 'submit', class: 'btn' }, 'Train');
-  return h('details', { class: 'train' }, h('summary', {}, 'Train a model'),
+  const msg = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite', 'data-testid': 'train-status' });
+  const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'train-start' }, 'Train');
+  const run = state.runs.find((r) => r.run_id === state.run);
+  return h('details', { class: 'train', open: open || undefined }, h('summary', {}, 'Train a model'),
     h('form', {
-      class: 'form inline-form', onsubmit: async (e) => {
+      class: 'form panel-body', onsubmit: async (e) => {
         e.preventDefault();
         go.disabled = true;
         bar.hidden = false;
         bar.set(null, 'Starting…');
+        msg.textContent = '';
         try {
-          const r = await api('/api/models/train', { method: 'POST', body: { target: target.value, leaky: leaky.checked || undefined } });
-          const job = r.job_id ? await followJob(r.job_id, (j) => bar.set(typeof j.progress === 'number' ? (j.progress > 1 ? j.progress / 100 : j.progress) : null, j.message || j.status)).promise : r;
-          if (job.status === 'failed') throw new Error(job.message || 'Training failed.');
+          const r = await api('/api/models/train', { method: 'POST', body: { target: target.value, run_id: state.run || undefined, leaky: leaky.checked || undefined } });
+          const jobId = r.job_id || r.id;
+          let job = r;
+          if (jobId && r.status !== 'complete' && r.status !== 'failed') {
+            job = await followJob(jobId, (j) => {
+              const p = typeof j.progress === 'number' ? (j.progress > 1 ? j.progress / 100 : j.progress) : null;
+              bar.set(p, j.status === 'queued' ? 'Queued…' : j.message || (p == null ? 'Training…' : `${Math.round(p * 100)}%`));
+            }).promise;
+          }
+          if (job.status === 'failed') throw new Error(job.message || (job.result && job.result.error) || 'Training failed.');
           bar.set(1, 'Done');
-          toast('Model trained', 'ok');
-          setTimeout(() => window.dispatchEvent(new HashChangeEvent('hashchange')), 500);
+          const res = job.result || {};
+          toast(`Model ${res.model || ''} trained`, 'ok');
+          if (res.model && res.version) setHashParams({ model: `${res.model}/${res.version}` });
+          window.dispatchEvent(new HashChangeEvent('hashchange'));
         } catch (err) {
-          bar.set(0, err.message);
+          bar.set(0, 'Failed');
+          msg.textContent = err.message;
+          msg.classList.add('error-text');
         } finally { go.disabled = false; }
       },
-    }, h('label', { for: 'train-target', class: 'inline-label' }, 'Target'), target,
-    h('label', { for: 'train-leaky', class: 'inline-label' }, leaky, ' leaky variant (for comparison)'), go, bar));
+    },
+    h('div', { class: 'actions' },
+      h('label', { for: 'train-target', class: 'inline-label' }, 'Target'), target,
+      h('label', { for: 'train-leaky', class: 'inline-label' }, leaky, ' leaky variant (reads Robovetter outputs; for comparison only)')),
+    h('p', { class: 'muted small' }, run ? `Trains on run ${run.dataset} · ${shortRunId(run)} (the header's run), 5-fold cross-validation grouped by star plus a holdout.` : 'Trains on the only dataset\'s latest run.'),
+    h('div', { class: 'actions' }, go), bar, msg));
 }
 
 /** Minimal, safe Markdown: headings, lists, code blocks, tables, paragraphs. Text only, never innerHTML. */

@@ -5,12 +5,12 @@ import { api, enc, qs } from '../lib/api.js';
 import { count, value } from '../lib/format.js';
 import { asList, COMPARE } from '../lib/meta.js';
 import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
-import { state, onRunChange, setHashParams, filtersFromParams, filterParams, setFilters } from '../lib/state.js';
+import { state, onRunChange, setHashParams, filtersFromParams, filterParams, setFilters, shortRunId } from '../lib/state.js';
 import { filterBar } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
 
 const DEFAULT_COLS = ['object_id', 'star_id', 'category', 'score', 'koi_disposition', 'disposition_compare',
-  'koi_period', 'koi_prad', 'koi_insol', 'koi_teq', 'koi_steff', 'hz_position', 'anomaly_score', 'model_probability', 'flags'];
+  'koi_period', 'koi_prad', 'koi_insol', 'koi_teq', 'koi_steff', 'hz_position', 'p_model', 'anomaly_score', 'model_probability', 'flags'];
 const COLS_KEY = 'exohunter.results.columns';
 const LIMITS = [25, 50, 100, 250];
 
@@ -175,7 +175,7 @@ export async function render(root, params) {
       return;
     }
     const r = state.runs.find((x) => x.run_id === state.run);
-    runInfo.textContent = r ? `${r.dataset} · run ${state.run}` : `run ${state.run}`;
+    runInfo.textContent = r ? `${r.dataset} · run ${shortRunId(r)}` : `run ${state.run}`;
     const my = ++seq;
     if (abort) abort.abort();
     abort = new AbortController();

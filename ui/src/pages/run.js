@@ -5,8 +5,8 @@ import { h, replace, clear, select, progressBar, errorBox, toast, id } from '../
 import { api, items, enc, followJob } from '../lib/api.js';
 import { count, ms, num, age } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
-import { categoryText } from '../lib/dict.js';
-import { refreshRuns, setRun, setHashParams } from '../lib/state.js';
+import { categoryText, prettyUnit } from '../lib/dict.js';
+import { refreshRuns, setRun, setHashParams, shortRunId } from '../lib/state.js';
 
 export async function render(root, params) {
   let follower = null;
@@ -54,6 +54,7 @@ export async function render(root, params) {
   }
   const thresholds = spec && Array.isArray(spec.thresholds) ? spec.thresholds : Array.isArray(spec && spec.items) ? spec.items : [];
   const defaultAlbedo = spec && typeof spec.albedo === 'number' ? spec.albedo : spec && spec.albedo && typeof spec.albedo.value === 'number' ? spec.albedo.value : 0.3;
+  const albedoText = (spec && spec.albedo && typeof spec.albedo === 'object' && spec.albedo.description) || 'Bond albedo for the equilibrium temperature where the catalog has none (KOI uses 0.3).';
   const inputs = new Map();
   const groups = new Map();
   for (const t of thresholds) {
@@ -71,14 +72,14 @@ export async function render(root, params) {
         inp.setAttribute('aria-describedby', did);
         inp.oninput = () => inp.classList.toggle('changed', inp.value !== '' && Number(inp.value) !== Number(t.value));
         inputs.set(t.key, { inp, def: t.value });
-        return h('div', { class: 'thr-row' },
+        return h('div', { class: 'thr-row', 'data-threshold': t.key },
           h('label', { for: inp.id }, String(t.key).split('.').slice(1).join('.') || t.key),
           inp,
-          h('span', { class: 'unit' }, t.unit || ''),
+          h('span', { class: 'unit', title: !t.unit || t.unit === '-' ? 'dimensionless' : t.unit }, !t.unit || t.unit === '-' ? '—' : t.unit === 'fraction' ? 'fraction' : prettyUnit(t.unit)),
           h('small', { id: did, class: 'hint' }, t.description || ''));
       })));
   }
-  const albedo = h('input', { type: 'number', min: 0, max: 1, step: 0.01, value: defaultAlbedo, id: 'run-albedo', required: true });
+  const albedo = h('input', { type: 'number', min: 0, max: 1, step: 0.01, value: defaultAlbedo, id: 'run-albedo', required: true, 'aria-describedby': 'run-albedo-hint' });
   const extra = h('textarea', { id: 'run-extra', rows: 2, placeholder: 'planet_radius.rocky_max=2.2', spellcheck: 'false' });
   const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'run-start' }, 'Start run');
   const reset = h('button', { type: 'button', class: 'btn-ghost', onclick: () => { for (const { inp, def } of inputs.values()) { inp.value = def; inp.classList.remove('changed'); } albedo.value = defaultAlbedo; } }, 'Reset to defaults');
@@ -87,8 +88,8 @@ export async function render(root, params) {
     thresholds.length ? fieldsets
       : h('div', { class: 'note' }, spec && spec.error ? `The threshold list is not available from this server (${spec.error.message}). The configured defaults apply; override keys below.` : 'No thresholds reported.'),
     h('fieldset', { class: 'thresholds' }, h('legend', {}, 'physics'),
-      h('div', { class: 'thr-row' }, h('label', { for: 'run-albedo' }, 'albedo'), albedo, h('span', { class: 'unit' }, 'Bond, 0–1'),
-        h('small', { class: 'hint' }, 'Used for equilibrium temperature where the catalog has none (KOI uses 0.3).'))),
+      h('div', { class: 'thr-row' }, h('label', { for: 'run-albedo' }, 'albedo'), albedo, h('span', { class: 'unit' }, '0–1'),
+        h('small', { class: 'hint', id: 'run-albedo-hint' }, albedoText))),
     h('details', { class: 'extra' }, h('summary', {}, 'Other overrides (dotted keys)'),
       h('label', { for: 'run-extra' }, 'One KEY=VALUE per line; numbers only'), extra),
     h('div', { class: 'actions' }, go, reset), formStatus);
@@ -205,7 +206,7 @@ export async function render(root, params) {
     replace(historyBox, h('table', { class: 'grid compact' },
       h('thead', {}, h('tr', {}, ['run', 'status', 'rows', 'age'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, list.slice(0, 20).map((r) => h('tr', {},
-        h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', onclick: () => { setRun(r.run_id); showSummary(r.run_id); } }, String(r.run_id).slice(0, 16))),
+        h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', title: r.run_id, onclick: () => { setRun(r.run_id); showSummary(r.run_id); } }, shortRunId(r))),
         h('td', {}, r.status || '—'), h('td', { class: 'numcell' }, count(r.rows)), h('td', {}, age(r.created_at)))))));
   }
 

@@ -1,1 +1,0 @@
-import{a as b,b as c}from"./chunk-KP4GOKVU.js";import"./chunk-VUMS7VWT.js";import"./chunk-WYJQBIGG.js";import"./chunk-MAFD2CVS.js";import{M as a}from"./chunk-77MXLULA.js";export{a as DISPOSITIONS,c as confusion,b as render};
