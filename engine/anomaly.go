@@ -7,25 +7,37 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/exohunter/exohunter/engine/spec"
 	"github.com/exohunter/exohunter/ml/anomaly"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
-// Anomaly detection (issue 7): Isolation Forest and LOF over the physical
-// columns of a run's feature set; their scores go to meta.scores, appear
-// as anomaly_score (and one column per detector) in results, and feed the
-// labeling queue's anomaly term.
+// Anomaly detection (issue 7): Isolation Forest and LOF over physical
+// consistency checks read from a run's feature set; their scores go to
+// meta.scores, appear as anomaly_score (and one column per detector) in
+// results, and feed the labeling queue's anomaly term.
 
-// AnomalyColumns are the feature-set columns the detectors read: the
-// transit, planet and star physics and their consistency checks, in their
-// feature-set scales (log1p or standardised). Position, epoch, magnitude,
-// uncertainties and indicator columns describe how an object was observed,
-// not whether it is physically odd, so they are left out.
-var AnomalyColumns = []string{
-	"koi_period", "koi_duration", "koi_depth", "koi_impact", "koi_model_snr", "koi_prad", "koi_teq", "koi_insol",
-	"koi_steff", "koi_slogg", "koi_srad", "koi_smass", "depth_consistency", "duration_ratio", "radius_ratio",
-	"stellar_density_logg", "stellar_density_transit", "density_consistency", "snr_per_transit",
-}
+// AnomalyColumns are the feature-set columns the detectors read. Each is
+// a physical consistency check, about 0 (or 1 for a ratio) for a planet
+// transiting the catalogued star: the measured depth against the depth
+// the radii imply, the measured duration against the duration of a
+// circular orbit around a star of that density, the radius ratio (a
+// planet is a small fraction of its star) and the impact parameter that
+// goes with it (a transit with b < 1 and Rp/R★ near 1 would hide the
+// whole star; the catalog's large ratios come with grazing b > 1). Raw
+// extremes (period, depth, radius, SNR, stellar parameters) are left out:
+// their tails belong to the catalog's false positives (radii of
+// thousands of R⊕, depths of tens of percent); with them, both detectors
+// rank those tails first and miss an object that is ordinary in every
+// column but impossible in a combination (the KOI evaluation, docs/models.md).
+// Position, epoch, magnitude and uncertainties describe how an object
+// was observed, not whether it is physically odd.
+var AnomalyColumns = []string{"depth_consistency", "duration_ratio", "radius_ratio", "koi_impact"}
+
+// anomalyLogColumns are the AnomalyColumns that are ratios: the detectors
+// read their natural log, so that 5× too long and 5× too short are
+// equally far from the norm.
+var anomalyLogColumns = []string{"duration_ratio", "radius_ratio"}
 
 // AnomalyInput asks to score a run's objects for anomalies.
 type AnomalyInput struct {
@@ -76,6 +88,7 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 	if err != nil {
 		return nil, err
 	}
+	anomalyInputsOf(x, cols, src.manifest)
 	s, err := anomaly.Detect(x, anomaly.DefaultParams())
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Run %s cannot be scored for anomalies: %v", src.run.RunID, err)
@@ -96,6 +109,52 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 			IForest: round4dp(s.IForest[i]), LOF: round4dp(s.LOF[i])})
 	}
 	return res, nil
+}
+
+// anomalyInputsOf turns the columns of x, read from a feature set, into
+// the detector inputs in place (see AnomalyColumns): the set's transform
+// is undone with the statistics of its manifest, then a ratio becomes its
+// log. A ratio <= 0 becomes NaN, which the detectors impute.
+func anomalyInputsOf(x *mat.Dense, cols []string, m *FeatureManifest) {
+	n, _ := x.Dims()
+	for j, c := range cols {
+		lg, st := contains(anomalyLogColumns, c), m.Stats[c]
+		for i := range n {
+			v := untransform(x.At(i, j), st)
+			if lg {
+				v = logPositive(v)
+			}
+			x.Set(i, j, v)
+		}
+	}
+}
+
+// logPositive is ln v for v > 0 and NaN otherwise.
+func logPositive(v float64) float64 {
+	if v > 0 {
+		return math.Log(v)
+	}
+	return math.NaN()
+}
+
+// untransform inverts a feature-set transform (sql featureOutput):
+// signed log1p, or standardisation with the build's mean and standard
+// deviation (1 when it was 0).
+func untransform(v float64, st FeatureStats) float64 {
+	switch st.Transform {
+	case spec.TransformLog1p:
+		return math.Copysign(math.Expm1(math.Abs(v)), v)
+	case spec.TransformStandardize:
+		mean, std := 0.0, 1.0
+		if st.Mean != nil {
+			mean = *st.Mean
+		}
+		if st.Std != nil && *st.Std != 0 && !math.IsNaN(*st.Std) && !math.IsInf(*st.Std, 0) {
+			std = *st.Std
+		}
+		return v*std + mean
+	}
+	return v
 }
 
 // anomalyColumns keeps the AnomalyColumns a feature set has.

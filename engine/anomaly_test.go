@@ -2,8 +2,13 @@ package engine
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/exohunter/exohunter/engine/spec"
 )
 
 // TestEngine_DetectAnomalies scores a KOI subset: every feature-set row
@@ -80,15 +85,26 @@ func TestEngine_EvaluateAnomalies(t *testing.T) {
 	}
 	t.Logf("recall@50 recall@100 (catalog; queue population): %s; rules anomalous_signal recall %.2f (%d objects tagged); %.1f s",
 		strings.Join(lines, "; "), rep.Rules.Recall, rep.Rules.Flagged, rep.Seconds)
-	// note: the issue's target is recall@100 >= 0.8; the floors below are
-	// what this implementation reaches (see the issue note for why the
-	// duration kind stays hidden among the catalog's own false positives),
-	// so a regression fails.
-	if l := recall["lof"]; l.RecallAt100 < 0.4 || l.Queue.RecallAt100 < 0.7 {
-		t.Errorf("lof recall@100 %.2f (queue %.2f), want >= 0.4 (0.7)", l.RecallAt100, l.Queue.RecallAt100)
+	// note: the issue's target is recall@100 >= 0.8. LOF on the
+	// consistency inputs reaches 0.68 over the whole catalog (every giant
+	// and every depth-10x object, no 5x-duration one: 44 catalog objects,
+	// 43 of them false positives, have a duration ratio >= 5 and are
+	// otherwise planet-like) and 0.82 over the queue's population; the
+	// floors below sit a little under, so a regression fails.
+	l, f := recall["lof"], recall["isolation_forest"]
+	if l.RecallAt100 < 0.64 || l.Queue.RecallAt100 < 0.76 {
+		t.Errorf("lof recall@100 %.2f (queue %.2f), want >= 0.64 (0.76)", l.RecallAt100, l.Queue.RecallAt100)
 	}
-	if f := recall["isolation_forest"]; f.Queue.RecallAt100 < 0.3 {
-		t.Errorf("isolation forest queue recall@100 %.2f, want >= 0.3", f.Queue.RecallAt100)
+	if l.RecallAt50 < 0.6 {
+		t.Errorf("lof recall@50 %.2f, want >= 0.6", l.RecallAt50)
+	}
+	for _, kind := range []string{"giant_short_period_m_dwarf", "depth_10x_radii"} {
+		if r := l.ByKindAt100[kind]; r < 0.9 {
+			t.Errorf("lof recall@100 of %s %.2f, want >= 0.9", kind, r)
+		}
+	}
+	if f.RecallAt100 < 0.15 || f.Queue.RecallAt100 < 0.4 {
+		t.Errorf("isolation forest recall@100 %.2f (queue %.2f), want >= 0.15 (0.4)", f.RecallAt100, f.Queue.RecallAt100)
 	}
 	if rep.Rules.Recall < 0.5 {
 		t.Errorf("rules recall %.2f", rep.Rules.Recall)
@@ -100,3 +116,30 @@ func TestEngine_EvaluateAnomalies(t *testing.T) {
 }
 
 func f4dp(x float64) string { return mdF4(x) }
+
+// TestAnomalyInputsOf undoes a feature set's transforms and logs the
+// ratios: the detectors see ln(duration ratio), not log1p of it.
+func TestAnomalyInputsOf(t *testing.T) {
+	t.Parallel()
+	mean, std := 0.5, 0.25
+	m := &FeatureManifest{Stats: map[string]FeatureStats{
+		"depth_consistency": {Transform: spec.TransformNone},
+		"duration_ratio":    {Transform: spec.TransformLog1p},
+		"radius_ratio":      {Transform: spec.TransformLog1p},
+		"koi_impact":        {Transform: spec.TransformStandardize, Mean: &mean, Std: &std},
+	}}
+	cols := []string{"depth_consistency", "duration_ratio", "radius_ratio", "koi_impact"}
+	x := mat.NewDense(2, 4, []float64{
+		2.3, math.Log1p(5), math.Log1p(0.02), 1.2,
+		-0.1, 0, math.Log1p(1.05), -2,
+	})
+	anomalyInputsOf(x, cols, m)
+	want := [][]float64{{2.3, math.Log(5), math.Log(0.02), 0.8}, {-0.1, math.NaN(), math.Log(1.05), 0}}
+	for i, row := range want {
+		for j, w := range row {
+			if got := x.At(i, j); !(math.Abs(got-w) < 1e-12 || math.IsNaN(w) && math.IsNaN(got)) {
+				t.Errorf("row %d %s = %v, want %v", i, cols[j], got, w)
+			}
+		}
+	}
+}
