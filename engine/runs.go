@@ -317,8 +317,26 @@ func (e *Engine) failRun(r *Run, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := e.finishRun(ctx, r); err != nil {
-		e.log.Error("cannot mark run failed", "run", r.RunID, "err", err)
+		e.log.Error("cannot mark run failed yet; it is answered failed and written later", "run", r.RunID, "err", err)
+		failed := *r
+		e.unrecorded.Store(r.RunID, &failed)
 	}
+}
+
+// withUnrecorded answers a run whose failure could not be written as failed,
+// and tries again to write it (space may have come back); recoverRuns
+// writes it at the next start otherwise.
+func (e *Engine) withUnrecorded(ctx context.Context, r *Run) *Run {
+	v, ok := e.unrecorded.Load(r.RunID)
+	if !ok || r.Status != RunRunning {
+		return r
+	}
+	failed := v.(*Run)
+	if err := e.finishRun(ctx, failed); err == nil {
+		e.unrecorded.Delete(r.RunID)
+	}
+	r.Status, r.Error, r.FinishedAt = failed.Status, failed.Error, failed.FinishedAt
+	return r
 }
 
 // nullIfEmpty maps "" to SQL NULL.
@@ -350,7 +368,14 @@ func (e *Engine) Runs(ctx context.Context, dataset string) ([]*Run, error) {
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i, r := range out {
+		out[i] = e.withUnrecorded(ctx, r)
+	}
+	return out, nil
 }
 
 // Run returns one run, or NotFound.
@@ -359,7 +384,10 @@ func (e *Engine) Run(ctx context.Context, id string) (*Run, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(NotFound, "There is no run %q.", id)
 	}
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return e.withUnrecorded(ctx, r), nil
 }
 
 // LatestRun returns the latest complete run of a dataset, or NotFound.

@@ -212,8 +212,8 @@ func wantStorage(t *testing.T, what string, res *Response, err error, about stri
 
 // wantRunRefused starts a run of dataset on a bad disk: it is refused
 // with 507 at once (its record cannot be written), or it fails with a
-// sentence saying about. It returns the id of a run that stayed "running"
-// (see the known issue below), or "".
+// sentence saying about. It returns the id of a run that wrongly stayed
+// "running" (an error is reported), or "".
 func wantRunRefused(t *testing.T, c *Client, dataset, about string) string {
 	t.Helper()
 	ctx := ctxFor(t, 5*time.Minute)
@@ -234,12 +234,10 @@ func wantRunRefused(t *testing.T, c *Client, dataset, about string) string {
 	defer cancel()
 	done, err := c.WaitRun(wctx, run.RunID)
 	if err != nil && done != nil && done.Status == "running" {
-		// KNOWN ISSUE (engine/runs.go failRun, jobs.go): when the run's
-		// record was written (the WAL had room) but its failure cannot be
-		// (the disk is full now), the run answers "running" until the
-		// server restarts; recoverRuns then marks it failed. The caller
-		// checks that after the restart.
-		t.Logf("KNOWN ISSUE: run %s still answers running %v after its write failed on the full disk (its failure could not be recorded)", run.RunID, 45*time.Second)
+		// The run's record was written (the WAL had room) but its failure
+		// cannot be while the disk is full: the engine must still answer it
+		// failed (engine/runs.go withUnrecorded), not running until a restart.
+		t.Errorf("run %s still answers running %v after its write failed on the full disk", run.RunID, 45*time.Second)
 		return run.RunID
 	}
 	if err != nil {
