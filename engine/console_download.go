@@ -103,8 +103,11 @@ func (d *ConsoleDownload) Close() error {
 // Download runs a read-only query like Query, under the download row cap
 // and, by default, the longest time limit (MaxTimeout), and spools its
 // result to a file in OutputsDir: Parquet written by DuckDB itself, CSV and
-// NDJSON written from pages of bounded size with the same values as
-// JSONValue and CSVCell. The query runs once, into a temporary table of its
+// NDJSON with the same values as JSONValue and CSVCell, written by DuckDB's
+// COPY for the common column types (spoolCopy) and from pages of bounded
+// size otherwise. The file is complete before Download returns (rather
+// than streamed as DuckDB writes it) so that errors, row counts and caps
+// are known before a handler sends its status and headers. The query runs once, into a temporary table of its
 // read-only transaction, so all formats see the same rows in the same
 // order. Errors are those of Query, plus TooLarge for a Parquet file over
 // DownloadMaxBytes.
@@ -173,8 +176,11 @@ func (s *consoleSession) spool(ctx context.Context, d *ConsoleDownload, req Cons
 	if total > limit {
 		d.Truncated, d.TruncatedBy = true, "rows"
 	}
-	if d.Format == ConsoleParquet {
+	switch {
+	case d.Format == ConsoleParquet:
 		return s.spoolParquet(ctx, d, table, f.Name(), limit)
+	case consoleCopyable(s.cols):
+		return s.spoolCopy(ctx, d, req, table, f.Name(), limit)
 	}
 	return s.spoolRows(ctx, d, req, table, f, limit)
 }
@@ -201,21 +207,30 @@ func (s *consoleSession) spoolParquet(ctx context.Context, d *ConsoleDownload, t
 	for i, n := range names {
 		items[i] = consoleColIdent(i) + " AS " + sqltmpl.Ident(n).String()
 	}
-	copySQL := fmt.Sprintf("COPY (SELECT %s FROM %s ORDER BY rowid LIMIT %d) TO %s (FORMAT parquet)",
-		strings.Join(items, ", "), table, limit, sqltmpl.Lit(path))
-	var rows int64
-	if err := s.conn.QueryRowContext(ctx, copySQL).Scan(&rows); err != nil {
+	sel := fmt.Sprintf("SELECT %s FROM %s ORDER BY rowid LIMIT %d", strings.Join(items, ", "), table, limit)
+	rows, size, err := s.copyTo(ctx, sel, path, "FORMAT parquet")
+	if err != nil {
 		return err
+	}
+	if size > s.c.limits.DownloadMaxBytes {
+		return Errorf(TooLarge, "the Parquet file would be %d bytes; downloads are limited to %d: select fewer rows or columns", size, s.c.limits.DownloadMaxBytes)
+	}
+	d.Rows, d.Size = rows, size
+	return nil
+}
+
+// copyTo writes the rows of sel to path with COPY and the given options,
+// and returns how many rows and bytes the file holds.
+func (s *consoleSession) copyTo(ctx context.Context, sel, path, opts string) (rows, size int64, err error) {
+	copySQL := fmt.Sprintf("COPY (%s) TO %s (%s)", sel, sqltmpl.Lit(path), opts)
+	if err := s.conn.QueryRowContext(ctx, copySQL).Scan(&rows); err != nil {
+		return 0, 0, err
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return Wrap(Internal, err, "console download spool")
+		return 0, 0, Wrap(Internal, err, "console download spool")
 	}
-	if st.Size() > s.c.limits.DownloadMaxBytes {
-		return Errorf(TooLarge, "the Parquet file would be %d bytes; downloads are limited to %d: select fewer rows or columns", st.Size(), s.c.limits.DownloadMaxBytes)
-	}
-	d.Rows, d.Size = rows, st.Size()
-	return nil
+	return rows, st.Size(), nil
 }
 
 // consolePage is a range of rowids of the spool table.

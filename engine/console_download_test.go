@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -195,5 +197,112 @@ func TestNewConsole_RemovesSpool(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "export.csv" {
 		t.Errorf("outputs after NewConsole: %v", entries)
+	}
+}
+
+// TestConsole_Download_Copy: results of the common types are written by
+// DuckDB's COPY with the values of CSVCell and JSONValue.
+func TestConsole_Download_Copy(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	q := `SELECT 'x' AS s, '' AS e, NULL::VARCHAR AS n, '=1+1' AS f, 'nan'::DOUBLE AS nan, '-inf'::FLOAT AS inf,
+  -2.5::DOUBLE AS d, 12.50::DECIMAL(5,2) AS dec, 0.00::DECIMAL(4,2) AS zero, 170141183460469231731687303715884105727::HUGEINT AS h,
+  [1.5, 'nan'::DOUBLE] AS l, ['a', NULL, '-b'] AS t, DATE '2024-02-29' AS day, true AS b,
+  '00000000-0000-0000-0000-00000000002a'::UUID AS u, '@x'::ENUM('@x', 'y') AS en`
+	var cols []consoleCol
+	_, _, desc := scanAll(t, f.db, "DESCRIBE "+q)
+	for _, r := range desc {
+		cols = append(cols, newConsoleCol(r[0].(string), r[1].(string)))
+	}
+	if !consoleCopyable(cols) {
+		t.Fatalf("not written by COPY: %+v", cols)
+	}
+	tests := []struct {
+		format string
+		safe   bool
+		want   string
+	}{
+		{ConsoleCSV, true, `s,e,n,f,nan,inf,d,dec,zero,h,l,t,day,b,u,en
+x,,,'=1+1,,,-2.5,12.5,0,170141183460469231731687303715884105727,"[1.5,null]","[""a"",null,""-b""]",2024-02-29,true,00000000-0000-0000-0000-00000000002a,'@x
+`},
+		{ConsoleCSV, false, `s,e,n,f,nan,inf,d,dec,zero,h,l,t,day,b,u,en
+x,,,=1+1,,,-2.5,12.5,0,170141183460469231731687303715884105727,"[1.5,null]","[""a"",null,""-b""]",2024-02-29,true,00000000-0000-0000-0000-00000000002a,@x
+`},
+		{ConsoleNDJSON, true, `{"s":"x","e":"","n":null,"f":"=1+1","nan":null,"inf":null,"d":-2.5,"dec":12.5,"zero":0,"h":"170141183460469231731687303715884105727","l":[1.5,null],"t":["a",null,"-b"],"day":"2024-02-29","b":true,"u":"00000000-0000-0000-0000-00000000002a","en":"@x"}
+`},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s safe=%v", tc.format, tc.safe), func(t *testing.T) {
+			_, got := mustDownload(t, f, ConsoleDownloadRequest{Format: tc.format, SpreadsheetSafe: tc.safe, ConsoleRequest: ConsoleRequest{SQL: q}})
+			if diff := cmp.Diff(tc.want, string(got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestConsole_Download_CopyCaps: the value cap cuts on a character
+// boundary, and the byte cap cuts COPY's file between whole rows.
+func TestConsole_Download_CopyCaps(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{limits: ConsoleLimits{
+		DownloadMaxRows: 1000, DownloadMaxBytes: 100_000, DownloadMaxValueBytes: 1000,
+	}})
+	t.Run("values", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleNDJSON, ConsoleRequest: ConsoleRequest{
+			SQL: "SELECT 'a' || repeat('é', 600) AS s, [repeat('w', 2000)] AS l, 'short' AS k",
+		}})
+		want := `{"s":"a` + strings.Repeat("é", 499) + consoleTruncMark + `","l":"[` + strings.Repeat("w", 999) + consoleTruncMark + `","k":"short"}` + "\n"
+		if d.TruncatedValues != 2 || string(got) != want {
+			t.Errorf("TruncatedValues = %d, NDJSON ends %q", d.TruncatedValues, got[len(got)-60:])
+		}
+	})
+	t.Run("bytes, quoted newlines", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleCSV, ConsoleRequest: ConsoleRequest{
+			SQL: "SELECT range AS i, 'a' || chr(10) || repeat('x', 900) AS s FROM range(1000) ORDER BY i",
+		}})
+		recs, err := csv.NewReader(bytes.NewReader(got)).ReadAll()
+		if err != nil || len(got) > 100_000 || int64(len(recs)) != d.Rows+1 || d.Rows < 90 || !d.Truncated || d.TruncatedBy != "bytes" {
+			t.Fatalf("%d bytes, %d records (%v), download = %+v", len(got), len(recs), err, d)
+		}
+		if last := recs[len(recs)-1]; last[0] != fmt.Sprint(d.Rows-1) || len(last[1]) != 902 {
+			t.Errorf("last record = %.20q", last)
+		}
+	})
+	t.Run("bytes, unordered, values cut", func(t *testing.T) {
+		d, got := mustDownload(t, f, ConsoleDownloadRequest{Format: ConsoleNDJSON, ConsoleRequest: ConsoleRequest{
+			SQL: "SELECT repeat('z', 1500) AS s FROM range(500)",
+		}})
+		lines := bytes.Count(got, []byte("\n"))
+		if len(got) > 100_000 || int64(lines) != d.Rows || d.TruncatedValues != d.Rows || d.TruncatedBy != "bytes" {
+			t.Errorf("%d bytes, %d lines, download = %+v", len(got), lines, d)
+		}
+	})
+	f.assertUntouched(t)
+}
+
+func TestConsoleCutFile(t *testing.T) {
+	tests := []struct {
+		name, data string
+		csv        bool
+		max        int64
+		wantRows   int64
+		wantData   string
+	}{
+		{"csv header only", "a,b\n1,2\n", true, 5, 0, "a,b\n"},
+		{"csv header too long", "a,b\n1,2\n", true, 3, 0, ""},
+		{"csv quoted newline", "a\n\"x\ny\"\n\"p\nq\"\n", true, 12, 1, "a\n\"x\ny\"\n"},
+		{"csv exact", "a\n1\n2\n", true, 6, 2, "a\n1\n2\n"},
+		{"ndjson", "{}\n{\"a\":1}\n{}\n", false, 12, 2, "{}\n{\"a\":1}\n"},
+		{"ndjson none", "{\"a\":1}\n", false, 3, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f")
+			mustWrite(t, path, tc.data)
+			rows, size, err := consoleCutFile(path, tc.csv, tc.max)
+			got, _ := os.ReadFile(path)
+			if err != nil || rows != tc.wantRows || size != int64(len(tc.wantData)) || string(got) != tc.wantData {
+				t.Errorf("rows %d, size %d, %q, %v; want %d rows, %q", rows, size, got, err, tc.wantRows, tc.wantData)
+			}
+		})
 	}
 }
