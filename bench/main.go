@@ -45,6 +45,9 @@ type config struct {
 	clients              int
 	// genOnly only generates the catalogs (-gen), into -work.
 	genOnly bool
+	// consoleOnly runs only the console stage (-console-only) on the data
+	// dir a previous run kept in -work.
+	consoleOnly bool
 }
 
 func main() {
@@ -76,6 +79,7 @@ func parseFlags() (*config, error) {
 	flag.BoolVar(&c.keep, "keep", os.Getenv("BENCH_KEEP") != "", "keep the work dir (env BENCH_KEEP)")
 	flag.IntVar(&c.clients, "clients", 32, "concurrent clients of the load stage")
 	flag.BoolVar(&c.genOnly, "gen", false, "only generate the catalogs of -sizes into -work (kept)")
+	flag.BoolVar(&c.consoleOnly, "console-only", false, "only time the console queries, on the largest size's CSV run a previous bench left in -work")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -115,8 +119,8 @@ func run(ctx context.Context, cfg *config) error {
 	if _, err := os.Stat(cfg.bin); err != nil {
 		return fmt.Errorf("no binary at %s: run make build first", cfg.bin)
 	}
-	if cfg.genOnly && cfg.work == "" {
-		return fmt.Errorf("-gen needs -work DIR")
+	if (cfg.genOnly || cfg.consoleOnly) && cfg.work == "" {
+		return fmt.Errorf("-gen and -console-only need -work DIR")
 	}
 	if cfg.work == "" {
 		d, err := os.MkdirTemp("", "exohunter-bench-")
@@ -164,7 +168,32 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	progress("work dir %s (log: bench.log), %d CPUs, free disk %s, load average %s", cfg.work, runtime.NumCPU(), human(freeDisk(cfg.work)), loadAvg())
 	b.rep.loadStart = loadAvg()
+	if cfg.consoleOnly {
+		return b.consoleOnly(ctx)
+	}
 	return b.all(ctx)
+}
+
+// consoleOnly times the console stage alone on the data dir and run that
+// the largest size's CSV pipeline left in the work dir.
+func (b *bench) consoleOnly(ctx context.Context) error {
+	largest := int64(0)
+	for _, n := range b.cfg.sizes {
+		largest = max(largest, n)
+	}
+	dd := filepath.Join(b.cfg.work, fmt.Sprintf("data-%s-csv", sizeName(largest)))
+	runs, _ := filepath.Glob(filepath.Join(dd, "runs", "*.parquet"))
+	if len(runs) != 1 {
+		return fmt.Errorf("-console-only needs one run in %s (found %d): run the bench once with BENCH_DIR", dd, len(runs))
+	}
+	b.servedDir, b.servedRows = dd, largest
+	b.servedRun = strings.TrimSuffix(filepath.Base(runs[0]), ".parquet")
+	sv := &b.rep.serve
+	sv.rows, sv.runID = b.servedRows, b.servedRun
+	b.console(ctx)
+	b.rep.loadEnd = loadAvg()
+	b.rep.printAll(os.Stdout, b.cfg)
+	return nil
 }
 
 // bench holds the state of one `make bench`.
@@ -363,9 +392,15 @@ func (b *bench) exportAndConsole(ctx context.Context) {
 	x := measureExport(ctx, s, b.servedRun, "csv")
 	sv.export = &x
 	s.stop()
+	b.console(ctx)
+}
 
+// console times a console query and the 1M-row query downloads on a fresh
+// server.
+func (b *bench) console(ctx context.Context) {
+	sv := &b.rep.serve
 	progress("console queries")
-	s, err = startServer(ctx, b.log, b.cfg.bin, b.servedDir)
+	s, err := startServer(ctx, b.log, b.cfg.bin, b.servedDir)
 	if err != nil {
 		sv.note = "console: " + err.Error()
 		return
@@ -377,8 +412,11 @@ func (b *bench) exportAndConsole(ctx context.Context) {
 	} else {
 		sv.console = &l
 	}
-	t := queryExportTTFB(ctx, s.base, fmt.Sprintf("SELECT * FROM runs.results WHERE run_id = '%s' LIMIT 1000000", b.servedRun))
-	sv.ttfb = &t
+	for _, format := range []string{"csv", "ndjson"} {
+		progress("console: 1M-row %s query download", format)
+		t := queryExportTTFB(ctx, s.base, format, fmt.Sprintf("SELECT * FROM runs.results WHERE run_id = '%s' LIMIT 1000000", b.servedRun))
+		sv.ttfb = append(sv.ttfb, t)
+	}
 }
 
 // scenario is one results query of the load stage.

@@ -288,27 +288,28 @@ func consoleLatency(ctx context.Context, base, sql string, n int) (latency, erro
 	return latency{clients: 1, requests: n, p50: percentile(all, 0.5), p99: percentile(all, 0.99), max: all[len(all)-1]}, nil
 }
 
-// queryExportTTFB posts a console query with ?format=csv and measures the
-// time to the first byte of the body and to the end.
+// queryExportTTFB posts a console query with ?format=csv (or ndjson) and
+// measures the time to the first byte of the body and to the end.
 type ttfbResult struct {
+	format      string
 	ttfb, total time.Duration
 	bytes       int64
 	status      string
 }
 
-func queryExportTTFB(ctx context.Context, base, sql string) ttfbResult {
+func queryExportTTFB(ctx context.Context, base, format, sql string) ttfbResult {
 	body, _ := json.Marshal(map[string]any{"sql": sql, "timeout_ms": 60000})
 	var first time.Time
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Now() }}
-	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, base+"/api/query?format=csv", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, base+"/api/query?format="+format, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	t0 := time.Now()
 	resp, err := clientFor(41).Do(req)
 	if err != nil {
-		return ttfbResult{status: err.Error()}
+		return ttfbResult{format: format, status: err.Error()}
 	}
 	defer resp.Body.Close()
-	var r ttfbResult
+	r := ttfbResult{format: format}
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
 		r.status = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(firstN(string(b), 160)))
