@@ -45,6 +45,12 @@ type config struct {
 	clients              int
 	// genOnly only generates the catalogs (-gen), into -work.
 	genOnly bool
+	// serveOnly skips the pipeline timings, the memory-limit stage, the
+	// export and the console: it ingests and processes the largest CSV
+	// once (or reuses that run) and measures results pages (-serve-only).
+	serveOnly, reprocess bool
+	// scenarios picks load scenarios by number (1-based, comma-separated).
+	scenarios string
 	// consoleOnly runs only the console stage (-console-only) on the data
 	// dir a previous run kept in -work.
 	consoleOnly bool
@@ -79,6 +85,9 @@ func parseFlags() (*config, error) {
 	flag.BoolVar(&c.keep, "keep", os.Getenv("BENCH_KEEP") != "", "keep the work dir (env BENCH_KEEP)")
 	flag.IntVar(&c.clients, "clients", 32, "concurrent clients of the load stage")
 	flag.BoolVar(&c.genOnly, "gen", false, "only generate the catalogs of -sizes into -work (kept)")
+	flag.BoolVar(&c.serveOnly, "serve-only", false, "only the results pages: process the largest CSV once into -work/serve-<size> (reused when it holds a run) and serve it")
+	flag.BoolVar(&c.reprocess, "reprocess", false, "with -serve-only: process again even when a run exists (e.g. after a storage change)")
+	flag.StringVar(&c.scenarios, "scenarios", "", "load scenarios to run, by number (e.g. 1,3; default all)")
 	flag.BoolVar(&c.consoleOnly, "console-only", false, "only time the console queries, on the largest size's CSV run a previous bench left in -work")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -212,6 +221,9 @@ func (b *bench) all(ctx context.Context) error {
 	largest := int64(0)
 	for _, n := range b.cfg.sizes {
 		largest = max(largest, n)
+	}
+	if b.cfg.serveOnly {
+		return b.serveOnly(ctx, largest)
 	}
 	for _, n := range b.cfg.sizes {
 		if err := b.size(ctx, n, n == largest); err != nil {
@@ -364,7 +376,10 @@ func (b *bench) serving(ctx context.Context) {
 		}
 		p = &httpPager{base: s.base, runID: b.servedRun, clients: clients}
 	}
-	for _, sc := range scenarios {
+	for i, sc := range scenarios {
+		if !b.picked(i + 1) {
+			continue
+		}
 		progress("results %q: 1 client", sc.name)
 		runLoad(ctx, p, sc.query(-1), 1, 2, sc.depth) // warm-up: metadata and page caches
 		one := runLoad(ctx, p, sc.query(0), 1, sc.one, sc.depth)
@@ -376,7 +391,9 @@ func (b *bench) serving(ctx context.Context) {
 		return
 	}
 	s.stop()
-	b.exportAndConsole(ctx)
+	if !b.cfg.serveOnly {
+		b.exportAndConsole(ctx)
+	}
 }
 
 // exportAndConsole restarts the server for a clean peak RSS, downloads a

@@ -13,45 +13,50 @@ const countCacheSize = 4096
 // countTimeout bounds one count, which runs detached from its requests.
 const countTimeout = 5 * time.Minute
 
-// countCache remembers the total of each (run, filter) so that paging
-// through a filtered result counts once, not once per page. Concurrent
-// requests for the same key share one count (a 32-client burst on a new
+// onceCache remembers one computed value per key, and concurrent requests
+// for the same key share one computation (a 32-client burst on a new
 // filter runs one scan, not 32). Runs never change, so entries never go
 // stale; the oldest are dropped beyond the size.
-type countCache struct {
+type onceCache[V any] struct {
 	mu    sync.Mutex
 	max   int
-	items map[string]*countEntry
+	items map[string]*onceEntry[V]
 	order []string // insertion order, for eviction
 }
 
-type countEntry struct {
+type onceEntry[V any] struct {
 	done chan struct{}
-	n    int64
+	v    V
 	err  error
 }
 
-func newCountCache(max int) *countCache {
-	return &countCache{max: max, items: map[string]*countEntry{}}
+func newOnceCache[V any](max int) *onceCache[V] {
+	return &onceCache[V]{max: max, items: map[string]*onceEntry[V]{}}
 }
 
-// get returns the cached count for key, or runs count once for all waiting
-// callers. A failed count is not remembered.
-func (c *countCache) get(ctx context.Context, key string, count func(context.Context) (int64, error)) (int64, error) {
+// countCache remembers the total of each (run, filter) so that paging
+// through a filtered result counts once, not once per page.
+type countCache = onceCache[int64]
+
+func newCountCache(max int) *countCache { return newOnceCache[int64](max) }
+
+// get returns the cached value for key, or runs compute once for all
+// waiting callers. A failed computation is not remembered.
+func (c *onceCache[V]) get(ctx context.Context, key string, compute func(context.Context) (V, error)) (V, error) {
 	c.mu.Lock()
 	e, ok := c.items[key]
 	if !ok {
-		e = &countEntry{done: make(chan struct{})}
+		e = &onceEntry[V]{done: make(chan struct{})}
 		c.items[key] = e
 		c.order = append(c.order, key)
 		c.evictLocked()
-		// note: the count runs detached from the first caller, so that
-		// one client going away does not fail the others waiting for the
-		// same total; countTimeout bounds it instead.
+		// note: the computation runs detached from the first caller, so
+		// that one client going away does not fail the others waiting for
+		// the same value; countTimeout bounds it instead.
 		go func() {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
 			defer cancel()
-			e.n, e.err = count(cctx)
+			e.v, e.err = compute(cctx)
 			if e.err != nil {
 				c.mu.Lock()
 				if c.items[key] == e {
@@ -65,13 +70,35 @@ func (c *countCache) get(ctx context.Context, key string, count func(context.Con
 	c.mu.Unlock()
 	select {
 	case <-e.done:
-		return e.n, e.err
+		return e.v, e.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		var zero V
+		return zero, ctx.Err()
 	}
 }
 
-func (c *countCache) evictLocked() {
+// peek returns the value of key if it is computed, without waiting or
+// computing.
+func (c *onceCache[V]) peek(key string) (V, bool) {
+	c.mu.Lock()
+	e, ok := c.items[key]
+	c.mu.Unlock()
+	var zero V
+	if !ok {
+		return zero, false
+	}
+	select {
+	case <-e.done:
+		if e.err != nil {
+			return zero, false
+		}
+		return e.v, true
+	default:
+		return zero, false
+	}
+}
+
+func (c *onceCache[V]) evictLocked() {
 	for len(c.items) > c.max && len(c.order) > 0 {
 		k := c.order[0]
 		c.order = c.order[1:]
@@ -83,7 +110,7 @@ func (c *countCache) evictLocked() {
 }
 
 // dropRun forgets every count of a run (its file went away).
-func (c *countCache) dropRun(runID string) {
+func (c *onceCache[V]) dropRun(runID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prefix := runID + "\x00"

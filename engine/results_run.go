@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
@@ -20,7 +21,13 @@ type resultRun struct {
 	rows int64
 	cols []Column
 	idx  map[string]int
+	// gen tells this description apart from a later one of the same run
+	// (after forgetResultRun), so cached page windows never outlive it.
+	gen uint64
 }
+
+// resultRunGen numbers the descriptions of runs.
+var resultRunGen atomic.Uint64
 
 // from is the relation the queries read: the run file itself.
 func (r *resultRun) from() string {
@@ -97,6 +104,9 @@ type resultsState struct {
 	mu     sync.Mutex
 	runs   map[string]*resultRun
 	counts *countCache
+	// windows holds the first keys of each (run, filter, sort), so that
+	// cursor pages after a first page do not scan the run again.
+	windows *onceCache[*keyWindow]
 	// reads bounds the results queries running at once (see
 	// maxResultsReads); exports bounds the exports being written.
 	reads, exports chan struct{}
@@ -132,7 +142,7 @@ func (e *Engine) results() *resultsState {
 		return s.(*resultsState)
 	}
 	s, _ := resultsStates.LoadOrStore(e, &resultsState{
-		runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize),
+		runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize), windows: newOnceCache[*keyWindow](windowCacheSize),
 		reads: make(chan struct{}, maxResultsReads), exports: make(chan struct{}, maxExportWrites),
 	})
 	return s.(*resultsState)
@@ -190,7 +200,7 @@ func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("describe run %s: %w", id, err)
 	}
-	r = &resultRun{id: id, path: path, rows: run.Rows, cols: cols, idx: make(map[string]int, len(cols))}
+	r = &resultRun{id: id, path: path, rows: run.Rows, cols: cols, idx: make(map[string]int, len(cols)), gen: resultRunGen.Add(1)}
 	for i, c := range cols {
 		r.idx[c.Name] = i
 	}

@@ -275,45 +275,45 @@ func encodeCursor(o resultsOrder, v any, rid int64) (string, error) {
 }
 
 // after decodes a cursor and renders the keyset condition "rows after it in
-// this order".
-func (o resultsOrder) after(s string) (sq.Sqlizer, error) {
+// this order"; it also returns the cursor's row_id.
+func (o resultsOrder) after(s string) (sq.Sqlizer, int64, error) {
 	bad := func(why string) error {
 		msg := "The cursor is not valid for this query (" + why + "): start again from the first page without a cursor."
 		return &Error{Code: BadRequest, Msg: msg, Details: []Detail{{Field: "cursor", Message: msg}}}
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, bad("not a cursor this server issued")
+		return nil, 0, bad("not a cursor this server issued")
 	}
 	var c cursor
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	if err := dec.Decode(&c); err != nil {
-		return nil, bad("not a cursor this server issued")
+		return nil, 0, bad("not a cursor this server issued")
 	}
 	if c.Sort != o.col.Name || c.Desc != o.desc {
-		return nil, bad("it belongs to another sort")
+		return nil, 0, bad("it belongs to another sort")
 	}
 	rid := ident("row_id")
 	if o.isRowID() {
 		if o.desc {
-			return sq.Expr(rid+" < ?", c.RowID), nil
+			return sq.Expr(rid+" < ?", c.RowID), c.RowID, nil
 		}
-		return sq.Expr(rid+" > ?", c.RowID), nil
+		return sq.Expr(rid+" > ?", c.RowID), c.RowID, nil
 	}
 	col := ident(o.col.Name)
 	if len(c.Value) == 0 || string(c.Value) == "null" {
-		return sq.Expr(col+" IS NULL AND "+rid+" > ?", c.RowID), nil
+		return sq.Expr(col+" IS NULL AND "+rid+" > ?", c.RowID), c.RowID, nil
 	}
 	v, err := cursorValue(c.Value, o.col.Type)
 	if err != nil {
-		return nil, bad("its sort value does not fit the column")
+		return nil, 0, bad("its sort value does not fit the column")
 	}
 	cmp := " > ?"
 	if o.desc {
 		cmp = " < ?"
 	}
-	return sq.Expr("("+col+cmp+" OR ("+col+" = ? AND "+rid+" > ?) OR "+col+" IS NULL)", v, v, c.RowID), nil
+	return sq.Expr("("+col+cmp+" OR ("+col+" = ? AND "+rid+" > ?) OR "+col+" IS NULL)", v, v, c.RowID), c.RowID, nil
 }
 
 // cursorValue decodes a sort value with the column's Go type, exactly: a

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -450,6 +451,33 @@ func TestEngine_Results_PagingKOI(t *testing.T) {
 			_ = prev
 			if int64(len(seen)) != total || total == 0 {
 				t.Errorf("saw %d distinct rows, total %d", len(seen), total)
+			}
+		})
+	}
+	// Small pages start in the cached key window of their first page and
+	// go on past its windowRows rows: the sequence must be the one a
+	// single page (which bypasses the window) shows.
+	for _, q := range []string{
+		"disposition=CONFIRMED,CANDIDATE&sort=koi_prad&order=desc&columns=object_id&limit=",
+		"category=likely_false_positive&columns=object_id&limit=",
+		"sort=koi_period&order=desc&columns=object_id&limit=",
+	} {
+		t.Run("window "+q, func(t *testing.T) {
+			want := recordIDs(mustResults(t, e, run.RunID, q+"10000").Rows)
+			if len(want) <= windowRows {
+				t.Fatalf("only %d rows: the pages do not leave the window", len(want))
+			}
+			var got []string
+			for cursor := ""; ; {
+				page := mustResults(t, e, run.RunID, q+"60&cursor="+url.QueryEscape(cursor))
+				got = append(got, recordIDs(page.Rows)...)
+				if page.NextCursor == nil {
+					break
+				}
+				cursor = *page.NextCursor
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("cursor pages show %d rows, not the %d of one page in the same order", len(got), len(want))
 			}
 		})
 	}
