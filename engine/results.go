@@ -271,8 +271,10 @@ const (
 	// the default size. A top-N of 1,000 costs about what one of 51 does,
 	// since the scan dominates.
 	windowRows = 1000
-	// windowCacheSize bounds the cached windows (each about 40 kB).
-	windowCacheSize = 1024
+	// windowCacheSize bounds the cached windows (each about 40 kB). A
+	// window only serves the cursor pages that follow its first page, so
+	// the recent ones are enough: 128 hold about 5 MB.
+	windowCacheSize = 128
 )
 
 // keyWindow is the first keys of a (run, filter, sort) in order; complete
