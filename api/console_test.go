@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,5 +80,66 @@ func TestConsole_Cancel(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the cancelled query did not answer")
+	}
+}
+
+// TestConsole_Starvation: with 16 slow console queries running over HTTP,
+// results pages and label writes still answer promptly, because the console
+// has its own small connection pool. The bound is loose (the machine may be
+// busy); sharing one pool, they would wait for a console query to end.
+func TestConsole_Starvation(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t)
+	env.MustIngest(t, tinyKOI, "tiny")
+	run := env.MustProcess(t, "tiny")
+	const slow = 16
+	done := make(chan int, slow)
+	for i := range slow {
+		go func() {
+			res, _ := env.do(t, "POST", "/api/query",
+				fmt.Sprintf(`{"sql":"SELECT count(*) FROM range(100000000000) a","timeout_ms":30000,"query_id":"starve-%d"}`, i), nil)
+			done <- res.StatusCode
+		}()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for env.eng.Console().Running() < slow && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := env.eng.Console().Running(); n < slow {
+		t.Fatalf("%d console queries running, want %d", n, slow)
+	}
+	var slowest time.Duration
+	for i := range 10 {
+		start := time.Now()
+		res, body := env.do(t, "GET", "/api/runs/"+run.RunID+"/results?category=confirmed_planet&limit=50", "", nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `"total"`) {
+			t.Fatalf("results page while the console is busy: %d %s", res.StatusCode, body)
+		}
+		res, body = env.do(t, "POST", "/api/labels",
+			fmt.Sprintf(`{"object_id":"K00753.01","dataset":"tiny","label":"rocky_candidate","annotator":"starve-%d"}`, i), nil)
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("label write while the console is busy: %d %s", res.StatusCode, body)
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	if running := env.eng.Console().Running(); running < slow {
+		t.Errorf("only %d console queries were still running at the end, want %d", running, slow)
+	}
+	for i := range slow {
+		env.do(t, "DELETE", fmt.Sprintf("/api/query/starve-%d", i), "", nil)
+	}
+	for range slow {
+		select {
+		case code := <-done:
+			if code != http.StatusBadRequest {
+				t.Errorf("a cancelled console query answered %d, want 400", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a cancelled console query did not answer")
+		}
+	}
+	t.Logf("slowest results page + label write: %s with %d console queries running", slowest, slow)
+	if slowest > 3*time.Second {
+		t.Errorf("a results page and a label write took %s while the console was busy", slowest)
 	}
 }
