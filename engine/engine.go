@@ -117,6 +117,9 @@ type Engine struct {
 	// runViewsMu serializes re-creating runs.results and runs.latest_*
 	// (engine/runs.go): concurrent CREATE OR REPLACE VIEW statements conflict.
 	runViewsMu sync.Mutex
+	// finishing holds runs whose file is in place and whose completion is
+	// being recorded (engine/runs.go); guarded by runViewsMu.
+	finishing map[string]*Run
 	// unrecorded holds runs (run id → *Run) that failed when their failure
 	// could not be written either, typically on a full disk: reads answer
 	// their failed state and retry the write (engine/runs.go).

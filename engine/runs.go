@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -218,12 +220,41 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 		run.Out = in.Out
 		run.Timings["export"] = msSince(t0)
 	}
+	// note: the views take the run in before it is marked complete, so a
+	// client that sees "complete" finds its rows in runs.results at once;
+	// until then it is "finishing", and a concurrent refresh keeps it too.
+	e.setFinishing(run, true)
+	if err := e.refreshRunViews(ctx); err != nil {
+		e.setFinishing(run, false)
+		return err
+	}
 	run.Status = RunComplete
-	if err := e.finishRun(ctx, run); err != nil {
+	err = e.finishRun(ctx, run)
+	e.setFinishing(run, false)
+	if err != nil {
+		// The views must not keep a run that is not complete.
+		if rerr := e.refreshRunViews(context.WithoutCancel(ctx)); rerr != nil {
+			e.log.Error("cannot drop a failed run from the views", "run", run.RunID, "err", rerr)
+		}
 		return err
 	}
 	progress("complete", 1)
-	return e.refreshRunViews(ctx)
+	return nil
+}
+
+// setFinishing adds a run whose file is in place but whose completion is
+// not yet recorded to the runs refreshRunViews includes, or removes it.
+func (e *Engine) setFinishing(r *Run, on bool) {
+	e.runViewsMu.Lock()
+	defer e.runViewsMu.Unlock()
+	if !on {
+		delete(e.finishing, r.RunID)
+		return
+	}
+	if e.finishing == nil {
+		e.finishing = map[string]*Run{}
+	}
+	e.finishing[r.RunID] = r
 }
 
 // passedFloats lists the floating-point source columns that reach the run
@@ -430,9 +461,12 @@ func scanRun(s scanner) (*Run, error) {
 	return &r, nil
 }
 
-// refreshRunViews re-creates runs.results over every complete run file and
-// runs."latest_D" for every dataset with a complete run.
+// refreshRunViews re-creates runs.results over every complete or finishing
+// run file and runs."latest_D" for every dataset with one. It holds
+// runViewsMu throughout, so a refresh never undoes a newer one.
 func (e *Engine) refreshRunViews(ctx context.Context) error {
+	e.runViewsMu.Lock()
+	defer e.runViewsMu.Unlock()
 	rows, err := e.db.QueryContext(ctx, `SELECT dataset, run_id, path FROM meta.runs
 		WHERE status = 'complete' ORDER BY finished_at, run_id`)
 	if err != nil {
@@ -458,6 +492,12 @@ func (e *Engine) refreshRunViews(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	for _, id := range slices.Sorted(maps.Keys(e.finishing)) {
+		r := e.finishing[id]
+		abs := e.abs(r.Path)
+		paths = append(paths, abs)
+		latest[r.Dataset] = abs
+	}
 	stmts := []string{}
 	s, err := sqltmpl.RunsResultsView(paths)
 	if err != nil {
@@ -476,8 +516,6 @@ func (e *Engine) refreshRunViews(ctx context.Context) error {
 		}
 		stmts = append(stmts, s)
 	}
-	e.runViewsMu.Lock()
-	defer e.runViewsMu.Unlock()
 	for _, s := range stmts {
 		if _, err := e.db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("refresh run views: %w", err)
