@@ -85,8 +85,7 @@ func TestConsole_Cancel(t *testing.T) {
 
 // TestConsole_Starvation: with 16 slow console queries running over HTTP,
 // results pages and label writes still answer promptly, because the console
-// has its own small connection pool. The bound is loose (the machine may be
-// busy); sharing one pool, they would wait for a console query to end.
+// has its own small connection pool.
 func TestConsole_Starvation(t *testing.T) {
 	t.Parallel()
 	env := MustEnv(t)
@@ -139,7 +138,9 @@ func TestConsole_Starvation(t *testing.T) {
 		}
 	}
 	t.Logf("slowest results page + label write: %s with %d console queries running", slowest, slow)
-	if slowest > 3*time.Second {
+	// note: sharing one pool, they would wait for a console query to end
+	// (30 s); 10 s leaves room for a machine busy with other test packages.
+	if slowest > 10*time.Second {
 		t.Errorf("a results page and a label write took %s while the console was busy", slowest)
 	}
 }
