@@ -101,6 +101,7 @@ func (m *Main) engineOptions(g *globalFlags, lock bool) engine.Options {
 		Threads:      g.threads,
 		TempDir:      g.tempDir,
 		Lock:         lock,
+		ResultsIndex: lock,
 		Logger:       m.Logger,
 	}
 }

@@ -370,6 +370,7 @@ func (b *bench) serving(ctx context.Context) {
 		p = &enginePager{e: e, runID: b.servedRun}
 	} else {
 		sv.via = "HTTP " + s.base
+		sv.index = waitIndex(ctx, s.base, b.servedRun)
 		clients := make([]*http.Client, max(b.cfg.clients, 1))
 		for i := range clients {
 			clients[i] = clientFor(i)

@@ -35,6 +35,7 @@ type serveReport struct {
 	rows       int64
 	runID, via string
 	note       string
+	index      string // how the results index became ready
 	loads      []loadRow
 	export     *exportResult
 	console    *latency
@@ -105,6 +106,9 @@ func (r *report) printAll(w io.Writer, cfg *config) {
 		sizeName(s.rows), s.runID, orDefault(s.via, "engine.Results in-process"))
 	if s.note != "" {
 		fmt.Fprintln(w, "note:", s.note)
+	}
+	if s.index != "" {
+		fmt.Fprintln(w, "results index:", s.index)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "query\tclients\trequests\terrors\tp50\tp99\tmax\tpages/s\tfirst pages p50 / p99\tcursor pages p50 / p99\t")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,4 +321,36 @@ func queryExportTTFB(ctx context.Context, base, format, sql string) ttfbResult {
 	r.ttfb = first.Sub(t0)
 	r.status = resp.Status
 	return r
+}
+
+// waitIndex waits until the server's results index of the run is built
+// (serve builds it in the background after a run completes, or at start
+// for runs processed by the CLI) and says how long that took: the pages
+// are measured on the index, as a user sees them once it is ready.
+func waitIndex(ctx context.Context, base, runID string) string {
+	t0 := time.Now()
+	for {
+		var run struct {
+			ResultsIndex string `json:"results_index"`
+		}
+		resp, err := http.Get(base + "/api/runs/" + url.PathEscape(runID))
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&run)
+			resp.Body.Close()
+		}
+		switch {
+		case err != nil:
+			return "state unknown: " + err.Error()
+		case run.ResultsIndex == "ready":
+			return fmt.Sprintf("ready %.1f s after the server started", time.Since(t0).Seconds())
+		case run.ResultsIndex == "" || run.ResultsIndex == "failed":
+			return "not used (state " + strconv.Quote(run.ResultsIndex) + "): pages read the Parquet file"
+		}
+		progress("results index: %s (%.0f s)", run.ResultsIndex, time.Since(t0).Seconds())
+		select {
+		case <-ctx.Done():
+			return "not ready: " + ctx.Err().Error()
+		case <-time.After(5 * time.Second):
+		}
+	}
 }

@@ -211,6 +211,7 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 			return err
 		}
 	}
+	e.index().poke() // note: drops the deleted runs' indexes
 	for _, hook := range datasetDeleteHooks {
 		if err := hook(ctx, e, name); err != nil {
 			return err

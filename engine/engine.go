@@ -66,6 +66,10 @@ type Options struct {
 	// Lock is serve mode: after Open, DuckDB may only touch the runtime
 	// subfolders and the feature store, and its configuration is locked.
 	Lock bool
+	// ResultsIndex keeps a sorted native copy of each complete run's
+	// results columns for fast results pages (engine/results_index.go):
+	// serve mode turns it on; one-shot CLI commands do not pay for it.
+	ResultsIndex bool
 	// Logger receives the engine's logs (default: discard).
 	Logger *slog.Logger
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
@@ -200,10 +204,17 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 // example runs.results) after the dataset views exist.
 var openHooks []func(context.Context, *Engine) error
 
+// closeHooks run first in Close, to stop background work that uses the
+// pools. Register from init().
+var closeHooks []func(*Engine)
+
 // Close closes both pools and the DuckDB instance. It is safe to call more
 // than once.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		for _, hook := range closeHooks {
+			hook(e)
+		}
 		var errs []error
 		for _, db := range []*sql.DB{e.consoleDB, e.db} {
 			if db != nil {

@@ -65,6 +65,7 @@ func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) err
 		e.log.Warn("runs.scored not refreshed", "err", err)
 	}
 	e.forgetResultRun(run.RunID)
+	e.index().invalidate(run.RunID)
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // exportTempPrefix names the files an export writes in DATA/outputs before
@@ -55,7 +57,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if err != nil {
 		return nil, err
 	}
-	src := exportSource{From: readParquet(r.path), Where: filt.sql, Args: filt.args}
+	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args}
 	if q.Sort != "" {
 		o, err := r.order(q)
 		if err != nil {
@@ -68,7 +70,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		name += "-filtered"
 	}
 	name += "." + string(f)
-	if f == Parquet && src.Where == "" && src.OrderBy == "" {
+	if f == Parquet && src.Where == "" && src.OrderBy == "" && !r.scored {
 		return openExportFile(r.path, name, f, false)
 	}
 	tmp, err := e.exportTempPath(f)

@@ -41,7 +41,11 @@ func (e *Engine) ResultRow(ctx context.Context, runID, objectID string) (*Object
 	// object_id column alone, then every column only in their row groups
 	// (one query over all columns decoded whole row groups of a 10M-row
 	// run to find one object).
-	stmt, args, err := sq.Select(ident("row_id")).From(r.from()).
+	sel, read := []string{ident("row_id")}, []string{"row_id", "object_id", "is_default"}
+	if r.has("category") {
+		sel, read = append(sel, ident("category")), append(read, "category")
+	}
+	stmt, args, err := sq.Select(sel...).From(r.source(read...)).
 		Where(sq.Expr(ident("object_id")+" = ?", objectID)).
 		OrderBy(order...).Limit(maxObjectRows).PlaceholderFormat(sq.Question).ToSql()
 	if err != nil {
@@ -52,18 +56,22 @@ func (e *Engine) ResultRow(ctx context.Context, runID, objectID string) (*Object
 		return nil, err
 	}
 	defer release()
-	var ids []int64
+	var ids []pageKey
 	rows, err := e.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
 		return nil, e.queryError(ctx, err, "read object "+objectID)
 	}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var k pageKey
+		dst := []any{&k.rowID}
+		if len(sel) > 1 {
+			dst = append(dst, &k.category)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			rows.Close()
 			return nil, e.queryError(ctx, err, "read object "+objectID)
 		}
-		ids = append(ids, id)
+		ids = append(ids, k)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

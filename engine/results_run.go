@@ -18,9 +18,16 @@ import (
 type resultRun struct {
 	id   string
 	path string // absolute Parquet file
-	rows int64
-	cols []Column
-	idx  map[string]int
+	// sel is the SELECT the run's rows come from: the Parquet file, with
+	// the score columns joined once something scored the run.
+	sel    string
+	scored bool
+	// index is the run's results index when it is built (nil otherwise):
+	// queries whose columns it covers read it instead (source).
+	index *indexedRun
+	rows  int64
+	cols  []Column
+	idx   map[string]int
 	// gen tells this description apart from a later one of the same run
 	// (after forgetResultRun), so cached page windows never outlive it.
 	gen uint64
@@ -29,9 +36,21 @@ type resultRun struct {
 // resultRunGen numbers the descriptions of runs.
 var resultRunGen atomic.Uint64
 
-// from is the relation the queries read: the run file itself.
+// from is the relation the queries read: every column of the run.
 func (r *resultRun) from() string {
-	return "read_parquet(" + sqltmpl.Lit(r.path).String() + ")"
+	if !r.scored {
+		return "read_parquet(" + sqltmpl.Lit(r.path).String() + ")"
+	}
+	return "(" + r.sel + ") AS r"
+}
+
+// source is the relation a query that reads only cols uses: the results
+// index when it holds them all, else from().
+func (r *resultRun) source(cols ...string) string {
+	if r.index != nil && r.index.covers(cols) {
+		return r.index.table
+	}
+	return r.from()
 }
 
 // col returns a column of the run, or a BadRequest naming the parameter.
@@ -196,19 +215,36 @@ func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, Wrap(NotFound, err, "The results file of run %s is missing.", id)
 	}
-	cols, err := e.describe(ctx, sqltmpl.Expr("SELECT * FROM read_parquet("+sqltmpl.Lit(path).String()+")"))
+	scored, err := e.RunScored(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("run %s scores: %w", id, err)
+	}
+	sel := sqltmpl.RunParquetSelect(path)
+	if scored {
+		if sel, err = sqltmpl.ScoredRun(id, path); err != nil {
+			return nil, err
+		}
+	}
+	index := e.index().lookup(id)
+	cols, err := e.describe(ctx, sqltmpl.Expr(sel))
 	if err != nil {
 		return nil, fmt.Errorf("describe run %s: %w", id, err)
 	}
-	r = &resultRun{id: id, path: path, rows: run.Rows, cols: cols, idx: make(map[string]int, len(cols)), gen: resultRunGen.Add(1)}
+	r = &resultRun{id: id, path: path, sel: sel, scored: scored, index: index, rows: run.Rows, cols: cols,
+		idx: make(map[string]int, len(cols)), gen: resultRunGen.Add(1)}
 	for i, c := range cols {
 		r.idx[c.Name] = i
 	}
 	if !r.has("row_id") {
 		return nil, errors.New("run file without row_id: " + path)
 	}
+	// note: an index built or dropped while this description was made
+	// forgets descriptions after the change; this one is only cached when
+	// it still names the current index, so the next request picks it up.
 	st.mu.Lock()
-	st.runs[id] = r
+	if e.index().lookup(id) == index {
+		st.runs[id] = r
+	}
 	st.mu.Unlock()
 	return r, nil
 }

@@ -26,6 +26,7 @@ type resultsFilter struct {
 	conds sq.And
 	sql   string // rendered conds, "" for none
 	args  []any
+	cols  []string // the columns the conds read
 }
 
 // key identifies the filter for the count cache.
@@ -76,7 +77,7 @@ func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	f := &resultsFilter{conds: conds}
+	f := &resultsFilter{conds: conds, cols: filterColumns(q, r)}
 	if len(conds) > 0 {
 		s, args, err := conds.ToSql()
 		if err != nil {
@@ -85,6 +86,33 @@ func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
 		f.sql, f.args = s, args
 	}
 	return f, nil
+}
+
+// filterColumns lists the columns q's filters read (validated by filter).
+func filterColumns(q ResultsQuery, r *resultRun) []string {
+	var cols []string
+	for _, c := range []struct {
+		on  bool
+		col string
+	}{
+		{len(q.Category) > 0, "category"}, {len(q.Tag) > 0, "tags"}, {len(q.Flag) > 0, "flags"},
+		{len(q.Disposition) > 0, "koi_disposition"}, {q.MinScore != nil || q.MaxScore != nil, "score"},
+	} {
+		if c.on {
+			cols = append(cols, c.col)
+		}
+	}
+	if strings.TrimSpace(q.Q) != "" {
+		for _, c := range searchColumns {
+			if r.has(c) {
+				cols = append(cols, c)
+			}
+		}
+	}
+	for _, rf := range q.Ranges {
+		cols = append(cols, rf.Column)
+	}
+	return cols
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
@@ -151,12 +179,15 @@ func appendDisposition(conds sq.And, p *paramErrors, r *resultRun, vals []string
 	return append(conds, or)
 }
 
+// searchColumns are the id columns the q search looks in.
+var searchColumns = []string{"object_id", "star_id", "kepler_name"}
+
 // appendSearch adds a case-insensitive substring search over the id
 // columns the run has.
 func appendSearch(conds sq.And, r *resultRun, s string) sq.And {
 	needle := strings.ToLower(s)
 	var or sq.Or
-	for _, col := range []string{"object_id", "star_id", "kepler_name"} {
+	for _, col := range searchColumns {
 		if r.has(col) {
 			or = append(or, sq.Expr("contains(lower("+ident(col)+"), ?)", needle))
 		}

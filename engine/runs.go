@@ -52,6 +52,10 @@ type Run struct {
 	Out string `json:"out,omitempty"`
 	// Path is the run's Parquet file relative to the data dir.
 	Path string `json:"path,omitempty"`
+	// ResultsIndex is the state of a complete run's results index in serve
+	// mode (ready, building, pending or failed; engine/results_index.go).
+	// Results are correct in every state; only their speed differs.
+	ResultsIndex string `json:"results_index,omitempty"`
 }
 
 // ProcessInput is one run request.
@@ -238,6 +242,7 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 		}
 		return err
 	}
+	e.index().poke()
 	progress("complete", 1)
 	return nil
 }
@@ -404,7 +409,7 @@ func (e *Engine) Runs(ctx context.Context, dataset string) ([]*Run, error) {
 	}
 	rows.Close()
 	for i, r := range out {
-		out[i] = e.withUnrecorded(ctx, r)
+		out[i] = e.withIndexState(e.withUnrecorded(ctx, r))
 	}
 	return out, nil
 }
@@ -418,7 +423,15 @@ func (e *Engine) Run(ctx context.Context, id string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.withUnrecorded(ctx, r), nil
+	return e.withIndexState(e.withUnrecorded(ctx, r)), nil
+}
+
+// withIndexState fills in the results index state of a complete run.
+func (e *Engine) withIndexState(r *Run) *Run {
+	if r.Status == RunComplete {
+		r.ResultsIndex = e.index().state(r.RunID)
+	}
+	return r
 }
 
 // LatestRun returns the latest complete run of a dataset, or NotFound.

@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// indexOptions are the options of an engine on a file database in dir,
+// with or without the results index.
+func indexOptions(dir string, index bool) Options {
+	return Options{
+		DataDir: filepath.Join(dir, "data"), FeatureStore: filepath.Join(dir, "feature_store"),
+		Config: os.DirFS(repoRoot), MemoryLimit: "512MB", Threads: 2, ResultsIndex: index,
+	}
+}
+
+// waitIndex waits until a run's results index is in state want.
+func waitIndex(tb testing.TB, e *Engine, runID, want string) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		run, err := e.Run(context.Background(), runID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if run.ResultsIndex == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("results index of run %s is %q after a minute, want %q", runID, run.ResultsIndex, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// indexQueries cover every filter kind, sorts on indexed and other
+// columns, projections inside and outside the index, cursors and offsets.
+var indexQueries = []string{
+	"limit=100",
+	"category=rocky_candidate&koi_period__lt=50&limit=50",
+	"disposition=CONFIRMED&koi_period__gte=10&sort=koi_prad&order=desc&limit=50",
+	"disposition=MISSING,FALSE_POSITIVE&sort=score&limit=40",
+	"flag=FLAG_DERIVED_SMASS&tag=confirmed_planet&limit=30",
+	"q=K0001&sort=koi_period&limit=25",
+	"min_score=0.5&max_score=0.9&columns=object_id,score,koi_prad&limit=60",
+	"koi_kepmag__lt=12&limit=50",
+	"category=hot_jupiter_candidate&columns=object_id,koi_kepmag&limit=20",
+	"sort=koi_kepmag&order=desc&limit=50",
+	"sort=object_id&limit=50",
+	"category=likely_false_positive&offset=100&limit=20",
+	"koi_disposition__ne=CONFIRMED&koi_prad__gte=2&sort=koi_insol&limit=50",
+}
+
+// indexPages reads up to three pages of each query, following cursors.
+func indexPages(tb testing.TB, e *Engine, runID string) map[string][]string {
+	tb.Helper()
+	out := map[string][]string{}
+	for _, q := range indexQueries {
+		cursor := ""
+		for i := 0; i < 3; i++ {
+			query := q
+			if cursor != "" {
+				query += "&cursor=" + cursor
+			}
+			page := mustResults(tb, e, runID, query)
+			b, err := json.Marshal(page)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out[q] = append(out[q], string(b))
+			if page.NextCursor == nil || strings.Contains(q, "offset=") {
+				break
+			}
+			cursor = *page.NextCursor
+		}
+	}
+	for _, id := range []string{"K00001.01", "K00752.01", "K07016.01"} {
+		obj, err := e.ResultRow(context.Background(), runID, id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out["object "+id] = []string{string(b)}
+	}
+	return out
+}
+
+// TestResultsIndex_SameAnswers: every results page read through the index
+// equals the page read from the run's Parquet file, on the real KOI table.
+func TestResultsIndex_SameAnswers(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	ctx := context.Background()
+
+	e, err := Open(ctx, indexOptions(dir, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := e.Ingest(ctx, IngestInput{Path: filepath.Join(sharedData, "koi_cumulative_2025.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.Process(ctx, ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndex(t, e, run.RunID, IndexReady)
+
+	r, err := e.resultRun(ctx, run.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.index == nil {
+		t.Fatal("the run's description has no index once it is ready")
+	}
+	if got := r.source("category", "koi_period", "row_id"); got != r.index.table {
+		t.Errorf("a query on category and koi_period reads %s, want the index %s", got, r.index.table)
+	}
+	if got := r.source("koi_kepmag"); got == r.index.table {
+		t.Error("a query on koi_kepmag, which the index lacks, reads the index")
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM "+r.index.table); n != run.Rows {
+		t.Errorf("index holds %d rows, run %d", n, run.Rows)
+	}
+	withIndex := indexPages(t, e, run.RunID)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	plain, err := Open(ctx, indexOptions(dir, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if r, err := plain.resultRun(ctx, run.RunID); err != nil || r.index != nil {
+		t.Fatalf("without the index: %v, index %v", err, r.index)
+	}
+	without := indexPages(t, plain, run.RunID)
+	for q := range without {
+		if d := cmp.Diff(without[q], withIndex[q]); d != "" {
+			t.Errorf("%s: pages differ with the index (-parquet +index)\n%s", q, d)
+		}
+		if len(withIndex[q]) == 0 || withIndex[q][0] == `{"rows":[],"total":0,"next_cursor":null}` {
+			t.Errorf("%s: no rows; the query tests nothing", q)
+		}
+	}
+}
+
+// TestResultsIndex_Lifecycle: an index survives a restart, a damaged index
+// file is replaced, scores rebuild the index with their columns (and show
+// in results and exports), and deleting the dataset drops it.
+func TestResultsIndex_Lifecycle(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	ctx := context.Background()
+	e := MustOpenEngineWith(t, indexOptions(dir, true))
+	ds := MustIngest(t, e, IngestInput{Path: resultsKOI})
+	run, err := e.Process(ctx, ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndex(t, e, run.RunID, IndexReady)
+	before := mustResults(t, e, run.RunID, "sort=koi_prad&order=desc")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("restart keeps it", func(t *testing.T) {
+		e := MustOpenEngineWith(t, indexOptions(dir, true))
+		if x := e.index(); x.lookup(run.RunID) == nil {
+			t.Fatalf("after a restart the index of %s is %q", run.RunID, x.state(run.RunID))
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("damaged file is replaced", func(t *testing.T) {
+		path := filepath.Join(dir, "data", DirRuns, resultsIndexFile)
+		if err := os.WriteFile(path, []byte("not a database, not at all, just some bytes"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(path + ".wal")
+		e := MustOpenEngineWith(t, indexOptions(dir, true))
+		waitIndex(t, e, run.RunID, IndexReady)
+		if d := cmp.Diff(before, mustResults(t, e, run.RunID, "sort=koi_prad&order=desc")); d != "" {
+			t.Errorf("results after rebuilding a damaged index differ (-before +after)\n%s", d)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	e = MustOpenEngineWith(t, indexOptions(dir, true))
+	waitIndex(t, e, run.RunID, IndexReady)
+	t.Run("scores rebuild it with their columns", func(t *testing.T) {
+		res, err := e.DetectAnomalies(ctx, AnomalyInput{Run: run.RunID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitIndex(t, e, run.RunID, IndexReady)
+		r, err := e.resultRun(ctx, run.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.index == nil || !r.index.covers([]string{"anomaly_score", "anomaly_score_lof"}) {
+			t.Fatalf("rebuilt index %+v lacks the score columns", r.index)
+		}
+		page := mustResults(t, e, run.RunID, "sort=anomaly_score&order=desc&columns=object_id,anomaly_score&limit=1")
+		top, _ := page.Rows[0].Get("object_id")
+		score, _ := page.Rows[0].Get("anomaly_score")
+		if f, ok := score.(float64); top != res.Top[0].ObjectID || !ok || math.Abs(f-res.Top[0].Score) > 1e-4 {
+			t.Errorf("top of the results by anomaly_score is %v (%v), the detector's %s (%v)", top, score, res.Top[0].ObjectID, res.Top[0].Score)
+		}
+		x, err := e.OpenRunExport(ctx, run.RunID, CSV, ResultsQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := make([]byte, 64<<10)
+		n, _ := x.Read(head)
+		x.Close()
+		if !containsField(string(head[:n]), "anomaly_score") {
+			t.Errorf("the CSV export of a scored run has no anomaly_score column")
+		}
+	})
+
+	t.Run("deleting the dataset drops it", func(t *testing.T) {
+		if err := e.DeleteDataset(ctx, ds.Name); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for e.index().lookup(run.RunID) != nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the index of a deleted run is still listed")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+func containsField(csvHead, field string) bool {
+	header, _, _ := strings.Cut(csvHead, "\n")
+	return slices.Contains(strings.Split(header, ","), field)
+}
