@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,13 @@ func run() error {
 	rep := s.load(ctx)
 	rep.Labels = s.verifyLabels(ctx)
 	rep.RSS.End = srv.RSS()
+	rep.DuckDB[1] = duckdbMemory(ctx, srv.Client())
+	rep.Proc[1] = procStatus(srv.Cmd.Process.Pid)
 	rep.CleanStop = srv.Stop(30 * time.Second)
+	if p := os.Getenv("SOAK_SERVER_LOG"); p != "" {
+		// note: for diagnosis, e.g. with GODEBUG=gctrace=1 for the Go heap.
+		_ = os.WriteFile(p, []byte(srv.Logs.String()), 0o644)
+	}
 	if !rep.CleanStop {
 		fmt.Printf("server logs:\n%s\n", tailString(srv.Logs.String(), 3000))
 	}
@@ -223,6 +230,13 @@ type report struct {
 	RSS       struct {
 		Start, Minute1, End, Max int64
 	} `json:"rss_bytes"`
+	// DuckDB is the engine's own memory by tag (duckdb_memory(), through
+	// the console) at minute 1 and at the end, to tell buffer-managed
+	// growth from the rest of RSS.
+	DuckDB [2]string `json:"duckdb_memory"`
+	// Proc is the server's /proc status (threads, anonymous and file RSS)
+	// at minute 1 and at the end.
+	Proc [2]string `json:"proc_status"`
 	// LoadAvg is the machine's 1-minute load average at the start and the
 	// end (/proc/loadavg): the latencies mean little without it on a
 	// shared machine.
@@ -282,6 +296,8 @@ loop:
 			rep.RSS.Max = max(rep.RSS.Max, rss)
 			if rep.RSS.Minute1 == 0 && time.Since(start) >= time.Minute {
 				rep.RSS.Minute1 = rss
+				rep.DuckDB[0] = duckdbMemory(ctx, s.srv.Client())
+				rep.Proc[0] = procStatus(s.srv.Cmd.Process.Pid)
 			}
 			if time.Since(lastPrint) >= 10*time.Second {
 				lastPrint = time.Now()
@@ -667,6 +683,12 @@ func (r *report) print(w io.Writer, cfg config) {
 		m1 = fmt.Sprintf("%s (end is %+.1f%% of minute 1)", mb(r.RSS.Minute1), 100*float64(r.RSS.End-r.RSS.Minute1)/float64(r.RSS.Minute1))
 	}
 	fmt.Fprintf(w, "server RSS: start %s, minute 1 %s, end %s, max %s\n", mb(r.RSS.Start), m1, mb(r.RSS.End), mb(r.RSS.Max))
+	if r.Proc[0] != "" || r.Proc[1] != "" {
+		fmt.Fprintf(w, "server process: minute 1 %s; end %s\n", orNA(r.Proc[0]), orNA(r.Proc[1]))
+	}
+	if r.DuckDB[0] != "" || r.DuckDB[1] != "" {
+		fmt.Fprintf(w, "DuckDB memory (duckdb_memory()): minute 1 %s; end %s\n", orNA(r.DuckDB[0]), orNA(r.DuckDB[1]))
+	}
 	fmt.Fprintf(w, "machine load average (1 min, %d cores): %s at the start, %s at the end\n", runtime.NumCPU(), r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(w, "clean stop on SIGTERM: %v\n", r.CleanStop)
 	for _, s := range r.Samples {
@@ -699,4 +721,50 @@ func tailString(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// duckdbMemory reads DuckDB's memory by tag through the console, largest
+// first, e.g. "total 212 MB: BASE_TABLE 120 MB, ...".
+func duckdbMemory(ctx context.Context, c *reliability.Client) string {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	rows, res, err := c.Query(ctx, "SELECT tag, memory_usage_bytes + temporary_storage_bytes FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes >= 1e6 ORDER BY 2 DESC")
+	if err != nil || res == nil || res.Status != 200 {
+		return fmt.Sprintf("unknown (%v %v)", err, res)
+	}
+	var total float64
+	var parts []string
+	for _, r := range rows {
+		if len(r) < 2 {
+			continue
+		}
+		b, _ := strconv.ParseFloat(fmt.Sprint(r[1]), 64)
+		total += b
+		parts = append(parts, fmt.Sprintf("%v %.0f MB", r[0], b/1e6))
+	}
+	return fmt.Sprintf("total %.0f MB: %s", total/1e6, strings.Join(parts, ", "))
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
+}
+
+// procStatus reads the threads and the anonymous and file-backed RSS of a
+// process from /proc/PID/status.
+func procStatus(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "Threads" || k == "RssAnon" || k == "RssFile") {
+			parts = append(parts, k+" "+strings.Join(strings.Fields(v), " "))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
