@@ -17,8 +17,8 @@ import (
 // of GET /api/runs/{id}/results, /results/{object_id}, /export and /points.
 //
 // Reads go to the run's results index when it is built and holds every
-// column the query reads (serve mode; engine/results_index.go: a sorted
-// native copy of the dashboard's columns), and otherwise straight to the
+// column the query reads (serve mode; engine/results_index.go: a native
+// copy of the run sorted by category), and otherwise straight to the
 // run's Parquet file (DATA/runs/<id>.parquet, written once in row_id
 // order). The design follows the performance targets of a 10M-row run:
 //   - the default sort is row_id, the file's own order, and pages after the
@@ -396,7 +396,7 @@ func (e *Engine) pageKeys(ctx context.Context, r *resultRun, p *resultsPlan, lim
 // rowsByID reads the rows of these keys (at most MaxResultsLimit), in this
 // order. Each statement bounds row_id by BETWEEN, so DuckDB skips every
 // row group outside the page by its min/max statistics. From the results
-// index, which is sorted by category, the keys are read per category (one
+// index, which is clustered by category, the keys are read per category (one
 // UNION ALL branch each): the rows of a page sorted by another column lie
 // all over the run, and without the category every part of the index
 // would be scanned (280 ms instead of 28 ms at 10M rows, measured).

@@ -9,48 +9,48 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // The results index: in serve mode, every complete run gets a native
-// DuckDB copy of the columns the results pages filter, sort and show,
-// sorted by (category, row_id), in DATA/runs/results_index.duckdb. The
-// run's Parquet file stays the truth (runs.results, exports, the console
-// read it); the index is a cache that is built in the background after a
-// run completes, dropped with its run, and rebuilt from scratch if its
-// file is lost.
+// DuckDB copy of its rows sorted by (category, row_id), in
+// DATA/runs/results_index.duckdb. The run's Parquet file stays the truth
+// (runs.results, exports, the console read it); the index is a cache that
+// is built in the background after a run completes, dropped with its run,
+// and rebuilt from scratch if its file is lost or damaged.
 //
-// Why (measured on a 10M-row run, 2 cores, DuckDB 1.5.6, see `make bench`):
+// Why (measured on a 10M-row run, 2 cores, DuckDB 1.5.6, `make bench`):
 // the Parquet file is written in 16,384-row zstd groups so that a page's
-// 50 rows decode cheaply, but a new filter must also be counted, and
-// counting category = X AND koi_period < P over the file took 162 ms (about
-// 300 ms of CPU): 32 clients opening new filters at once waited 5 s. On the
-// sorted native copy the same count takes 7 ms (a category's rows are
-// contiguous, so the other row groups are skipped by their statistics),
-// the page's rows by row_id 7.5 ms instead of 31 ms, and a sort on another
-// column 36 ms instead of 354 ms. Building it takes about 30 s at 10M rows
-// (0.6 GB) and milliseconds for a real catalog.
+// rows decode cheaply, but a new filter must also be counted, and counting
+// category = X AND koi_period < P over the file took 162 ms (about 300 ms
+// of CPU): 32 clients opening new filters at once waited 5 s. On the sorted
+// native copy the same count takes 7 ms (a category's rows are contiguous,
+// so the other row groups are skipped by their statistics), and a page of
+// every column 23 ms instead of 175 ms (1-client p99 52 ms instead of
+// 469 ms). A copy of only the dashboard's 25 columns built in 35 s instead
+// of 166 s, but left every other request on the Parquet file, so the copy
+// holds every column. Building it sorts the run: at 10M rows DuckDB spilled
+// 11 GB to DATA/tmp for a 2.6 GB index, so a build needs free disk (see
+// indexDiskFactor); a real catalog takes milliseconds.
 //
-// A query uses the index only when every column it reads is in it; any
-// other query (a range filter or a projection on a column outside the
-// list) reads the Parquet file as before, so results never depend on the
-// index, only their speed does.
+// A query uses the index only when every column it reads is in it, so
+// results never depend on the index, only their speed does.
 
 // resultsIndexFile is the index database, beside the run files.
 const resultsIndexFile = "results_index.duckdb"
 
-// indexColumns are the columns an index holds, when the run has them: the
-// dashboard's results columns and filters (ui/src/pages/results.js), the id
-// columns of the q search, the usual physical sorts and the score columns.
-var indexColumns = []string{
-	"row_id", "object_id", "star_id", "kepler_name", "category", "score", "tags", "flags",
-	"koi_disposition", "disposition_compare", "is_default",
-	"koi_period", "koi_prad", "koi_insol", "koi_teq", "koi_steff", "koi_srad", "koi_smass", "koi_sma",
-	"koi_depth", "koi_duration", "koi_impact", "koi_model_snr", "hz_position", "duration_ratio",
-	"p_model", "p_model_model", "anomaly_score", "anomaly_score_iforest", "anomaly_score_lof",
-}
+// indexCluster orders the index (then row_id): a category filter then
+// reads only its own part of the index. Clustering by koi_disposition
+// first was tried and was slower on every bench scenario (e.g. the 32-client
+// default-sort page p99 168 -> 216 ms; pages sorted by radius no faster).
+var indexCluster = []string{"category"}
+
+// indexDiskFactor is the free disk a build needs, as a multiple of the run
+// file: the sort's spill files (about 4x at 10M rows) plus the index (1x).
+const indexDiskFactor = 6
 
 // retireAfter is how long a replaced index table is kept before it is
 // dropped, so that requests that started on it finish first.
@@ -81,7 +81,7 @@ type resultsIndex struct {
 	ready    map[string]*indexedRun // run id → built index
 	building string                 // run id being built, "" when idle
 	stale    map[string]bool        // runs whose index must be rebuilt (scores changed) once built
-	failed   map[string]string      // runs whose build failed, with why; retried after a wake
+	failed   map[string]string      // runs whose build failed, with why; tried again after a restart or new scores
 	retired  []retiredTable
 
 	wake   chan struct{}
@@ -426,6 +426,9 @@ func (x *resultsIndex) build(ctx context.Context, r *Run) {
 func (x *resultsIndex) write(ctx context.Context, r *Run) (string, []any, error) {
 	e := x.e
 	path := e.abs(r.Path)
+	if err := e.indexDiskRoom(path); err != nil {
+		return "", nil, err
+	}
 	selectSQL := sqltmpl.RunParquetSelect(path)
 	scored, err := e.RunScored(ctx, r.RunID)
 	if err != nil {
@@ -440,23 +443,23 @@ func (x *resultsIndex) write(ctx context.Context, r *Run) (string, []any, error)
 	if err != nil {
 		return "", nil, fmt.Errorf("describe run %s: %w", r.RunID, err)
 	}
-	have := map[string]bool{}
-	for _, c := range all {
-		have[c.Name] = true
-	}
 	var cols []string
 	var colsAny []any
-	for _, c := range indexColumns {
-		if have[c] {
-			cols = append(cols, c)
-			colsAny = append(colsAny, c)
+	for _, c := range all {
+		cols = append(cols, c.Name)
+		colsAny = append(colsAny, c.Name)
+	}
+	var cluster []string
+	for _, c := range indexCluster {
+		if slices.Contains(cols, c) {
+			cluster = append(cluster, c)
 		}
 	}
 	if !slices.Contains(cols, "row_id") {
 		return "", nil, errors.New("run file without row_id")
 	}
 	name := "run_" + r.RunID + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	create, err := sqltmpl.ResultsIndexBuild(name, selectSQL, cols, have["category"])
+	create, err := sqltmpl.ResultsIndexBuild(name, selectSQL, cols, cluster)
 	if err != nil {
 		return "", nil, err
 	}
@@ -472,4 +475,23 @@ func (x *resultsIndex) write(ctx context.Context, r *Run) (string, []any, error)
 		return err
 	})
 	return name, colsAny, err
+}
+
+// indexDiskRoom refuses a build that could fill the disk: the sort spills
+// to DATA/tmp, and a full disk would fail uploads and label writes while it
+// lasts.
+func (e *Engine) indexDiskRoom(runFile string) error {
+	st, err := os.Stat(runFile)
+	if err != nil {
+		return err
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(e.tempDir, &fs); err != nil {
+		return err
+	}
+	free := int64(fs.Bavail) * int64(fs.Bsize)
+	if need := indexDiskFactor * st.Size(); free < need {
+		return fmt.Errorf("not enough free disk for the results index: %d MB free, %d MB needed", free>>20, need>>20)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,11 +126,15 @@ func TestResultsIndex_SameAnswers(t *testing.T) {
 	if r.index == nil {
 		t.Fatal("the run's description has no index once it is ready")
 	}
-	if got := r.source("category", "koi_period", "row_id"); got != r.index.table {
-		t.Errorf("a query on category and koi_period reads %s, want the index %s", got, r.index.table)
+	all := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		all[i] = c.Name
 	}
-	if got := r.source("koi_kepmag"); got == r.index.table {
-		t.Error("a query on koi_kepmag, which the index lacks, reads the index")
+	if got := r.source(all...); got != r.index.table {
+		t.Errorf("a query on every column reads %s, want the index %s", got, r.index.table)
+	}
+	if got := r.source("koi_period", "no_such_column"); got == r.index.table {
+		t.Error("a query on a column the index lacks reads the index")
 	}
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM "+r.index.table); n != run.Rows {
 		t.Errorf("index holds %d rows, run %d", n, run.Rows)
@@ -253,4 +258,37 @@ func TestResultsIndex_Lifecycle(t *testing.T) {
 func containsField(csvHead, field string) bool {
 	header, _, _ := strings.Cut(csvHead, "\n")
 	return slices.Contains(strings.Split(header, ","), field)
+}
+
+// TestResultsIndex_DiskRoom: a build that could fill the disk is refused
+// (its sort spills several times the run's size), and the results of the
+// run are then read from its file.
+func TestResultsIndex_DiskRoom(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	small := filepath.Join(MustTempDir(t), "small.parquet")
+	if err := os.WriteFile(small, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.indexDiskRoom(small); err != nil {
+		t.Errorf("a 1-byte run: %v", err)
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(e.tempDir, &fs); err != nil {
+		t.Fatal(err)
+	}
+	// note: a sparse file as large as the free disk takes no space itself.
+	huge := filepath.Join(MustTempDir(t), "huge.parquet")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(int64(fs.Bavail) * int64(fs.Bsize)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	err = e.indexDiskRoom(huge)
+	if err == nil || !strings.Contains(err.Error(), "not enough free disk") {
+		t.Errorf("a run as large as the free disk: %v, want a refusal", err)
+	}
 }

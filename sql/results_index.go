@@ -22,20 +22,20 @@ func ResultsIndexTable(table string) string {
 
 // ResultsIndexBuild renders the CREATE TABLE of one run's index: columns of
 // selectSQL (a SELECT over the run, rendered by this package), sorted by
-// category (when the run has one) and row_id.
-func ResultsIndexBuild(table, selectSQL string, columns []string, hasCategory bool) (string, error) {
+// the clustering columns, then row_id.
+func ResultsIndexBuild(table, selectSQL string, columns, cluster []string) (string, error) {
 	cols := make([]Ident, len(columns))
 	for i, c := range columns {
 		cols[i] = Ident(c)
 	}
-	data := map[string]any{
+	keys := make([]Ident, len(cluster))
+	for i, c := range cluster {
+		keys[i] = Ident(c)
+	}
+	return exec("results_index_build", map[string]any{
 		"DB": Ident(ResultsIndexDB), "Table": Ident(table), "Columns": cols,
-		"From": Expr(strings.TrimSuffix(strings.TrimSpace(selectSQL), ";")), "Category": "",
-	}
-	if hasCategory {
-		data["Category"] = Ident("category")
-	}
-	return exec("results_index_build", data)
+		"From": Expr(strings.TrimSuffix(strings.TrimSpace(selectSQL), ";")), "Cluster": keys,
+	})
 }
 
 // ResultsIndexRecord renders the row that marks a run's index as built; it
