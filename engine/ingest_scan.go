@@ -116,6 +116,12 @@ func (s *textScan) locateBody(final bool) bool {
 	sep := byte('\n')
 	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') >= 0 {
 		sep = '\r'
+		if !final && len(b) < s.limits.prefixBytes {
+			// note: a '\n' may still come in a later chunk ("\r00\r" then
+			// "\n"), which makes the lines end in '\n' after all; decide as
+			// the whole prefix would, once it is full or at EOF.
+			return false
+		}
 	}
 	skip := 0
 	for {
