@@ -18,9 +18,15 @@ var (
 // "Planet Radius (R_earth)" and "planet-radius" both become "planet_radius".
 func Normalize(name string) string {
 	s := strings.TrimPrefix(name, "\ufeff")
-	if t := unitSuffix.ReplaceAllString(s, ""); strings.TrimSpace(t) != "" {
-		s = t
+	// note: the unit goes only when a word remains without it: "(ppm)" and
+	// "-(0)" keep theirs, whatever separator precedes the parenthesis.
+	if w := words(unitSuffix.ReplaceAllString(s, "")); w != "" {
+		return w
 	}
-	s = separators.ReplaceAllString(strings.ToLower(s), "_")
-	return strings.Trim(s, "_")
+	return words(s)
+}
+
+// words lower-cases s and joins its alphanumeric runs with underscores.
+func words(s string) string {
+	return strings.Trim(separators.ReplaceAllString(strings.ToLower(s), "_"), "_")
 }
