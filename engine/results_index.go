@@ -316,15 +316,21 @@ func (x *resultsIndex) sync(ctx context.Context) {
 	for _, r := range runs {
 		complete[r.RunID] = true
 	}
+	var gone []string
 	x.mu.Lock()
 	for id := range x.ready {
 		if !complete[id] {
 			x.retired = append(x.retired, retiredTable{name: x.ready[id].name, at: time.Now()})
 			delete(x.ready, id)
-			x.e.forgetResultRun(id)
+			gone = append(gone, id)
 		}
 	}
 	x.mu.Unlock()
+	// note: outside x.mu: resultRun holds the results cache lock while it
+	// looks up the index, so taking them in the other order could deadlock.
+	for _, id := range gone {
+		x.e.forgetResultRun(id)
+	}
 	x.dropRetired(ctx)
 	for _, r := range runs {
 		if ctx.Err() != nil {
@@ -429,15 +435,9 @@ func (x *resultsIndex) write(ctx context.Context, r *Run) (string, []any, error)
 	if err := e.indexDiskRoom(path); err != nil {
 		return "", nil, err
 	}
-	selectSQL := sqltmpl.RunParquetSelect(path)
-	scored, err := e.RunScored(ctx, r.RunID)
+	selectSQL, _, err := e.runSelect(ctx, r.RunID, path)
 	if err != nil {
 		return "", nil, err
-	}
-	if scored {
-		if selectSQL, err = sqltmpl.ScoredRun(r.RunID, path); err != nil {
-			return "", nil, err
-		}
 	}
 	all, err := e.describe(ctx, sqltmpl.Expr(selectSQL))
 	if err != nil {

@@ -43,6 +43,17 @@ func waitIndex(tb testing.TB, e *Engine, runID, want string) {
 	}
 }
 
+// readyRun waits for a run's index and returns the run's description.
+func readyRun(tb testing.TB, e *Engine, runID string) *resultRun {
+	tb.Helper()
+	waitIndex(tb, e, runID, IndexReady)
+	r, err := e.resultRun(context.Background(), runID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
 // indexQueries cover every filter kind, sorts on indexed and other
 // columns, projections inside and outside the index, cursors and offsets.
 var indexQueries = []string{
@@ -117,12 +128,7 @@ func TestResultsIndex_SameAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitIndex(t, e, run.RunID, IndexReady)
-
-	r, err := e.resultRun(ctx, run.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readyRun(t, e, run.RunID)
 	if r.index == nil {
 		t.Fatal("the run's description has no index once it is ready")
 	}
@@ -215,11 +221,7 @@ func TestResultsIndex_Lifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitIndex(t, e, run.RunID, IndexReady)
-		r, err := e.resultRun(ctx, run.RunID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := readyRun(t, e, run.RunID)
 		if r.index == nil || !r.index.covers([]string{"anomaly_score", "anomaly_score_lof"}) {
 			t.Fatalf("rebuilt index %+v lacks the score columns", r.index)
 		}

@@ -215,15 +215,9 @@ func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, Wrap(NotFound, err, "The results file of run %s is missing.", id)
 	}
-	scored, err := e.RunScored(ctx, id)
+	sel, scored, err := e.runSelect(ctx, id, path)
 	if err != nil {
-		return nil, fmt.Errorf("run %s scores: %w", id, err)
-	}
-	sel := sqltmpl.RunParquetSelect(path)
-	if scored {
-		if sel, err = sqltmpl.ScoredRun(id, path); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	index := e.index().lookup(id)
 	cols, err := e.describe(ctx, sqltmpl.Expr(sel))
@@ -247,4 +241,17 @@ func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
 	}
 	st.mu.Unlock()
 	return r, nil
+}
+
+// runSelect is the SELECT over every column of a run: its Parquet file,
+// with the score columns joined once something scored the run.
+func (e *Engine) runSelect(ctx context.Context, runID, path string) (sel string, scored bool, err error) {
+	if scored, err = e.RunScored(ctx, runID); err != nil {
+		return "", false, fmt.Errorf("run %s scores: %w", runID, err)
+	}
+	if !scored {
+		return sqltmpl.RunParquetSelect(path), false, nil
+	}
+	sel, err = sqltmpl.ScoredRun(runID, path)
+	return sel, true, err
 }
