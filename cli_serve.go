@@ -11,6 +11,7 @@ import (
 
 	"github.com/exohunter/exohunter/api"
 	"github.com/exohunter/exohunter/engine"
+	"github.com/exohunter/exohunter/memtrim"
 )
 
 // Defaults of serve.
@@ -47,6 +48,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	m.engine = e
+	// note: a long-running server gives the C heap's free memory back
+	// (package memtrim says why); one-shot commands exit instead.
+	go memtrim.Every(ctx, memtrim.Interval)
 	if err := m.loadSample(ctx, e, *sample); err != nil {
 		return err
 	}
