@@ -31,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,6 +230,12 @@ type report struct {
 	Labels    labelReport `json:"labels"`
 	RSS       struct {
 		Start, Minute1, End, Max int64
+		// Minute1Median and EndMedian are the medians of the per-second
+		// samples from 45 to 75 s and over the last 30 s of the load: a
+		// single sample swings by tens of MB with the queries in flight,
+		// so these tell a trend from noise. The must-hold stays on the
+		// single samples.
+		Minute1Median, EndMedian int64
 	} `json:"rss_bytes"`
 	// DuckDB is the engine's own memory by tag (duckdb_memory(), through
 	// the console) at minute 1 and at the end, to tell buffer-managed
@@ -286,6 +293,11 @@ func (s *soak) load(ctx context.Context) *report {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastPrint := time.Now()
+	type sample struct {
+		at  time.Duration
+		rss int64
+	}
+	var samples []sample
 loop:
 	for {
 		select {
@@ -294,6 +306,7 @@ loop:
 		case <-tick.C:
 			rss := s.srv.RSS()
 			rep.RSS.Max = max(rep.RSS.Max, rss)
+			samples = append(samples, sample{time.Since(start), rss})
 			if rep.RSS.Minute1 == 0 && time.Since(start) >= time.Minute {
 				rep.RSS.Minute1 = rss
 				rep.DuckDB[0] = duckdbMemory(ctx, s.srv.Client())
@@ -314,6 +327,16 @@ loop:
 		}
 	}
 	rep.LoadAvg[1] = loadAvg()
+	var m1, last []int64
+	for _, x := range samples {
+		if x.at >= 45*time.Second && x.at <= 75*time.Second {
+			m1 = append(m1, x.rss)
+		}
+		if n := len(samples); n > 0 && x.at >= samples[n-1].at-30*time.Second {
+			last = append(last, x.rss)
+		}
+	}
+	rep.RSS.Minute1Median, rep.RSS.EndMedian = median(m1), median(last)
 	wg.Wait()
 	rep.Duration = time.Since(start).Round(time.Millisecond).String()
 	rep.RSS.Max = max(rep.RSS.Max, s.srv.RSS())
@@ -683,6 +706,10 @@ func (r *report) print(w io.Writer, cfg config) {
 		m1 = fmt.Sprintf("%s (end is %+.1f%% of minute 1)", mb(r.RSS.Minute1), 100*float64(r.RSS.End-r.RSS.Minute1)/float64(r.RSS.Minute1))
 	}
 	fmt.Fprintf(w, "server RSS: start %s, minute 1 %s, end %s, max %s\n", mb(r.RSS.Start), m1, mb(r.RSS.End), mb(r.RSS.Max))
+	if r.RSS.Minute1Median > 0 && r.RSS.EndMedian > 0 {
+		fmt.Fprintf(w, "server RSS medians (1 s samples): 45-75 s %s, last 30 s of load %s (%+.1f%%)\n", mb(r.RSS.Minute1Median),
+			mb(r.RSS.EndMedian), 100*float64(r.RSS.EndMedian-r.RSS.Minute1Median)/float64(r.RSS.Minute1Median))
+	}
 	if r.Proc[0] != "" || r.Proc[1] != "" {
 		fmt.Fprintf(w, "server process: minute 1 %s; end %s\n", orNA(r.Proc[0]), orNA(r.Proc[1]))
 	}
@@ -767,4 +794,14 @@ func procStatus(pid int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// median is the median of xs (0 when empty).
+func median(xs []int64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
