@@ -5,9 +5,11 @@ import (
 	"strings"
 )
 
-// unitSuffix matches a trailing unit such as "(R_earth)" or "[ppm]".
+// unitSuffix matches a trailing unit such as "(R_earth)" or "[ppm]",
+// followed by nothing but separators: "x (y)-" ends in its unit as much as
+// "x (y) " does, since Normalize treats every separator alike.
 var (
-	unitSuffix = regexp.MustCompile(`\s*(\([^()]*\)|\[[^\[\]]*\])\s*$`)
+	unitSuffix = regexp.MustCompile(`(\([^()]*\)|\[[^\[\]]*\])[^a-zA-Z0-9()\[\]]*$`)
 	separators = regexp.MustCompile(`[^a-z0-9]+`)
 )
 
