@@ -4,7 +4,8 @@
 GO        ?= go
 BIN       := bin/exohunter
 SAMPLE    ?= ../shared/data/koi_cumulative_2025.csv
-ADDR      ?= 127.0.0.1:8080
+# note: make run honours EXOHUNTER_ADDR as serve does; ADDR=... overrides both.
+ADDR      ?= $(or $(EXOHUNTER_ADDR),127.0.0.1:8080)
 DATA      ?= data
 DURATION  ?= 60s
 FUZZTIME  ?= 10s
