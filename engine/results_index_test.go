@@ -263,8 +263,9 @@ func containsField(csvHead, field string) bool {
 }
 
 // TestResultsIndex_DiskRoom: a build that could fill the disk is refused
-// (its sort spills several times the run's size), and the results of the
-// run are then read from its file.
+// (its sort spills several times the run's size). A refused build marks the
+// index failed, and results then read the run's file like any run without
+// an index (TestResultsIndex_SameAnswers compares the two paths).
 func TestResultsIndex_DiskRoom(t *testing.T) {
 	t.Parallel()
 	e := MustOpenEngine(t)

@@ -332,7 +332,8 @@ loop:
 		if x.at >= 45*time.Second && x.at <= 75*time.Second {
 			m1 = append(m1, x.rss)
 		}
-		if n := len(samples); n > 0 && x.at >= samples[n-1].at-30*time.Second {
+		// note: samples is not empty here, x is one of them.
+		if x.at >= samples[len(samples)-1].at-30*time.Second {
 			last = append(last, x.rss)
 		}
 	}
