@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,5 +142,53 @@ func TestAnomalyInputsOf(t *testing.T) {
 				t.Errorf("row %d %s = %v, want %v", i, cols[j], got, w)
 			}
 		}
+	}
+}
+
+// TestEngine_WriteInjected checks the injected copy itself: every injected
+// object keeps its donor's period but sits half a period away in phase, so
+// it is a new signal rather than a twin that repeats the donor's ephemeris
+// (the classifier's ephemeris-match features would call such a twin
+// contamination), and each kind changes what it says it changes.
+func TestEngine_WriteInjected(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 4))
+	ctx := context.Background()
+	ds, err := e.Dataset(ctx, "koi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(MustTempDir(t), "injected.csv")
+	if err := e.writeInjected(ctx, ds, run, 30, 1337, path); err != nil {
+		t.Fatal(err)
+	}
+	q := `WITH inj AS (SELECT * FROM read_csv(?, header = true) WHERE kepoi_name LIKE 'INJ-%'),
+	donor AS (SELECT * FROM read_csv(?, header = true) WHERE kepoi_name NOT LIKE 'INJ-%'),
+	pairs AS (
+	  -- the donor: same position and star, and the epoch half a period on
+	  -- (the star may have other KOIs; only the donor fits both)
+	  SELECT inj.*, donor.koi_period AS donor_period,
+	    abs(inj.koi_time0bk - donor.koi_time0bk - donor.koi_period / 2) < 1e-6 AS shifted
+	  FROM inj JOIN donor ON inj.ra = donor.ra AND inj.dec = donor.dec AND inj.koi_kepmag = donor.koi_kepmag
+	),
+	per AS (
+	  SELECT kepoi_name, any_value(kepid) AS kepid, any_value(koi_disposition) AS disp,
+	    any_value(koi_prad) AS prad, any_value(koi_period) AS period, any_value(koi_steff) AS steff,
+	    bool_or(shifted) AS shifted, bool_or(shifted AND koi_period = donor_period) AS same_period
+	  FROM pairs GROUP BY kepoi_name
+	)
+	SELECT count(*), count(*) FILTER (WHERE shifted), count(*) FILTER (WHERE same_period),
+	  count(*) FILTER (WHERE prad = 40 AND period = 0.5 AND steff = 3300),
+	  count(*) FILTER (WHERE disp = 'CANDIDATE' AND kepid LIKE 'INJ-star-%')
+	FROM per`
+	var n, shifted, samePeriod, giants, relabelled int
+	if err := e.db.QueryRowContext(ctx, q, path, path).Scan(&n, &shifted, &samePeriod, &giants, &relabelled); err != nil {
+		t.Fatal(err)
+	}
+	// Donor i gets kind i mod 3: 10 giants (period 0.5), 20 that keep it.
+	if n != 30 || shifted != 30 || samePeriod != 20 || giants != 10 || relabelled != 30 {
+		t.Errorf("injected %d joined to donors: %d shifted by P/2, %d keep the period, %d giants, %d relabelled; want 30, 30, 20, 10, 30",
+			n, shifted, samePeriod, giants, relabelled)
 	}
 }

@@ -218,6 +218,9 @@ func (a AnomalyInject) Render() (string, error) {
 		a.IDColumn: id(""), a.StarColumn: id("star-"), "kepler_name": "NULL", "koi_disposition": "'CANDIDATE'",
 		"koi_pdisposition": "'CANDIDATE'", "koi_score": "NULL", "koi_fpflag_nt": "0", "koi_fpflag_ss": "0",
 		"koi_fpflag_co": "0", "koi_fpflag_ec": "0",
+		// Half a period on: a new signal, not a twin repeating its donor's
+		// ephemeris (which the classifier's context features call contamination).
+		"koi_time0bk": "r.koi_time0bk + r.koi_period / 2",
 	}
 	cases := map[string][]string{}
 	for k, kind := range InjectionKinds {
