@@ -102,6 +102,7 @@ func (m *Main) engineOptions(g *globalFlags, lock bool) engine.Options {
 		TempDir:      g.tempDir,
 		Lock:         lock,
 		ResultsIndex: lock,
+		IndexMinRows: engine.DefaultIndexMinRows,
 		Logger:       m.Logger,
 	}
 }

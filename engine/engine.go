@@ -70,6 +70,10 @@ type Options struct {
 	// results columns for fast results pages (engine/results_index.go):
 	// serve mode turns it on; one-shot CLI commands do not pay for it.
 	ResultsIndex bool
+	// IndexMinRows leaves runs with fewer rows out of the results index:
+	// their pages are read from the Parquet file (0 indexes every run;
+	// serve uses DefaultIndexMinRows).
+	IndexMinRows int64
 	// Logger receives the engine's logs (default: discard).
 	Logger *slog.Logger
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher

@@ -48,6 +48,21 @@ const resultsIndexFile = "results_index.duckdb"
 // default-sort page p99 168 -> 216 ms; pages sorted by radius no faster).
 var indexCluster = []string{"category"}
 
+// DefaultIndexMinRows is the smallest run serve indexes. The index pays
+// for large runs (above); a small run's page is cheap from its Parquet
+// file, while its index table, once a page has read it, stays in DuckDB's
+// buffer pool (tag BASE_TABLE) until memory_limit presses: about 1.1 MB
+// per 3,000-row run. Measured 2026-11-26 on a page of every column (limit
+// 51): 3,000 rows 28-33 ms from Parquet, 16-19 ms from an index table;
+// 9,564 rows (the KOI table) 46-54 ms against 20 ms. Under make soak
+// DURATION=5m, which adds a 3,000-row run every 10 s and reads its pages,
+// indexing those runs grew BASE_TABLE from 14 to 45 MB and server RSS by
+// 24-29% between minute 1 and the end; without them BASE_TABLE stayed at
+// 8-11 MB and RSS grew 11% (medians of 1 s samples +16%), with the same
+// results-page latency (p50 244 against 230-285 ms, p99 1.1 s both).
+// The KOI table and anything larger is indexed.
+const DefaultIndexMinRows = 5000
+
 // indexDiskFactor is the free disk a build needs, as a multiple of the run
 // file: the sort's spill files (about 4x at 10M rows) plus the index (1x).
 const indexDiskFactor = 6
@@ -241,12 +256,19 @@ const (
 	IndexBuilding = "building"
 	IndexPending  = "pending"
 	IndexFailed   = "failed"
+	// IndexNotNeeded: the run is under Options.IndexMinRows rows and its
+	// pages are read from its Parquet file.
+	IndexNotNeeded = "not_needed"
 )
 
-// state reports a complete run's index state, "" when the index is off.
-func (x *resultsIndex) state(runID string) string {
+// state reports the index state of a complete run of rows rows, "" when
+// the index is off.
+func (x *resultsIndex) state(runID string, rows int64) string {
 	if x == nil {
 		return ""
+	}
+	if rows < x.e.opts.IndexMinRows {
+		return IndexNotNeeded
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -349,10 +371,12 @@ func (x *resultsIndex) sync(ctx context.Context) {
 	}
 }
 
-// completeRuns lists complete runs, newest first.
+// completeRuns lists the complete runs the index keeps (at least
+// Options.IndexMinRows rows), newest first.
 func (x *resultsIndex) completeRuns(ctx context.Context) ([]*Run, error) {
 	rows, err := x.e.db.QueryContext(ctx, `SELECT run_id, path FROM meta.runs
-		WHERE status = 'complete' AND path IS NOT NULL ORDER BY finished_at DESC, run_id`)
+		WHERE status = 'complete' AND path IS NOT NULL AND coalesce(rows, 0) >= ?
+		ORDER BY finished_at DESC, run_id`, x.e.opts.IndexMinRows)
 	if err != nil {
 		return nil, err
 	}

@@ -191,7 +191,7 @@ func TestResultsIndex_Lifecycle(t *testing.T) {
 	t.Run("restart keeps it", func(t *testing.T) {
 		e := MustOpenEngineWith(t, indexOptions(dir, true))
 		if x := e.index(); x.lookup(run.RunID) == nil {
-			t.Fatalf("after a restart the index of %s is %q", run.RunID, x.state(run.RunID))
+			t.Fatalf("after a restart the index of %s is %q", run.RunID, x.state(run.RunID, run.Rows))
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
@@ -293,5 +293,56 @@ func TestResultsIndex_DiskRoom(t *testing.T) {
 	err = e.indexDiskRoom(huge)
 	if err == nil || !strings.Contains(err.Error(), "not enough free disk") {
 		t.Errorf("a run as large as the free disk: %v, want a refusal", err)
+	}
+}
+
+// TestResultsIndex_MinRows: a run under Options.IndexMinRows rows gets no
+// index table (state not_needed, pages from its Parquet file, the same
+// answers), one at the threshold gets one, and an index built for a small
+// run before the threshold existed is retired at the next start.
+func TestResultsIndex_MinRows(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	ctx := context.Background()
+	// First without a threshold, as before it existed: the run is indexed.
+	e := MustOpenEngineWith(t, indexOptions(dir, true))
+	small := MustIngest(t, e, IngestInput{Path: resultsKOI, Name: "small"})
+	run, err := e.Process(ctx, ProcessInput{Dataset: small.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndex(t, e, run.RunID, IndexReady)
+	want := mustResults(t, e, run.RunID, "sort=koi_prad&order=desc")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := indexOptions(dir, true)
+	opts.IndexMinRows = run.Rows + 1
+	e = MustOpenEngineWith(t, opts)
+	waitIndex(t, e, run.RunID, IndexNotNeeded)
+	// The old table is retired (and dropped once no request can still
+	// be reading it).
+	if x := e.index(); x.lookup(run.RunID) != nil {
+		t.Errorf("run of %d rows under a threshold of %d still answers from its index", run.Rows, opts.IndexMinRows)
+	}
+	if d := cmp.Diff(want, mustResults(t, e, run.RunID, "sort=koi_prad&order=desc")); d != "" {
+		t.Errorf("results differ without the index (-with +without):\n%s", d)
+	}
+
+	// A run of exactly IndexMinRows rows is indexed.
+	big := MustIngest(t, e, IngestInput{Path: resultsKOI, Name: "big"})
+	opts.IndexMinRows = run.Rows
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = MustOpenEngineWith(t, opts)
+	run2, err := e.Process(ctx, ProcessInput{Dataset: big.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndex(t, e, run2.RunID, IndexReady)
+	if x := e.index(); x.lookup(run2.RunID) == nil {
+		t.Errorf("run of %d rows at a threshold of %d has no index", run2.Rows, opts.IndexMinRows)
 	}
 }

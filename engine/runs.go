@@ -53,7 +53,8 @@ type Run struct {
 	// Path is the run's Parquet file relative to the data dir.
 	Path string `json:"path,omitempty"`
 	// ResultsIndex is the state of a complete run's results index in serve
-	// mode (ready, building, pending or failed; engine/results_index.go).
+	// mode (ready, building, pending, failed, or not_needed under
+	// Options.IndexMinRows rows; engine/results_index.go).
 	// Results are correct in every state; only their speed differs.
 	ResultsIndex string `json:"results_index,omitempty"`
 }
@@ -429,7 +430,7 @@ func (e *Engine) Run(ctx context.Context, id string) (*Run, error) {
 // withIndexState fills in the results index state of a complete run.
 func (e *Engine) withIndexState(r *Run) *Run {
 	if r.Status == RunComplete {
-		r.ResultsIndex = e.index().state(r.RunID)
+		r.ResultsIndex = e.index().state(r.RunID, r.Rows)
 	}
 	return r
 }

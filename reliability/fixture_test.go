@@ -144,7 +144,7 @@ type snapshotState map[string]string
 // indexState matches the results_index field of a run: the state of a
 // cache the server builds in the background (pending, building, ready),
 // which moves on its own while a test runs and holds no data.
-var indexState = regexp.MustCompile(`"results_index":"[a-z]*",?`)
+var indexState = regexp.MustCompile(`"results_index":"[a-z_]*",?`)
 
 // readState reads the given GET paths, without the results index state.
 func readState(t *testing.T, c *Client, paths ...string) snapshotState {
