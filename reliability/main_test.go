@@ -34,9 +34,17 @@ func TestMain(m *testing.M) {
 			return 0
 		}
 		if b := os.Getenv("EXOHUNTER_BIN"); b != "" {
+			// note: go test runs in reliability/; a relative path is read
+			// from the repository root, as the README writes it.
+			if !filepath.IsAbs(b) {
+				b = filepath.Join("..", b)
+			}
 			abs, err := filepath.Abs(b)
+			if err == nil {
+				_, err = os.Stat(abs)
+			}
 			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
+				fmt.Fprintf(os.Stderr, "EXOHUNTER_BIN: %v\n", err)
 				return 1
 			}
 			binPath = abs
