@@ -57,9 +57,10 @@ var indexCluster = []string{"category"}
 // 9,564 rows (the KOI table) 46-54 ms against 20 ms. Under make soak
 // DURATION=5m, which adds a 3,000-row run every 10 s and reads its pages,
 // indexing those runs grew BASE_TABLE from 14 to 45 MB and server RSS by
-// 24-29% between minute 1 and the end; without them BASE_TABLE stayed at
-// 8-11 MB and RSS grew 11% (medians of 1 s samples +16%), with the same
-// results-page latency (p50 244 against 230-285 ms, p99 1.1 s both).
+// 29-31% between minute 1 and the end (medians of 1 s samples 24-26%);
+// without them BASE_TABLE stayed at 8-11 MB and RSS grew 11-16% (medians
+// 15-16%) in three runs, with results pages about as fast (p50 244-287
+// against 231-286 ms, p99 1.07-1.50 s against 1.07-1.19 s).
 // The KOI table and anything larger is indexed.
 const DefaultIndexMinRows = 5000
 
