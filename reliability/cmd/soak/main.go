@@ -754,7 +754,9 @@ func tailString(s string, n int) string {
 // duckdbMemory reads DuckDB's memory by tag through the console, largest
 // first, e.g. "total 212 MB: BASE_TABLE 120 MB, ...".
 func duckdbMemory(ctx context.Context, c *reliability.Client) string {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	// note: not cancelled with the load: in a 60 s soak the minute-1 sample
+	// falls on the load's own deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	rows, res, err := c.Query(ctx, "SELECT tag, memory_usage_bytes + temporary_storage_bytes FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes >= 1e6 ORDER BY 2 DESC")
 	if err != nil || res == nil || res.Status != 200 {
