@@ -60,6 +60,7 @@ type config struct {
 	memoryLimit string
 	threads     int
 	uploadEvery time.Duration
+	uploadRows  int
 	keep        bool
 	jsonOut     string
 }
@@ -74,6 +75,7 @@ func parseFlags() config {
 	flag.StringVar(&c.memoryLimit, "memory-limit", "1GB", "the server's fixed --memory-limit")
 	flag.IntVar(&c.threads, "threads", 2, "the server's --threads")
 	flag.DurationVar(&c.uploadEvery, "upload-every", 10*time.Second, "one upload (and its run) this often")
+	flag.IntVar(&c.uploadRows, "upload-rows", 3000, "rows of each uploaded table (runs under engine.DefaultIndexMinRows get no results index)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data dir")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.Parse()
@@ -577,7 +579,7 @@ func (s *soak) uploader(ctx context.Context) {
 		case <-tick.C:
 		}
 		name := fmt.Sprintf("soak_%d", i)
-		body, ct := reliability.MultipartStream(name, name+".csv", strings.NewReader(reliability.KOIString(3000, uint64(1000+i))))
+		body, ct := reliability.MultipartStream(name, name+".csv", strings.NewReader(reliability.KOIString(s.cfg.uploadRows, uint64(1000+i))))
 		res := s.doUpload(ctx, c, body, ct)
 		if res == nil || res.Status != 201 {
 			continue
