@@ -149,7 +149,8 @@ func TestAnomalyInputsOf(t *testing.T) {
 // object keeps its donor's period but sits half a period away in phase, so
 // it is a new signal rather than a twin that repeats the donor's ephemeris
 // (the classifier's ephemeris-match features would call such a twin
-// contamination), and each kind changes what it says it changes.
+// contamination); the giants get their period and star, and every injected
+// object is a CANDIDATE of its own star.
 func TestEngine_WriteInjected(t *testing.T) {
 	t.Parallel()
 	e := MustOpenEngine(t)
