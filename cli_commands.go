@@ -29,6 +29,7 @@ var commands = []command{
 	{"features", "build --version V [--run RUN]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
 	{"labels", "export [--format parquet|csv] | import-nasa DATASET | import-run RUN | queue | stats", "export, import and inspect labels", (*Main).runLabels},
 	{"train", "[--run RUN] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
+	{"models", "[NAME[/VERSION]]", "list the trained models, or print one version's metrics and cards", (*Main).runModels},
 	{"score", "RUN --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
 	{"anomalies", "[RUN] [--out FILE] | eval [--run RUN] [--n 50]", "score a run with Isolation Forest and LOF (anomaly_score), or run the injected-anomaly evaluation", (*Main).runAnomalies},
 	{"migrate", "up|version", "apply or report the service's schema migrations", (*Main).runMigrate},

@@ -39,6 +39,39 @@ func (m *Main) runTrain(ctx context.Context, args []string) error {
 	return m.printJSON(res)
 }
 
+// runModels runs `models [NAME[/VERSION]]`: without an argument it prints
+// the list of GET /api/models, with NAME/VERSION one version's detail
+// (metrics and cards) as GET /api/models/{name}/{version}, with NAME the
+// newest version's.
+func (m *Main) runModels(ctx context.Context, args []string) error {
+	var g globalFlags
+	f := m.flags("models", &g)
+	pos, err := f.parse(args, 0, 1, "takes at most one NAME[/VERSION]")
+	if err != nil {
+		return err
+	}
+	e, err := m.open(ctx, &g)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		list, err := e.Models(ctx)
+		if err != nil {
+			return err
+		}
+		return m.printJSON(list)
+	}
+	mi, err := e.ResolveModel(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	d, err := e.Model(ctx, mi.Name, mi.Version)
+	if err != nil {
+		return err
+	}
+	return m.printJSON(d)
+}
+
 // runScore runs `score [RUN] --model NAME[/VERSION] [--out FILE]`: it
 // writes the model's p_model for every row of the run into DuckDB
 // (results, exports and the labeling queue read it) and prints a summary

@@ -104,6 +104,27 @@ func TestTrainScoreAnomaliesCommands(t *testing.T) {
 		t.Errorf("scored export header: %.200s (%v)", head, err)
 	}
 
+	// models lists the version, and prints its card by name.
+	out, stderr, err = cmd("models")
+	if err != nil || !strings.Contains(out, `"name":"xgb_planet_vs_fp","version":"v1"`) {
+		t.Errorf("models: %v\n%s%s", err, out, stderr)
+	}
+	out, stderr, err = cmd("models", "xgb_planet_vs_fp")
+	var detail struct {
+		Version string `json:"version"`
+		Card    string `json:"card"`
+	}
+	if err != nil {
+		t.Fatalf("models NAME: %v\n%s", err, stderr)
+	}
+	if oneJSONLine(t, out, &detail); detail.Version != "v1" || !strings.Contains(detail.Card, "# Model card") {
+		t.Errorf("models NAME printed version %q, card %.80q", detail.Version, detail.Card)
+	}
+	// A version that exists is refused before any fold is trained.
+	if _, stderr, err := cmd("train", "--target", "planet_vs_fp", "--version", "v1"); err == nil || strings.Contains(stderr, "fold 1") {
+		t.Errorf("train --version v1 again: %v\n%s", err, stderr)
+	}
+
 	if _, _, err := cmd("score", run.RunID); err == nil || !strings.Contains(err.Error(), "--model") {
 		t.Errorf("score without --model: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -65,6 +66,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	name, rest := splitCommand(args)
+	if name == "" && (slices.Contains(rest, "-h") || slices.Contains(rest, "--help") || slices.Contains(rest, "-help")) {
+		// note: without a command, help is the command list, not serve's
+		// flags (serve being the default command).
+		name = "help"
+	}
 	if name == "" {
 		name = "serve"
 	}

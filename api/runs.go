@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,8 +70,10 @@ func thresholdOverrides(raw map[string]json.RawMessage) (map[string]string, erro
 	out := make(map[string]string, len(raw))
 	var bad []engine.Detail
 	for _, k := range keys {
+		// note: json.Unmarshal takes null as "leave f alone", which would
+		// set the threshold to 0 without a word.
 		var f float64
-		if err := json.Unmarshal(raw[k], &f); err != nil {
+		if err := json.Unmarshal(raw[k], &f); err != nil || strings.TrimSpace(string(raw[k])) == "null" {
 			bad = append(bad, engine.Detail{Field: "thresholds." + k, Message: "must be a number, not " + string(raw[k])})
 			continue
 		}

@@ -37,6 +37,8 @@ func TestRuns(t *testing.T) {
 			wantStatus: 400, wantContains: []string{`"field":"planet_radius.nope"`}},
 		{name: "start non-number threshold", method: "POST", url: "/api/datasets/tiny/runs", body: `{"thresholds":{"planet_radius.rocky_max":"2.2"}}`,
 			wantStatus: 400, wantContains: []string{"must be a number"}},
+		{name: "start null threshold", method: "POST", url: "/api/datasets/tiny/runs", body: `{"thresholds":{"planet_radius.rocky_max":null}}`,
+			wantStatus: 400, wantContains: []string{"must be a number, not null"}},
 		{name: "start bad albedo", method: "POST", url: "/api/datasets/tiny/runs", body: `{"albedo":1.5}`, wantStatus: 400,
 			wantContains: []string{"albedo"}},
 		{name: "start albedo not a number", method: "POST", url: "/api/datasets/tiny/runs", body: `{"albedo":"high"}`, wantStatus: 400,

@@ -101,6 +101,9 @@ func (e *Engine) EvaluateAnomalies(ctx context.Context, in AnomalyEvalInput) (*A
 	if in.Seed != nil {
 		seed = *in.Seed
 	}
+	if in.Run == "" && in.Dataset == "" {
+		in.Dataset = e.onlyKOIDataset(ctx)
+	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {
 		return nil, err
@@ -128,6 +131,26 @@ func (e *Engine) EvaluateAnomalies(ctx context.Context, in AnomalyEvalInput) (*A
 	rep.SourceRun, rep.Dataset, rep.Seed = run.RunID, ds.Name, seed
 	rep.Seconds = float64(time.Since(start).Milliseconds()) / 1000
 	return rep, nil
+}
+
+// onlyKOIDataset names the one KOI dataset when there is exactly one (the
+// evaluation needs a KOI table, so other missions' datasets do not make
+// the choice ambiguous), else "".
+func (e *Engine) onlyKOIDataset(ctx context.Context) string {
+	all, err := e.Datasets(ctx)
+	if err != nil {
+		return ""
+	}
+	name := ""
+	for _, ds := range all {
+		if ds.Mission == "koi" {
+			if name != "" {
+				return ""
+			}
+			name = ds.Name
+		}
+	}
+	return name
 }
 
 // writeInjected writes the dataset's raw table plus n injected rows.

@@ -149,6 +149,15 @@ func exportColumn(c Column, f ExportFormat) sqltmpl.ExportColumn {
 		expr = neutralizeFormula(expr)
 	case f == CSV && c.Type == "VARCHAR":
 		expr = neutralizeFormula(ref)
+	case (f == JSON || f == NDJSON) && strings.HasPrefix(c.Type, "TIMESTAMP"):
+		// DuckDB's JSON writer prints "2019-07-24 15:58:33"; the API's
+		// pages print RFC 3339 ("2019-07-24T15:58:33Z", fraction trimmed
+		// as Go's RFC3339Nano does), and an export must agree with them.
+		ts := ref
+		if strings.Contains(c.Type, "TIME ZONE") {
+			ts = "timezone('UTC', " + ref + ")"
+		}
+		expr = "rtrim(rtrim(strftime(" + ts + ", '%Y-%m-%dT%H:%M:%S.%f'), '0'), '.') || 'Z'"
 	case f != Parquet && (c.Type == "DOUBLE" || c.Type == "FLOAT"):
 		// NaN/Inf would be bare tokens in JSON; the pipeline already
 		// guards, this covers passed-through source columns.

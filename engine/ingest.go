@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 		return nil, err
 	}
 	defer os.Remove(st.partPath) // note: a no-op once renamed into place
-	if dup, err := e.duplicate(ctx, st.sha256); dup != nil || err != nil {
+	if dup, err := e.duplicate(ctx, st.sha256, in); dup != nil || err != nil {
 		return dup, err
 	}
 	copied := time.Now()
@@ -158,16 +159,39 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // duplicate returns the dataset that already holds these bytes, marked
 // with DuplicateOf, or nil.
-func (e *Engine) duplicate(ctx context.Context, sha string) (*Dataset, error) {
-	ds, err := e.datasetWhere(ctx, e.db, "sha256 = ?", sha)
-	if ErrorCode(err) == NotFound {
-		return nil, nil
-	}
+func (e *Engine) duplicate(ctx context.Context, sha string, in IngestInput) (*Dataset, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT name FROM meta.datasets WHERE sha256 = ? ORDER BY created_at, name`, sha)
 	if err != nil {
 		return nil, err
 	}
-	ds.DuplicateOf = ds.Name
-	return ds, nil
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		ds, err := e.Dataset(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		// note: the same bytes read with other units or as another mission
+		// are another table; answering with the old dataset would drop the
+		// request's options without a word (a depth in percent stays ppm).
+		if !maps.Equal(ds.Units, in.Units) && len(ds.Units)+len(in.Units) > 0 || in.Mission != "" && in.Mission != ds.Mission {
+			continue
+		}
+		ds.DuplicateOf = ds.Name
+		return ds, nil
+	}
+	return nil, nil
 }
 
 // inspect reads the stored file's structure: format checks, header,
@@ -266,7 +290,7 @@ func checkParquetColumns(cols []Column, l ingestLimits) error {
 func (e *Engine) register(ctx context.Context, st *stored, ds *Dataset, m *mapping.Mapping, explicit string) (_ *Dataset, err error) {
 	e.ingestMu.Lock()
 	defer e.ingestMu.Unlock()
-	if dup, err := e.duplicate(ctx, st.sha256); dup != nil || err != nil {
+	if dup, err := e.duplicate(ctx, st.sha256, IngestInput{Units: ds.Units, Mission: ds.Mission}); dup != nil || err != nil {
 		return dup, err
 	}
 	if ds.Name, err = e.chooseName(ctx, explicit, ds.OriginalName); err != nil {

@@ -110,6 +110,43 @@ func TestEngine_Ingest_Duplicate(t *testing.T) {
 	assertNoLeftovers(t, e)
 }
 
+// TestEngine_Ingest_DuplicateOtherOptions: the same bytes asked for with
+// other units or another mission are another table, not a duplicate, and
+// the options are validated as for a new file.
+func TestEngine_Ingest_DuplicateOtherOptions(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	path := filepath.Join(t.TempDir(), "gen.csv")
+	if err := os.WriteFile(path, []byte("kepoi_name,koi_period,koi_prad,koi_depth\nK00001.01,3.5,1.2,0.05\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := MustIngest(t, e, IngestInput{Path: path, Units: map[string]string{"koi_depth": "percent"}})
+	if again := MustIngest(t, e, IngestInput{Path: path, Units: map[string]string{"koi_depth": "percent"}}); again.DuplicateOf != first.Name {
+		t.Errorf("same bytes, same units: duplicate_of = %q, want %q", again.DuplicateOf, first.Name)
+	}
+	ppm := MustIngest(t, e, IngestInput{Path: path, Name: "gen_ppm"})
+	if ppm.DuplicateOf != "" || ppm.Name != "gen_ppm" {
+		t.Fatalf("same bytes, other units: %+v, want a new dataset gen_ppm", ppm)
+	}
+	got := mustQueryString(t, e, `SELECT string_agg(CAST(koi_depth AS VARCHAR), ' ' ORDER BY name) FROM (
+		SELECT 'a' AS name, koi_depth FROM normalized.`+first.Name+` UNION ALL SELECT 'b', koi_depth FROM normalized.gen_ppm)`)
+	if got != "500.0 0.05" {
+		t.Errorf("koi_depth (percent, then ppm) = %q, want 500.0 0.05", got)
+	}
+	for _, in := range []IngestInput{
+		{Path: path, Units: map[string]string{"koi_depth": "furlongs"}},
+		{Path: path, Mission: "mars"},
+	} {
+		if _, err := e.Ingest(context.Background(), in); ErrorCode(err) != BadRequest {
+			t.Errorf("Ingest(%+v) = %v, want BadRequest", in, err)
+		}
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 2 {
+		t.Errorf("meta.datasets has %d rows, want 2", n)
+	}
+	assertNoLeftovers(t, e)
+}
+
 // TestEngine_Ingest_Names covers derived, unique and explicit names.
 func TestEngine_Ingest_Names(t *testing.T) {
 	t.Parallel()

@@ -152,6 +152,9 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkNewVersion(name, in.Version); err != nil {
+		return nil, err
+	}
 	progress(0, "feature set")
 	src, err := e.trainSource(ctx, in)
 	if err != nil {
@@ -175,6 +178,7 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	}
 	progress(0.95, "artifacts")
 	m := newModelMetrics(name, t, in.Leaky, src, mx, splits, cfg, res)
+	m.Mission = e.datasetMission(ctx, src.run.Dataset)
 	return e.commitModel(ctx, name, in.Version, m, mx, res, src.manifest)
 }
 
@@ -309,6 +313,17 @@ func (e *Engine) commitModel(ctx context.Context, name, version string, m *Model
 	}
 	return &TrainResult{ArtifactDir: dir, Model: name, Version: m.Version, Target: m.Target, Leaky: m.Leaky,
 		Features: m.Features, Metrics: m.Summary()}, nil
+}
+
+// checkNewVersion refuses a requested version that is malformed or
+// exists, before any training time is spent on it; commitModel checks
+// again under the lock.
+func (e *Engine) checkNewVersion(name, version string) error {
+	if version == "" {
+		return nil
+	}
+	_, err := e.modelVersion(e.path(DirModels, name), version)
+	return err
 }
 
 // modelVersion validates the requested version, or derives one from the

@@ -96,7 +96,7 @@ func modelCard(m *ModelMetrics) string {
 		p.NumBoostRound, p.Eta, p.MaxDepth, p.Subsample, p.ColsampleByTree, p.MinChildWeight, p.Lambda, p.TreeMethod, p.NThread, p.Seed, m.Seconds)
 	w("The same data, configuration, seed and thread count give the same numbers.\n\n")
 	w("## Intended use and limitations\n\n")
-	w("- It ranks objects for follow-up and for the labeling queue (`p_model`, the probability of a planet); it is not a vetting verdict.\n")
+	w("- It ranks objects for follow-up and for the labeling queue (`p_model`, the probability of a planet); it is not a vetting verdict. `exohunter score` gives the %d objects it was trained on their out-of-fold probability (`%s`), since the final model has seen their labels.\n", m.Rows, ModelOOFFile)
 	w("- It sees catalog columns only, no light curves or centroids: the Robovetter's best evidence (centroid offsets, secondary eclipses, odd/even depths) is out of its reach.\n")
 	w("- The catalog's uncertainties carry its history as well as its physics: hosts of confirmed planets were observed spectroscopically more often, so their stellar errors are smaller (`rel_err_steff`, `koi_steff_err*` rank high). That is leak-free by the rule above (no vetting output), but it is survey bias, not evidence about the signal.\n")
 	w("- CANDIDATE is not a class of nature but an unfinished review; `planet_vs_fp` counts candidates as planets, so some of its \"errors\" are candidates that will become false positives.\n")
@@ -153,7 +153,7 @@ func dataCard(m *ModelMetrics, mx *matrix, fm *FeatureManifest) string {
 	w("- Label sources: %s. A human label (not rejected in review) overrides NASA's; NASA's comes from `labels.labels` (source nasa) or, when not imported, the catalog's `koi_disposition`.\n\n",
 		mdLabelSources(m.LabelSources))
 	w("## Columns\n\n%d feature columns, in model order. Missing values stay missing (XGBoost learns where they go), except where the feature set imputes them.\n\n", len(m.Features))
-	w("| column | origin | missing in training rows | description |\n|---|---|---|---|\n")
+	w("| column | origin | missing in the feature set, before imputation | missing in training rows | description |\n|---|---|---|---|---|\n")
 	missing := matrixMissing(mx)
 	desc := mdFeatureDescriptions(fm)
 	for j, f := range m.Features {
@@ -166,7 +166,11 @@ func dataCard(m *ModelMetrics, mx *matrix, fm *FeatureManifest) string {
 		case slices.Contains(leakyFeatureNames(), f):
 			origin, d = "**Robovetter (leaky)**", "An output of NASA's vetting: a function of the disposition."
 		}
-		w("| `%s` | %s | %d | %s |\n", f, origin, missing[j], strings.ReplaceAll(d, "|", "\\|"))
+		before := "–"
+		if st, ok := fm.Stats[f]; ok {
+			before = fmt.Sprintf("%d of %d", st.Missing, fm.Rows)
+		}
+		w("| `%s` | %s | %s | %d | %s |\n", f, origin, before, missing[j], strings.ReplaceAll(d, "|", "\\|"))
 	}
 	w("\n## Not used\n\nIdentifiers (row_id, object_id, star_id) and the label are not features. %s\n", mdLeakSentence(m.Leaky))
 	return b.String()

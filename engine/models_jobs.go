@@ -26,11 +26,8 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Version != "" {
-		// note: checked again when the job commits; this answers 409 at once.
-		if _, err := j.e.modelVersion(j.e.path(DirModels, name), in.Version); err != nil {
-			return nil, err
-		}
+	if err := j.e.checkNewVersion(name, in.Version); err != nil {
+		return nil, err
 	}
 	return j.Start(ctx, JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
 		in.Progress = report

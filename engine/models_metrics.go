@@ -28,8 +28,11 @@ type ModelMetrics struct {
 	Features      []string        `json:"features"`
 	FeatureSet    ModelFeatureSet `json:"feature_set"`
 	Source        FeatureSource   `json:"source"`
-	Rows          int             `json:"rows"`
-	ClassCounts   map[string]int  `json:"class_counts"`
+	// Mission is the source dataset's mission (koi, toi, k2, ps): scoring
+	// a run by model name picks a version trained on the run's mission.
+	Mission     string         `json:"mission,omitempty"`
+	Rows        int            `json:"rows"`
+	ClassCounts map[string]int `json:"class_counts"`
 	// LabelSources counts rows by label origin: human (overrides), nasa
 	// (labels.labels) and catalog (the run's koi_disposition).
 	LabelSources map[string]int `json:"label_sources"`

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,9 +79,19 @@ func scanModel(rows interface{ Scan(...any) error }) (*ModelInfo, error) {
 // ResolveModel finds a model version from NAME or NAME/VERSION; without a
 // version it takes the newest.
 func (e *Engine) ResolveModel(ctx context.Context, ref string) (*ModelInfo, error) {
+	versions, err := e.modelVersions(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return versions[0], nil
+}
+
+// modelVersions lists the versions ref names, newest first: one for
+// NAME/VERSION, every version of NAME. It is never empty.
+func (e *Engine) modelVersions(ctx context.Context, ref string) ([]*ModelInfo, error) {
 	name, version, _ := strings.Cut(strings.TrimSpace(ref), "/")
 	if !modelNameRe.MatchString(name) || (version != "" && !modelNameRe.MatchString(version)) {
-		return nil, Errorf(BadRequest, "%q is not a model: write NAME or NAME/VERSION (see exohunter models or GET /api/models).", ref)
+		return nil, Errorf(BadRequest, "%q is not a model: write NAME or NAME/VERSION (exohunter models or GET /api/models lists them).", ref)
 	}
 	q := `SELECT name, version, kind, target, leaky, coalesce(feature_version, ''), dataset, run_id, path,
 		features::VARCHAR, metrics::VARCHAR, created_at FROM meta.models WHERE name = ?`
@@ -92,18 +100,30 @@ func (e *Engine) ResolveModel(ctx context.Context, ref string) (*ModelInfo, erro
 		q += ` AND version = ?`
 		args = append(args, version)
 	}
-	mi, err := scanModel(e.db.QueryRowContext(ctx, q+` ORDER BY created_at DESC, version DESC LIMIT 1`, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		if version != "" {
-			return nil, Errorf(NotFound, "There is no model %s version %s.", name, version)
-		}
-		return nil, Errorf(NotFound, "There is no model %s; train one with exohunter train.", name)
-	}
+	rows, err := e.db.QueryContext(ctx, q+` ORDER BY created_at DESC, version DESC`, args...)
 	if err != nil {
 		return nil, e.queryError(ctx, err, "look up a model")
 	}
-	mi.Path = e.abs(mi.Path)
-	return mi, nil
+	defer rows.Close()
+	var out []*ModelInfo
+	for rows.Next() {
+		mi, err := scanModel(rows)
+		if err != nil {
+			return nil, err
+		}
+		mi.Path = e.abs(mi.Path)
+		out = append(out, mi)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, e.queryError(ctx, err, "look up a model")
+	}
+	switch {
+	case len(out) > 0:
+		return out, nil
+	case version != "":
+		return nil, Errorf(NotFound, "There is no model %s version %s.", name, version)
+	}
+	return nil, Errorf(NotFound, "There is no model %s; train one with exohunter train.", name)
 }
 
 // Model returns one model version with its metrics and cards.

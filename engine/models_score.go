@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/exohunter/exohunter/engine/spec"
 	"github.com/exohunter/exohunter/ml/xgb"
@@ -40,10 +45,18 @@ type ScoreResult struct {
 	Planets int `json:"planets"`
 	// Column names where the probability appears in the run's results.
 	Column string `json:"column"`
+	// OutOfFold counts rows the model was trained on: their p_model is
+	// their out-of-fold probability (oof_predictions.csv), not the final
+	// model's, which has seen their labels.
+	OutOfFold int `json:"out_of_fold"`
+	// Warning is set when the model was trained on another mission's
+	// catalog than the run's.
+	Warning string `json:"warning,omitempty"`
 }
 
 // ScoreRun applies a model's final booster to every (default) row of a
-// run and writes p_model, the probability of a planet (not a false
+// run (the rows it was trained on get their out-of-fold probability
+// instead) and writes p_model, the probability of a planet (not a false
 // positive), into meta.scores, where results, exports and the labeling
 // queue's uncertainty strategy read it. The run's features are the
 // model's feature set when the run is its source, else they are computed
@@ -52,15 +65,12 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	if err := xgb.Available(); err != nil {
 		return nil, Wrap(Invalid, err, "Scoring needs the XGBoost library: %s.", xgb.InstallHint)
 	}
-	mi, err := e.ResolveModel(ctx, in.Model)
-	if err != nil {
-		return nil, err
-	}
-	m, err := readModelMetrics(mi.Path)
-	if err != nil {
-		return nil, err
-	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	mission := e.datasetMission(ctx, run.Dataset)
+	mi, m, err := e.scoringModel(ctx, in.Model, mission)
 	if err != nil {
 		return nil, err
 	}
@@ -81,12 +91,29 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	if err != nil {
 		return nil, err
 	}
+	oof, err := readOOFProbabilities(filepath.Join(mi.Path, ModelOOFFile))
+	if err != nil {
+		return nil, Wrap(NotFound, err, "Model %s/%s has no readable %s; its artifacts are incomplete.", mi.Name, mi.Version, ModelOOFFile)
+	}
 	w := booster.NumClass()
 	res := &ScoreResult{RunID: run.RunID, Model: mi.Name, Version: mi.Version, Target: m.Target, Leaky: m.Leaky,
 		Rows: len(mx.rowIDs), Column: "p_model"}
+	if trained := e.modelMission(ctx, m); trained != "" && mission != "" && trained != mission {
+		res.Warning = fmt.Sprintf("Model %s/%s was trained on a %s catalog (dataset %s) and was never validated on %s objects: treat its p_model here as a guess.",
+			mi.Name, mi.Version, trained, m.Source.Dataset, mission)
+	}
 	pm := make([]float64, len(mx.rowIDs))
 	for i := range pm {
-		pm[i] = t.planetProbability(p[i*w : (i+1)*w])
+		// note: the final model was fitted on every training row, so its
+		// own probability for one of them has seen the label (0.98 for
+		// confirmed planets, in-sample); the uncertainty queue needs the
+		// honest out-of-fold one.
+		if q, ok := oof[mx.objectIDs[i]]; ok {
+			pm[i] = q
+			res.OutOfFold++
+		} else {
+			pm[i] = t.planetProbability(p[i*w : (i+1)*w])
+		}
 		if pm[i] >= 0.5 {
 			res.Planets++
 		}
@@ -97,6 +124,93 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 		return nil, err
 	}
 	return res, nil
+}
+
+// scoringModel resolves the model to score a run of mission with. A name
+// without a version takes the newest version trained on the same
+// mission's catalog: the newest of all might be another mission's model
+// of the same target (the default names do not say the dataset).
+func (e *Engine) scoringModel(ctx context.Context, ref, mission string) (*ModelInfo, *ModelMetrics, error) {
+	if _, version, _ := strings.Cut(strings.TrimSpace(ref), "/"); version != "" || mission == "" {
+		mi, err := e.ResolveModel(ctx, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := readModelMetrics(mi.Path)
+		return mi, m, err
+	}
+	versions, err := e.modelVersions(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	var others []string
+	for _, mi := range versions {
+		m, err := readModelMetrics(mi.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		trained := e.modelMission(ctx, m)
+		if trained == "" || trained == mission {
+			return mi, m, nil
+		}
+		others = append(others, mi.Version+" ("+trained+")")
+	}
+	return nil, nil, Errorf(NotFound, "Model %s has no version trained on a %s catalog (versions: %s). Train one on this dataset, or name a version (NAME/VERSION) to apply it to another mission's objects.",
+		ref, mission, strings.Join(others, ", "))
+}
+
+// modelMission is the mission of a model's training catalog: recorded in
+// metrics.json since it has the field, else that of its dataset if it
+// still exists, else "" (unknown).
+func (e *Engine) modelMission(ctx context.Context, m *ModelMetrics) string {
+	if m.Mission != "" {
+		return m.Mission
+	}
+	return e.datasetMission(ctx, m.Source.Dataset)
+}
+
+// datasetMission is a dataset's mission, or "" when it is gone.
+func (e *Engine) datasetMission(ctx context.Context, name string) string {
+	ds, err := e.Dataset(ctx, name)
+	if err != nil {
+		return ""
+	}
+	return ds.Mission
+}
+
+// readOOFProbabilities reads p_positive by object_id from a model's
+// oof_predictions.csv.
+func readOOFProbabilities(path string) (map[string]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err != nil {
+		return nil, err
+	}
+	id, p := slices.Index(head, "object_id"), slices.Index(head, "p_positive")
+	if id < 0 || p < 0 {
+		return nil, fmt.Errorf("%s has no object_id or p_positive column", path)
+	}
+	out := map[string]float64{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := strconv.ParseFloat(rec[p], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out[rec[id]] = v
+	}
 }
 
 // scoringMatrix reads the model's features over a run, unlabeled and

@@ -146,8 +146,10 @@ func TestEngine_Train(t *testing.T) {
 
 // checkScoring scores the training run and a second run of the same
 // dataset (whose features are recomputed from the model's manifest): the
-// probabilities agree object by object, appear in the scored run and its
-// export, and the labeling queue's uncertainty reads them.
+// training rows get their out-of-fold probabilities, a model name picks
+// the version of the run's mission, the probabilities agree object by
+// object, appear in the scored run and its export, and the labeling
+// queue's uncertainty reads them.
 func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	t.Helper()
 	ctx := context.Background()
@@ -155,14 +157,60 @@ func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Rows == 0 || first.Planets == 0 || first.Planets == first.Rows || first.Column != "p_model" {
+	if first.Rows == 0 || first.Planets == 0 || first.Planets == first.Rows || first.Column != "p_model" || first.Warning != "" {
 		t.Errorf("score = %+v", first)
+	}
+	// The training rows get their out-of-fold probabilities, the others
+	// (candidates, for this target) the final model's.
+	var m ModelMetrics
+	mustReadJSON(t, filepath.Join(res.ArtifactDir, ModelMetricsFile), &m)
+	if first.OutOfFold != m.Rows || first.OutOfFold == first.Rows || m.Mission != "koi" {
+		t.Errorf("out_of_fold = %d, want the %d training rows of %d (mission %q)", first.OutOfFold, m.Rows, first.Rows, m.Mission)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores s JOIN read_csv(?) o ON o.object_id = s.object_id
+		WHERE s.run_id = ? AND abs(s.p_model - o.p_positive) < 1e-6`, filepath.Join(res.ArtifactDir, ModelOOFFile), run.RunID); n != int64(m.Rows) {
+		t.Errorf("%d of %d training rows score their out-of-fold probability", n, m.Rows)
 	}
 	other, err := e.Process(ctx, ProcessInput{Dataset: run.Dataset, Overrides: map[string]string{"planet_radius.rocky_max": "2.2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model}); err != nil {
+	// A newer version of the same name trained on another mission's
+	// catalog (a copy relabelled k2) is not picked by name for a KOI run,
+	// and applied by NAME/VERSION it comes with a warning.
+	k2 := filepath.Join(filepath.Dir(res.ArtifactDir), "zz-k2")
+	if err := os.CopyFS(k2, os.DirFS(res.ArtifactDir)); err != nil {
+		t.Fatal(err)
+	}
+	mk2 := m
+	mk2.Version, mk2.Mission, mk2.CreatedAt = "zz-k2", "k2", m.CreatedAt.Add(time.Hour)
+	b, err := json.Marshal(mk2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(k2, ModelMetricsFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syncModels(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if newest, err := e.ResolveModel(ctx, res.Model); err != nil || newest.Version != "zz-k2" {
+		t.Fatalf("newest version = %+v, %v; want the k2 copy", newest, err)
+	}
+	cross, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model + "/zz-k2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cross.Warning, "k2 catalog") {
+		t.Errorf("cross-mission score warning = %q", cross.Warning)
+	}
+	if byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model}); err != nil || byName.Version != res.Version {
+		t.Fatalf("score by name = %+v, %v; want version %s (the KOI one)", byName, err, res.Version)
+	}
+	if err := os.RemoveAll(k2); err != nil {
+		t.Fatal(err)
+	}
+	if err := syncModels(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores a JOIN meta.scores b ON a.object_id = b.object_id
@@ -214,6 +262,13 @@ func TestEngine_Train_errors(t *testing.T) {
 		{"unknown feature set", TrainInput{Features: "v9"}, NotFound},
 		{"feature set of another run", TrainInput{Features: "v1", Run: "koi-20000101T000000-000000"}, BadRequest},
 		{"unknown run", TrainInput{Run: "koi-20000101T000000-000000"}, NotFound},
+		{"unknown dataset", TrainInput{Dataset: "nope"}, NotFound},
+		// Refused before any fold is trained (the folder stands in for an
+		// earlier training's version).
+		{"existing version", TrainInput{Version: "taken"}, Conflict},
+	}
+	if err := os.MkdirAll(filepath.Join(e.DataDir(), DirModels, "xgb_confirmed_vs_fp", "taken"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -251,3 +251,48 @@ func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any) {
 		t.Errorf("fixture not exercised: formula cell seen %v, negative number seen %v", sawFormula, sawNegative)
 	}
 }
+
+// TestEngine_ExportRun_Timestamps: JSON and NDJSON exports print a
+// TIMESTAMP column in RFC 3339, exactly as the results pages do (DuckDB's
+// JSON writer alone prints "2019-07-24 15:58:33").
+func TestEngine_ExportRun_Timestamps(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "times.csv")
+	csvText := "kepoi_name,koi_period,koi_prad,created\n" +
+		"K00001.01,3.5,1.2,2019-07-24 15:58:33\n" +
+		"K00002.01,4.5,2.2,2020-01-02 03:04:05.25\n" +
+		"K00003.01,5.5,3.2,\n"
+	if err := os.WriteFile(path, []byte(csvText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, run := MustProcessFile(t, path)
+	page := mustResults(t, e, run.RunID, "columns=object_id,created")
+	want := map[string]any{}
+	for _, r := range page.Rows {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		want[m["object_id"].(string)] = m["created"]
+	}
+	if want["K00001.01"] != "2019-07-24T15:58:33Z" || want["K00002.01"] != "2020-01-02T03:04:05.25Z" || want["K00003.01"] != nil {
+		t.Fatalf("page values = %v (is created a TIMESTAMP column?)", want)
+	}
+	for _, f := range []ExportFormat{JSON, NDJSON} {
+		var buf bytes.Buffer
+		if err := e.ExportRun(context.Background(), &buf, run.RunID, f, ResultsQuery{RunID: run.RunID}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]any{}
+		for _, r := range readExport(t, e, f, buf.Bytes(), page.Columns) {
+			got[r["object_id"].(string)] = r["created"]
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s export created (-page +export):\n%s", f, d)
+		}
+	}
+}

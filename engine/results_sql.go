@@ -364,8 +364,21 @@ func cursorValue(raw json.RawMessage, typ string) (any, error) {
 			}
 			return x.String(), nil // note: HUGEINT/UBIGINT beyond int64; DuckDB casts the text
 		}
+		if !isNumericType(typ) {
+			return nil, fmt.Errorf("a number for a %s column", typ)
+		}
 		return x.Float64()
-	case string, bool:
+	case string:
+		// note: a text value for a numeric column would reach DuckDB as a
+		// failed cast (a 500); only a text column takes one.
+		if !isTextDBType(typ) {
+			return nil, fmt.Errorf("text for a %s column", typ)
+		}
+		return x, nil
+	case bool:
+		if typ != "BOOLEAN" {
+			return nil, fmt.Errorf("a boolean for a %s column", typ)
+		}
 		return x, nil
 	}
 	return nil, fmt.Errorf("unexpected cursor value %T", v)

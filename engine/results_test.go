@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -542,6 +543,11 @@ func TestEngine_Results_BadRequest(t *testing.T) {
 		{"cursor garbage", "cursor=%%%", "cursor"},
 		{"cursor of another sort", "sort=koi_period&cursor=" + url.QueryEscape(*other), "cursor"},
 		{"cursor of another order", "sort=koi_prad&order=desc&cursor=" + url.QueryEscape(*other), "cursor"},
+		// Forged cursors whose value does not fit the column: text for a
+		// DOUBLE once reached DuckDB as a failed cast (a 500).
+		{"cursor with text for a number", "sort=koi_prad&cursor=" + forgedCursor(`{"s":"koi_prad","v":"abc","r":2}`), "cursor"},
+		{"cursor with a boolean for a number", "sort=koi_prad&cursor=" + forgedCursor(`{"s":"koi_prad","v":true,"r":2}`), "cursor"},
+		{"cursor with a number for text", "sort=koi_pdisposition&cursor=" + forgedCursor(`{"s":"koi_pdisposition","v":1,"r":2}`), "cursor"},
 		{"page beyond the page limit", fmt.Sprintf("limit=%d", MaxResultsLimit+1), "limit"},
 	}
 	for _, tc := range tests {
@@ -682,3 +688,6 @@ func TestCountCache(t *testing.T) {
 		t.Errorf("dropRun left %d entries", len(c.items))
 	}
 }
+
+// forgedCursor encodes a cursor's JSON the way the server does.
+func forgedCursor(js string) string { return base64.RawURLEncoding.EncodeToString([]byte(js)) }
