@@ -30,7 +30,9 @@ const (
 // Security settings come from the environment so that the token never
 // appears in a process listing: EXOHUNTER_TOKEN, EXOHUNTER_PROTECT_READS and
 // EXOHUNTER_PROTECT_CONSOLE (true|false), EXOHUNTER_CORS_ORIGINS (comma
-// separated) and EXOHUNTER_UPLOAD_LIMIT (bytes, or e.g. 500MB, 2GiB).
+// separated), EXOHUNTER_UPLOAD_LIMIT (bytes, or e.g. 500MB, 2GiB) and
+// EXOHUNTER_ALLOW_PRIVATE_URLS (true lets {"url": ...} ingests reach
+// loopback and private addresses).
 func (m *Main) runServe(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("serve", &g)
@@ -43,7 +45,15 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	e, err := engine.Open(ctx, m.engineOptions(&g, true))
+	opts := m.engineOptions(&g, true)
+	// note: a client of the server names URLs for the server to fetch; it
+	// must not reach the server's own network unless the operator says so.
+	allowPrivate, err := envBool(m.Getenv, "EXOHUNTER_ALLOW_PRIVATE_URLS")
+	if err != nil {
+		return usageErr(err)
+	}
+	opts.BlockPrivateURLs = !allowPrivate
+	e, err := engine.Open(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -66,8 +66,13 @@ func TestDatasets_Remote(t *testing.T) {
 	}))
 	t.Cleanup(tap.Close)
 
-	env := MustEnv(t, withFetcher(t, remote.Config{S3Endpoint: s3.URL, S3Anonymous: true, S3Region: "us-east-1", NASABaseURL: tap.URL}))
+	// BlockPrivate as serve sets it: the configured endpoints (both on
+	// loopback here) stay trusted, a URL the client names does not.
+	env := MustEnv(t, withFetcher(t, remote.Config{S3Endpoint: s3.URL, S3Anonymous: true, S3Region: "us-east-1", NASABaseURL: tap.URL,
+		BlockPrivate: true}))
 	env.run(t, []scenario{
+		{name: "http url on the server's own network", method: "POST", url: "/api/datasets", body: `{"url":"` + tap.URL + `/koi.csv"}`,
+			wantStatus: 400, wantContains: []string{"private or local network", "EXOHUNTER_ALLOW_PRIVATE_URLS"}},
 		{name: "s3 object", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/kepler/koi_tiny.csv","name":"from_s3"}`,
 			wantStatus: 201, wantContains: []string{`"name":"from_s3"`, `"rows":8`, `"original_name":"koi_tiny.csv"`}},
 		{name: "s3 missing object", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/kepler/nope.csv"}`,

@@ -79,6 +79,10 @@ type Options struct {
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
 	// configured from the environment on first use).
 	Fetcher URLFetcher
+	// BlockPrivateURLs makes the default Fetcher refuse http(s) URLs on
+	// private or local addresses (remote.Config.BlockPrivate): serve sets
+	// it, so that a client cannot point the server at its own network.
+	BlockPrivateURLs bool
 	// Console bounds the SQL console; zero fields take their defaults and
 	// OutputsDir is always DATA/outputs.
 	Console ConsoleLimits
@@ -174,6 +178,9 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	e.consoleDB.SetMaxOpenConns(consoleMaxConns)
 	e.consoleDB.SetMaxIdleConns(consoleMaxConns)
 	if err := e.applySettings(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.checkOwnDatabase(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.Migrate(ctx, "up"); err != nil {

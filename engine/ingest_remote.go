@@ -17,22 +17,32 @@ type URLFetcher interface {
 	Fetch(ctx context.Context, rawURL string, w io.Writer) (remote.Info, error)
 }
 
-// defaultFetcher is built from the environment on the first URL ingest
-// when Options.Fetcher is nil.
-var defaultFetcher = sync.OnceValues(func() (URLFetcher, error) {
-	cfg, err := remote.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	return remote.New(cfg)
-})
+// defaultFetchers are built from the environment on the first URL ingest
+// when Options.Fetcher is nil: index 1 refuses private addresses
+// (Options.BlockPrivateURLs).
+var defaultFetchers = [2]func() (URLFetcher, error){envFetcher(false), envFetcher(true)}
+
+func envFetcher(blockPrivate bool) func() (URLFetcher, error) {
+	return sync.OnceValues(func() (URLFetcher, error) {
+		cfg, err := remote.ConfigFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.BlockPrivate = blockPrivate
+		return remote.New(cfg)
+	})
+}
 
 // fetcher returns Options.Fetcher or the default one.
 func (e *Engine) fetcher() (URLFetcher, error) {
 	if e.opts.Fetcher != nil {
 		return e.opts.Fetcher, nil
 	}
-	f, err := defaultFetcher()
+	i := 0
+	if e.opts.BlockPrivateURLs {
+		i = 1
+	}
+	f, err := defaultFetchers[i]()
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Remote downloads are misconfigured: %s", err.Error())
 	}

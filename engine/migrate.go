@@ -53,6 +53,28 @@ func (e *Engine) MigrationVersion(ctx context.Context) (version uint, dirty bool
 	return v, dirty, nil
 }
 
+// checkOwnDatabase refuses a database file that holds tables or views but
+// no migrations table: a snapshot, or any other DuckDB file passed as
+// --db. Migrating it would add ExoHunter's schemas to someone else's
+// file, and on a snapshot (whose meta schema exists) fail half-way and
+// leave it marked dirty. A new, empty file is ours to set up.
+func (e *Engine) checkOwnDatabase(ctx context.Context) error {
+	var own, objects int
+	err := e.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?),
+		(SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT internal)
+		+ (SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal)`,
+		migrationsTable).Scan(&own, &objects)
+	if err != nil {
+		return fmt.Errorf("inspect the database: %w", err)
+	}
+	if own == 0 && objects > 0 {
+		return Errorf(Conflict, "%s is not an ExoHunter database: it holds %d tables and views but no %s table (a snapshot, or another DuckDB file). ExoHunter left it untouched. Open a snapshot with DuckDB itself (for example duckdb.connect(path, read_only=True) in Python), or pass --db a new or ExoHunter file.",
+			e.opts.DBPath, objects, migrationsTable)
+	}
+	return nil
+}
+
 // migrator builds a golang-migrate instance over the embedded files and the
 // engine's own driver. It is cheap: nothing is read until Up or Version.
 func (e *Engine) migrator(ctx context.Context) (*migrate.Migrate, error) {

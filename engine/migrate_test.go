@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,4 +83,39 @@ func TestEngine_Migrate(t *testing.T) {
 	if err := e.Migrate(ctx, "sideways"); ErrorCode(err) != BadRequest {
 		t.Errorf("Migrate(sideways) = %v, want BadRequest", err)
 	}
+}
+
+// TestOpen_ForeignDatabase: a DuckDB file with tables but no migrations
+// table (a snapshot, a notebook's file) is refused and left byte for byte
+// as it was; a new file is set up.
+func TestOpen_ForeignDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "notebook.duckdb")
+	c, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	if _, err := db.Exec("CREATE SCHEMA meta; CREATE TABLE meta.mine (x INTEGER); INSERT INTO meta.mine VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{DBPath: path, DataDir: filepath.Join(dir, "data"), FeatureStore: filepath.Join(dir, "fs"), Config: os.DirFS(repoRoot)}
+	if e, err := Open(context.Background(), opts); ErrorCode(err) != Conflict || !strings.Contains(err.Error(), "not an ExoHunter database") {
+		if e != nil {
+			e.Close()
+		}
+		t.Fatalf("Open(foreign file) = %v, want Conflict", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the foreign file changed (%v)", err)
+	}
+	opts.DBPath = filepath.Join(dir, "new.duckdb")
+	MustOpenEngineWith(t, opts)
 }

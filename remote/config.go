@@ -75,6 +75,15 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxBytes is the largest object Fetch or NASA accepts.
 	MaxBytes int64
+
+	// BlockPrivate refuses http:// and https:// URLs whose host is, or
+	// resolves to, a loopback, private, link-local, shared or unspecified
+	// address, at every connection (redirects and DNS answers included).
+	// A server sets it so that a client cannot make it fetch from the
+	// server's own network (SSRF). The endpoints configured above are the
+	// operator's and stay trusted. Such fetches connect directly, without
+	// HTTP(S)_PROXY, whose own address would be private.
+	BlockPrivate bool
 }
 
 // ConfigFromEnv reads a Config from the environment:

@@ -38,6 +38,9 @@ type Info struct {
 type Fetcher struct {
 	cfg  Config
 	http *http.Client
+	// user fetches the http(s) URLs a caller names; with
+	// Config.BlockPrivate it refuses private addresses.
+	user *http.Client
 
 	mu     sync.Mutex // guards s3 and s3Anon, built on the first s3:// fetch
 	s3     *s3.Client
@@ -66,7 +69,15 @@ func New(cfg Config) (*Fetcher, error) {
 	tr.ResponseHeaderTimeout = cfg.HeaderTimeout
 	// note: no http.Client.Timeout; it would cut off large downloads on slow
 	// links. The idle timeout and the caller's context bound them instead.
-	return &Fetcher{cfg: cfg, http: &http.Client{Transport: tr}}, nil
+	f := &Fetcher{cfg: cfg, http: &http.Client{Transport: tr}}
+	f.user = f.http
+	if cfg.BlockPrivate {
+		utr := tr.Clone()
+		utr.Proxy = nil
+		utr.DialContext = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Control: refusePrivate}).DialContext
+		f.user = &http.Client{Transport: utr}
+	}
+	return f, nil
 }
 
 // Config returns the configuration in effect, defaults included.
@@ -101,9 +112,9 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, w io.Writer) (Info, 
 	case "s3":
 		obj, err = f.openS3(ctx, loc)
 	case "gs":
-		obj, err = f.openHTTP(ctx, loc, f.cfg.GCSBaseURL+"/"+loc.bucket+"/"+escapeKey(loc.key))
+		obj, err = f.openHTTP(ctx, f.http, loc, f.cfg.GCSBaseURL+"/"+loc.bucket+"/"+escapeKey(loc.key))
 	default:
-		obj, err = f.openHTTP(ctx, loc, loc.u.String())
+		obj, err = f.openHTTP(ctx, f.user, loc, loc.u.String())
 	}
 	if err != nil {
 		return Info{}, err

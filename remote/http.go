@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 )
 
 // errorBodyLimit caps how much of an error response is read for its message.
@@ -16,8 +19,8 @@ const errorBodyLimit = 16 << 10
 
 // openHTTP sends a GET for target (the URL itself, or the HTTPS form of a
 // gs:// location) and returns the body of a 2xx answer.
-func (f *Fetcher) openHTTP(ctx context.Context, loc location, target string) (object, error) {
-	resp, err := f.get(ctx, loc, target)
+func (f *Fetcher) openHTTP(ctx context.Context, client *http.Client, loc location, target string) (object, error) {
+	resp, err := f.get(ctx, client, loc, target)
 	if err != nil {
 		return object{}, err
 	}
@@ -40,18 +43,64 @@ func (f *Fetcher) openHTTP(ctx context.Context, loc location, target string) (ob
 	}, nil
 }
 
-// get sends one GET request; the caller owns the response body.
-func (f *Fetcher) get(ctx context.Context, loc location, target string) (*http.Response, error) {
+// get sends one GET request with client (f.user for an address a caller
+// named, f.http for a configured endpoint); the caller owns the response
+// body.
+func (f *Fetcher) get(ctx context.Context, client *http.Client, loc location, target string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, newError(ErrBadURL, loc.display, "the URL is malformed", err)
 	}
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := f.http.Do(req)
+	resp, err := client.Do(req)
+	var private *privateAddrError
+	if errors.As(err, &private) {
+		return nil, newError(ErrBadURL, loc.display, "the address "+private.ip.String()+" is on a private or local network, and this server fetches from public addresses only (its operator can allow it with EXOHUNTER_ALLOW_PRIVATE_URLS=1)", err)
+	}
 	if err != nil {
 		return nil, f.networkError(ctx, loc.display, "", err)
 	}
 	return resp, nil
+}
+
+// privateAddrError is refusePrivate's refusal.
+type privateAddrError struct{ ip net.IP }
+
+func (e *privateAddrError) Error() string { return "refused private address " + e.ip.String() }
+
+// sharedNets are the non-public ranges net.IP has no predicate for:
+// "this network" and carrier-grade NAT.
+var sharedNets = []*net.IPNet{mustCIDR("0.0.0.0/8"), mustCIDR("100.64.0.0/10")}
+
+func mustCIDR(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// refusePrivate is a net.Dialer Control function: it runs on the address
+// actually dialled, after DNS, so a public name that resolves (or is
+// rebound) to an internal address is refused too.
+func refusePrivate(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return fmt.Errorf("dial %s: not an IP address", address)
+	}
+	bad := ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified()
+	for _, n := range sharedNets {
+		bad = bad || n.Contains(ip)
+	}
+	if bad {
+		return &privateAddrError{ip: ip}
+	}
+	return nil
 }
 
 // statusError turns a non-2xx answer into an *Error. For gs:// it reads the

@@ -101,7 +101,7 @@ func (f *Fetcher) NASA(ctx context.Context, q TAPQuery, w io.Writer) (Info, erro
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	resp, err := f.get(ctx, loc, target)
+	resp, err := f.get(ctx, f.http, loc, target)
 	if err != nil {
 		return Info{}, err
 	}
