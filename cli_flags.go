@@ -26,7 +26,7 @@ func (g *globalFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&g.dataDir, "data-dir", envOr(getenv, "EXOHUNTER_DATA", "data"), "folder for all runtime state")
 	fs.StringVar(&g.featureStore, "feature-store", envOr(getenv, "EXOHUNTER_FEATURE_STORE", "feature_store"), "folder of versioned feature sets")
 	fs.StringVar(&g.configDir, "config-dir", getenv("EXOHUNTER_CONFIG_DIR"), "folder overriding the embedded configs/ and schemas/")
-	fs.StringVar(&g.memoryLimit, "memory-limit", getenv("EXOHUNTER_MEMORY_LIMIT"), "DuckDB memory limit, e.g. 4GB (default: 60% of RAM, at most 8GB)")
+	fs.StringVar(&g.memoryLimit, "memory-limit", getenv("EXOHUNTER_MEMORY_LIMIT"), "DuckDB memory limit, e.g. 4GB (env EXOHUNTER_MEMORY_LIMIT; default 1GB)")
 	fs.IntVar(&g.threads, "threads", 0, "DuckDB worker threads (default: all cores)")
 	fs.StringVar(&g.tempDir, "temp-dir", getenv("EXOHUNTER_TEMP_DIR"), "spill folder for larger-than-memory work (default DATA-DIR/tmp)")
 }

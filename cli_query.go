@@ -62,17 +62,19 @@ func (m *Main) runQuery(ctx context.Context, args []string) error {
 	}
 	switch *format {
 	case "json":
-		return m.printJSON(res)
+		return m.printJSON(res) // note: the JSON says "truncated" itself
 	case "csv":
-		return writeCSV(m.Stdout, res)
+		err = writeCSV(m.Stdout, res)
+	default:
+		err = writeTable(m.Stdout, res)
 	}
-	if err := writeTable(m.Stdout, res); err != nil {
-		return err
+	if err == nil && res.Truncated {
+		// note: on stderr, so that CSV on stdout stays clean, but never
+		// silent: a cut-off CSV looks complete.
+		fmt.Fprintf(m.Stderr, "exohunter: only the first %d rows were printed; raise --limit (the console allows up to 10,000), or download every row from a server with GET /api/query?format=csv\n",
+			len(res.Rows))
 	}
-	if res.Truncated {
-		fmt.Fprintf(m.Stderr, "(showing the first %d rows; raise --limit for more)\n", len(res.Rows))
-	}
-	return nil
+	return err
 }
 
 // writeCSV prints a console result as CSV with a header line.

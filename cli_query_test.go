@@ -57,3 +57,21 @@ func TestQueryCommand_Stored(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryCommand_TruncatedCSV: a CSV cut at the row cap says so on
+// stderr (stdout stays clean CSV); a complete one says nothing.
+func TestQueryCommand_TruncatedCSV(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	out, stderr, err := runMain(t, "--data-dir", data, "query", "--format", "csv", "SELECT range AS n FROM range(1500)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(out, "\n"); lines != 1001 || !strings.Contains(stderr, "only the first 1000 rows") {
+		t.Errorf("%d lines on stdout, stderr %q", lines, stderr)
+	}
+	_, stderr, err = runMain(t, "--data-dir", data, "query", "--format", "csv", "--limit", "2000", "SELECT range AS n FROM range(1500)")
+	if err != nil || strings.Contains(stderr, "only the first") {
+		t.Errorf("complete CSV: %v, stderr %q", err, stderr)
+	}
+}

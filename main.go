@@ -123,6 +123,11 @@ func (m *Main) exitCode(err error) int {
 func describe(err error) string {
 	var e *engine.Error
 	if !errors.As(err, &e) {
+		// note: a full disk or DuckDB's memory limit has a sentence of its
+		// own even when it arrives as a plain error.
+		if msg := engine.ErrorMessage(err); msg != "internal error" {
+			return msg
+		}
 		return err.Error()
 	}
 	msg := engine.ErrorMessage(err)

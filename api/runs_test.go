@@ -87,6 +87,10 @@ func TestRuns(t *testing.T) {
 		{name: "export unknown format", method: "GET", url: "/api/runs/{run}/export?format=xlsx", wantStatus: 400,
 			wantContains: []string{"xlsx"}},
 		{name: "export unknown column", method: "GET", url: "/api/runs/{run}/export?nope__gt=1", wantStatus: 400},
+		{name: "export with a page size", method: "GET", url: "/api/runs/{run}/export?format=csv&limit=1", wantStatus: 400,
+			wantContains: []string{`"field":"limit"`, "drop limit"}},
+		{name: "export with a cursor", method: "GET", url: "/api/runs/{run}/export?format=csv&cursor=abc", wantStatus: 400,
+			wantContains: []string{`"field":"cursor"`}},
 		{name: "export unknown run", method: "GET", url: "/api/runs/nope/export", wantStatus: 404},
 
 		{name: "job", method: "GET", url: "/api/jobs/{job}", wantStatus: 200,

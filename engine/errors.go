@@ -84,7 +84,13 @@ func ErrorCode(err error) Code {
 		return Storage
 	}
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Code != Internal {
+		return e.Code
+	}
+	if memoryFault(err) != "" {
+		return TooLarge
+	}
+	if e != nil {
 		return e.Code
 	}
 	return Internal
@@ -102,7 +108,27 @@ func ErrorMessage(err error) string {
 	if msg := storageFault(err); msg != "" {
 		return msg
 	}
+	if msg := memoryFault(err); msg != "" {
+		return msg
+	}
 	return "internal error"
+}
+
+// duckMemoryFault matches DuckDB's out-of-memory error, which reaches Go
+// as text: `Out of Memory Error: failed to allocate data of size 16.0 KiB
+// (152.6 MiB/152.5 MiB used)`.
+var duckMemoryFault = regexp.MustCompile(`Out of Memory Error: .*?\((\S+ \S+)/(\S+ \S+) used\)`)
+
+// memoryFault explains an error caused by DuckDB's memory limit, or
+// returns "". Like a full disk it is the server's condition: the same job
+// succeeds under a higher limit.
+func memoryFault(err error) string {
+	m := duckMemoryFault.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	return "DuckDB ran out of memory: the job needed more than its memory limit of " + m[2] +
+		". Raise --memory-limit (or EXOHUNTER_MEMORY_LIMIT), or lower --threads, then try again."
 }
 
 // duckStorageFault matches DuckDB's own write failures, which reach Go as

@@ -45,3 +45,25 @@ func TestErrorCode_Storage(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorCode_Memory: DuckDB's memory limit is the server's condition
+// (TooLarge, 413) with a sentence naming the limit, not an internal
+// error; a real pipeline run under a tiny limit gets it.
+func TestErrorCode_Memory(t *testing.T) {
+	t.Parallel()
+	oom := errors.New("run koi: Out of Memory Error: failed to allocate data of size 16.0 KiB (152.6 MiB/152.5 MiB used)\n\nPossible solutions:\n* Reducing the number of threads")
+	for _, err := range []error{oom, Wrap(Internal, oom, "run")} {
+		if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "memory limit of 152.5 MiB") {
+			t.Errorf("%v: code %q, message %q", err, ErrorCode(err), ErrorMessage(err))
+		}
+	}
+	if ErrorCode(Errorf(BadRequest, "Out of Memory Error: (1 MiB/1 MiB used)")) != BadRequest {
+		t.Error("a request's own error keeps its code")
+	}
+	e := MustOpenEngine(t, func(o *Options) { o.MemoryLimit = "64MB" })
+	ds := MustIngest(t, e, IngestInput{Path: sharedData + "/koi_cumulative_2025.csv"})
+	_, err := e.Process(context.Background(), ProcessInput{Dataset: ds.Name})
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "--memory-limit") {
+		t.Errorf("Process under 64MB = %v (%s), want TooLarge naming --memory-limit", err, ErrorCode(err))
+	}
+}

@@ -37,8 +37,8 @@ type ExportFile struct {
 // writes the file with COPY into DATA/outputs, so no result set passes
 // through Go memory and a 10M-row export runs in bounded memory; an
 // unfiltered, unsorted Parquet export is the run file itself. Paging
-// parameters (limit, cursor, offset) do not apply to exports, and a
-// projection (Columns) is refused for now. Errors come before the first
+// parameters (limit, cursor, offset) and a projection (Columns) are
+// refused. Errors come before the first
 // byte, so the caller can still answer with an error status.
 func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat, q ResultsQuery) (*ExportFile, error) {
 	if _, err := ParseExportFormat(string(f)); err != nil {
@@ -48,6 +48,14 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if len(q.Columns) > 0 {
 		return nil, &Error{Code: BadRequest, Msg: "Exports include every column; drop the columns parameter.",
 			Details: []Detail{{Field: "columns", Message: "not supported for exports"}}}
+	}
+	// note: silently ignoring them would hand back every row to a client
+	// that asked for one page.
+	for field, set := range map[string]bool{"limit": q.Limit != 0, "offset": q.Offset != 0, "cursor": q.Cursor != ""} {
+		if set {
+			return nil, &Error{Code: BadRequest, Msg: "An export holds every row that matches the filters; drop " + field + ", which pages the results endpoint.",
+				Details: []Detail{{Field: field, Message: "not supported for exports"}}}
+		}
 	}
 	r, err := e.resultRun(ctx, runID)
 	if err != nil {

@@ -152,6 +152,11 @@ func (e *Engine) Snapshot(ctx context.Context, dst string, opts SnapshotOptions)
 	if st, err := os.Stat(dst); err == nil && st.IsDir() {
 		return nil, Errorf(BadRequest, "%s is a folder; name the snapshot file, e.g. %s.", dst, filepath.Join(dst, "snapshot.duckdb"))
 	}
+	// note: as process --out does; DuckDB's ATTACH would fail with a raw
+	// IO error on a missing folder.
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return nil, Wrap(BadRequest, err, "Cannot create the folder for the snapshot %s.", dst)
+	}
 	tmp, alias := tempSnapshotPath(filepath.Dir(dst))
 	defer removeSnapshotFiles(tmp)
 	res, err := e.writeSnapshot(ctx, tmp, alias, opts)

@@ -55,7 +55,8 @@ func TestSnapshot_SelfContained(t *testing.T) {
 	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1", Run: run.RunID}); err != nil {
 		t.Fatalf("BuildFeatures: %v", err)
 	}
-	dst := e.path(DirSnapshots, "notebook.duckdb")
+	// A folder that does not exist yet is created, as process --out does.
+	dst := e.path(DirSnapshots, "team", "2026", "notebook.duckdb")
 	res, err := e.Snapshot(ctx, dst, SnapshotOptions{})
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
