@@ -78,6 +78,8 @@ func TestModels(t *testing.T) {
 		{name: "unknown model", method: "GET", url: "/api/models/nope/v1", wantStatus: 404},
 		{name: "taken version", method: "POST", url: "/api/models/train", body: `{"version":"v1"}`, wantStatus: 409},
 		{name: "unknown target", method: "POST", url: "/api/models/train", body: `{"target":"habitability"}`, wantStatus: 400},
+		{name: "unknown run, refused before a job", method: "POST", url: "/api/models/train", body: `{"run_id":"nosuch"}`, wantStatus: 404},
+		{name: "unknown feature set, refused before a job", method: "POST", url: "/api/models/train", body: `{"features":"v9"}`, wantStatus: 404},
 		{name: "unknown field", method: "POST", url: "/api/models/train", body: `{"targets":"x"}`, wantStatus: 400},
 		{name: "score", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score", body: `{"run_id":"{run}"}`, wantStatus: 200,
 			wantContains: []string{`"run_id":"{run}"`, `"column":"p_model"`}},

@@ -27,6 +27,7 @@ func TestSnapshotRoutes(t *testing.T) {
 		{name: "download_unknown_run", method: "GET", url: "/api/snapshot?runs=nope", wantStatus: 404, wantContains: []string{`no run \"nope\"`}},
 		{name: "create_bad_name", method: "POST", url: "/api/snapshots", body: `{"name":"../x"}`, wantStatus: 400},
 		{name: "create_unknown_field", method: "POST", url: "/api/snapshots", body: `{"nam":"x"}`, wantStatus: 400},
+		{name: "create_unknown_run", method: "POST", url: "/api/snapshots", body: `{"name":"typo","runs":"bogus"}`, wantStatus: 404},
 		{name: "create", method: "POST", url: "/api/snapshots", body: `{"name":"nb","runs":"all","include":["labels"]}`, wantStatus: 202,
 			wantContains: []string{`"kind":"snapshot"`}},
 		{name: "get_missing", method: "GET", url: "/api/snapshots/missing", wantStatus: 404},

@@ -11,9 +11,9 @@ const JobKindTrain = "train"
 
 // StartTrain trains a model as a background job (POST /api/models/train)
 // and returns the queued job: its progress names the fold being trained,
-// its result is the TrainResult (the train line). A bad target or name, or
-// a missing XGBoost library, or a version that exists is refused before
-// any job starts.
+// its result is the TrainResult (the train line). A bad target or name, a
+// missing XGBoost library, a version that exists, or a run, dataset or
+// feature set that does not is refused before any job starts.
 func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	if err := xgb.Available(); err != nil {
 		return nil, Wrap(Invalid, err, "Training needs the XGBoost library: %s.", xgb.InstallHint)
@@ -28,6 +28,23 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	}
 	if err := j.e.checkNewVersion(name, in.Version); err != nil {
 		return nil, err
+	}
+	// note: the named run, dataset and feature set are checked now, so that
+	// a typo is a 404 at once rather than a failed job found later.
+	if in.Run != "" {
+		if _, err := j.e.completeRun(ctx, in.Run); err != nil {
+			return nil, err
+		}
+	}
+	if in.Dataset != "" {
+		if _, err := j.e.Dataset(ctx, in.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	if in.Features != "" {
+		if _, _, err := j.e.featureSet(ctx, in.Features); err != nil {
+			return nil, err
+		}
 	}
 	return j.Start(ctx, JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
 		in.Progress = report

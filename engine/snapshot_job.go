@@ -34,6 +34,15 @@ func (j *Jobs) StartSnapshot(ctx context.Context, name string, opts SnapshotOpti
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	// note: run ids are checked now, so that a typo is a 404 at once
+	// rather than a failed job found later.
+	for _, id := range opts.Runs {
+		if id != SnapshotLatestRuns && id != SnapshotAllRuns {
+			if _, err := j.e.completeRun(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if _, busy := snapshotsWriting.LoadOrStore(dst, true); busy {
 		return nil, Errorf(Conflict, "A snapshot named %q is being written; choose another name.", name)
 	}
