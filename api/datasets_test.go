@@ -18,6 +18,9 @@ func TestDatasets(t *testing.T) {
 	conflict, conflictCT := multipartBody(t, [][2]string{{"name", "tiny"}}, "koi_tiny.csv", changed)
 	noFile, noFileCT := multipartBody(t, [][2]string{{"name", "x"}}, "", nil)
 	empty, emptyCT := multipartBody(t, nil, "empty.csv", []byte{})
+	late := bytes.Replace(tiny, []byte("289.8623"), []byte("289.8625"), 1)
+	fileFirst, fileFirstCT := multipartFileFirst(t, "koi_tiny.csv", late, [][2]string{{"name", "late_name"}, {"mission", "koi"}}, 1)
+	twoFiles, twoFilesCT := multipartFileFirst(t, "koi_tiny.csv", bytes.Replace(tiny, []byte("289.8623"), []byte("289.8626"), 1), nil, 2)
 	huge := `{"url":"` + strings.Repeat("a", DefaultBodyLimit) + `"}`
 	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
 
@@ -29,6 +32,10 @@ func TestDatasets(t *testing.T) {
 			wantStatus: 200, wantContains: []string{`"duplicate_of":"tiny"`}},
 		{name: "taken name", method: "POST", url: "/api/datasets", body: conflict, header: ct(conflictCT), wantStatus: 409,
 			wantContains: []string{`"code":"conflict"`, "already exists"}},
+		{name: "fields after the file apply to it", method: "POST", url: "/api/datasets", body: fileFirst, header: ct(fileFirstCT),
+			wantStatus: 201, wantContains: []string{`"name":"late_name"`, `"mission":"koi"`}},
+		{name: "two file parts", method: "POST", url: "/api/datasets", body: twoFiles, header: ct(twoFilesCT), wantStatus: 400,
+			wantContains: []string{`two \"file\" parts`}},
 		{name: "no file part", method: "POST", url: "/api/datasets", body: noFile, header: ct(noFileCT), wantStatus: 400,
 			wantContains: []string{`no \"file\" part`}},
 		{name: "empty file", method: "POST", url: "/api/datasets", body: empty, header: ct(emptyCT), wantStatus: 400,

@@ -208,6 +208,29 @@ func multipartBody(tb testing.TB, fields [][2]string, filename string, content [
 	return buf.String(), w.FormDataContentType()
 }
 
+// multipartFileFirst builds a body whose file part comes first and its text
+// fields after it, as curl sends -F file=@x -F name=y; files beyond the
+// first are extra file parts.
+func multipartFileFirst(tb testing.TB, filename string, content []byte, fields [][2]string, files int) (body, contentType string) {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for range max(files, 1) {
+		part, err := w.CreateFormFile("file", filename)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		part.Write(content)
+	}
+	for _, f := range fields {
+		if err := w.WriteField(f[0], f[1]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	w.Close()
+	return buf.String(), w.FormDataContentType()
+}
+
 // mustReadFile reads a fixture.
 func mustReadFile(tb testing.TB, path string) []byte {
 	tb.Helper()

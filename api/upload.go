@@ -36,9 +36,11 @@ type uploadForm struct {
 
 // ingestUpload parses a multipart body as it streams in and hands the
 // "file" part to the engine as a reader: the file goes to disk without ever
-// being held whole in memory (never c.FormFile, which buffers). Fields
-// before the file (name, mission, unit=COL=UNIT) apply to it; fields after
-// it are ignored.
+// being held whole in memory (never c.FormFile, which buffers). The fields
+// (name, mission, unit=COL=UNIT) apply to it whether they come before the
+// file or after it (curl sends them in the order of its -F options); the
+// ones after it are read once the file is stored, before the engine
+// decides anything.
 func (s *Server) ingestUpload(c *fiber.Ctx, boundary string) (*engine.Dataset, error) {
 	if boundary == "" {
 		return nil, engine.Errorf(engine.BadRequest, "The multipart body has no boundary in its Content-Type.")
@@ -62,12 +64,34 @@ func (s *Server) ingestUpload(c *fiber.Ctx, boundary string) (*engine.Dataset, e
 		if part.FormName() == "file" {
 			form.in.OriginalName = clientFileName(part)
 			form.in.Reader = &limitReader{r: part, left: s.cfg.UploadLimit, err: s.uploadTooLarge()}
-			// note: what follows the file (the closing boundary, ignored
-			// fields) is drained by drainBody, within its bounds.
+			form.in.AfterBody = func(in *engine.IngestInput) error { return lateFields(mr, in) }
+			// note: what lateFields leaves (the closing boundary) is
+			// drained by drainBody, within its bounds.
 			return s.eng.Ingest(ctx, form.in)
 		}
 		if err := form.field(part); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// lateFields reads the form fields that follow the file part into in.
+func lateFields(mr *multipart.Reader, in *engine.IngestInput) error {
+	late := uploadForm{in: *in}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			in.Name, in.Mission, in.Units = late.in.Name, late.in.Mission, late.in.Units
+			return nil
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		if part.FormName() == "file" {
+			return engine.Errorf(engine.BadRequest, "The upload has two \"file\" parts; send one catalog per request.")
+		}
+		if err := late.field(part); err != nil {
+			return err
 		}
 	}
 }

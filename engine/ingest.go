@@ -38,6 +38,11 @@ type IngestInput struct {
 	Units map[string]string
 	// Mission forces the mission (koi, toi, k2, ps, generic); "" detects it.
 	Mission string
+	// AfterBody, when set, is called once Reader has been read to its end
+	// and before anything is decided or registered: an upload's form
+	// fields that follow the file (curl -F file=@x -F name=y sends them in
+	// that order) set Name, Mission and Units here.
+	AfterBody func(*IngestInput) error
 }
 
 // pendingMarker sits in DATA/raw/<dataset>/ while a dataset is being
@@ -64,6 +69,16 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 		return nil, err
 	}
 	defer os.Remove(st.partPath) // note: a no-op once renamed into place
+	if in.AfterBody != nil {
+		if err := in.AfterBody(&in); err != nil {
+			return nil, err
+		}
+		if in.Name != "" {
+			if err := checkDatasetName(in.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if dup, err := e.duplicate(ctx, st.sha256, in); dup != nil || err != nil {
 		return dup, err
 	}
