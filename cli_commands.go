@@ -51,18 +51,24 @@ func (m *Main) usage() {
 func (m *Main) flags(name string, g *globalFlags) *newFlags {
 	fs := newFlagSet(name, m.Stderr)
 	g.register(fs, m.Getenv)
-	return &newFlags{FlagSet: fs}
+	return &newFlags{FlagSet: fs, g: g}
 }
 
 // newFlags wraps a FlagSet to parse interleaved arguments and turn flag
 // errors into usage errors.
-type newFlags struct{ *flag.FlagSet }
+type newFlags struct {
+	*flag.FlagSet
+	g *globalFlags
+}
 
 // parse parses args and returns the positionals, requiring between min and
 // max of them (max < 0 means unbounded).
 func (f *newFlags) parse(args []string, min, max int, what string) ([]string, error) {
 	pos, err := parseInterleaved(f.FlagSet, args)
 	if err != nil {
+		return nil, usageErr(err)
+	}
+	if err := f.g.check(); err != nil {
 		return nil, usageErr(err)
 	}
 	if len(pos) < min || (max >= 0 && len(pos) > max) {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -29,6 +30,21 @@ func (g *globalFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&g.memoryLimit, "memory-limit", getenv("EXOHUNTER_MEMORY_LIMIT"), "DuckDB memory limit, e.g. 4GB (env EXOHUNTER_MEMORY_LIMIT; default 1GB)")
 	fs.IntVar(&g.threads, "threads", 0, "DuckDB worker threads (default: all cores)")
 	fs.StringVar(&g.tempDir, "temp-dir", getenv("EXOHUNTER_TEMP_DIR"), "spill folder for larger-than-memory work (default DATA-DIR/tmp)")
+}
+
+// check refuses global flag values that would otherwise be ignored
+// without a word: a --config-dir that is no folder (the embedded configs
+// would silently apply) and a negative --threads.
+func (g *globalFlags) check() error {
+	if g.configDir != "" {
+		if st, err := os.Stat(g.configDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--config-dir %s is not a folder; it must hold configs/ and schemas/ overrides", g.configDir)
+		}
+	}
+	if g.threads < 0 {
+		return fmt.Errorf("--threads %d: give a positive number of threads, or 0 for all cores", g.threads)
+	}
+	return nil
 }
 
 // globalValueFlags lists the global flags that take a value, so the command

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -19,5 +20,21 @@ func TestUsage(t *testing.T) {
 	_, stderr, err := runMain(t, "serve", "--help")
 	if err != nil || !strings.Contains(stderr, "-addr") || strings.Contains(stderr, "commands:") {
 		t.Errorf("serve --help: err %v, stderr:\n%s", err, stderr)
+	}
+}
+
+// TestGlobalFlags_Refused: global flags that would be ignored without a
+// word are usage mistakes.
+func TestGlobalFlags_Refused(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"--config-dir", "/no/such/dir", "query", "SELECT 1"},
+		{"query", "SELECT 1", "--threads", "-3"},
+	} {
+		_, _, err := runMain(t, append(args, "--data-dir", data)...)
+		if !errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want a usage error", args, err)
+		}
 	}
 }

@@ -128,5 +128,5 @@ func (e *Engine) ResolveRun(ctx context.Context, runID, dataset string) (*Run, e
 	case 1:
 		return e.LatestRun(ctx, all[0].Name)
 	}
-	return nil, Errorf(BadRequest, "There are %d datasets: name the run (--run RUN, or run= in the API) or the dataset.", len(all))
+	return nil, Errorf(BadRequest, "There are %d datasets: name the run (--run RUN on the command line, run_id in the API) or the dataset (--dataset D, dataset).", len(all))
 }

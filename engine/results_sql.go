@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	sq "github.com/Masterminds/squirrel"
 
+	"github.com/exohunter/exohunter/engine/spec"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
@@ -51,9 +53,11 @@ func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
 	p := &paramErrors{}
 	var conds sq.And
 	if vals := q.Category; len(vals) > 0 {
+		checkCategories(p, "category", vals)
 		conds = appendIn(conds, p, r, "category", "category", vals)
 	}
 	if vals := q.Tag; len(vals) > 0 {
+		checkCategories(p, "tag", vals)
 		conds = appendListHas(conds, p, r, "tag", "tags", vals)
 	}
 	if vals := q.Flag; len(vals) > 0 {
@@ -128,6 +132,17 @@ func appendIn(conds sq.And, p *paramErrors, r *resultRun, param, col string, val
 		args[i] = v
 	}
 	return append(conds, sq.Expr(ident(col)+" IN ("+sq.Placeholders(len(vals))+")", args...))
+}
+
+// checkCategories refuses a category or tag that no run can hold (tags
+// are the categories that apply), as an unknown disposition is refused:
+// a typo would otherwise answer an empty page that looks like a result.
+func checkCategories(p *paramErrors, param string, vals []string) {
+	for _, v := range vals {
+		if !slices.Contains(spec.Categories, v) {
+			p.add(param, "Unknown %s %q: use one of %s.", param, v, strings.Join(spec.Categories, ", "))
+		}
+	}
 }
 
 // appendListHas adds (list_contains(col, ?) OR ...): rows whose list holds

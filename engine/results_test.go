@@ -540,6 +540,8 @@ func TestEngine_Results_BadRequest(t *testing.T) {
 		{"sort by a list", "sort=flags", ""},
 		{"unknown projection column", "columns=object_id,nope", "columns"},
 		{"unknown disposition", "disposition=maybe", "disposition"},
+		{"unknown category", "category=rocky", "category"},
+		{"unknown tag", "tag=hot_jupiter", "tag"},
 		{"cursor garbage", "cursor=%%%", "cursor"},
 		{"cursor of another sort", "sort=koi_period&cursor=" + url.QueryEscape(*other), "cursor"},
 		{"cursor of another order", "sort=koi_prad&order=desc&cursor=" + url.QueryEscape(*other), "cursor"},

@@ -153,6 +153,12 @@ func TestThresholds_With(t *testing.T) {
 		{name: "section is not a number", set: map[string]string{"planet_radius": "2"}, wantErr: spec.ErrUnknownKey},
 		{name: "not a number", set: map[string]string{"planet_radius.rocky_max": "two"}, wantErr: spec.ErrNotNumber},
 		{name: "infinity", set: map[string]string{"planet_radius.rocky_max": "Inf"}, wantErr: spec.ErrNotNumber},
+		{name: "negative radius", set: map[string]string{"planet_radius.rocky_max": "-5"}, wantErr: spec.ErrInvalidValue},
+		{name: "fraction above 1", set: map[string]string{"score.candidate": "1.5"}, wantErr: spec.ErrInvalidValue},
+		{name: "out of order with the default", set: map[string]string{"planet_radius.rocky_max": "10"}, wantErr: spec.ErrInvalidValue},
+		{name: "out of order between two overrides", set: map[string]string{"duration_ratio.min": "2", "duration_ratio.max": "1.5"}, wantErr: spec.ErrInvalidValue},
+		{name: "both moved in order", set: map[string]string{"planet_radius.rocky_max": "7", "planet_radius.super_earth_max": "8"}, key: "planet_radius.rocky_max", want: 7},
+		{name: "zero is allowed", set: map[string]string{"score.anomalous_penalty": "0"}, key: "score.anomalous_penalty", want: 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

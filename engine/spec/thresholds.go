@@ -78,7 +78,65 @@ func (t *Thresholds) With(over map[string]float64) (*Thresholds, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	if err := out.checkDomain(over); err.Err() != nil {
+		return nil, err.Err()
+	}
 	return out, nil
+}
+
+// thresholdOrder lists pairs of keys whose values must not decrease
+// (a <= b): the classes they bound would otherwise overlap or vanish.
+var thresholdOrder = [][2]string{
+	{"planet_radius.rocky_max", "planet_radius.super_earth_max"},
+	{"duration_ratio.extreme_min", "duration_ratio.min"},
+	{"duration_ratio.min", "duration_ratio.max"},
+	{"duration_ratio.max", "duration_ratio.extreme_max"},
+	{"habitable_zone.teff_min", "habitable_zone.teff_max"},
+}
+
+// checkDomain refuses overridden values no physical threshold can take:
+// negatives (every threshold is a radius, period, temperature, depth,
+// ratio or fraction), a fraction above 1, and pairs out of order. Only
+// the overridden keys (over) are blamed.
+func (t *Thresholds) checkDomain(over map[string]float64) Errors {
+	touched := map[string]string{}
+	for raw := range over {
+		touched[strings.TrimPrefix(raw, "thresholds.")] = raw
+	}
+	var errs Errors
+	for _, e := range t.entries {
+		raw, ok := touched[e.Key]
+		switch {
+		case !ok:
+		case e.Value < 0:
+			errs = append(errs, &Error{Path: raw, Err: errf(ErrInvalidValue, "(%g): a %s threshold cannot be negative", e.Value, orUnit(e.Unit))})
+		case e.Unit == "fraction" && e.Value > 1:
+			errs = append(errs, &Error{Path: raw, Err: errf(ErrInvalidValue, "(%g): a fraction is at most 1", e.Value)})
+		}
+	}
+	for _, p := range thresholdOrder {
+		a, okA := t.Get(p[0])
+		b, okB := t.Get(p[1])
+		rawA, tA := touched[p[0]]
+		rawB, tB := touched[p[1]]
+		if !okA || !okB || a <= b || !tA && !tB {
+			continue
+		}
+		path := rawA
+		if !tA {
+			path = rawB
+		}
+		errs = append(errs, &Error{Path: path, Err: errf(ErrInvalidValue, "(%s = %g is above %s = %g; it must not be)", p[0], a, p[1], b)})
+	}
+	return errs
+}
+
+// orUnit names a unit for a message ("unitless" for "-").
+func orUnit(u string) string {
+	if u == "" || u == "-" {
+		return "unitless"
+	}
+	return u
 }
 
 // WithStrings is With for textual values such as --set KEY=VALUE; each value
