@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -236,6 +237,16 @@ func appendRange(conds sq.And, p *paramErrors, r *resultRun, rf RangeFilter, par
 			return conds
 		}
 		arg = f
+	case isTemporalType(c.Type):
+		t, ok := parseTime(rf.Value)
+		if !ok {
+			p.add(param, "%s needs a date or time such as 2019-07-24 or 2019-07-24T15:58:33Z, not %q.", param, rf.Value)
+			return conds
+		}
+		arg = t
+	case isListType(c.Type):
+		p.add(param, "Column %s is a list (%s) and cannot be compared to a value; filter tags with tag= and flags with flag=.", rf.Column, c.Type)
+		return conds
 	case rf.Op != "eq" && rf.Op != "ne":
 		p.add(param, "Column %s is %s, not numeric: it takes __eq and __ne only.", rf.Column, c.Type)
 		return conds
@@ -255,6 +266,25 @@ func appendRange(conds sq.And, p *paramErrors, r *resultRun, rf RangeFilter, par
 	return append(conds, sq.Expr(ident(rf.Column)+" "+op+" ?", arg))
 }
 
+// isTemporalType reports DATE and the TIMESTAMP types.
+func isTemporalType(t string) bool { return t == "DATE" || strings.HasPrefix(t, "TIMESTAMP") }
+
+// timeLayouts are the forms a date or time filter takes: RFC 3339 (as the
+// pages print times), DuckDB's own, and a bare date.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05.999999999", "2006-01-02"}
+
+// parseTime reads a filter or cursor time; a time without a zone is UTC,
+// as the catalogs' TIMESTAMP columns are.
+func parseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
 // resultsOrder is a validated sort: a column, a direction, NULLs last and
 // row_id as the tie-breaker.
 type resultsOrder struct {
@@ -272,8 +302,8 @@ func (r *resultRun) order(q ResultsQuery) (resultsOrder, error) {
 	if err != nil {
 		return resultsOrder{}, err
 	}
-	if !isNumericType(c.Type) && c.Type != "VARCHAR" && c.Type != "BOOLEAN" {
-		return resultsOrder{}, Errorf(BadRequest, "Cannot sort by %s: its type %s has no order; sort by a number, text or boolean column.", name, c.Type)
+	if !isNumericType(c.Type) && !isTemporalType(c.Type) && c.Type != "VARCHAR" && c.Type != "BOOLEAN" {
+		return resultsOrder{}, Errorf(BadRequest, "Cannot sort by %s: its type %s has no order; sort by a number, date, text or boolean column.", name, c.Type)
 	}
 	return resultsOrder{col: c, desc: q.Order == "desc"}, nil
 }
@@ -384,6 +414,12 @@ func cursorValue(raw json.RawMessage, typ string) (any, error) {
 		}
 		return x.Float64()
 	case string:
+		if isTemporalType(typ) {
+			if t, ok := parseTime(x); ok {
+				return t, nil
+			}
+			return nil, fmt.Errorf("%q is not a time", x)
+		}
 		// note: a text value for a numeric column would reach DuckDB as a
 		// failed cast (a 500); only a text column takes one.
 		if !isTextDBType(typ) {
