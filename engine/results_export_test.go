@@ -257,15 +257,10 @@ func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any) {
 // JSON writer alone prints "2019-07-24 15:58:33").
 func TestEngine_ExportRun_Timestamps(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "times.csv")
-	csvText := "kepoi_name,koi_period,koi_prad,created\n" +
-		"K00001.01,3.5,1.2,2019-07-24 15:58:33\n" +
-		"K00002.01,4.5,2.2,2020-01-02 03:04:05.25\n" +
-		"K00003.01,5.5,3.2,\n"
-	if err := os.WriteFile(path, []byte(csvText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, run := MustProcessFile(t, path)
+	e, run := mustProcessCSV(t, "kepoi_name,koi_period,koi_prad,created\n"+
+		"K00001.01,3.5,1.2,2019-07-24 15:58:33\n"+
+		"K00002.01,4.5,2.2,2020-01-02 03:04:05.25\n"+
+		"K00003.01,5.5,3.2,\n")
 	page := mustResults(t, e, run.RunID, "columns=object_id,created")
 	want := map[string]any{}
 	for _, r := range page.Rows {

@@ -700,17 +700,12 @@ func forgedCursor(js string) string { return base64.RawURLEncoding.EncodeToStrin
 // last and cursor paging that visits each row once.
 func TestEngine_Results_Times(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "times.csv")
-	csvText := "kepoi_name,koi_period,koi_prad,created,released\n" +
-		"K00001.01,3.5,1.2,2019-07-24 15:58:33,2019-08-01\n" +
-		"K00002.01,4.5,2.2,2020-01-02 03:04:05.25,2020-02-01\n" +
-		"K00003.01,5.5,3.2,,2018-01-01\n" +
-		"K00004.01,6.5,4.2,2019-07-24 15:58:33,\n" +
-		"K00005.01,7.5,5.2,2021-03-04 00:00:00,2021-03-05\n"
-	if err := os.WriteFile(path, []byte(csvText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, run := MustProcessFile(t, path)
+	e, run := mustProcessCSV(t, "kepoi_name,koi_period,koi_prad,created,released\n"+
+		"K00001.01,3.5,1.2,2019-07-24 15:58:33,2019-08-01\n"+
+		"K00002.01,4.5,2.2,2020-01-02 03:04:05.25,2020-02-01\n"+
+		"K00003.01,5.5,3.2,,2018-01-01\n"+
+		"K00004.01,6.5,4.2,2019-07-24 15:58:33,\n"+
+		"K00005.01,7.5,5.2,2021-03-04 00:00:00,2021-03-05\n")
 	for query, want := range map[string][]string{
 		"sort=created&order=desc":                          {"K00005.01", "K00002.01", "K00001.01", "K00004.01", "K00003.01"},
 		"sort=released":                                    {"K00003.01", "K00001.01", "K00002.01", "K00005.01", "K00004.01"},
@@ -743,4 +738,14 @@ func TestEngine_Results_Times(t *testing.T) {
 	if _, err := resultsFor(e, run.RunID, "tags__gte=1"); ErrorCode(err) != BadRequest || !strings.Contains(err.Error(), "is a list") {
 		t.Errorf("tags__gte=1: %v, want BadRequest naming the list", err)
 	}
+}
+
+// mustProcessCSV ingests and processes a small CSV written from text.
+func mustProcessCSV(t *testing.T, text string) (*Engine, *Run) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "table.csv")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return MustProcessFile(t, path)
 }
