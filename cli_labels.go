@@ -38,7 +38,9 @@ func (m *Main) runLabels(ctx context.Context, args []string) error {
 		return err
 	}
 	want := map[string]int{"export": 1, "import-nasa": 2, "import-run": 2, "queue": 1, "stats": 1}
-	if n, ok := want[pos[0]]; !ok || n != len(pos) {
+	if n, ok := want[pos[0]]; !ok {
+		return usageErr(errUsageText(fmt.Sprintf("labels has no action %q; it %s", pos[0], labelsUsage)))
+	} else if n != len(pos) {
 		return usageErr(errUsageText("labels " + labelsUsage))
 	}
 	e, err := m.open(ctx, &g)

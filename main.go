@@ -136,8 +136,9 @@ func describe(err error) string {
 		if d.Field != "" {
 			line = d.Field + ": " + d.Message
 		}
-		// A one-problem error usually says it in its message already.
-		if !strings.Contains(msg, line) {
+		// A one-problem error usually says it in its message already,
+		// with or without its field name in front.
+		if !strings.Contains(msg, line) && !strings.Contains(msg, d.Message) {
 			msg += "\n  " + line
 		}
 	}
