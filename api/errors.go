@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -84,11 +85,16 @@ func (s *Server) envelope(c *fiber.Ctx, err error) (int, errorDetail) {
 	if errors.As(err, &fe) {
 		code, ok := codeByStatus[fe.Code]
 		if !ok {
-			code = http.StatusText(fe.Code)
+			// note: snake_case like every other code ("Request Header
+			// Fields Too Large" -> request_header_fields_too_large).
+			code = strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_")
 		}
 		msg := fe.Message
-		if fe.Code == http.StatusInternalServerError {
+		switch fe.Code {
+		case http.StatusInternalServerError:
 			msg = "internal error"
+		case http.StatusRequestHeaderFieldsTooLarge:
+			msg = "The request's URL or headers are too large for this server; send a long SQL query in the body of POST /api/query instead of GET."
 		}
 		return fe.Code, errorDetail{Code: code, Message: msg, Details: []engine.Detail{}, RequestID: rid}
 	}

@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +125,24 @@ func TestErrorEnvelope(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestErrorEnvelope_HeadersTooLarge: a URL over the header limit, as a
+// long GET /api/query?sql= makes, answers 431 in the envelope with a
+// snake_case code and the way out (POST), over real HTTP.
+func TestErrorEnvelope_HeadersTooLarge(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t)
+	base := env.MustListen(t)
+	res, err := http.Get(base + "/api/query?sql=" + url.QueryEscape("SELECT '"+strings.Repeat("x", 80<<10)+"'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(string(b), `"code":"request_header_fields_too_large"`) ||
+		!strings.Contains(string(b), "POST /api/query") {
+		t.Errorf("status %d, body %s", res.StatusCode, b)
 	}
 }
