@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -30,9 +29,9 @@ func (s *Server) handleQueryList(c *fiber.Ctx) error {
 // an unknown parameter, a bad type or a value out of range is a 400, an
 // unknown name a 404.
 func (s *Server) handleQueryRun(c *fiber.Ctx) error {
-	v, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	v, err := queryValues(c)
 	if err != nil {
-		return engine.Wrap(engine.BadRequest, err, "The query string is malformed.")
+		return err
 	}
 	req := engine.StoredRequest{Name: param(c, "name"), Params: map[string]string{}, QueryID: v.Get("query_id")}
 	if req.Limit, err = queryInt(c, "limit", 0, 0, 1<<30); err != nil {

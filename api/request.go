@@ -138,3 +138,13 @@ func humanBytes(n int64) string {
 
 // created renders v with 201 Created.
 func created(c *fiber.Ctx, v any) error { return c.Status(fiber.StatusCreated).JSON(v) }
+
+// queryValues parses the request's query string strictly (Go refuses ';'
+// separators and bad % escapes), with a message that says how to encode.
+func queryValues(c *fiber.Ctx) (url.Values, error) {
+	v, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return nil, engine.Wrap(engine.BadRequest, err, "The query string is malformed (%v): percent-encode special characters in values, e.g. %% as %%25, ; as %%3B and & as %%26.", err)
+	}
+	return v, nil
+}

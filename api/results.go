@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,9 +19,9 @@ const exportTimeout = 15 * time.Minute
 // (engine.ParseResultsQuery documents them). Unknown parameters and
 // operators are a 400 naming each.
 func resultsQuery(c *fiber.Ctx, runID string) (engine.ResultsQuery, error) {
-	v, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	v, err := queryValues(c)
 	if err != nil {
-		return engine.ResultsQuery{}, engine.Wrap(engine.BadRequest, err, "The query string is malformed.")
+		return engine.ResultsQuery{}, err
 	}
 	return engine.ParseResultsQuery(runID, v)
 }

@@ -87,6 +87,8 @@ func TestRuns(t *testing.T) {
 		{name: "export unknown format", method: "GET", url: "/api/runs/{run}/export?format=xlsx", wantStatus: 400,
 			wantContains: []string{"xlsx"}},
 		{name: "export unknown column", method: "GET", url: "/api/runs/{run}/export?nope__gt=1", wantStatus: 400},
+		{name: "results with a bare percent", method: "GET", url: "/api/runs/{run}/results?q=50%", wantStatus: 400,
+			wantContains: []string{"percent-encode", "%25"}},
 		{name: "export with a page size", method: "GET", url: "/api/runs/{run}/export?format=csv&limit=1", wantStatus: 400,
 			wantContains: []string{`"field":"limit"`, "drop limit"}},
 		{name: "export with a cursor", method: "GET", url: "/api/runs/{run}/export?format=csv&cursor=abc", wantStatus: 400,
