@@ -75,6 +75,8 @@ func TestLabels(t *testing.T) {
 			wantContains: []string{`"items":[]`, `"strategy":"priority"`}}, // the one CANDIDATE has a human label
 		{name: "queue bad strategy", method: "GET", url: "/api/labels/queue?strategy=loudest", wantStatus: 400},
 		{name: "queue unknown run", method: "GET", url: "/api/labels/queue?run=nope", wantStatus: 404},
+		{name: "queue unknown dataset", method: "GET", url: "/api/labels/queue?dataset=nope", wantStatus: 404,
+			wantContains: []string{`no dataset named \"nope\"`}},
 		{name: "queue bad limit", method: "GET", url: "/api/labels/queue?limit=0", wantStatus: 400},
 
 		{name: "export parquet", method: "GET", url: "/api/labels/export", wantStatus: 200,

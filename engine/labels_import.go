@@ -111,11 +111,6 @@ func (e *Engine) ResolveRun(ctx context.Context, runID, dataset string) (*Run, e
 		return e.completeRun(ctx, runID)
 	}
 	if dataset != "" {
-		// note: LatestRun says "process it first", which is wrong advice
-		// for a name that is no dataset at all.
-		if _, err := e.Dataset(ctx, dataset); err != nil {
-			return nil, err
-		}
 		return e.LatestRun(ctx, dataset)
 	}
 	all, err := e.Datasets(ctx)

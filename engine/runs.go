@@ -440,6 +440,9 @@ func (e *Engine) LatestRun(ctx context.Context, dataset string) (*Run, error) {
 	r, err := scanRun(e.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM meta.runs
 		WHERE dataset = ? AND status = 'complete' ORDER BY finished_at DESC, run_id DESC LIMIT 1`, dataset))
 	if errors.Is(err, sql.ErrNoRows) {
+		if _, derr := e.Dataset(ctx, dataset); derr != nil {
+			return nil, derr // note: "process it first" is no help for a name that is no dataset
+		}
 		return nil, Errorf(NotFound, "Dataset %q has no complete run yet; process it first.", dataset)
 	}
 	return r, err
