@@ -55,7 +55,7 @@ soak: deps build
 	@./scripts/soak.sh $(DURATION)
 
 ui:
-	@cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@./ui/build.sh
 
 clean:
 	rm -rf bin

@@ -22,16 +22,16 @@ type command struct {
 // commands is the whole command line, in the order usage lists it.
 var commands = []command{
 	{"serve", "[--addr HOST:PORT] [--sample FILE]", "run the web dashboard and REST API (default command)", (*Main).runServe},
-	{"ingest", "PATH|URL [--name N] [--unit COL=percent|fraction|ppm]", "store a catalog file and register its views", (*Main).runIngest},
+	{"ingest", "PATH|URL [--name N] [--unit COL=percent|fraction|ppm] [--mission M]", "store a catalog file and register its views", (*Main).runIngest},
 	{"process", "DATASET [--set KEY=VALUE]... [--albedo A] [--out FILE]", "derive metrics, classify and materialize a run", (*Main).runProcess},
 	{"query", "SQL | --stored NAME [--param KEY=VALUE]... [--format table|csv|json] [--limit N]", "run a read-only SQL query (or a stored one) through the console guard", (*Main).runQuery},
 	{"snapshot", "OUT.duckdb [--runs latest|all|ID,...] [--include raw,features,labels|none] [--server URL]", "write a self-contained .duckdb copy for notebooks", (*Main).runSnapshot},
-	{"features", "build --version V [--run RUN]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
+	{"features", "build --version V [--run RUN | --dataset D]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
 	{"labels", "export [--format parquet|csv] | import-nasa DATASET | import-run RUN | queue | stats", "export, import and inspect labels", (*Main).runLabels},
-	{"train", "[--run RUN] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
+	{"train", "[--run RUN | --dataset D] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky] [--name N] [--version V]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
 	{"models", "[NAME[/VERSION]]", "list the trained models, or print one version's metrics and cards", (*Main).runModels},
 	{"score", "RUN --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
-	{"anomalies", "[RUN] [--out FILE] | eval [--run RUN] [--n 50]", "score a run with Isolation Forest and LOF (anomaly_score), or run the injected-anomaly evaluation", (*Main).runAnomalies},
+	{"anomalies", "[RUN] [--features V] [--out FILE] | eval [--run RUN | --dataset D] [--n 50] [--seed S]", "score a run with Isolation Forest and LOF (anomaly_score), or run the injected-anomaly evaluation", (*Main).runAnomalies},
 	{"migrate", "up|version", "apply or report the service's schema migrations", (*Main).runMigrate},
 }
 

@@ -157,7 +157,13 @@ func uiCacheControl(c *fiber.Ctx) error {
 	} else {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 	}
-	return c.Next()
+	err := c.Next()
+	// note: the filesystem middleware types index.html as bare text/html;
+	// the page is UTF-8 (units such as R⊕), so say so.
+	if string(c.Response().Header.ContentType()) == fiber.MIMETextHTML {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	}
+	return err
 }
 
 // authorize enforces the token for a route's access level. Tokens are

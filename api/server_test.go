@@ -32,7 +32,7 @@ func TestServer(t *testing.T) {
 			wantContains: []string{`"openapi":"3.0.3"`, `"/api/runs/{id}/results"`}},
 		{name: "dashboard", method: "GET", url: "/", wantStatus: 200, wantContains: []string{"<title>ExoHunter</title>"},
 			wantHeader: map[string]string{"Cache-Control": "no-cache", "Content-Security-Policy": "script-src 'self'",
-				"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Content-Type": "text/html"}},
+				"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Content-Type": "text/html; charset=utf-8"}},
 		{name: "dashboard fallback", method: "GET", url: "/some/client/route", wantStatus: 200, wantContains: []string{"<title>ExoHunter</title>"}},
 	})
 }

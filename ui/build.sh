@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh: rebuilds ui/dist from ui/src (the lead's `make ui` calls this).
+# build.sh: rebuilds ui/dist from ui/src (`make ui` calls this).
 # Installs the lockfile-pinned npm packages first when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
