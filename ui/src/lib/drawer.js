@@ -3,7 +3,7 @@
 // flags in words. Data: GET /api/runs/{id}/results/{object_id}.
 import { h, clear, append } from './dom.js';
 import { api, enc } from './api.js';
-import { num, value } from './format.js';
+import { num, exact } from './format.js';
 import { unit, tooltip, flagText, categoryText, loadDictionary } from './dict.js';
 import { asList, categoryColor, humanizeCategory, COMPARE } from './meta.js';
 
@@ -55,7 +55,7 @@ function detailBody(row, filter, provenance = {}) {
     const src = row[`${k}_source`] ?? provenance[k];
     tbody.append(h('tr', {},
       h('th', { scope: 'row', title: tooltip(k) }, k),
-      h('td', { class: typeof row[k] === 'number' ? 'numcell' : '' }, value(row[k])),
+      h('td', { class: typeof row[k] === 'number' ? 'numcell' : '' }, exact(row[k])),
       h('td', { class: 'unit' }, unit(k)),
       h('td', {}, provenanceBadge(src))));
   }

@@ -45,23 +45,40 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
   // Range filters on any numeric column: <col>__gte=… etc.
   const ranges = h('div', { class: 'ranges' });
   let cols = numericColumns;
+  // colOptions lists the numeric columns, plus a row's own column while the
+  // run's list is not known yet (a filter from the URL must not show blank).
+  const colOptions = (keep) => {
+    const names = keep && !cols.includes(keep) ? [keep, ...cols] : cols;
+    return [['', 'column…'], ...names.map((c) => [c, c + (unit(c) ? ` [${unit(c)}]` : '')])];
+  };
+  const rowKey = (row) => (row.colSel.value && row.valIn.value !== '' ? `${row.colSel.value}__${row.opSel.value}` : '');
+  // syncRanges rebuilds the range filters from the rows on screen, so what
+  // is applied is always what is shown. A row that takes another row's
+  // column and comparison replaces it (one value per key).
+  const syncRanges = (changed) => {
+    for (const k of Object.keys(f)) if (/__(gte|lte|gt|lt|eq|ne)$/.test(k)) delete f[k];
+    const rows = [...ranges.querySelectorAll('.range-row')];
+    const mine = changed && rowKey(changed);
+    for (const row of rows) {
+      if (mine && row !== changed && rowKey(row) === mine) { row.remove(); continue; }
+      const k = rowKey(row);
+      if (k) f[k] = row.valIn.value;
+    }
+  };
   const rangeRow = (col = '', op = 'gte', val = '') => {
-    const colSel = select([['', 'column…'], ...cols.map((c) => [c, c + (unit(c) ? ` [${unit(c)}]` : '')])], col, { 'aria-label': 'Range filter column' });
+    const colSel = select(colOptions(col), col, { 'aria-label': 'Range filter column' });
     const opSel = select(OPS, op, { 'aria-label': 'Comparison' });
     const valIn = h('input', { type: 'number', step: 'any', value: val, 'aria-label': 'Value', size: 8 });
-    let key = col && val !== '' ? `${col}__${op}` : '';
     const update = (soon) => {
-      if (key) delete f[key];
-      key = colSel.value && valIn.value !== '' ? `${colSel.value}__${opSel.value}` : '';
-      if (key) f[key] = valIn.value;
+      syncRanges(row);
       soon ? emitSoon() : emit();
     };
     colSel.onchange = () => update(false);
     opSel.onchange = () => update(false);
     valIn.oninput = () => update(true);
-    const rm = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Remove range filter', onclick: () => { if (key) delete f[key]; row.remove(); emit(); } }, '×');
+    const rm = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Remove range filter', onclick: () => { row.remove(); syncRanges(); emit(); } }, '×');
     const row = h('div', { class: 'range-row' }, colSel, opSel, valIn, rm);
-    row.colSel = colSel;
+    Object.assign(row, { colSel, opSel, valIn });
     return row;
   };
   for (const [k, v] of Object.entries(f)) {
@@ -92,7 +109,7 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
       const sel = row.colSel;
       const v = sel.value;
       sel.textContent = '';
-      for (const o of [['', 'column…'], ...cols.map((x) => [x, x])]) sel.append(new Option(o[1], o[0], false, o[0] === v));
+      for (const o of colOptions(v)) sel.append(new Option(o[1], o[0], false, o[0] === v));
     }
   };
   return el;

@@ -42,6 +42,17 @@ export function ms(v) {
   return n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`;
 }
 
+/**
+ * Any JSON value as display text with numbers in full (JavaScript's
+ * shortest exact form: 9.48803557, 1234567.891), for places where a value
+ * is read rather than scanned: the detail drawer and the console. num()'s
+ * four significant digits would put a transit epoch an hour off.
+ */
+export function exact(v) {
+  if (typeof v === 'number') return String(v);
+  return value(v);
+}
+
 /** Any JSON value as display text. */
 export function value(v) {
   if (v === null || v === undefined) return '—';

@@ -7,7 +7,7 @@ import { api, enc } from '../lib/api.js';
 import { count, num } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
-import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters } from '../lib/state.js';
+import { state, onRunChange, setRun, setHashParams, filtersFromParams, filterParams, getFilters, setFilters } from '../lib/state.js';
 import { filterBar } from '../lib/filters.js';
 import { openDetail } from '../lib/drawer.js';
 import { scatter } from '../lib/scatter.js';
@@ -17,7 +17,7 @@ import { has } from '../lib/capabilities.js';
 const POINT_BUDGET = 5000;
 
 export async function render(root, params) {
-  if (params.get('run') && params.get('run') !== state.run) state.run = params.get('run');
+  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
   let filters = params.toString() ? filtersFromParams(params) : getFilters();
   setFilters(filters);
   const hidden = new Set();
@@ -121,6 +121,20 @@ export async function render(root, params) {
     el.classList.toggle('sampled', r.sampled);
   }
 
+  // loadColumns gives the filter bar the run's numeric columns, so range
+  // filters can be added here as on Results.
+  let colsFor = '';
+  async function loadColumns() {
+    if (!state.run || colsFor === state.run) return;
+    colsFor = state.run;
+    try {
+      const res = await api(`/api/runs/${enc(state.run)}/results`, { query: { limit: 1, columns: 'object_id' } });
+      bar.setColumns((res.columns || []).filter((c) => /DOUBLE|FLOAT|INT|DECIMAL|REAL|NUMERIC/i.test(c.type || '')).map((c) => c.name));
+    } catch {
+      colsFor = ''; // note: the charts themselves report the error
+    }
+  }
+
   async function load() {
     setHashParams({ run: state.run, ...filters });
     const info = root.querySelector('#charts-run');
@@ -130,6 +144,7 @@ export async function render(root, params) {
       info.textContent = '';
       return;
     }
+    loadColumns();
     const run = state.runs.find((x) => x.run_id === state.run);
     info.textContent = run ? `${run.dataset} · run ${state.run}` : `run ${state.run}`;
     const my = ++seq;

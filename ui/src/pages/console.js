@@ -8,7 +8,7 @@ import { sql as sqlLang, PostgreSQL } from '@codemirror/lang-sql';
 import { darkEditor, lightEditor } from '../lib/cmtheme.js';
 import { h, replace, clear, errorBox, toast, id } from '../lib/dom.js';
 import { api, items, enc, qs, ApiError } from '../lib/api.js';
-import { count, value, ms } from '../lib/format.js';
+import { count, exact, ms } from '../lib/format.js';
 import { state } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 import { prettyUnit } from '../lib/dict.js';
@@ -235,7 +235,7 @@ export async function render(root, params) {
     const frag = document.createDocumentFragment();
     for (const r of rows) {
       const cells = Array.isArray(r) ? r : cols.map((c) => r[c.name]);
-      frag.append(h('tr', {}, cells.map((v) => h('td', { class: typeof v === 'number' ? 'numcell' : v === null ? 'nullcell' : '' }, v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : value(v)))));
+      frag.append(h('tr', {}, cells.map((v) => h('td', { class: typeof v === 'number' ? 'numcell' : v === null ? 'nullcell' : '' }, v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : exact(v)))));
     }
     tbody.append(frag);
     replace(gridBox, h('table', { class: 'grid compact', 'data-testid': 'sql-table' },

@@ -10,7 +10,7 @@ import { flagText, loadDictionary, categoryText } from '../lib/dict.js';
 import { categoryBadge, openDetail } from '../lib/drawer.js';
 import { seff } from '../lib/hz.js';
 import { confusion } from '../lib/confusion.js';
-import { state, runsReady, onRunChange, setHashParams, shortRunId } from '../lib/state.js';
+import { state, runsReady, onRunChange, setRun, setHashParams, shortRunId } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
@@ -37,7 +37,7 @@ export async function render(root, params) {
       h('nav', { class: 'subnav', 'aria-label': 'Labeling modes' }, tab('queue', 'Queue'), tab('review', 'Review')),
       h('div', { class: 'fctl' }, h('label', { for: 'annotator' }, 'Annotator'), annIn), runInfo),
     body);
-  if (params.get('run')) state.run = params.get('run');
+  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
   await Promise.all([loadDictionary(), runsReady]);
   if ((await has('get', '/api/labels/queue')) === false) { unavailable(body); return null; }
 

@@ -7,7 +7,7 @@ import { h, replace, errorBox, notAvailable, emptyState, select, progressBar, to
 import { api, items, enc, followJob } from '../lib/api.js';
 import { num, age, count, ms } from '../lib/format.js';
 import { confusion } from '../lib/confusion.js';
-import { state, runsReady, setHashParams, shortRunId } from '../lib/state.js';
+import { state, runsReady, setRun, setHashParams, shortRunId } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const METRICS = [['accuracy', 'accuracy'], ['macro_f1', 'macro F1'], ['roc_auc', 'ROC AUC'], ['pr_auc', 'PR AUC']];
@@ -27,7 +27,7 @@ export async function render(root, params) {
     h('header', { class: 'panel-head' }, h('h2', { id: 'models-title' }, 'Trained models')), listBox),
   detail);
 
-  if (params.get('run')) state.run = params.get('run');
+  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
   await runsReady;
   let list;
   try {
@@ -144,10 +144,12 @@ function modelDetail(name, version, m) {
       h('header', { class: 'panel-head' }, h('h2', { id: 'model-title' }, h('span', { class: 'mono' }, `${name} / ${version}`)),
         h('span', { class: 'muted' }, [m.kind, m.target && `target ${m.target}`, m.dataset && `trained on ${m.dataset}`, mt.seconds != null && `in ${ms(mt.seconds * 1000)}`].filter(Boolean).join(' · '))),
       h('div', { class: 'panel-body' },
-        evals.length ? h('table', { class: 'grid compact metrics-table', 'data-testid': 'model-metrics' },
+        // note: the wrapper scrolls a wide table on a phone; focusable, so a
+        // keyboard can scroll it too.
+        evals.length ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Metrics table' }, h('table', { class: 'grid compact metrics-table', 'data-testid': 'model-metrics' },
           h('caption', {}, `Metrics${mt.threshold != null ? ` (accuracy, macro F1 and the confusion matrix at p ≥ ${num(mt.threshold)}; ROC and PR AUC of the positive class)` : ''}`),
           h('thead', {}, h('tr', {}, ['evaluation', 'rows', ...METRICS.map((x) => x[1])].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, evals.map(([label, src, rows]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'numcell' }, count(rows)), METRICS.map(([k]) => cell(src, k)))))) : h('p', { class: 'muted' }, 'No metrics recorded.')),
+          h('tbody', {}, evals.map(([label, src, rows]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'numcell' }, count(rows)), METRICS.map(([k]) => cell(src, k))))))) : h('p', { class: 'muted' }, 'No metrics recorded.')),
       h('div', { class: 'panel-body model-grid' },
         h('div', { class: 'stack' },
           cmMatrix && cmLabels.length ? confusion(`Confusion matrix${mt.oof ? ' (out-of-fold)' : ''}: rows true, columns predicted`, cmLabels, cmMatrix, 'true', 'predicted') : null,

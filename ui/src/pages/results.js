@@ -5,7 +5,7 @@ import { api, enc, qs } from '../lib/api.js';
 import { count, value } from '../lib/format.js';
 import { asList, COMPARE } from '../lib/meta.js';
 import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
-import { state, onRunChange, setHashParams, filtersFromParams, filterParams, setFilters, shortRunId } from '../lib/state.js';
+import { state, onRunChange, setRun, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId } from '../lib/state.js';
 import { filterBar } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
 
@@ -15,8 +15,12 @@ const COLS_KEY = 'exohunter.results.columns';
 const LIMITS = [25, 50, 100, 250];
 
 export async function render(root, params) {
-  if (params.get('run') && params.get('run') !== state.run) state.run = params.get('run');
-  let filters = filtersFromParams(params);
+  // note: through setRun (silent: this page loads below), so the header's
+  // picker names the run the page shows.
+  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
+  // Filters come from the URL, else from the other page that set them
+  // (Charts), as Charts does.
+  let filters = [...params.keys()].some((k) => k !== 'run' && k !== 'limit') ? filtersFromParams(params) : getFilters();
   setFilters(filters);
   let limit = Number(params.get('limit')) || 50;
   let columns = []; // [{name,type}]
@@ -116,12 +120,22 @@ export async function render(root, params) {
     return value(v);
   }
 
+  // sortable: the API orders numbers, dates, text and booleans, not lists
+  // (flags, tags) or nested values.
+  function sortable(name) {
+    const t = columns.find((c) => c.name === name)?.type || '';
+    return !/\[\]$|^STRUCT|^MAP|^UNION/i.test(t);
+  }
+
   function renderTable(rows) {
     lastRows = rows;
     const cols = shown();
     const thead = h('thead', {}, h('tr', {}, cols.map((c) => {
       const sorted = filters.sort === c ? (filters.order === 'desc' ? 'descending' : 'ascending') : 'none';
       const u = unit(c);
+      if (!sortable(c)) {
+        return h('th', { scope: 'col', title: tooltip(c) }, c, u ? h('span', { class: 'th-unit' }, ` [${u}]`) : null);
+      }
       return h('th', { scope: 'col', 'aria-sort': sorted, title: tooltip(c) },
         h('button', { type: 'button', class: 'th-btn', onclick: () => sortBy(c) },
           c, u ? h('span', { class: 'th-unit' }, ` [${u}]`) : null, h('span', { class: 'sr-only' }, ', sort'),
@@ -138,7 +152,7 @@ export async function render(root, params) {
           else if (e.key === 'ArrowDown' && tr.nextElementSibling) { e.preventDefault(); tr.nextElementSibling.focus(); }
           else if (e.key === 'ArrowUp' && tr.previousElementSibling) { e.preventDefault(); tr.previousElementSibling.focus(); }
         },
-      }, cols.map((c) => h('td', { class: typeof r[c] === 'number' ? 'numcell' : '' }, cell(c, r[c], r))));
+      }, cols.map((c) => h('td', typeof r[c] === 'number' ? { class: 'numcell', title: String(r[c]) } : {}, cell(c, r[c], r))));
       tr.dataset.index = i;
       tbody.append(tr);
     });
@@ -193,6 +207,11 @@ export async function render(root, params) {
       tableBox.removeAttribute('aria-busy');
       status.textContent = '';
       replace(tableBox, errorBox(err, 'Could not load results.'));
+      replace(pager);
+      if (filters.sort) {
+        tableBox.append(h('button', { type: 'button', class: 'btn-ghost', onclick: () => { filters.sort = ''; filters.order = ''; setFilters(filters); resetPaging(); load(); } },
+          `Stop sorting by ${filters.sort}`));
+      }
       return;
     }
     if (my !== seq) return;
@@ -209,7 +228,8 @@ export async function render(root, params) {
     renderChooser();
     renderTable(rows);
     renderPager(res.total ?? rows.length, res.next_cursor || null);
-    status.textContent = `${count(res.total ?? rows.length)} objects match`;
+    const total = res.total ?? rows.length;
+    status.textContent = total === 1 ? '1 object matches' : `${count(total)} objects match`;
     status.dataset.total = String(res.total ?? rows.length);
   }
 

@@ -102,6 +102,7 @@ export async function render(root, params) {
     }
     for (const line of extra.value.split('\n')) {
       const m = /^\s*([\w.]+)\s*=\s*(\S+)\s*$/.exec(line);
+      if (m && !Number.isFinite(Number(m[2]))) throw new Error(`The override ${m[1]}=${m[2]} is not a number.`);
       if (m) out[m[1]] = Number(m[2]);
       else if (line.trim()) throw new Error(`Cannot read override "${line.trim()}": write KEY=VALUE.`);
     }
