@@ -492,6 +492,179 @@ test('10. train a model, see its metrics, confusion matrix and card, and score t
   assert.deepEqual(errorsIn('models'), []);
 });
 
+/** The status line's total and the URL hash's query, once GET results for `match` has answered. */
+async function resultsSettled() {
+  await page.waitForFunction(() => /match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
+  const total = Number(await page.locator('[data-testid=results-status]').getAttribute('data-total'));
+  const hash = new URLSearchParams((await page.evaluate(() => location.hash)).split('?')[1] || '');
+  return { total, hash };
+}
+
+function resultsResponse(param) {
+  return page.waitForResponse((r) => /\/api\/runs\/[^/]+\/results\?/.test(r.url()) && r.request().method() === 'GET'
+    && new URL(r.url()).searchParams.toString().split('&').includes(param));
+}
+
+async function apiTotal(query) {
+  return (await apiGet(`/api/runs/${encodeURIComponent(runId)}/results?${query}&limit=1`)).total;
+}
+
+test('11. Results: a list column (flags) is no sort button, a number column is', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'sort-heads';
+  const resp = page.waitForResponse((r) => r.url().includes(`/api/runs/${encodeURIComponent(runId)}/results?`));
+  await goto(`#/results?run=${encodeURIComponent(runId)}&koi_prad__gte=0`);
+  assert.equal((await resp).status(), 200);
+  await resultsSettled();
+  // Lists (flags) are not sortable by the API, so their header is plain text; numbers sort.
+  const heads = await page.locator('[data-testid=results-table] thead th').evaluateAll((ths) => ths.map((th) => ({
+    name: th.textContent.replace(/\[.*$|, sort.*$/, '').trim(), button: th.querySelectorAll('button').length, sort: th.getAttribute('aria-sort'),
+  })));
+  const head = (n) => heads.find((x) => x.name === n);
+  assert.ok(head('flags'), `the flags column is shown: ${heads.map((x) => x.name).join(', ')}`);
+  assert.equal(head('flags').button, 0, 'the flags header has no sort button');
+  assert.equal(head('flags').sort, null, 'the flags header claims no sort order');
+  assert.ok(head('koi_prad'), 'the koi_prad column is shown');
+  assert.equal(head('koi_prad').button, 1, 'the koi_prad header is a sort button');
+  assert.equal(await page.getByRole('button', { name: /^koi_prad/ }).count(), 1, 'the koi_prad sort button has a name');
+  assert.deepEqual(errorsIn('sort-heads'), []);
+});
+
+test('12. Results: a range filter from the URL shows its column and is what is applied', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'range-url';
+  const resp = resultsResponse('koi_prad__lte=2');
+  await goto(`#/results?run=${encodeURIComponent(runId)}&koi_prad__lte=2`);
+  assert.equal((await resp).status(), 200);
+  const { total } = await resultsSettled();
+  const want = await apiTotal('koi_prad__lte=2');
+  assert.ok(want > 0 && want < expectedRows, `the API finds some objects with koi_prad ≤ 2: ${want}`);
+  assert.equal(total, want, 'the status total is the API total for koi_prad__lte=2');
+  const filters = page.getByRole('search', { name: 'Result filters' });
+  assert.equal(await filters.locator('.range-row').count(), 1, 'one range filter row');
+  assert.equal(await filters.getByRole('combobox', { name: 'Range filter column' }).inputValue(), 'koi_prad', 'the row names its column');
+  assert.equal(await filters.getByRole('combobox', { name: 'Comparison' }).inputValue(), 'lte');
+  assert.equal(await filters.getByRole('spinbutton', { name: 'Value' }).inputValue(), '2');
+  await shot('12-results-range-from-url');
+  assert.deepEqual(errorsIn('range-url'), []);
+});
+
+test('13. range filter rows are the filters: the same column and comparison replace, removing re-applies', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'range-rows';
+  const filters = page.getByRole('search', { name: 'Result filters' });
+  const rows = filters.locator('.range-row');
+  assert.equal(await rows.count(), 1, 'test 12 left the koi_prad ≤ 2 row');
+  // A second row with the same column and comparison replaces the first.
+  await filters.getByRole('button', { name: '+ range filter' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('form[role=search] .range-row').length === 2);
+  const second = rows.nth(1);
+  await second.getByRole('combobox', { name: 'Range filter column' }).selectOption('koi_prad');
+  await second.getByRole('combobox', { name: 'Comparison' }).selectOption('lte');
+  let resp = resultsResponse('koi_prad__lte=1');
+  await second.getByRole('spinbutton', { name: 'Value' }).fill('1');
+  assert.equal((await resp).status(), 200);
+  let { total, hash } = await resultsSettled();
+  assert.equal(await rows.count(), 1, 'one koi_prad ≤ row is left');
+  assert.equal(await rows.first().getByRole('spinbutton', { name: 'Value' }).inputValue(), '1', 'the later row stays');
+  assert.equal(hash.get('koi_prad__lte'), '1', 'the URL holds the value shown');
+  assert.equal(total, await apiTotal('koi_prad__lte=1'), 'the total is the API total for koi_prad__lte=1');
+
+  // Another column, then remove the koi_prad row: only what is shown stays applied.
+  await filters.getByRole('button', { name: '+ range filter' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('form[role=search] .range-row').length === 2);
+  const period = rows.nth(1);
+  await period.getByRole('combobox', { name: 'Range filter column' }).selectOption('koi_period');
+  await period.getByRole('combobox', { name: 'Comparison' }).selectOption('gte');
+  resp = resultsResponse('koi_period__gte=10');
+  await period.getByRole('spinbutton', { name: 'Value' }).fill('10');
+  assert.equal((await resp).status(), 200);
+  ({ total, hash } = await resultsSettled());
+  assert.equal(total, await apiTotal('koi_prad__lte=1&koi_period__gte=10'), 'both rows apply');
+  resp = page.waitForResponse((r) => /\/api\/runs\/[^/]+\/results\?/.test(r.url()) && !r.url().includes('koi_prad__'));
+  await rows.first().getByRole('button', { name: 'Remove range filter' }).click();
+  assert.equal((await resp).status(), 200);
+  ({ total, hash } = await resultsSettled());
+  assert.equal(await rows.count(), 1, 'one row is left');
+  assert.equal(await rows.first().getByRole('combobox', { name: 'Range filter column' }).inputValue(), 'koi_period');
+  const ranges = [...hash.keys()].filter((k) => /__(gte|lte|gt|lt|eq|ne)$/.test(k));
+  assert.deepEqual(ranges, ['koi_period__gte'], `the URL applies only the row shown: ${hash}`);
+  assert.equal(hash.get('koi_period__gte'), '10');
+  assert.equal(total, await apiTotal('koi_period__gte=10'), 'the total is the API total for koi_period__gte=10');
+  await shot('13-results-range-rows');
+  assert.deepEqual(errorsIn('range-rows'), []);
+});
+
+test('14. a non-numeric override says so and sends no request', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'override';
+  await goto('#/run');
+  await page.waitForSelector('[data-testid=run-start]');
+  await page.getByText('Other overrides (dotted keys)').click();
+  await page.getByLabel('One KEY=VALUE per line; numbers only').fill('planet_radius.rocky_max=abc');
+  const from = requests.length;
+  await page.click('[data-testid=run-start]');
+  const err = page.locator('main .error-box');
+  await err.waitFor({ state: 'visible' });
+  assert.match(await err.innerText(), /planet_radius\.rocky_max=abc is not a number/);
+  await page.waitForTimeout(1000);
+  const posts = requests.slice(from).filter((r) => r.method === 'POST' && /\/api\/datasets\/[^/]+\/runs$/.test(r.url));
+  assert.deepEqual(posts.map((r) => r.url), [], 'no run is started');
+  await shot('14-run-override-not-a-number');
+  assert.deepEqual(errorsIn('override'), []);
+});
+
+test('15. a run named in the URL is the header picker\'s run', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'picker';
+  // A second run, so the picker has another run to show (a new hash, so the
+  // Run page renders afresh, without test 14's override).
+  await goto(`#/run?dataset=${encodeURIComponent(datasetName)}`);
+  await page.waitForSelector('[data-testid=run-start]');
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/datasets\/[^/]+\/runs$/.test(r.url()));
+  await page.click('[data-testid=run-start]');
+  const res = await posted;
+  assert.ok(res.ok(), `POST runs: HTTP ${res.status()}`);
+  const second = (await res.json()).run_id;
+  assert.ok(second && second !== runId, `a second run: ${second}`);
+  await page.locator('[data-testid=run-summary]').waitFor({ state: 'visible' });
+  await page.waitForFunction((id) => document.getElementById('run-select')?.value === id, second);
+  // Now name the first run in the URL.
+  const resp = page.waitForResponse((r) => r.url().includes(`/api/runs/${encodeURIComponent(runId)}/results?`));
+  await goto(`#/results?run=${encodeURIComponent(runId)}`);
+  assert.equal((await resp).status(), 200);
+  await resultsSettled();
+  assert.equal(await page.locator('#run-select').inputValue(), runId, 'the picker names the run in the URL');
+  assert.equal(await page.locator('#run-select').getAttribute('title'), runId);
+  const short = runId.startsWith(`${datasetName}-`) ? runId.slice(datasetName.length + 1) : runId;
+  assert.ok((await page.locator('#results-run').innerText()).includes(short), `the page shows run ${short}`);
+  await shot('15-results-picker');
+  assert.deepEqual(errorsIn('picker'), []);
+});
+
+test('16. the detail drawer shows a number in full', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'exact';
+  const id = 'K00752.01';
+  await goto(`#/results?run=${encodeURIComponent(runId)}&q=${id}`);
+  const row = page.locator(`[data-testid=results-table] tbody tr[data-object="${id}"]`);
+  await row.waitFor();
+  const api = await apiGet(`/api/runs/${encodeURIComponent(runId)}/results/${encodeURIComponent(id)}`);
+  const apiRow = Array.isArray(api.rows) ? api.rows[0] : api.row || api.object || api;
+  const period = apiRow && apiRow.koi_period;
+  assert.equal(typeof period, 'number', `the API gives koi_period of ${id}: ${JSON.stringify(period)}`);
+  assert.ok(String(period).replace(/[^0-9]/g, '').length > 4, `koi_period has more than 4 digits: ${period}`);
+  const detail = page.waitForResponse((r) => r.url().includes(`/results/${encodeURIComponent(id)}`));
+  await row.click();
+  const drawer = page.locator('[data-testid=detail-drawer]');
+  await drawer.waitFor({ state: 'visible' });
+  assert.equal((await detail).status(), 200);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=detail-drawer] .kvtable tbody tr').length > 10);
+  const shown = await drawer.locator('.kvtable').first().locator('tbody tr').evaluateAll((trs) => {
+    const tr = trs.find((r) => r.querySelector('th')?.innerText.trim() === 'koi_period');
+    return tr ? tr.children[1].innerText.trim() : null;
+  });
+  assert.equal(shown, String(period), `koi_period in the drawer is the API's ${period}`);
+  await shot('16-detail-drawer-exact');
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'detached' });
+  assert.deepEqual(errorsIn('exact'), []);
+});
+
 test('every page loads without console errors, polling or outside requests, and passes axe', { timeout: STEP_TIMEOUT * 2 }, async () => {
   for (const [w, hgt, suffix] of [[1440, 900, 'laptop'], [820, 1180, 'tablet']]) {
     await page.setViewportSize({ width: w, height: hgt });
