@@ -1,9 +1,11 @@
 package sqltmpl_test
 
 import (
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/exohunter/exohunter/engine/mapping"
 	"github.com/exohunter/exohunter/engine/spec"
@@ -14,7 +16,13 @@ import (
 // given overrides.
 func mustRunSelect(t *testing.T, set map[string]string) (string, sqltmpl.Rendered) {
 	t.Helper()
-	b, err := spec.Load(os.DirFS(".."))
+	return mustRunSelectFS(t, os.DirFS(".."), set)
+}
+
+// mustRunSelectFS is mustRunSelect over another config tree.
+func mustRunSelectFS(t *testing.T, fsys fs.FS, set map[string]string) (string, sqltmpl.Rendered) {
+	t.Helper()
+	b, err := spec.Load(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,10 +46,21 @@ func mustRunSelect(t *testing.T, set map[string]string) (string, sqltmpl.Rendere
 }
 
 // TestRunSelect_negativeParameter: "x-$a" with a = -1 must not render as
-// "x--1", which SQL reads as the start of a comment.
+// "x--1", which SQL reads as the start of a comment. Overrides refuse a
+// negative threshold, but a thresholds.yaml of --config-dir may hold one.
 func TestRunSelect_negativeParameter(t *testing.T) {
 	t.Parallel()
-	q, _ := mustRunSelect(t, map[string]string{"duration_ratio.min": "-1"})
+	yaml, err := os.ReadFile("../configs/thresholds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const from = "  min: 0.5 "
+	if !strings.Contains(string(yaml), from) {
+		t.Fatalf("configs/thresholds.yaml has no %q line to change", from)
+	}
+	tree := overlay{top: fstest.MapFS{"configs/thresholds.yaml": {Data: []byte(strings.Replace(string(yaml), from, "  min: -1  ", 1))}},
+		base: os.DirFS("..")}
+	q, _ := mustRunSelectFS(t, tree, nil)
 	if !strings.Contains(q, "duration_ratio < (-1)") {
 		t.Errorf("negative threshold not parenthesized:\n%s", q)
 	}
