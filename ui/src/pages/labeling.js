@@ -14,9 +14,12 @@ import { state, runsReady, onRunChange, setRun, setHashParams, shortRunId } from
 import { has } from '../lib/capabilities.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
+// note: no CANDIDATE key: the API stores that label as the category
+// "candidate" (labels match case-insensitively, categories first), so a
+// second button would save the same label under another name.
 const KEYS = [
   ...CATEGORIES.map((c, i) => [String(i + 1), c]),
-  ['c', 'CONFIRMED'], ['d', 'CANDIDATE'], ['f', 'FALSE POSITIVE'],
+  ['c', 'CONFIRMED'], ['f', 'FALSE POSITIVE'],
 ];
 const PREVIEW = 10;
 const BATCH = 50;
