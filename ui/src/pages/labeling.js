@@ -329,11 +329,13 @@ async function reviewMode(box, run, getAnnotator) {
     return h('button', { type: 'button', class: 'linklike mono', disabled: !rid, title: rid ? 'All columns' : 'Pick a run of this dataset in the header to see its columns', onclick: () => openDetail(rid, d.object_id) }, d.object_id);
   };
   const hasModel = disagreements.some((d) => labelOf(sourcesOf(d).model));
-  replace(box,
+  // note: the import tools come first and the long lists scroll inside
+  // their panels, so 200 disagreements do not push them out of sight.
+  replace(box, importBox,
     h('section', { class: 'panel', 'aria-labelledby': 'pending-title', 'data-testid': 'review-pending' },
       h('header', { class: 'panel-head' }, h('h2', { id: 'pending-title' }, `Pending labels (${count(pendingTotal ?? pending.length)})`),
         h('span', { class: 'muted small' }, 'Human and model labels nobody has reviewed yet, oldest first.')),
-      h('div', { class: 'panel-body table-wrap' }, pending.length ? h('table', { class: 'grid compact', 'data-testid': 'pending-table' },
+      h('div', { class: 'panel-body table-wrap tall-list' }, pending.length ? h('table', { class: 'grid compact', 'data-testid': 'pending-table' },
         h('thead', {}, h('tr', {}, ['object', 'dataset', 'label', 'source', 'annotator', 'note', 'when', 'review', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, pending.map((l) => {
           const tr = h('tr', { 'data-label-id': l.id, 'data-object': l.object_id },
@@ -348,7 +350,7 @@ async function reviewMode(box, run, getAnnotator) {
     h('section', { class: 'panel', 'aria-labelledby': 'dis-title', 'data-testid': 'review-disagreements' },
       h('header', { class: 'panel-head' }, h('h2', { id: 'dis-title' }, `Disagreements between human, NASA and heuristic labels (${count(disTotal ?? disagreements.length)})`),
         disTotal != null && disTotal > disagreements.length ? h('span', { class: 'muted small' }, `the first ${count(disagreements.length)}, human labels first`) : null),
-      h('div', { class: 'panel-body table-wrap' }, disagreements.length ? h('table', { class: 'grid compact', 'data-testid': 'disagreements-table' },
+      h('div', { class: 'panel-body table-wrap tall-list' }, disagreements.length ? h('table', { class: 'grid compact', 'data-testid': 'disagreements-table' },
         h('thead', {}, h('tr', {}, ['object', 'dataset', 'human', 'NASA', 'heuristic', ...(hasModel ? ['model'] : []), 'resolution', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, disagreements.map((d) => {
           const L = sourcesOf(d);
@@ -364,8 +366,8 @@ async function reviewMode(box, run, getAnnotator) {
               labelOf(L.nasa) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.nasa), tr) }, 'Side with NASA') : null,
               labelOf(L.heuristic) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.heuristic), tr) }, 'Side with heuristic') : null));
           return tr;
-        }))) : h('p', { class: 'empty' }, 'No disagreements. NASA and heuristic labels take part once imported (below); human labels as soon as they are given.'))),
-    importBox, statsBox);
+        }))) : h('p', { class: 'empty' }, 'No disagreements. NASA and heuristic labels take part once imported (above); human labels as soon as they are given.'))),
+    statsBox);
 
   async function loadStats() {
     if ((await has('get', '/api/labels/stats')) === false) return;
