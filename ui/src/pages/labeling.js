@@ -145,6 +145,7 @@ async function queueMode(box, runId, getAnnotator, annIn) {
     i = 0; done = 0; skipped = 0;
     startBtn.disabled = false;
     showItem();
+    peek(); // note: the claimed objects leave the queue; the preview shows what is next
   };
 
   async function showItem() {
