@@ -179,7 +179,7 @@ async function queueMode(box, runId, getAnnotator, annIn) {
             h('kbd', {}, k), ' ', humanizeCategory(label).toLowerCase()))),
         h('div', { class: 'note-row' }, h('label', { for: 'label-note' }, 'Note'), noteIn,
           h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 's', onclick: skip }, h('kbd', {}, 's'), ' skip')),
-        h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, d candidate, f false positive, s skip, n note.'))));
+        h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, f false positive, s skip, n note.'))));
     if (!card.contains(document.activeElement)) title.focus({ preventScroll: true });
     // Key numbers and small charts from the run's row.
     let row = null;
