@@ -215,6 +215,12 @@ func (c *Console) Query(ctx context.Context, req ConsoleRequest) (*ConsoleResult
 	if err != nil {
 		return nil, err
 	}
+	return c.run(ctx, q, start)
+}
+
+// run executes a validated query (typed or stored) under its query_id and
+// fetches its page; start is when the request arrived, for elapsed_ms.
+func (c *Console) run(ctx context.Context, q consoleQuery, start time.Time) (*ConsoleResult, error) {
 	ctx, done, err := c.track(ctx, q)
 	if err != nil {
 		return nil, err

@@ -165,23 +165,7 @@ func (c *Console) RunStored(ctx context.Context, q *spec.Query, values map[strin
 		}
 		cq.args = append(cq.args, sql.Named(p.Name, v))
 	}
-	ctx, done, err := c.track(ctx, cq)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	s, err := c.open(ctx, cq)
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	res, err := s.fetch(ctx)
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	res.QueryID = cq.id
-	res.ElapsedMS = time.Since(start).Milliseconds()
-	return res, nil
+	return c.run(ctx, cq, start)
 }
 
 // guard checks the query's text before it runs: consoleGuard for typed
