@@ -14,7 +14,7 @@ import (
 // one-line description (GET /api/thresholds, the dashboard's run form).
 func TestThresholds_documented(t *testing.T) {
 	t.Parallel()
-	units := []string{"R_earth", "R_sun", "days", "K", "percent", "-", "fraction"}
+	units := []string{"R_earth", "R_sun", "M_sun", "days", "K", "percent", "-", "fraction"}
 	all := MustLoadSpec(t).Thresholds.All()
 	if len(all) < 20 {
 		t.Fatalf("%d thresholds", len(all))

@@ -86,7 +86,7 @@ WITH "normalized" AS (
 "metric_stellar_mass_derived" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10 THEN pow(10, koi_slogg - 4.438) * koi_srad * koi_srad END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "stellar_mass_derived"
+    nullif(nullif(nullif(CAST((CASE WHEN koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10 AND pow(10, koi_slogg - 4.438) * koi_srad * koi_srad BETWEEN 0.07 AND 20 THEN pow(10, koi_slogg - 4.438) * koi_srad * koi_srad END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "stellar_mass_derived"
   FROM "normalized"
 ),
 "fill_koi_smass" AS (
@@ -161,11 +161,17 @@ WITH "normalized" AS (
     nullif(nullif(nullif(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 AND (1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used > 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * sqrt((1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used) * 24 END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "expected_duration_hours"
   FROM "metric_impact_used"
 ),
+"metric_max_duration_hours" AS (
+  SELECT
+    *,
+    nullif(nullif(nullif(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * (1 + radius_ratio) * 24 END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "max_duration_hours"
+  FROM "metric_expected_duration_hours"
+),
 "metric_duration_ratio" AS (
   SELECT
     *,
     nullif(nullif(nullif(CAST((CASE WHEN koi_duration > 0 AND expected_duration_hours > 0 THEN koi_duration / expected_duration_hours END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "duration_ratio"
-  FROM "metric_expected_duration_hours"
+  FROM "metric_max_duration_hours"
 ),
 "metric_hz_teff_offset" AS (
   SELECT
@@ -232,20 +238,21 @@ WITH "normalized" AS (
     *,
     coalesce((koi_prad IS NULL), false) AS "FLAG_MISSING_PRAD",
     coalesce((koi_period IS NULL), false) AS "FLAG_MISSING_PERIOD",
-    coalesce((koi_steff IS NULL OR koi_srad IS NULL), false) AS "FLAG_MISSING_STELLAR",
+    coalesce((koi_steff IS NULL OR koi_srad IS NULL OR (koi_sma IS NULL AND koi_smass IS NULL)), false) AS "FLAG_MISSING_STELLAR",
     coalesce((koi_depth IS NULL), false) AS "FLAG_MISSING_DEPTH",
     coalesce((koi_prad <= 0), false) AS "FLAG_INVALID_PRAD",
     coalesce((koi_period <= 0), false) AS "FLAG_INVALID_PERIOD",
     coalesce((koi_srad <= 0 OR koi_steff <= 0 OR koi_smass <= 0), false) AS "FLAG_INVALID_STELLAR",
-    coalesce((koi_period > 1000000 OR koi_steff > 60000 OR koi_srad > 3000), false) AS "FLAG_IMPLAUSIBLE_VALUE",
+    coalesce((koi_period > 10000000000 OR koi_steff > 60000 OR koi_srad > 3000), false) AS "FLAG_IMPLAUSIBLE_VALUE",
     coalesce((koi_teq_source = 'derived'), false) AS "FLAG_ASSUMED_ALBEDO",
     coalesce((koi_impact IS NULL AND expected_duration_hours IS NOT NULL), false) AS "FLAG_ASSUMED_IMPACT",
     coalesce((koi_smass_source = 'derived'), false) AS "FLAG_DERIVED_SMASS",
+    coalesce((koi_smass IS NULL AND koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10), false) AS "FLAG_DERIVED_SMASS_IMPLAUSIBLE",
     coalesce((koi_insol_source = 'derived'), false) AS "FLAG_DERIVED_INSOL",
     coalesce((koi_prad > 30), false) AS "FLAG_RADIUS_TOO_LARGE",
-    coalesce((koi_depth > 5 * 10000), false) AS "FLAG_DEPTH_TOO_DEEP",
-    coalesce((duration_ratio < 0.5 OR duration_ratio > 1.8), false) AS "FLAG_DURATION_INCONSISTENT",
-    coalesce((duration_ratio < 0.33 OR duration_ratio > 3), false) AS "FLAG_DURATION_EXTREME",
+    coalesce((CASE WHEN koi_srad > 0 THEN koi_depth > 1e6 * pow(30 / (109.076 * koi_srad), 2) ELSE koi_depth > 5 * 10000 END), false) AS "FLAG_DEPTH_TOO_DEEP",
+    coalesce((duration_ratio < 0.5 OR koi_duration > 1.8 * max_duration_hours), false) AS "FLAG_DURATION_INCONSISTENT",
+    coalesce((duration_ratio < 0.33 OR koi_duration > 3 * max_duration_hours), false) AS "FLAG_DURATION_EXTREME",
     coalesce((koi_teq < 80 AND koi_depth > 1 * 10000), false) AS "FLAG_COLD_DEEP_TRANSIT",
     coalesce((koi_depth > 0 AND depth_from_radii_ppm > 0 AND greatest(koi_depth / depth_from_radii_ppm, depth_from_radii_ppm / koi_depth) > 3), false) AS "FLAG_DEPTH_RADII_MISMATCH",
     coalesce((koi_insol <= hz_seff_runaway_greenhouse AND koi_insol >= hz_seff_maximum_greenhouse), false) AS "FLAG_HZ_CONSERVATIVE",
@@ -260,7 +267,7 @@ WITH "normalized" AS (
     coalesce((FLAG_RADIUS_TOO_LARGE OR FLAG_DEPTH_TOO_DEEP OR FLAG_DURATION_EXTREME OR FLAG_COLD_DEEP_TRANSIT OR FLAG_IMPLAUSIBLE_VALUE), false) AS "anomalous_signal",
     coalesce(("koi_disposition" = 'CONFIRMED'), false) AS "confirmed_planet",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND hz_position BETWEEN 0 AND 1 AND koi_prad > 0 AND koi_prad <= 2), false) AS "habitable_zone_candidate",
-    coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 8 AND koi_prad <= 30 AND (koi_period <= 10 OR koi_teq >= 1000)), false) AS "hot_jupiter_candidate",
+    coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 8 AND koi_prad <= 30 AND (koi_period <= 10 OR teq_derived >= 1000)), false) AS "hot_jupiter_candidate",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad > 0 AND koi_prad < 2.2), false) AS "rocky_candidate",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 2.2 AND koi_prad < 6), false) AS "super_earth_or_mini_neptune",
     coalesce((koi_disposition IS NULL OR koi_disposition = 'CANDIDATE'), false) AS "candidate"
@@ -268,7 +275,7 @@ WITH "normalized" AS (
 ),
 "scored" AS (
   SELECT
-    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_DURATION_EXTREME", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
+    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_SMASS_IMPLAUSIBLE", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_DURATION_EXTREME", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
     list_filter([
       CASE WHEN "FLAG_MISSING_PRAD" THEN 'FLAG_MISSING_PRAD' END,
       CASE WHEN "FLAG_MISSING_PERIOD" THEN 'FLAG_MISSING_PERIOD' END,
@@ -281,6 +288,7 @@ WITH "normalized" AS (
       CASE WHEN "FLAG_ASSUMED_ALBEDO" THEN 'FLAG_ASSUMED_ALBEDO' END,
       CASE WHEN "FLAG_ASSUMED_IMPACT" THEN 'FLAG_ASSUMED_IMPACT' END,
       CASE WHEN "FLAG_DERIVED_SMASS" THEN 'FLAG_DERIVED_SMASS' END,
+      CASE WHEN "FLAG_DERIVED_SMASS_IMPLAUSIBLE" THEN 'FLAG_DERIVED_SMASS_IMPLAUSIBLE' END,
       CASE WHEN "FLAG_DERIVED_INSOL" THEN 'FLAG_DERIVED_INSOL' END,
       CASE WHEN "FLAG_RADIUS_TOO_LARGE" THEN 'FLAG_RADIUS_TOO_LARGE' END,
       CASE WHEN "FLAG_DEPTH_TOO_DEEP" THEN 'FLAG_DEPTH_TOO_DEEP' END,
