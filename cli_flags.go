@@ -123,6 +123,9 @@ func keyValues(items []string, flagName string) (map[string]string, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--%s %q: expected KEY=VALUE", flagName, it)
 		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("--%s %s is given twice; give it once", flagName, k)
+		}
 		out[k] = strings.TrimSpace(v)
 	}
 	return out, nil

@@ -120,15 +120,22 @@ func writeTable(w io.Writer, res *engine.ConsoleResult) error {
 }
 
 // cell formats one JSON-converted value for text output: NULL is empty.
+// Nested values (lists, STRUCT, MAP, JSON) print as the compact JSON the
+// API answers with, never as Go's own rendering of them.
 func cell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
 		return x
-	case []any, map[string]any:
-		b, _ := json.Marshal(x)
-		return string(b)
 	}
-	return fmt.Sprint(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s
+	}
+	return string(b)
 }

@@ -42,6 +42,8 @@ func TestQueryCommand_Stored(t *testing.T) {
 		{"both", []string{"query", "SELECT 1", "--stored", "category_counts"}, "", true},
 		{"neither", []string{"query"}, "", true},
 		{"param without =", []string{"query", "--stored", "category_counts", "--param", "dataset"}, "", true},
+		{"param twice", []string{"query", "--stored", "habitable_zone_rocky", "--param", "max_radius=1", "--param", "max_radius=2"}, "", true},
+		{"unknown run", []string{"query", "--stored", "habitable_zone_rocky", "--param", "run=nonexistent_run"}, engine.BadRequest, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,5 +75,21 @@ func TestQueryCommand_TruncatedCSV(t *testing.T) {
 	_, stderr, err = runMain(t, "--data-dir", data, "query", "--format", "csv", "--limit", "2000", "SELECT range AS n FROM range(1500)")
 	if err != nil || strings.Contains(stderr, "only the first") {
 		t.Errorf("complete CSV: %v, stderr %q", err, stderr)
+	}
+}
+
+// TestQueryCommand_NestedValues: JSON, STRUCT, MAP and list cells print as
+// compact JSON in the table and CSV formats, as the API answers them.
+func TestQueryCommand_NestedValues(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	out, _, err := runMain(t, "--data-dir", data, "query", "--format", "csv",
+		`SELECT '{"a":1}'::JSON j, {'a': 1, 'b': 'x'} s, MAP {'k': 1} m, [1.5, NULL] l, DATE '2025-09-29' d, 0.1 x`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "j,s,m,l,d,x\n" + `"{""a"":1}","{""a"":1,""b"":""x""}","{""k"":1}","[1.5,null]",2025-09-29,0.1` + "\n"
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }

@@ -40,8 +40,11 @@ func (s *Server) handleQueryRun(c *fiber.Ctx) error {
 		return err
 	}
 	for k, vals := range v {
+		if len(vals) > 1 {
+			return engine.Errorf(engine.BadRequest, "Parameter %s is given %d times; give it once.", k, len(vals))
+		}
 		if !storedOptions[k] && len(vals) > 0 {
-			req.Params[k] = vals[len(vals)-1]
+			req.Params[k] = vals[0]
 		}
 	}
 	res, err := s.eng.RunStored(c.UserContext(), req)

@@ -85,21 +85,24 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 	if errors.As(err, &e) {
 		return err
 	}
+	var de *duckdb.Error
+	isDuck := errors.As(err, &de)
 	switch {
+	case isDuck && de.Type == duckdb.ErrorTypeOutOfMemory:
+		// note: before the deadline case: a query that ran out of memory
+		// after its time limit passed must not be reported as slow.
+		return Wrap(TooLarge, err, "the query needs more memory than the server allows (DuckDB's memory_limit); filter or aggregate the data, or select fewer columns")
 	case errors.Is(context.Cause(ctx), errConsoleCancelled) || errors.Is(ctx.Err(), context.Canceled):
 		return &Error{Code: BadRequest, Msg: fmt.Sprintf("query %s was cancelled", q.id), Err: context.Canceled}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return Wrap(Timeout, err, "the query ran longer than its time limit of %s and was stopped; narrow it down, or raise timeout_ms (at most %d)", q.timeout, q.maxTimeout.Milliseconds())
 	}
-	var de *duckdb.Error
-	if !errors.As(err, &de) {
+	if !isDuck {
 		return Wrap(Internal, err, "console query")
 	}
 	head, pos, hasPos := consoleSplitMessage(de.Msg, user, consoleWrapperLines)
 	var out *Error
 	switch de.Type {
-	case duckdb.ErrorTypeOutOfMemory:
-		return Wrap(TooLarge, err, "the query needs more memory than the server allows (DuckDB's memory_limit); filter or aggregate the data, or select fewer columns")
 	case duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
 		return Wrap(Internal, err, "console query")
 	case duckdb.ErrorTypeInterrupt:

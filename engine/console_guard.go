@@ -44,6 +44,12 @@ func consoleGuard(ctx context.Context, conn consoleQueryRower, dangerousSQL stri
 	if strings.IndexByte(dangerousSQL, 0) >= 0 {
 		return nil, "", Errorf(BadRequest, "the query contains a NUL byte")
 	}
+	if d := sqlNestingDepth(dangerousSQL); d > consoleMaxNesting {
+		// note: DuckDB's parser and binder take time that grows steeply
+		// with depth and that no time limit or cancel interrupts (990
+		// nested calls held a console connection for 29 s).
+		return nil, "", Errorf(BadRequest, "the query nests brackets %d levels deep; the console allows %d", d, consoleMaxNesting)
+	}
 	tree, err := consoleSerialize(ctx, conn, dangerousSQL)
 	if err != nil {
 		return nil, "", err
@@ -119,7 +125,45 @@ func (t *consoleSerialized) guardError(text string) error {
 	if t.ErrorMessage != "" && !strings.HasPrefix(t.ErrorMessage, "Only SELECT") {
 		return Errorf(BadRequest, "%s", t.ErrorMessage)
 	}
+	if sqlHasWord(text, "PIVOT") {
+		// note: a PIVOT without IN (...) first runs a query of its own to
+		// find the values, so it is not one SELECT.
+		return Errorf(BadRequest, "a PIVOT in the console needs its values listed: ON column IN ('value', ...); without IN it runs a query of its own to find them")
+	}
 	return Errorf(BadRequest, "only SELECT queries are allowed in the console (SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SUMMARIZE, SHOW)")
+}
+
+// consoleMaxNesting is the deepest bracket nesting the console parses.
+const consoleMaxNesting = 64
+
+// sqlNestingDepth is the deepest nesting of (), [] and {} outside strings
+// and comments.
+func sqlNestingDepth(text string) int {
+	depth, deepest := 0, 0
+	for _, t := range lexSQL(text) {
+		if t.kind != tokOther {
+			continue
+		}
+		switch text[t.start] {
+		case '(', '[', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', ']', '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// sqlHasWord reports whether the SQL text holds the keyword outside
+// strings and comments, in any case.
+func sqlHasWord(text, word string) bool {
+	for _, t := range lexSQL(text) {
+		if t.kind == tokWord && strings.EqualFold(text[t.start:t.end], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // consoleReadKeywords start statements that serialize as SELECT.
@@ -146,7 +190,11 @@ func consoleKeywordMessage(kw string) string {
 	case "EXPLAIN":
 		return "EXPLAIN is not available in the console"
 	case "PIVOT", "UNPIVOT":
-		return kw + " is not available as a statement in the console; write SELECT * FROM (" + kw + " ...) instead"
+		msg := kw + " is not available as a statement in the console; write SELECT * FROM (" + kw + " ...) instead"
+		if kw == "PIVOT" {
+			msg += ", with the values listed: ON column IN ('value', ...)"
+		}
+		return msg
 	case "PREPARE", "EXECUTE", "DEALLOCATE":
 		return "prepared statements are not available in the console"
 	}

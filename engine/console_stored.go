@@ -123,6 +123,14 @@ func (e *Engine) storedValues(ctx context.Context, q *spec.Query, in map[string]
 				return nil, err
 			}
 		}
+		if s, ok := v.(string); ok && p.Type == spec.ParamRun && s != "" {
+			if _, err := e.Run(ctx, s); ErrorCode(err) == NotFound {
+				bad(p.Name, "Parameter %s: there is no run %q (GET /api/runs lists them).", p.Name, s)
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
 		values[p.Name] = v
 	}
 	if len(details) > 0 {

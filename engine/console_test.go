@@ -309,6 +309,10 @@ func consoleAttacks(f *consoleFixture) []consoleAttack {
 		{"range", "FROM range(3)", "", ""},
 		{"values", "VALUES (1, 'a'), (2, 'b')", "", ""},
 		{"pivot in from", "SELECT * FROM (PIVOT raw.koi ON koi_disposition IN ('CONFIRMED', 'CANDIDATE') USING count(*))", "", ""},
+		{"nested too deep", "SELECT " + strings.Repeat("list_value(", 65) + "1" + strings.Repeat(")", 65), BadRequest, "nests brackets 65 levels deep; the console allows 64"},
+		{"nested brackets in a string are data", "SELECT '" + strings.Repeat("(", 100) + "' AS s", "", ""},
+		{"pivot without IN", "SELECT * FROM (PIVOT raw.koi ON koi_disposition USING count(*))", BadRequest, "needs its values listed: ON column IN ("},
+		{"pivot without IN in a CTE", "WITH p AS (PIVOT raw.koi ON koi_disposition USING count(*)) SELECT * FROM p", BadRequest, "needs its values listed"},
 	}
 }
 
@@ -684,5 +688,24 @@ func TestConsole_AllTypes(t *testing.T) {
 	}
 	if len(res.TruncatedValues) != 0 {
 		t.Errorf("truncated values: %v", res.TruncatedValues)
+	}
+}
+
+// TestConsoleError_OutOfMemoryAfterDeadline: a query that runs out of
+// memory after its time limit passed (DuckDB cannot stop an allocation)
+// is reported as too large, not as slow.
+func TestConsoleError_OutOfMemoryAfterDeadline(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	<-ctx.Done()
+	oom := &duckdb.Error{Type: duckdb.ErrorTypeOutOfMemory, Msg: "Out of Memory Error: could not allocate block of size 256.0 KiB"}
+	err := consoleError(ctx, oom, consoleQuery{id: "q1", timeout: 5 * time.Second, maxTimeout: time.Minute}, "SELECT 1")
+	if ErrorCode(err) != TooLarge {
+		t.Errorf("got %s %q, want TooLarge", ErrorCode(err), ErrorMessage(err))
+	}
+	other := &duckdb.Error{Type: duckdb.ErrorTypeInterrupt, Msg: "INTERRUPT Error: Interrupted!"}
+	if err := consoleError(ctx, other, consoleQuery{id: "q1", timeout: 5 * time.Second, maxTimeout: time.Minute}, "SELECT 1"); ErrorCode(err) != Timeout {
+		t.Errorf("an interrupted query past its deadline: got %s, want Timeout", ErrorCode(err))
 	}
 }

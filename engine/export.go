@@ -105,12 +105,14 @@ type exportSource struct {
 	Where   string
 	OrderBy string
 	Args    []any
+	// SpreadsheetSafe neutralises formulas in CSV text cells.
+	SpreadsheetSafe bool
 }
 
 // exportTo writes the rows of src to dst in format f with DuckDB's COPY, so
 // that no result set passes through Go memory. CSV turns list columns into
-// ';'-joined text and neutralizes spreadsheet formulas in text cells;
-// numeric columns are never touched (a negative _err2 is data).
+// ';'-joined text and, when src asks, neutralizes spreadsheet formulas in
+// text cells; numeric columns are never touched (a negative _err2 is data).
 func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat, dst string) error {
 	cols, err := e.describe(ctx, src.From)
 	if err != nil {
@@ -118,7 +120,7 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 	}
 	out := make([]sqltmpl.ExportColumn, len(cols))
 	for i, c := range cols {
-		out[i] = exportColumn(c, f)
+		out[i] = exportColumn(c, f, src.SpreadsheetSafe)
 	}
 	stmt, err := sqltmpl.ExportCopy(sqltmpl.ExportInput{
 		From: src.From, Columns: out, Where: sqltmpl.Expr(src.Where), OrderBy: sqltmpl.Expr(src.OrderBy),
@@ -138,16 +140,19 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 	return nil
 }
 
-// exportColumn is the output expression of one column in format f.
-func exportColumn(c Column, f ExportFormat) sqltmpl.ExportColumn {
+// exportColumn is the output expression of one column in format f; safe
+// neutralizes formulas in CSV text cells.
+func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 	name := sqltmpl.Ident(c.Name)
 	ref := "r." + name.String()
 	expr := ref
 	switch {
 	case f == CSV && strings.HasSuffix(c.Type, "[]"):
 		expr = "array_to_string(" + ref + ", ';')"
-		expr = neutralizeFormula(expr)
-	case f == CSV && c.Type == "VARCHAR":
+		if safe {
+			expr = neutralizeFormula(expr)
+		}
+	case f == CSV && c.Type == "VARCHAR" && safe:
 		expr = neutralizeFormula(ref)
 	case (f == JSON || f == NDJSON) && strings.HasPrefix(c.Type, "TIMESTAMP"):
 		// DuckDB's JSON writer prints "2019-07-24 15:58:33"; the API's

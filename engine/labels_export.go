@@ -83,7 +83,9 @@ func (e *Engine) ExportLabels(ctx context.Context, in LabelExportInput) (*LabelE
 	if m.Format == Parquet {
 		err = copyFile(snap, tmp)
 	} else {
-		err = e.exportTo(ctx, exportSource{From: readParquet(snap), OrderBy: order}, m.Format, tmp)
+		// note: label notes are free text typed by annotators, so their
+		// CSV always neutralises formulas (catalog exports opt in).
+		err = e.exportTo(ctx, exportSource{From: readParquet(snap), OrderBy: order, SpreadsheetSafe: true}, m.Format, tmp)
 	}
 	if err != nil {
 		return nil, err

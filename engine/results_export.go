@@ -65,7 +65,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if err != nil {
 		return nil, err
 	}
-	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args}
+	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args, SpreadsheetSafe: q.SpreadsheetSafe}
 	if q.Sort != "" {
 		o, err := r.order(q)
 		if err != nil {

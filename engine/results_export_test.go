@@ -35,6 +35,7 @@ func TestEngine_ExportRun_Conformance(t *testing.T) {
 		{"all rows", ""},
 		{"filtered", "category=confirmed_planet,likely_false_positive&koi_period__lt=30"},
 		{"sorted", "sort=koi_prad&order=desc"},
+		{"spreadsheet safe", "spreadsheet_safe=true"},
 	}
 	for _, f := range ExportFormats {
 		for _, c := range cases {
@@ -62,7 +63,7 @@ func TestEngine_ExportRun_Conformance(t *testing.T) {
 				if d := cmp.Diff(wantIDs, gotIDs); d != "" {
 					t.Errorf("object ids (-want +got)\n%s", d)
 				}
-				checkExportValues(t, f, got)
+				checkExportValues(t, f, got, q.SpreadsheetSafe)
 			})
 		}
 	}
@@ -212,18 +213,32 @@ func readExport(t *testing.T, e *Engine, f ExportFormat, data []byte, cols []Col
 }
 
 // checkExportValues checks what differs by format: lists, formula
-// neutralisation in CSV text cells, negative numbers kept.
-func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any) {
+// neutralisation in CSV text cells when asked (safe), text as it is
+// otherwise, negative numbers kept.
+func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any, safe bool) {
 	t.Helper()
 	sawFormula, sawNegative := false, false
 	for _, r := range rows {
 		name, _ := r["kepler_name"].(string)
-		switch f {
-		case CSV:
+		switch {
+		case f == CSV && safe:
 			if name != "" && strings.ContainsRune("=+-@", rune(name[0])) {
 				t.Errorf("CSV text cell %q is a live formula", name)
 			}
 			if strings.HasPrefix(name, "'") {
+				sawFormula = true
+			}
+			if s, _ := r["koi_period_err2"].(string); strings.HasPrefix(s, "-") {
+				sawNegative = true
+			}
+			if s, _ := r["flags"].(string); strings.Contains(s, "[") || strings.Contains(s, `"`) {
+				t.Errorf("CSV flags cell %q is not ';'-joined", s)
+			}
+		case f == CSV:
+			if strings.HasPrefix(name, "'") {
+				t.Errorf("CSV text %q was altered without spreadsheet_safe", name)
+			}
+			if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
 				sawFormula = true
 			}
 			if s, _ := r["koi_period_err2"].(string); strings.HasPrefix(s, "-") {

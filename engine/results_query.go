@@ -79,6 +79,10 @@ type ResultsQuery struct {
 	// Columns, when set, is the projection: only these columns, in this
 	// order.
 	Columns []string `json:"columns,omitempty"`
+	// SpreadsheetSafe (exports only) neutralises formulas in the text
+	// cells of a CSV export (see SpreadsheetSafe). Off by default: text
+	// such as pscomppars' decstr ("-11d50m16.05s") is data.
+	SpreadsheetSafe bool `json:"spreadsheet_safe,omitempty"`
 }
 
 // resultsPassThrough are parameters of endpoints that share the result
@@ -137,6 +141,12 @@ func ParseResultsQuery(runID string, v url.Values) (ResultsQuery, error) {
 			q.Cursor = last
 		case "columns":
 			q.Columns = splitValues(vals)
+		case "spreadsheet_safe":
+			b, err := strconv.ParseBool(last)
+			if err != nil {
+				p.add(k, "spreadsheet_safe must be true or false, not %q.", last)
+			}
+			q.SpreadsheetSafe = b
 		default:
 			if resultsPassThrough[k] {
 				continue

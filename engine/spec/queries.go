@@ -41,10 +41,14 @@ const (
 	// 400 rather than an empty result; "" (when allowed by the default)
 	// means every dataset.
 	ParamDataset = "dataset"
+	// ParamRun is a run id, bound as VARCHAR like a string. The engine
+	// refuses an id that is not an existing run, as for ParamDataset; ""
+	// (when allowed by the default) means the latest run of each dataset.
+	ParamRun = "run"
 )
 
 // ParamTypes lists the parameter types.
-var ParamTypes = []string{ParamNumber, ParamInteger, ParamString, ParamBoolean, ParamDataset}
+var ParamTypes = []string{ParamNumber, ParamInteger, ParamString, ParamBoolean, ParamDataset, ParamRun}
 
 // ReservedParams are request options of GET /api/queries/{name}; no stored
 // query parameter may take these names.
@@ -383,7 +387,7 @@ func (p *QueryParam) normalizeDefault() (any, error) {
 			return v, nil
 		}
 	case string:
-		if p.Type == ParamString || p.Type == ParamDataset {
+		if p.Type == ParamString || p.Type == ParamDataset || p.Type == ParamRun {
 			return v, p.checkText(v)
 		}
 	}

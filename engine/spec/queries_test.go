@@ -118,7 +118,7 @@ func TestLoad_queriesErrors(t *testing.T) {
 		{"reserved parameter", strings.Replace(base, "- name: n", "- name: limit", 1), spec.ErrReservedName,
 			`configs/queries.yaml:7:9: queries[0].params[0].name: reserved name "limit" is a request option (limit, query_id, timeout_ms, format)`},
 		{"unknown type", strings.Replace(base, "type: integer", "type: float", 1), spec.ErrInvalidValue,
-			`configs/queries.yaml:8:9: queries[0].params[0].type: invalid value "float" (want one of [number integer string boolean dataset])`},
+			`configs/queries.yaml:8:9: queries[0].params[0].type: invalid value "float" (want one of [number integer string boolean dataset run])`},
 		{"default missing", strings.Replace(base, "        default: 3\n", "", 1), spec.ErrMissingKey,
 			`configs/queries.yaml:7:9: queries[0].params[0].default: missing required key (default: every parameter needs one, so the query runs without arguments)`},
 		{"default out of range", strings.Replace(base, "default: 3", "default: 1", 1), spec.ErrOutOfRange,

@@ -352,7 +352,7 @@ export async function render(root, params) {
       const names = await datasets();
       return h('select', { id: iid }, h('option', { value: '', selected: !def }, 'every dataset'), names.map((n) => h('option', { value: n, selected: n === def }, n)));
     }
-    if (p.name === 'run' && type === 'string' && state.runs.length) {
+    if ((type === 'run' || (p.name === 'run' && type === 'string')) && state.runs.length) {
       return h('select', { id: iid }, h('option', { value: '', selected: !def }, 'latest of each dataset'),
         state.runs.map((r) => h('option', { value: r.run_id, selected: r.run_id === def }, r.run_id)));
     }
