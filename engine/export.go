@@ -72,22 +72,56 @@ func exportFormatOf(path string) (ExportFormat, error) {
 	return f, nil
 }
 
-// exportRunFile writes a whole run to out (CLI --out). Parquet is the run
-// file itself, copied; the other formats are written by DuckDB.
+// exportRunFile writes a whole run to out (CLI --out) in row_id order.
+// Parquet is the run file itself, copied; the other formats are written by
+// DuckDB.
 func (e *Engine) exportRunFile(ctx context.Context, runFile, out string) error {
 	f, err := exportFormatOf(out)
 	if err != nil {
 		return err
 	}
-	if dir := filepath.Dir(out); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
-		}
-	}
 	if f == Parquet {
-		return copyFile(runFile, out)
+		return writeFileAtomically(ctx, out, func(tmp string) error { return copyFile(runFile, tmp) })
 	}
-	return e.exportTo(ctx, exportSource{From: readParquet(runFile)}, f, out)
+	return e.exportToFile(ctx, exportSource{From: readParquet(runFile), OrderBy: "row_id"}, f, out)
+}
+
+// exportToFile is exportTo for a file the user named (--out): the rows go
+// to a temporary file beside it, which replaces out only when complete, so
+// a failure or an interrupt leaves an existing out as it was.
+func (e *Engine) exportToFile(ctx context.Context, src exportSource, f ExportFormat, out string) error {
+	return writeFileAtomically(ctx, out, func(tmp string) error { return e.exportTo(ctx, src, f, tmp) })
+}
+
+// writeFileAtomically creates out's folder, lets write fill a fresh
+// temporary name in it, and renames that over out; on failure the
+// temporary file is removed and out is untouched.
+func writeFileAtomically(ctx context.Context, out string, write func(tmp string) error) error {
+	dir := filepath.Dir(out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return Wrap(BadRequest, err, "Cannot write in the folder of %s.", out)
+	}
+	tmp := f.Name()
+	f.Close()
+	// note: DuckDB's COPY writes the file itself; an existing one would
+	// make it write a tmp_ file of its own first.
+	os.Remove(tmp)
+	if err := write(tmp); err != nil {
+		os.Remove(tmp)
+		if ctx.Err() != nil {
+			return Wrap(Timeout, err, "Writing %s was interrupted; the file was not changed.", out)
+		}
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		os.Remove(tmp)
+		return Wrap(BadRequest, err, "Cannot write %s.", out)
+	}
+	return nil
 }
 
 // readParquet is the relation expression over one Parquet file.

@@ -173,6 +173,9 @@ func syncModels(ctx context.Context, e *Engine) error {
 	known := map[string]bool{}
 	for _, p := range dirs {
 		dir := filepath.Dir(p)
+		if strings.HasPrefix(filepath.Base(dir), ".") || strings.HasPrefix(filepath.Base(filepath.Dir(dir)), ".") {
+			continue // a training's folder until it is complete (.train-*)
+		}
 		m, err := readModelMetrics(dir)
 		if err != nil || m.Model == "" || m.Version == "" {
 			e.log.Warn("skipping unreadable model artifacts", "dir", dir, "err", err)

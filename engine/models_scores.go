@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -210,10 +208,5 @@ func (e *Engine) ExportScoredRun(ctx context.Context, runID, out string) error {
 	if err != nil {
 		return err
 	}
-	if dir := filepath.Dir(out); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
-		}
-	}
-	return e.exportTo(ctx, exportSource{From: sqltmpl.Expr(q), OrderBy: "row_id"}, f, out)
+	return e.exportToFile(ctx, exportSource{From: sqltmpl.Expr(q), OrderBy: "row_id"}, f, out)
 }

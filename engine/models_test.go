@@ -210,8 +210,25 @@ func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	if err := os.RemoveAll(k2); err != nil {
 		t.Fatal(err)
 	}
+	// A training killed while writing leaves its hidden folder with a
+	// metrics.json: that is no model.
+	half := filepath.Join(filepath.Dir(res.ArtifactDir), ".train-123")
+	if err := os.MkdirAll(half, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mh := m
+	mh.Version = "half-written"
+	if b, err = json.Marshal(mh); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(half, ModelMetricsFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := syncModels(ctx, e); err != nil {
 		t.Fatal(err)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.models WHERE version = 'half-written'`); n != 0 {
+		t.Errorf("a hidden .train-* folder was registered as a model")
 	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores a JOIN meta.scores b ON a.object_id = b.object_id
 		WHERE a.run_id = ? AND b.run_id = ? AND abs(a.p_model - b.p_model) < 1e-6`, run.RunID, other.RunID); n != int64(first.Rows) {

@@ -32,10 +32,10 @@ type ExportFile struct {
 }
 
 // OpenRunExport writes the rows of a run that match q's filters, in q's
-// sort when one is given (file order, which is about row_id order,
-// otherwise), in format f, and opens the result for streaming. DuckDB
-// writes the file with COPY into DATA/outputs, so no result set passes
-// through Go memory and a 10M-row export runs in bounded memory; an
+// sort when one is given (row_id order otherwise), in format f, and opens
+// the result for streaming. DuckDB writes the file with COPY into
+// DATA/outputs, so no result set passes through Go memory and a 10M-row
+// export runs in bounded memory; an
 // unfiltered, unsorted Parquet export is the run file itself. Paging
 // parameters (limit, cursor, offset) and a projection (Columns) are
 // refused. Errors come before the first
@@ -66,6 +66,10 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		return nil, err
 	}
 	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args, SpreadsheetSafe: q.SpreadsheetSafe}
+	// note: without a sort the rows still come in row_id order: the
+	// engine runs with preserve_insertion_order off, so a plain scan of a
+	// large run comes back in a different order on each download.
+	src.OrderBy = "row_id"
 	if q.Sort != "" {
 		o, err := r.order(q)
 		if err != nil {
@@ -74,11 +78,13 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		src.OrderBy = strings.Join(o.sql(), ", ")
 	}
 	name := runID
-	if src.Where != "" || src.OrderBy != "" {
+	if src.Where != "" || q.Sort != "" {
 		name += "-filtered"
 	}
 	name += "." + string(f)
-	if f == Parquet && src.Where == "" && src.OrderBy == "" && !r.scored {
+	// note: the run file itself, in its own order (fixed, so downloads
+	// agree; RunCopy does not sort, to keep a 10M-row process lean).
+	if f == Parquet && src.Where == "" && q.Sort == "" && !r.scored {
 		return openExportFile(r.path, name, f, false)
 	}
 	tmp, err := e.exportTempPath(f)

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // exportCase is one export of the conformance test.
@@ -304,5 +306,46 @@ func TestEngine_ExportRun_Timestamps(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s export created (-page +export):\n%s", f, d)
 		}
+	}
+}
+
+// TestEngine_ExportRunFile_KeepsOldFileOnFailure: process --out, score --out
+// and anomalies --out write beside the user's file and replace it only when
+// complete; an interrupted export leaves the old file and no leftovers.
+func TestEngine_ExportRunFile_KeepsOldFileOnFailure(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "mine.csv")
+	if err := os.WriteFile(out, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.exportRunFile(cancelled, e.abs(run.Path), out); err == nil || !strings.Contains(ErrorMessage(err), "interrupted; the file was not changed") {
+		t.Fatalf("an export with a cancelled context: %v", err)
+	}
+	if err := e.ExportScoredRun(cancelled, run.RunID, out); err == nil {
+		t.Fatal("a scored export with a cancelled context succeeded")
+	}
+	// A COPY that fails while writing (the old code removed out then).
+	failing := exportSource{From: sqltmpl.Expr("SELECT CAST('x' || range AS INTEGER) AS a FROM range(3)")}
+	if err := e.exportToFile(context.Background(), failing, CSV, out); err == nil {
+		t.Fatal("a failing COPY succeeded")
+	}
+	if b, _ := os.ReadFile(out); string(b) != "precious\n" {
+		t.Errorf("the old file now holds %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d entries after failed exports, want only mine.csv", len(entries))
+	}
+	if err := e.exportRunFile(context.Background(), e.abs(run.Path), out); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); !strings.HasPrefix(string(b), "run_id,") {
+		t.Errorf("the export did not replace the file: %.40q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d entries after the export, want 1", len(entries))
 	}
 }
