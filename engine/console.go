@@ -167,11 +167,7 @@ type Console struct {
 // (allowed_directories, enable_external_access=false,
 // lock_configuration=true): the console blocks file access itself too, but
 // the lock is the barrier that holds if a check is ever missed.
-//
-// NewConsole also removes downloads a crashed process left spooled in
-// limits.OutputsDir (files named .console-*).
 func NewConsole(db *sql.DB, limits ConsoleLimits) *Console {
-	removeConsoleSpool(limits.OutputsDir)
 	return &Console{db: db, limits: limits.withDefaults(), running: map[string]context.CancelCauseFunc{}}
 }
 

@@ -189,14 +189,22 @@ func TestConsole_Download_Refused(t *testing.T) {
 	f.assertUntouched(t)
 }
 
-func TestNewConsole_RemovesSpool(t *testing.T) {
-	dir := t.TempDir()
+// TestOpen_RemovesConsoleSpool: Open removes downloads a crashed process
+// left spooled in DATA/outputs, and nothing else there.
+func TestOpen_RemovesConsoleSpool(t *testing.T) {
+	t.Parallel()
+	base := MustTempDir(t)
+	dir := filepath.Join(base, "data", DirOutputs)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	mustWrite(t, filepath.Join(dir, consoleSpoolPrefix+"123.csv"), "x")
 	mustWrite(t, filepath.Join(dir, "export.csv"), "x")
-	NewConsole(nil, ConsoleLimits{OutputsDir: dir})
+	MustOpenEngineWith(t, Options{DBPath: InMemory, DataDir: filepath.Join(base, "data"), FeatureStore: filepath.Join(base, "fs"),
+		Config: os.DirFS(repoRoot), MemoryLimit: "512MB", Threads: 2})
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "export.csv" {
-		t.Errorf("outputs after NewConsole: %v", entries)
+		t.Errorf("outputs after Open: %v", entries)
 	}
 }
 

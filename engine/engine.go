@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -110,6 +111,11 @@ type Engine struct {
 	featureStore string
 	// tempDir is the absolute DuckDB spill dir.
 	tempDir string
+	// dataLock and storeLock are this engine's holds on the data dir and
+	// the feature store (engine/dirlock.go); storeMu guards a storeLock
+	// taken after Open.
+	dataLock, storeLock *dirLock
+	storeMu             sync.Mutex
 
 	// bundle is the validated pipeline config, nil without Options.Config.
 	bundle *spec.Bundle
@@ -159,12 +165,21 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	if err := e.makeDirs(); err != nil {
 		return nil, err
 	}
+	e.dataLock = lockDir(e.dataDir)
+	// note: the feature store is created by the first build, not here (a
+	// CLI query must not leave ./feature_store behind); holdFeatureStore
+	// takes the lock then.
+	if fi, err := os.Stat(e.featureStore); err == nil && fi.IsDir() {
+		e.storeLock = lockDir(e.featureStore)
+	}
 	dsn := e.dbPath
 	if dsn == InMemory {
 		dsn = ""
 	}
 	c, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
+		e.dataLock.release()
+		e.storeLock.release()
 		return nil, openError(e.dbPath, e.dataDir, err)
 	}
 	e.connector = c
@@ -207,6 +222,8 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 			return nil, err
 		}
 	}
+	e.dataLock.share()
+	e.storeLock.share()
 	return e, nil
 }
 
@@ -235,6 +252,8 @@ func (e *Engine) Close() error {
 		if e.connector != nil {
 			errs = append(errs, e.connector.Close())
 		}
+		e.dataLock.release()
+		e.storeLock.release()
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr
@@ -405,7 +424,11 @@ func (e *Engine) makeDirs() error {
 	}
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return Wrap(BadRequest, err, "Cannot create the folder %s; check that the data dir is writable", d)
+			reason := "check that its parent folder is writable"
+			if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+				reason = "a file of that name (or of a folder above it) is in the way"
+			}
+			return Wrap(BadRequest, err, "Cannot create the folder %s: %s.", d, reason)
 		}
 	}
 	return nil

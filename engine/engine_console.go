@@ -7,10 +7,15 @@ import "context"
 func (e *Engine) Console() *Console { return e.console }
 
 // wireConsole creates the console at Open, spooling downloads under
-// DATA/outputs (one of DuckDB's allowed directories in serve mode).
+// DATA/outputs (one of DuckDB's allowed directories in serve mode), and
+// removes downloads a crashed process left spooled there (.console-*)
+// when no other process uses the data dir.
 func wireConsole(_ context.Context, e *Engine) error {
 	l := e.opts.Console
 	l.OutputsDir = e.path(DirOutputs)
+	if e.aloneInDataDir() {
+		removeConsoleSpool(l.OutputsDir)
+	}
 	e.console = NewConsole(e.consoleDB, l)
 	return nil
 }

@@ -147,6 +147,7 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 	if err := os.MkdirAll(e.featureStore, 0o755); err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot create the feature store %s.", e.featureStore)
 	}
+	e.holdFeatureStore()
 	tmp, err := os.MkdirTemp(e.featureStore, featureBuildPrefix+in.Version+"-")
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)

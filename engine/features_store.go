@@ -53,8 +53,12 @@ func syncFeatureStore(ctx context.Context, e *Engine) error {
 		case !d.IsDir():
 			continue
 		case strings.HasPrefix(d.Name(), featureBuildPrefix):
-			e.log.Warn("removing an interrupted feature build", "dir", dir)
-			os.RemoveAll(dir)
+			// note: only when no other process uses the store, whose
+			// build this may be (engine/dirlock.go).
+			if e.aloneInFeatureStore() {
+				e.log.Warn("removing an interrupted feature build", "dir", dir)
+				os.RemoveAll(dir)
+			}
 			continue
 		case !featureVersionRe.MatchString(d.Name()):
 			continue

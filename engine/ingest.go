@@ -399,9 +399,14 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 
 // recoverIngests cleans up after a process killed in the middle of an
 // ingest: .part files in DATA/raw/.incoming, and dataset folders that still
-// hold the pending marker but have no meta row. It runs in Open, when the
-// database lock guarantees that no other process is ingesting.
+// hold the pending marker but have no meta row. It runs in Open, and only
+// when no other process uses the data dir (engine/dirlock.go): the
+// database lock alone does not say that, since a process with another
+// --db may share the folder.
 func (e *Engine) recoverIngests(ctx context.Context) error {
+	if !e.aloneInDataDir() {
+		return nil
+	}
 	inc := e.path(DirRaw, dirIncoming)
 	parts, _ := os.ReadDir(inc)
 	for _, p := range parts {

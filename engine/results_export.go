@@ -65,7 +65,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if err != nil {
 		return nil, err
 	}
-	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args, SpreadsheetSafe: q.SpreadsheetSafe}
+	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args, KeepFormulas: q.KeepFormulas}
 	// note: without a sort the rows still come in row_id order: the
 	// engine runs with preserve_insertion_order off, so a plain scan of a
 	// large run comes back in a different order on each download.
@@ -100,6 +100,9 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		os.Remove(tmp)
 		if ctx.Err() != nil {
 			return nil, Wrap(Timeout, err, "The export of run %s was cancelled before it was written.", runID)
+		}
+		if _, rerr := e.Run(context.WithoutCancel(ctx), runID); ErrorCode(rerr) == NotFound {
+			return nil, Wrap(NotFound, err, "Run %s was deleted (with its dataset) while it was being exported.", runID)
 		}
 		return nil, err
 	}
@@ -149,10 +152,21 @@ func openExportFile(path, name string, f ExportFormat, temporary bool) (*ExportF
 }
 
 // removeStaleExports deletes export files a crashed process left behind.
+// Label exports leave a .tmp file and a Parquet snapshot in DATA/labeled
+// when killed. Only when no other process uses the data dir.
 func removeStaleExports(_ context.Context, e *Engine) error {
-	matches, _ := filepath.Glob(filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"))
-	for _, m := range matches {
-		os.Remove(m)
+	if !e.aloneInDataDir() {
+		return nil
+	}
+	for _, pattern := range []string{
+		filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"),
+		filepath.Join(e.path(DirLabeled), "*.tmp"),
+		filepath.Join(e.path(DirLabeled), "*.snapshot.parquet"),
+	} {
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			os.Remove(m)
+		}
 	}
 	return nil
 }

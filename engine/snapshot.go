@@ -285,6 +285,9 @@ func (e *Engine) OpenSnapshotFile(name string) (*SnapshotFile, error) {
 
 // removeStaleSnapshots deletes snapshot files a crashed process left.
 func removeStaleSnapshots(_ context.Context, e *Engine) error {
+	if !e.aloneInDataDir() {
+		return nil
+	}
 	matches, _ := filepath.Glob(filepath.Join(e.path(DirSnapshots), snapshotTempPrefix+"*"))
 	for _, m := range matches {
 		os.RemoveAll(m)
