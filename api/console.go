@@ -68,10 +68,10 @@ func (s *Server) handleConsoleCancel(c *fiber.Ctx) error {
 // consoleDownload answers ?format=csv|ndjson|parquet: the query's full
 // result (up to the download row cap) as a file. The engine spools it first,
 // so every error still gets a status; the file then streams with its
-// length. CSV text cells are neutralised for spreadsheets only with
-// spreadsheet_safe=true: by default every value is written as it is.
+// length. CSV text cells are neutralised for spreadsheets unless
+// spreadsheet_safe=false.
 func (s *Server) consoleDownload(c *fiber.Ctx, req engine.ConsoleRequest, format string) error {
-	safe := false
+	safe := true
 	if v := c.Query("spreadsheet_safe"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

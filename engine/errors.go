@@ -133,8 +133,8 @@ func memoryFault(err error) string {
 
 // duckStorageFault matches DuckDB's own write failures, which reach Go as
 // text: `Could not write file "PATH": No space left on device`, `Cannot
-// open file "PATH": Read-only file system`.
-var duckStorageFault = regexp.MustCompile(`"[^"]*": (No space left on device|Disk quota exceeded|Read-only file system)`)
+// open file "PATH": Read-only file system` (or `: Permission denied`).
+var duckStorageFault = regexp.MustCompile(`"[^"]*": (No space left on device|Disk quota exceeded|Read-only file system|Permission denied)`)
 
 // storageFault explains an error caused by a full disk or a read-only
 // filesystem, or returns "".
@@ -148,6 +148,10 @@ func storageFault(err error) string {
 		return "The server's disk is full (no free space left in its data dir), so nothing was stored. Free some space, then try again."
 	case errors.Is(err, syscall.EROFS), text == "Read-only file system":
 		return "The server's data dir is read-only, so nothing was stored. Make it writable, then try again."
+	case text == "Permission denied":
+		// note: only DuckDB's text: the files DuckDB writes are the data
+		// dir's; a Go EACCES may be a user's own unreadable file.
+		return "The server may not write in its data dir (permission denied), so nothing was stored. Make the data dir writable for the user running ExoHunter, then try again."
 	}
 	return ""
 }

@@ -30,6 +30,8 @@ func TestErrorCode_Storage(t *testing.T) {
 		{"DuckDB full, foreign", fmt.Errorf("store label: %w", duckFull), Storage, "disk is full"},
 		{"DuckDB full in BadRequest keeps its message", Wrap(BadRequest, duckFull, "The export to x.csv failed: %s", duckFull), Storage, "No space left"},
 		{"DuckDB read-only in Internal", Wrap(Internal, duckRO, "export"), Storage, "read-only"},
+		{"DuckDB permission denied, foreign", fmt.Errorf("run koi: %w", errors.New(`IO Error: Cannot open file "/d/runs/koi-1.parquet.tmp": Permission denied`)), Storage, "may not write in its data dir"},
+		{"Go permission denied is not the data dir's", &fs.PathError{Op: "open", Path: "/home/u/koi.csv", Err: syscall.EACCES}, Internal, "internal error"},
 		{"Storage keeps its own sentence", Wrap(Storage, syscall.ENOSPC, "There is not enough free disk space in the data dir to store this file; nothing was stored"), Storage, "not enough free disk space"},
 		{"user text is not a fault", Errorf(BadRequest, "Binder Error: column No space left on device not found"), BadRequest, "Binder Error"},
 		{"other IO errors stay internal", errors.New(`IO Error: Could not read file "/d/x": Input/output error`), Internal, "internal error"},

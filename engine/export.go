@@ -139,14 +139,16 @@ type exportSource struct {
 	Where   string
 	OrderBy string
 	Args    []any
-	// SpreadsheetSafe neutralises formulas in CSV text cells.
-	SpreadsheetSafe bool
+	// KeepFormulas writes CSV text cells as they are; by default a cell a
+	// spreadsheet would run as a formula is neutralised (issue 9).
+	KeepFormulas bool
 }
 
 // exportTo writes the rows of src to dst in format f with DuckDB's COPY, so
 // that no result set passes through Go memory. CSV turns list columns into
-// ';'-joined text and, when src asks, neutralizes spreadsheet formulas in
-// text cells; numeric columns are never touched (a negative _err2 is data).
+// ';'-joined text and neutralizes spreadsheet formulas in text cells unless
+// src keeps them; numeric columns are never touched (a negative _err2 is
+// data).
 func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat, dst string) error {
 	cols, err := e.describe(ctx, src.From)
 	if err != nil {
@@ -154,7 +156,7 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 	}
 	out := make([]sqltmpl.ExportColumn, len(cols))
 	for i, c := range cols {
-		out[i] = exportColumn(c, f, src.SpreadsheetSafe)
+		out[i] = exportColumn(c, f, !src.KeepFormulas)
 	}
 	stmt, err := sqltmpl.ExportCopy(sqltmpl.ExportInput{
 		From: src.From, Columns: out, Where: sqltmpl.Expr(src.Where), OrderBy: sqltmpl.Expr(src.OrderBy),

@@ -306,10 +306,14 @@ func (g *gzipSink) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// finish closes the pipe and waits for the decompressor.
+// finish closes the pipe, waits for the decompressor and finishes the
+// text scan (which counts a last record without a final newline).
 func (g *gzipSink) finish(int64) error {
 	_ = g.pw.Close()
-	return <-g.done
+	if err := <-g.done; err != nil {
+		return err
+	}
+	return g.scan.finish(g.scan.total)
 }
 
 // inflate decompresses r into the text scan, enforcing the size and ratio

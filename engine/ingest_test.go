@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -219,6 +220,29 @@ func TestEngine_Ingest_Gzip(t *testing.T) {
 	want.Rows, want.ViewRows, want.Bytes, want.SHA, want.Compression, want.Identical = 4004, 4004, int64(gz.Len()), hex.EncodeToString(sum[:]), CompressionGzip, true
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("gzip dataset (-want +got):\n%s", diff)
+	}
+}
+
+// TestEngine_Ingest_GzipNoFinalNewline: the last record of a gzip CSV
+// that does not end in a newline counts, as in the plain file (the KOI
+// file gzipped without its final newline read 9563 rows).
+func TestEngine_Ingest_GzipNoFinalNewline(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	for _, text := range []string{"kepoi_name,koi_period\nK1,1\nK2,2", "kepoi_name,koi_period\r\nK1,1\r\nK2,\"2\""} {
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		_, _ = zw.Write([]byte(text))
+		_ = zw.Close()
+		for _, in := range []IngestInput{
+			{Reader: strings.NewReader(text), OriginalName: "plain.csv"},
+			{Reader: bytes.NewReader(gz.Bytes()), OriginalName: "packed.csv.gz"},
+		} {
+			ds := MustIngest(t, e, in)
+			if ds.Rows != 2 {
+				t.Errorf("%s %q: rows = %d, want 2", in.OriginalName, text, ds.Rows)
+			}
+		}
 	}
 }
 

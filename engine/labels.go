@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/exohunter/exohunter/engine/spec"
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -128,6 +129,17 @@ func (e *Engine) checkLabel(ctx context.Context, in LabelInput) (LabelInput, err
 		return in, Errorf(BadRequest, "Unknown label source %q: use human, heuristic, nasa or model.", in.Source)
 	}
 	in.Source = src
+	if src == SourceNASA {
+		// note: a nasa label says the catalog's disposition; a client
+		// could otherwise pass its own opinion off as NASA's.
+		return in, Errorf(BadRequest, "Labels with source nasa come from the catalog's disposition: import them with POST /api/labels/import (exohunter labels import-nasa DATASET). A person's label has source human.")
+	}
+	for name, v := range map[string]string{"object_id": in.ObjectID, "dataset": in.Dataset, "label": in.Label, "annotator": in.Annotator, "note": in.Note} {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return in, &Error{Code: BadRequest, Msg: fmt.Sprintf("The %s is not valid UTF-8 text (or holds a NUL byte).", name),
+				Details: []Detail{{Field: name, Message: "not valid UTF-8 text"}}}
+		}
+	}
 	lab, err := normalizeLabel(in.Label)
 	if err != nil {
 		return in, err

@@ -83,9 +83,7 @@ func (e *Engine) ExportLabels(ctx context.Context, in LabelExportInput) (*LabelE
 	if m.Format == Parquet {
 		err = copyFile(snap, tmp)
 	} else {
-		// note: label notes are free text typed by annotators, so their
-		// CSV always neutralises formulas (catalog exports opt in).
-		err = e.exportTo(ctx, exportSource{From: readParquet(snap), OrderBy: order, SpreadsheetSafe: true}, m.Format, tmp)
+		err = e.exportTo(ctx, exportSource{From: readParquet(snap), OrderBy: order}, m.Format, tmp)
 	}
 	if err != nil {
 		return nil, err

@@ -52,6 +52,10 @@ func TestEngine_AddLabel(t *testing.T) {
 		{"unknown run", LabelInput{ObjectID: "K00752.01", Dataset: "koi", RunID: "nope", Label: "candidate", Annotator: "ann"}, BadRequest, ""},
 		{"human without annotator", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate"}, BadRequest, ""},
 		{"empty label", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Annotator: "ann"}, BadRequest, ""},
+		{"nasa source is the catalog's", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "CONFIRMED", Source: "nasa"}, BadRequest, ""},
+		{"annotator not UTF-8", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "\xff\xfe"}, BadRequest, ""},
+		{"annotator with NUL", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "a\x00b"}, BadRequest, ""},
+		{"note not UTF-8", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "ann", Note: "bad \xc3"}, BadRequest, ""},
 	}
 	stored := 0
 	for _, tc := range tests {

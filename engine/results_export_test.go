@@ -37,7 +37,7 @@ func TestEngine_ExportRun_Conformance(t *testing.T) {
 		{"all rows", ""},
 		{"filtered", "category=confirmed_planet,likely_false_positive&koi_period__lt=30"},
 		{"sorted", "sort=koi_prad&order=desc"},
-		{"spreadsheet safe", "spreadsheet_safe=true"},
+		{"formulas kept", "spreadsheet_safe=false"},
 	}
 	for _, f := range ExportFormats {
 		for _, c := range cases {
@@ -65,7 +65,7 @@ func TestEngine_ExportRun_Conformance(t *testing.T) {
 				if d := cmp.Diff(wantIDs, gotIDs); d != "" {
 					t.Errorf("object ids (-want +got)\n%s", d)
 				}
-				checkExportValues(t, f, got, q.SpreadsheetSafe)
+				checkExportValues(t, f, got, !q.KeepFormulas)
 			})
 		}
 	}
@@ -238,7 +238,7 @@ func checkExportValues(t *testing.T, f ExportFormat, rows []map[string]any, safe
 			}
 		case f == CSV:
 			if strings.HasPrefix(name, "'") {
-				t.Errorf("CSV text %q was altered without spreadsheet_safe", name)
+				t.Errorf("CSV text %q was altered with spreadsheet_safe=false", name)
 			}
 			if strings.HasPrefix(name, "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
 				sawFormula = true

@@ -79,10 +79,11 @@ type ResultsQuery struct {
 	// Columns, when set, is the projection: only these columns, in this
 	// order.
 	Columns []string `json:"columns,omitempty"`
-	// SpreadsheetSafe (exports only) neutralises formulas in the text
-	// cells of a CSV export (see SpreadsheetSafe). Off by default: text
-	// such as pscomppars' decstr ("-11d50m16.05s") is data.
-	SpreadsheetSafe bool `json:"spreadsheet_safe,omitempty"`
+	// KeepFormulas (exports only, spreadsheet_safe=false) writes CSV text
+	// cells as they are. By default a text cell that a spreadsheet would
+	// run as a formula gets a leading ' (see SpreadsheetSafe), which also
+	// marks harmless text such as pscomppars' decstr ("+17d47m35.71s").
+	KeepFormulas bool `json:"keep_formulas,omitempty"`
 }
 
 // resultsPassThrough are parameters of endpoints that share the result
@@ -146,7 +147,7 @@ func ParseResultsQuery(runID string, v url.Values) (ResultsQuery, error) {
 			if err != nil {
 				p.add(k, "spreadsheet_safe must be true or false, not %q.", last)
 			}
-			q.SpreadsheetSafe = b
+			q.KeepFormulas = !b
 		default:
 			if resultsPassThrough[k] {
 				continue

@@ -208,6 +208,40 @@ func TestSnapshot_Options(t *testing.T) {
 	}
 }
 
+// TestSnapshot_RunsByIDBringTheirDatasets: runs chosen by id bring the
+// pipeline stages of their own datasets only; the default (latest) brings
+// every dataset's.
+func TestSnapshot_RunsByIDBringTheirDatasets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, first := mustSnapshotEngine(t)
+	MustIngest(t, e, IngestInput{Reader: strings.NewReader("kepoi_name,koi_period,koi_prad\nX1,3.5,1.2\nX2,4.5,2.2\n"), OriginalName: "other.csv", Name: "other"})
+	if _, err := e.Process(ctx, ProcessInput{Dataset: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	tables := func(runs string) []string {
+		opts, err := ParseSnapshotOptions(runs, "none")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Snapshot(ctx, e.path(DirSnapshots, "s-"+strings.ReplaceAll(runs, ",", "_")+".duckdb"), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tb := range res.Tables {
+			names = append(names, tb.Schema+"."+tb.Name)
+		}
+		return names
+	}
+	if got := tables(first.RunID); !slices.Contains(got, "classified.koi") || slices.Contains(got, "classified.other") || slices.Contains(got, "normalized.other") {
+		t.Errorf("snapshot of run %s holds %v; want koi's stages and not other's", first.RunID, got)
+	}
+	if got := tables("latest"); !slices.Contains(got, "classified.koi") || !slices.Contains(got, "classified.other") {
+		t.Errorf("default snapshot holds %v; want every dataset's stages", got)
+	}
+}
+
 // TestSnapshot_ConcurrentLabels writes labels while snapshots are taken:
 // every label acknowledged before a snapshot began is in it, a label and
 // its review written in one transaction are both in it or both absent,
