@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -250,10 +251,28 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 	return ds, m, nil
 }
 
+// looksLikeHTML reports whether text starts (after a BOM and blank space)
+// with an HTML document's opening tag.
+func looksLikeHTML(text []byte) bool {
+	t := bytes.TrimLeft(bytes.TrimPrefix(text, utf8BOM), " \t\r\n")
+	t = t[:min(len(t), 16)]
+	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
+		if bytes.HasPrefix(bytes.ToLower(t), []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
 // inspectCSV checks the header in Go, sniffs the dialect and types with
 // DuckDB and sets the row count, the CSV options and the NASA header.
 func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Column, error) {
 	t := st.text
+	if looksLikeHTML(t.prefix) {
+		// note: a web server's error or login page, saved or fetched in
+		// place of the file, otherwise reads as a CSV with odd columns.
+		return nil, Errorf(BadRequest, "%s is an HTML web page, not a CSV file: check the URL or the downloaded file (a login, error or landing page is often saved in place of the data).", displayName(ds.OriginalName))
+	}
 	h, err := readHeader(t)
 	if err != nil {
 		return nil, err
