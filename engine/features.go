@@ -153,8 +153,12 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)
 	}
 	defer os.RemoveAll(tmp)
+	buildStep("started")
 	m, err := e.writeFeatureSet(ctx, fs, run, in.Version, tmp)
 	if err != nil {
+		if _, rerr := e.Run(context.WithoutCancel(ctx), run.RunID); ErrorCode(rerr) == NotFound {
+			return nil, Wrap(NotFound, err, "Run %s was deleted (with its dataset) while feature set %s was being built from it.", run.RunID, in.Version)
+		}
 		return nil, err
 	}
 	buildStep("written")

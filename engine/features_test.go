@@ -363,3 +363,24 @@ func TestEngine_FeaturePage(t *testing.T) {
 		x.Close()
 	}
 }
+
+// TestEngine_BuildFeatures_runDeleted: a dataset deleted while a feature
+// set is being built from its run answers NotFound with a sentence, not
+// an internal error. Not parallel: it sets the package's build hook.
+func TestEngine_BuildFeatures_runDeleted(t *testing.T) {
+	e := MustOpenEngine(t)
+	mustKOISmallRun(t, e)
+	ctx := context.Background()
+	featureBuildHook = func(step string) {
+		if step == "started" {
+			if err := e.DeleteDataset(ctx, "koi"); err != nil {
+				t.Errorf("delete: %v", err)
+			}
+		}
+	}
+	defer func() { featureBuildHook = nil }()
+	_, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1", Dataset: "koi"})
+	if ErrorCode(err) != NotFound || !strings.Contains(ErrorMessage(err), "was deleted (with its dataset) while feature set v1") {
+		t.Errorf("got %s %q, want NotFound saying the run was deleted", ErrorCode(err), ErrorMessage(err))
+	}
+}
