@@ -131,7 +131,7 @@ func remoteError(err error) error {
 	case errors.Is(err, remote.ErrTooLarge):
 		return Wrap(TooLarge, err, "%s", msg)
 	case errors.Is(err, context.DeadlineExceeded):
-		return Wrap(Timeout, err, "The download took too long and was stopped")
+		return Wrap(Timeout, err, "The download took too long and was stopped (%s). A slow server may need a longer EXOHUNTER_FETCH_HEADER_TIMEOUT or EXOHUNTER_FETCH_IDLE_TIMEOUT; `exohunter ingest URL` on the command line has no request time limit", msg)
 	case errors.Is(err, context.Canceled):
 		return err
 	case re != nil:
