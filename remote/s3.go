@@ -161,6 +161,9 @@ func (f *Fetcher) s3Error(ctx context.Context, loc location, anon bool, err erro
 	case isCredentialCode(code):
 		return newError(ErrAccessDenied, loc.display, fmt.Sprintf("the store rejected the credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", code), err)
 	case code == "AccessDenied" || code == "AllAccessDisabled" || status == http.StatusForbidden || status == http.StatusUnauthorized:
+		if anon && f.cfg.S3Anonymous {
+			return newError(ErrAccessDenied, loc.display, "access denied: the request was anonymous (EXOHUNTER_S3_ANONYMOUS=true) and the object is not public; unset it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", err)
+		}
 		if anon {
 			return newError(ErrAccessDenied, loc.display, "access denied: no AWS credentials were found, so the request was anonymous and the object is not public; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE", err)
 		}

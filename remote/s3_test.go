@@ -87,6 +87,9 @@ func TestFetcher_FetchS3(t *testing.T) {
 			w := newHashWriter()
 			info, err := f.Fetch(context.Background(), tc.url, w)
 			checkErr(t, err, tc.wantErr, testSecretKey, "not-the-secret")
+			if tc.anon && (err == nil || !strings.Contains(err.Error(), "EXOHUNTER_S3_ANONYMOUS=true")) {
+				t.Errorf("an anonymous request asked for on purpose: %v, want the message to name EXOHUNTER_S3_ANONYMOUS", err)
+			}
 			if tc.maxBytes > 0 && w.n > tc.maxBytes {
 				t.Errorf("wrote %d bytes, over the %d limit", w.n, tc.maxBytes)
 			}
