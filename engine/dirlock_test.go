@@ -33,6 +33,7 @@ func TestOpen_SharedFoldersKeepOthersWork(t *testing.T) {
 		filepath.Join(dir, "features", featureBuildPrefix+"v1-123", "features.parquet"),
 		filepath.Join(dir, "data", DirOutputs, exportTempPrefix+"1.csv"),
 		filepath.Join(dir, "data", DirLabeled, "labels-1.csv.tmp"),
+		filepath.Join(dir, "data", DirModels, "xgb", ".train-123", ModelMetricsFile),
 	}
 	for _, p := range inProgress {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -85,5 +86,54 @@ func TestOpen_NoFeatureStoreLeftBehind(t *testing.T) {
 	e.holdFeatureStore()
 	if e.storeLock == nil || e.storeLock.f == nil || e.aloneInFeatureStore() {
 		t.Errorf("no shared hold on a feature store created after Open: %+v", e.storeLock)
+	}
+}
+
+// TestOpen_OwnSpillDir: engines sharing a data dir spill into folders of
+// their own (DuckDB names its spill files the same in every instance, and
+// two processes in one folder corrupted each other's blocks); Close
+// removes the folder, and Open removes those of processes that are gone.
+func TestOpen_OwnSpillDir(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	tmp := filepath.Join(dir, "data", DirTmp)
+	dead := filepath.Join(tmp, spillPrefix+"1073741823-abc")
+	if err := os.MkdirAll(dead, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := func(db string) Options {
+		return Options{DBPath: filepath.Join(dir, db), DataDir: filepath.Join(dir, "data"), Config: os.DirFS(repoRoot),
+			FeatureStore: filepath.Join(dir, "fs"), MemoryLimit: "512MB", Threads: 2}
+	}
+	a, err := Open(context.Background(), opts("a.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), opts("b.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Error("the spill folder of a process that is gone was kept")
+	}
+	var got [2]string
+	for i, e := range []*Engine{a, b} {
+		if err := e.db.QueryRow(`SELECT current_setting('temp_directory')`).Scan(&got[i]); err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(got[i]) != tmp {
+			t.Errorf("engine %d spills to %s, want a folder in %s", i, got[i], tmp)
+		}
+	}
+	if got[0] == got[1] {
+		t.Errorf("both engines spill to %s", got[0])
+	}
+	for i, e := range []*Engine{a, b} {
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(got[i]); err == nil {
+			t.Errorf("engine %d's spill folder %s is left after Close", i, got[i])
+		}
 	}
 }

@@ -109,8 +109,9 @@ type Engine struct {
 	dataDir string
 	// featureStore is the absolute feature store dir.
 	featureStore string
-	// tempDir is the absolute DuckDB spill dir.
-	tempDir string
+	// tempDir is the absolute temp dir; DuckDB spills to spillDir, this
+	// process's own folder in it (engine/spill.go).
+	tempDir, spillDir string
 	// dataLock and storeLock are this engine's holds on the data dir and
 	// the feature store (engine/dirlock.go); storeMu guards a storeLock
 	// taken after Open.
@@ -165,6 +166,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	if err := e.makeDirs(); err != nil {
 		return nil, err
 	}
+	e.makeSpillDir()
 	e.dataLock = lockDir(e.dataDir)
 	// note: the feature store is created by the first build, not here (a
 	// CLI query must not leave ./feature_store behind); holdFeatureStore
@@ -180,6 +182,9 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	if err != nil {
 		e.dataLock.release()
 		e.storeLock.release()
+		if e.spillDir != e.tempDir {
+			_ = os.RemoveAll(e.spillDir)
+		}
 		return nil, openError(e.dbPath, e.dataDir, err)
 	}
 	e.connector = c
@@ -254,6 +259,9 @@ func (e *Engine) Close() error {
 		}
 		e.dataLock.release()
 		e.storeLock.release()
+		if e.spillDir != "" && e.spillDir != e.tempDir {
+			_ = os.RemoveAll(e.spillDir)
+		}
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr
@@ -337,7 +345,7 @@ func (e *Engine) applySettings(ctx context.Context) error {
 	}
 	stmts := []string{
 		fmt.Sprintf("SET threads = %d", e.opts.Threads),
-		"SET temp_directory = " + sqltmpl.Lit(e.tempDir).String(),
+		"SET temp_directory = " + sqltmpl.Lit(e.spillDir).String(),
 		// note: results are ordered explicitly where order matters; without
 		// this, DuckDB must buffer to keep scan order, which costs memory
 		// and parallelism on large files.

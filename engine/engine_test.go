@@ -37,7 +37,10 @@ func TestOpen_Defaults(t *testing.T) {
 	for _, name := range []string{"threads", "preserve_insertion_order", "temp_directory", "autoinstall_known_extensions"} {
 		got[name] = mustQueryString(t, e, "SELECT current_setting(?)::VARCHAR", name)
 	}
-	want := map[string]string{"threads": "2", "preserve_insertion_order": "false", "temp_directory": e.path(DirTmp), "autoinstall_known_extensions": "false"}
+	want := map[string]string{"threads": "2", "preserve_insertion_order": "false", "temp_directory": e.spillDir, "autoinstall_known_extensions": "false"}
+	if filepath.Dir(e.spillDir) != e.path(DirTmp) {
+		t.Errorf("spill dir %s is not in %s", e.spillDir, e.path(DirTmp))
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
