@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -44,6 +45,11 @@ func readBody(c *fiber.Ctx, limit int) ([]byte, error) {
 	}
 	if len(data) > limit {
 		return nil, tooLargeBody(limit)
+	}
+	if !utf8.Valid(data) {
+		// note: encoding/json would quietly turn the bad bytes into U+FFFD
+		// and store an annotator or note other than the one sent.
+		return nil, engine.Errorf(engine.BadRequest, "The request body is not valid UTF-8 text; JSON must be sent as UTF-8.")
 	}
 	return data, nil
 }

@@ -60,6 +60,8 @@ func hostileCases() []hostileCase {
 		{name: "1 MB line of values", file: "line.csv", data: fixed(strings.Repeat("1,", 1<<19)), wantCode: TooLarge, wantMsg: "524289 columns"},
 		{name: "1 MB header name", file: "line.csv", data: fixed(strings.Repeat("x", 1<<20) + "\n1\n"), wantCode: BadRequest, wantMsg: "not a column name"},
 		{name: "HTML page saved as CSV", file: "koi.csv", data: fixed("\n<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n<body><p>Please log in, then retry, now</p></body></html>\n"), wantCode: BadRequest, wantMsg: "is an HTML web page, not a CSV file"},
+		{name: "XHTML page", file: "koi.csv", data: fixed("<?xml version=\"1.0\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><body>a,b</body></html>\n"), wantCode: BadRequest, wantMsg: "HTML web page"},
+		{name: "HTML page opening with a comment", file: "koi.csv", data: fixed("<!-- generated -->\n<html><body>x, y</body></html>\n"), wantCode: BadRequest, wantMsg: "HTML web page"},
 		{name: "one-line HTML page", file: "koi.csv", data: fixed("<html><body>Not Found</body></html>"), wantCode: BadRequest, wantMsg: "HTML web page"},
 		{name: "mixed line endings", file: "mixed_eol.csv", data: fixed(koiHeader + strings.ReplaceAll(koiRow, "\n", "\r\n") + koiRow), wantCode: BadRequest, wantMsg: "mixes line endings"},
 		{name: "comment block with other line ends", file: "mixed_eol.csv", data: fixed("# COLUMN kepoi_name: KOI Name\n#\n" + strings.ReplaceAll(koiHeader+koiRow, "\n", "\r\n")), wantCode: BadRequest, wantMsg: "different line endings"},

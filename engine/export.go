@@ -3,11 +3,14 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
@@ -83,12 +86,15 @@ func (e *Engine) exportRunFile(ctx context.Context, runFile, out string) error {
 	if f == Parquet {
 		return writeFileAtomically(ctx, out, func(tmp string) error { return copyFile(runFile, tmp) })
 	}
-	return e.exportToFile(ctx, exportSource{From: readParquet(runFile), OrderBy: "row_id"}, f, out)
+	return e.exportToFile(ctx, exportSource{From: readParquet(runFile), OrderBy: "row_id", KeepFormulas: true}, f, out)
 }
 
 // exportToFile is exportTo for a file the user named (--out): the rows go
 // to a temporary file beside it, which replaces out only when complete, so
-// a failure or an interrupt leaves an existing out as it was.
+// a failure or an interrupt leaves an existing out as it was. Callers keep
+// CSV text as it is (KeepFormulas): a file written on the command line is
+// the scientist's own, like `query --format csv`; downloads from the server
+// are the ones neutralised for spreadsheets.
 func (e *Engine) exportToFile(ctx context.Context, src exportSource, f ExportFormat, out string) error {
 	return writeFileAtomically(ctx, out, func(tmp string) error { return e.exportTo(ctx, src, f, tmp) })
 }
@@ -114,6 +120,15 @@ func writeFileAtomically(ctx context.Context, out string, write func(tmp string)
 		os.Remove(tmp)
 		if ctx.Err() != nil {
 			return Wrap(Timeout, err, "Writing %s was interrupted; the file was not changed.", out)
+		}
+		if ErrorCode(err) == Internal {
+			// note: name the user's file, not the hidden one that failed.
+			var de *duckdb.Error
+			msg := err.Error()
+			if errors.As(err, &de) {
+				msg = de.Msg
+			}
+			return Wrap(BadRequest, err, "Writing %s failed, and the file was not changed: %s", out, strings.ReplaceAll(firstLine(msg), tmp, out))
 		}
 		return err
 	}

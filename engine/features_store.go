@@ -77,20 +77,25 @@ func syncFeatureStore(ctx context.Context, e *Engine) error {
 }
 
 // forgetMissingFeatureSets drops the rows and views of versions whose
-// folder is gone.
+// folder is gone. A version recorded in another feature store whose
+// folder still exists is kept: the default store is ./feature_store, so a
+// command run from another directory opens another store.
 func (e *Engine) forgetMissingFeatureSets(ctx context.Context, onDisk map[string]bool) error {
-	rows, err := e.db.QueryContext(ctx, `SELECT version FROM meta.feature_sets`)
+	rows, err := e.db.QueryContext(ctx, `SELECT version, path FROM meta.feature_sets`)
 	if err != nil {
 		return fmt.Errorf("list feature sets: %w", err)
 	}
 	var gone []string
 	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
+		var v, dir string
+		if err := rows.Scan(&v, &dir); err != nil {
 			rows.Close()
 			return err
 		}
-		if !onDisk[v] {
+		if onDisk[v] {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, FeaturesParquet)); err != nil {
 			gone = append(gone, v)
 		}
 	}

@@ -384,3 +384,39 @@ func TestEngine_BuildFeatures_runDeleted(t *testing.T) {
 		t.Errorf("got %s %q, want NotFound saying the run was deleted", ErrorCode(err), ErrorMessage(err))
 	}
 }
+
+// TestEngine_syncFeatureStore_otherStore: opening the database with
+// another feature store (the default ./feature_store of a command run from
+// another directory) keeps the versions whose folders still exist in the
+// store they were built in, and forgets them once those folders are gone.
+func TestEngine_syncFeatureStore_otherStore(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	store := func(fs string) func(*Options) {
+		return func(o *Options) {
+			o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, fs)
+		}
+	}
+	e := MustOpenEngine(t, store("fs-a"))
+	mustKOISmallRun(t, e)
+	if _, err := e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = MustOpenEngine(t, store("fs-b"))
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM features.v1`); n == 0 {
+		t.Error("feature set v1 was forgotten by an engine opened with another store")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "fs-a")); err != nil {
+		t.Fatal(err)
+	}
+	e = MustOpenEngine(t, store("fs-b"))
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.feature_sets WHERE version = 'v1'`); n != 0 {
+		t.Error("feature set v1 is still registered after its folder was removed")
+	}
+}

@@ -252,16 +252,18 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 }
 
 // looksLikeHTML reports whether text starts (after a BOM and blank space)
-// with an HTML document's opening tag.
+// with an HTML document's opening tag, or with an XML declaration or a
+// comment followed by one.
 func looksLikeHTML(text []byte) bool {
-	t := bytes.TrimLeft(bytes.TrimPrefix(text, utf8BOM), " \t\r\n")
-	t = t[:min(len(t), 16)]
+	t := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(text, utf8BOM), " \t\r\n"))
+	t = t[:min(len(t), 1024)]
 	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
-		if bytes.HasPrefix(bytes.ToLower(t), []byte(p)) {
+		if bytes.HasPrefix(t, []byte(p)) {
 			return true
 		}
 	}
-	return false
+	// XHTML starts with an XML declaration; pages may open with a comment.
+	return (bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<!--"))) && bytes.Contains(t, []byte("<html"))
 }
 
 // inspectCSV checks the header in Go, sniffs the dialect and types with

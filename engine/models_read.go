@@ -169,6 +169,14 @@ func readModelMetrics(dir string) (*ModelMetrics, error) {
 // (a database re-created next to an existing data dir) and forgets rows
 // whose folder is gone, at Open.
 func syncModels(ctx context.Context, e *Engine) error {
+	if e.aloneInDataDir() {
+		// A training killed before its rename leaves .train-* behind.
+		stale, _ := filepath.Glob(filepath.Join(e.path(DirModels), "*", ".train-*"))
+		for _, d := range stale {
+			e.log.Warn("removing an interrupted training's artifacts", "dir", d)
+			_ = os.RemoveAll(d)
+		}
+	}
 	dirs, _ := filepath.Glob(filepath.Join(e.path(DirModels), "*", "*", ModelMetricsFile))
 	known := map[string]bool{}
 	for _, p := range dirs {

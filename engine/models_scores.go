@@ -208,5 +208,5 @@ func (e *Engine) ExportScoredRun(ctx context.Context, runID, out string) error {
 	if err != nil {
 		return err
 	}
-	return e.exportToFile(ctx, exportSource{From: sqltmpl.Expr(q), OrderBy: "row_id"}, f, out)
+	return e.exportToFile(ctx, exportSource{From: sqltmpl.Expr(q), OrderBy: "row_id", KeepFormulas: true}, f, out)
 }

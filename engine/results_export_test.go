@@ -332,6 +332,8 @@ func TestEngine_ExportRunFile_KeepsOldFileOnFailure(t *testing.T) {
 	failing := exportSource{From: sqltmpl.Expr("SELECT CAST('x' || range AS INTEGER) AS a FROM range(3)")}
 	if err := e.exportToFile(context.Background(), failing, CSV, out); err == nil {
 		t.Fatal("a failing COPY succeeded")
+	} else if msg := ErrorMessage(err); !strings.Contains(msg, "Writing "+out+" failed, and the file was not changed: Conversion Error") || strings.Contains(msg, ".tmp") {
+		t.Errorf("message %q, want it to name %s and DuckDB's reason, not the temporary file", msg, out)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "precious\n" {
 		t.Errorf("the old file now holds %q", b)
@@ -348,4 +350,51 @@ func TestEngine_ExportRunFile_KeepsOldFileOnFailure(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the folder holds %d entries after the export, want 1", len(entries))
 	}
+}
+
+// TestEngine_Process_OutFailsAfterTheRun: when --out cannot be written the
+// run itself is complete (it was recorded as failed, and its finished file
+// was left for nobody to remove), and the error says both.
+func TestEngine_Process_OutFailsAfterTheRun(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Process(context.Background(), ProcessInput{Dataset: run.Dataset, Out: filepath.Join(blocker, "out.csv")})
+	if err == nil || !strings.Contains(ErrorMessage(err), "is complete, but cannot create the folder") {
+		t.Fatalf("err = %v (%s), want the run complete and the folder refused", err, ErrorMessage(err))
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.runs WHERE dataset = ? AND status = 'complete'`, run.Dataset); n != 2 {
+		t.Errorf("%d complete runs of %s, want 2 (the one whose --out failed included)", n, run.Dataset)
+	}
+}
+
+// TestEngine_ExportRunFile_KeepsText: a CSV written with --out holds text
+// as it is (the server's downloads are the ones marked for spreadsheets).
+func TestEngine_ExportRunFile_KeepsText(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	out := filepath.Join(t.TempDir(), "run.csv")
+	if err := e.exportRunFile(context.Background(), e.abs(run.Path), out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	for _, r := range recs[1:] {
+		row := map[string]any{}
+		for i, name := range recs[0] {
+			row[name] = r[i]
+		}
+		rows = append(rows, row)
+	}
+	checkExportValues(t, CSV, rows, false)
 }

@@ -110,7 +110,18 @@ func (e *Engine) Process(ctx context.Context, in ProcessInput) (*Run, error) {
 		e.failRun(prep.run, err)
 		return nil, err
 	}
-	return e.Run(ctx, prep.run.RunID)
+	run, err := e.Run(ctx, prep.run.RunID)
+	if err != nil || in.Out == "" {
+		return run, err
+	}
+	// note: once the run is complete, so that a failed or interrupted --out
+	// leaves a complete run (and the user's old file) behind, not a failed
+	// run whose finished file nobody removes.
+	if err := e.exportRunFile(ctx, e.abs(run.Path), in.Out); err != nil {
+		return nil, &Error{Code: ErrorCode(err), Msg: fmt.Sprintf("Run %s is complete, but %s", run.RunID, lowerFirst(ErrorMessage(err))), Err: err}
+	}
+	run.Out = in.Out
+	return run, nil
 }
 
 // preparedRun is a validated run request with its rendered SQL.
@@ -216,15 +227,6 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 	}
 	run.Timings["count"] = msSince(t0)
 
-	if in.Out != "" {
-		progress("export", 0.9)
-		t0 = time.Now()
-		if err := e.exportRunFile(ctx, final, in.Out); err != nil {
-			return err
-		}
-		run.Out = in.Out
-		run.Timings["export"] = msSince(t0)
-	}
 	// note: the views take the run in before it is marked complete, so a
 	// client that sees "complete" finds its rows in runs.results at once;
 	// until then it is "finishing", and a concurrent refresh keeps it too.
@@ -246,6 +248,14 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 	e.index().poke()
 	progress("complete", 1)
 	return nil
+}
+
+// lowerFirst lowers the first letter of a sentence that continues another.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // setFinishing adds a run whose file is in place but whose completion is
