@@ -219,7 +219,7 @@ func TestSnapshot_RunsByIDBringTheirDatasets(t *testing.T) {
 	if _, err := e.Process(ctx, ProcessInput{Dataset: "other"}); err != nil {
 		t.Fatal(err)
 	}
-	tables := func(runs string) []string {
+	tables := func(runs string) ([]string, int64) {
 		opts, err := ParseSnapshotOptions(runs, "none")
 		if err != nil {
 			t.Fatal(err)
@@ -229,16 +229,20 @@ func TestSnapshot_RunsByIDBringTheirDatasets(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
+		var datasets int64
 		for _, tb := range res.Tables {
 			names = append(names, tb.Schema+"."+tb.Name)
+			if tb.Schema == "meta" && tb.Name == "datasets" {
+				datasets = tb.Rows
+			}
 		}
-		return names
+		return names, datasets
 	}
-	if got := tables(first.RunID); !slices.Contains(got, "classified.koi") || slices.Contains(got, "classified.other") || slices.Contains(got, "normalized.other") {
-		t.Errorf("snapshot of run %s holds %v; want koi's stages and not other's", first.RunID, got)
+	if got, n := tables(first.RunID); !slices.Contains(got, "classified.koi") || slices.Contains(got, "classified.other") || slices.Contains(got, "normalized.other") || n != 1 {
+		t.Errorf("snapshot of run %s holds %v and %d datasets; want koi's stages and not other's, 1 dataset", first.RunID, got, n)
 	}
-	if got := tables("latest"); !slices.Contains(got, "classified.koi") || !slices.Contains(got, "classified.other") {
-		t.Errorf("default snapshot holds %v; want every dataset's stages", got)
+	if got, n := tables("latest"); !slices.Contains(got, "classified.koi") || !slices.Contains(got, "classified.other") || n != 2 {
+		t.Errorf("default snapshot holds %v and %d datasets; want every dataset's stages, 2 datasets", got, n)
 	}
 }
 

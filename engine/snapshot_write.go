@@ -162,12 +162,12 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 		return nil, nil, err
 	}
 	if explicitRuns(opts.Runs) {
-		// note: runs chosen by id bring their own datasets' stages only;
-		// a 6-row run's snapshot held 2M-row stages of every other
-		// dataset (1.3 GB).
+		// note: runs chosen by id bring their own datasets only; a 6-row
+		// run's snapshot held 2M-row stages of every other dataset (1.3 GB).
 		names = slices.DeleteFunc(names, func(ds string) bool {
 			return !slices.ContainsFunc(plan.runs, func(r snapshotRun) bool { return r.dataset == ds })
 		})
+		copies[0] = sqltmpl.SnapshotCopy{Schema: "meta", Name: "datasets", Filter: true, Column: "name", Values: names}
 	}
 	for _, ds := range names {
 		for _, s := range stages {
