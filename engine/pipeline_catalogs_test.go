@@ -153,6 +153,9 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			{"under 5% of confirmed KOIs with b >= 0.9 are duration-extreme", `SELECT avg(list_contains(flags, 'FLAG_DURATION_EXTREME')::int) < 0.05
 				FROM run WHERE koi_disposition = 'CONFIRMED' AND koi_impact >= 0.9`, "true"},
 			{"a 35% transit of a Sun-sized star is too deep", `SELECT list_contains(flags, 'FLAG_DEPTH_TOO_DEEP') FROM run WHERE object_id = 'K02671.01'`, "true"},
+			// The KOI table has no limit or controversy columns: NULL, never flagged.
+			{"the KOI table's solar stand-ins are flagged", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER')) FROM run`, "105"},
+			{"KOI rows have no limits", `SELECT count(*) FILTER (koi_prad_lim IS NOT NULL OR controversial IS NOT NULL OR list_contains(flags, 'FLAG_LIMIT_VALUE')) FROM run`, "0"},
 		}},
 		{"toi", "toi_2025.csv", []check{
 			// Giant planets of M dwarfs: transits of 5-25% that the radii explain.
@@ -162,6 +165,15 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			// log g 0.1 with R = 0.9 would make a 3e-5 M_sun "star".
 			{"TOI-2374's implausible derived mass is not used", `SELECT coalesce(koi_smass::VARCHAR, 'null') || ' ' || list_contains(flags, 'FLAG_DERIVED_SMASS_IMPLAUSIBLE')
 				|| ' ' || category FROM run WHERE object_id = '2374.01'`, "null true confirmed_planet"},
+			// The TOI table has no impact parameter: a short transit may be grazing.
+			{"no TOI is too short at an assumed impact parameter", `SELECT count(*) FROM run WHERE koi_impact IS NULL
+				AND koi_duration < max_duration_hours AND (list_contains(flags, 'FLAG_DURATION_INCONSISTENT') OR list_contains(flags, 'FLAG_DURATION_EXTREME'))`, "0"},
+			{"Kepler-447 b, a grazing hot Jupiter, is not anomalous", `SELECT category FROM run WHERE object_id = '4467.01'`, "confirmed_planet"},
+			// LHS 1140 b: the TOI table says S = 0.14, its star and orbit 0.44 (0.43 in the literature).
+			{"LHS 1140 b's catalog insolation is questioned", `SELECT list_contains(flags, 'FLAG_INSOL_MISMATCH') || ' ' || round(insol_derived, 2) FROM run WHERE object_id = '256.01'`, "true 0.44"},
+			// TRAPPIST-1 is listed at 5780 K; TOI-700 at log g 4.438 with R = 0.42 R_sun.
+			{"solar stand-ins are flagged", `SELECT string_agg(object_id || ' ' || list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER'), '; ' ORDER BY object_id)
+				FROM run WHERE object_id IN ('6838.01', '700.04', '5205.01')`, "5205.01 false; 6838.01 true; 700.04 true"},
 		}},
 		{"pscomppars", "pscomppars_2025.csv", []check{
 			// pl_eqt of a directly imaged planet is its own heat, not its star's.
@@ -170,6 +182,16 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			{"HD 209458 b is a hot Jupiter", `SELECT list_contains(tags, 'hot_jupiter_candidate') FROM run WHERE object_id = 'HD 209458 b'`, "true"},
 			// P = 4e8 d at 7500 AU: real, if extreme.
 			{"COCONUTS-2 b's period is plausible", `SELECT list_contains(flags, 'FLAG_IMPLAUSIBLE_VALUE') FROM run WHERE object_id = 'COCONUTS-2 b'`, "false"},
+			// The archive's <column>lim: HD 219134 d's radius is a lower
+			// limit, HIP 41378 d's period an upper one; Kepler-22 b is measured.
+			{"limits are read and flagged", `SELECT string_agg(object_id || ' ' || coalesce(koi_prad_lim::VARCHAR, 'null') || ' ' || coalesce(koi_period_lim::VARCHAR, 'null')
+				|| ' ' || list_contains(flags, 'FLAG_LIMIT_VALUE'), '; ' ORDER BY object_id) FROM run WHERE object_id IN ('HD 219134 d', 'HIP 41378 d', 'Kepler-22 b')`,
+				"HD 219134 d -1 0 true; HIP 41378 d 0 1 true; Kepler-22 b 0 0 false"},
+			// pl_controv_flag: Kepler-452 b's validation is disputed (Mullally et al. 2018).
+			{"questioned planets are flagged", `SELECT string_agg(object_id || ' ' || controversial || ' ' || list_contains(flags, 'FLAG_CONTROVERSIAL'), '; ' ORDER BY object_id)
+				FROM run WHERE object_id IN ('Kepler-452 b', 'Kepler-22 b')`, "Kepler-22 b false false; Kepler-452 b true true"},
+			// 36 rows of pscomppars_2025.csv have pl_controv_flag = 1.
+			{"every row the archive marks is flagged", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_CONTROVERSIAL')) || ' ' || count(*) FILTER (controversial) FROM run`, "36 36"},
 		}},
 	}
 	for _, tc := range tests {

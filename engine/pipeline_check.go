@@ -137,6 +137,9 @@ func checkColumns(c *spec.Columns) []mapping.Column {
 		for _, e := range col.ErrorNames() {
 			cols = append(cols, mapping.Column{Name: e, Type: col.Type})
 		}
+		if n := col.LimitName(); n != "" {
+			cols = append(cols, mapping.Column{Name: n, Type: "INTEGER"})
+		}
 	}
 	return cols
 }

@@ -33,7 +33,7 @@ func TestPipeline_fixtures(t *testing.T) {
 		{name: "toi_ids", file: "toi_ids.csv", wantRows: 4},
 		{name: "nasa_commented", file: "nasa_commented.csv", wantRows: 5},
 		{name: "science", file: "science.csv", wantRows: 3},
-		{name: "flags", file: "flags.csv", wantRows: 6},
+		{name: "flags", file: "flags.csv", wantRows: 9},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

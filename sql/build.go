@@ -116,6 +116,16 @@ func (p *pipeline) normalizeSteps(from fmt.Stringer) ([]step, error) {
 func targetCode(t mapping.Target) (code, error) {
 	src := Ident(t.Source)
 	switch {
+	case t.Limit && t.Source != "":
+		return code(fmt.Sprintf("TRY_CAST(%s AS INTEGER)", src)), nil
+	case t.Limit:
+		return "CAST(NULL AS INTEGER)", nil
+	case t.Spec.Role == spec.RoleMission:
+		return code(Lit(t.Constant).String()), nil
+	case t.Spec.Role == spec.RoleFlag && t.Source != "":
+		return code(fmt.Sprintf("TRY_CAST(%s AS BOOLEAN)", src)), nil
+	case t.Spec.Role == spec.RoleFlag:
+		return "CAST(NULL AS BOOLEAN)", nil
 	case t.Spec.Role == spec.RoleID && t.Source != "":
 		return code(fmt.Sprintf("CAST(%s AS VARCHAR)", src)), nil
 	case t.Spec.Role == spec.RoleID && t.Generated == "row_id":

@@ -65,10 +65,17 @@ func lookup(m map[string]string, lineage []string) (string, bool) {
 	return "", false
 }
 
-// mapColumn finds the source of one canonical column and of its error
-// companions, marking winners mapped and other matches shadowed.
+// mapColumn finds the source of one canonical column and of its
+// companions (errors, limit), marking winners mapped and other matches shadowed.
 func (mp *mapper) mapColumn(col *spec.Column) []Target {
 	t := Target{Canonical: col.Name, Spec: col, Factor: 1}
+	if col.Role == spec.RoleMission {
+		// note: the detected mission, so that rules and users can tell the
+		// catalogs' conventions apart; a source column of that name passes
+		// through under its own name only if it does not collide.
+		t.Constant = mp.mission
+		return []Target{t}
+	}
 	cands := mp.candidates(col)
 	winner := -1
 	// note: candidates are scanned in priority order and source columns in
@@ -113,6 +120,14 @@ func (mp *mapper) mapColumn(col *spec.Column) []Target {
 			mp.mapError(&et, mp.normalized[winner], k+1)
 		}
 		out = append(out, et)
+	}
+	if name := col.LimitName(); name != "" {
+		lt := Target{Canonical: name, Spec: col, Factor: 1, Limit: true}
+		if winner >= 0 {
+			base := mp.normalized[winner]
+			mp.mapCompanion(&lt, []string{base + "_lim", base + "lim"}, "limit flag of "+base)
+		}
+		out = append(out, lt)
 	}
 	return out
 }
@@ -161,15 +176,20 @@ func (mp *mapper) fillMissing(t *Target, col *spec.Column) {
 // mapError attaches the k-th error companion found next to the winner:
 // <alias>_errK (KOI style) or <alias>errK (archive style).
 func (mp *mapper) mapError(t *Target, base string, k int) {
-	for _, want := range []string{fmt.Sprintf("%s_err%d", base, k), fmt.Sprintf("%serr%d", base, k)} {
+	mp.mapCompanion(t, []string{fmt.Sprintf("%s_err%d", base, k), fmt.Sprintf("%serr%d", base, k)}, "error column of "+base)
+}
+
+// mapCompanion maps the first free source column whose normalized name is
+// one of wants to the companion t.
+func (mp *mapper) mapCompanion(t *Target, wants []string, reason string) {
+	for _, want := range wants {
 		for i, n := range mp.normalized {
 			if n != want || mp.used[i] != "" {
 				continue
 			}
 			t.Source, t.Alias = mp.cols[i].Name, want
 			mp.used[i] = t.Canonical
-			mp.entries[i] = ReportEntry{Source: t.Source, Canonical: t.Canonical, Alias: want, Status: StatusMapped,
-				Reason: "error column of " + base}
+			mp.entries[i] = ReportEntry{Source: t.Source, Canonical: t.Canonical, Alias: want, Status: StatusMapped, Reason: reason}
 			if t.Factor != 1 {
 				mp.entries[i].Conversion = fmt.Sprintf("x%g", t.Factor)
 			}

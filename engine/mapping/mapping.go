@@ -69,6 +69,9 @@ type Target struct {
 	Constant string
 	// Generated is "row_id" when the value is the row number as text.
 	Generated string
+	// Limit marks the limit companion <name>_lim (spec.Column.Limits):
+	// an INTEGER read as it is, never converted.
+	Limit bool
 }
 
 // Mapping is the result of Map.
@@ -78,7 +81,7 @@ type Mapping struct {
 	// Columns are the source columns in file order.
 	Columns []Column
 	// Targets are the canonical columns in columns.yaml order, each
-	// followed by its error companions.
+	// followed by its companions (errors, then limit).
 	Targets []Target
 	// PassThrough lists source columns copied unchanged, in file order.
 	PassThrough []string

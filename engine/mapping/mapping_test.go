@@ -105,13 +105,15 @@ func TestMap_sources(t *testing.T) {
 		},
 		{
 			name: "toi", cols: header(t, "toi_2025.csv"),
-			want: map[string]string{"object_id": "toi", "star_id": "tid", "koi_disposition": "tfopwg_disp", "koi_depth": "pl_trandep", "koi_time0bk": "pl_tranmid", "koi_duration_err1": "pl_trandurherr1"},
-			ids:  []string{"toi", "tid"},
+			want: map[string]string{"object_id": "toi", "star_id": "tid", "koi_disposition": "tfopwg_disp", "koi_depth": "pl_trandep", "koi_time0bk": "pl_tranmid", "koi_duration_err1": "pl_trandurherr1",
+				"koi_duration_lim": "pl_trandurhlim", "koi_steff_lim": "st_tefflim", "controversial": ""},
+			ids: []string{"toi", "tid"},
 		},
 		{
 			name: "k2", cols: header(t, "k2pandc_2025.csv"),
-			want: map[string]string{"object_id": "pl_name", "star_id": "hostname", "is_default": "default_flag", "koi_disposition": "disposition", "koi_smass": "st_mass", "koi_smet": "st_met"},
-			ids:  []string{"pl_name", "hostname"},
+			want: map[string]string{"object_id": "pl_name", "star_id": "hostname", "is_default": "default_flag", "koi_disposition": "disposition", "koi_smass": "st_mass", "koi_smet": "st_met",
+				"koi_prad_lim": "pl_radelim", "koi_sma_lim": "pl_orbsmaxlim", "controversial": "pl_controv_flag", "koi_depth_lim": ""},
+			ids: []string{"pl_name", "hostname"},
 		},
 		{
 			name: "prototype aliases", cols: cols("koi_name", "host", "final_disposition", "period_days", "transit_depth", "tdur", "rp", "sma", "planet_temp", "flux", "mass_star", "rs", "surface_gravity", "effective_temp", "impact_parameter"),
@@ -119,6 +121,12 @@ func TestMap_sources(t *testing.T) {
 				"koi_duration": "tdur", "koi_prad": "rp", "koi_sma": "sma", "koi_teq": "planet_temp", "koi_insol": "flux", "koi_smass": "mass_star", "koi_srad": "rs",
 				"koi_slogg": "surface_gravity", "koi_steff": "effective_temp", "koi_impact": "impact_parameter"},
 			ids: []string{"koi_name", "host"},
+		},
+		{
+			// a limit belongs to the column that won, KOI-style names too
+			name: "limits beside the winner", cols: cols("kepoi_name", "koi_prad", "koi_prad_lim", "pl_radelim", "koi_period"),
+			want: map[string]string{"koi_prad": "koi_prad", "koi_prad_lim": "koi_prad_lim", "koi_period_lim": ""},
+			ids:  []string{"kepoi_name"},
 		},
 		{
 			name: "kepid is never the object", cols: cols("kepid", "koi_pdisposition", "koi_period"),

@@ -14,6 +14,8 @@ const (
 	RoleDisposition = "disposition"  // VARCHAR mapped through Values
 	RoleDefaultFlag = "default_flag" // BOOLEAN, Default when absent
 	RoleMeasure     = "measure"      // DOUBLE, TRY_CAST and unit conversion
+	RoleFlag        = "flag"         // BOOLEAN read from 0/1 or true/false, NULL when absent
+	RoleMission     = "mission"      // VARCHAR, the detected mission itself; never read from the file
 )
 
 // Canonical dispositions, the only values koi_disposition may take besides NULL.
@@ -66,6 +68,11 @@ type Column struct {
 	// Errors says the column has <name>_err1 (+) and <name>_err2 (−)
 	// companions, found next to the source column that wins.
 	Errors bool `yaml:"errors"`
+	// Limits says the column has a <name>_lim companion, the archive's
+	// <alias>lim next to the source column that wins: 1 when the value is
+	// an upper limit, -1 a lower limit, 0 a measurement. A limit is not a
+	// measurement, and the rules flag rows whose values are limits.
+	Limits bool `yaml:"limits"`
 	// Aliases per mission, in priority order. The canonical name itself
 	// is tried after the mission's aliases and before the generic ones.
 	Aliases map[string][]string `yaml:"aliases"`
@@ -100,6 +107,24 @@ func (c *Column) ErrorNames() []string {
 	return []string{c.Name + "_err1", c.Name + "_err2"}
 }
 
+// LimitName returns the name of the column's limit companion, or "".
+func (c *Column) LimitName() string {
+	if !c.Limits {
+		return ""
+	}
+	return c.Name + "_lim"
+}
+
+// Companions returns the names the column adds beside its own: error
+// companions, then the limit companion.
+func (c *Column) Companions() []string {
+	out := c.ErrorNames()
+	if n := c.LimitName(); n != "" {
+		out = append(out, n)
+	}
+	return out
+}
+
 // Mission returns the named mission.
 func (cs *Columns) Mission(name string) (*Mission, bool) {
 	for i := range cs.Missions {
@@ -131,12 +156,12 @@ func (cs *Columns) Lineage(mission string) []string {
 }
 
 // OutputNames returns the normalized view's canonical columns in order:
-// row_id, then each column followed by its error companions.
+// row_id, then each column followed by its companions (Companions).
 func (cs *Columns) OutputNames() []string {
 	out := []string{"row_id"}
 	for i := range cs.Columns {
 		out = append(out, cs.Columns[i].Name)
-		out = append(out, cs.Columns[i].ErrorNames()...)
+		out = append(out, cs.Columns[i].Companions()...)
 	}
 	return out
 }
@@ -201,7 +226,7 @@ func (cs *Columns) validate() Errors {
 			add(p+".name", errf(ErrDuplicateName, "%q", c.Name))
 		}
 		seen[c.Name] = true
-		for _, n := range c.ErrorNames() {
+		for _, n := range c.Companions() {
 			seen[n] = true
 		}
 		errs = append(errs, cs.validateColumn(c, p)...)
@@ -251,9 +276,9 @@ func (cs *Columns) validateMissions() Errors {
 func (cs *Columns) validateColumn(c *Column, p string) Errors {
 	var errs Errors
 	add := func(path string, err error) { errs = append(errs, cs.src.errorf(path, err)) }
-	wantType := map[string]string{RoleID: "VARCHAR", RoleDisposition: "VARCHAR", RoleDefaultFlag: "BOOLEAN", RoleMeasure: "DOUBLE"}
+	wantType := map[string]string{RoleID: "VARCHAR", RoleDisposition: "VARCHAR", RoleDefaultFlag: "BOOLEAN", RoleMeasure: "DOUBLE", RoleFlag: "BOOLEAN", RoleMission: "VARCHAR"}
 	if want, ok := wantType[c.Role]; !ok {
-		add(p+".role", errf(ErrInvalidValue, "%q (want id, disposition, default_flag or measure)", c.Role))
+		add(p+".role", errf(ErrInvalidValue, "%q (want id, disposition, default_flag, measure, flag or mission)", c.Role))
 	} else if c.Type != want {
 		add(p+".type", errf(ErrInvalidValue, "%q (role %s needs %s)", c.Type, c.Role, want))
 	}
@@ -297,6 +322,12 @@ func (cs *Columns) validateColumn(c *Column, p string) Errors {
 	}
 	if c.Role == RoleDisposition && len(c.Values) == 0 {
 		add(p+".values", errf(ErrMissingKey, "(a disposition needs a value map)"))
+	}
+	if c.Limits && c.Role != RoleMeasure {
+		add(p+".limits", errf(ErrInvalidValue, "(only a measure has limits)"))
+	}
+	if c.Role == RoleMission && len(c.Aliases) > 0 {
+		add(p+".aliases", errf(ErrInvalidValue, "(a mission column is never read from the file)"))
 	}
 	if c.Fallback != "" && c.Fallback != "row_id" {
 		add(p+".fallback", errf(ErrInvalidValue, "%q (only row_id)", c.Fallback))

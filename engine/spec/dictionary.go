@@ -36,6 +36,8 @@ type DictColumn struct {
 	Description string `json:"description"`
 	// Errors names the uncertainty companions (<name>_err1, <name>_err2).
 	Errors []string `json:"errors,omitempty"`
+	// Limit names the limit companion (<name>_lim), if any.
+	Limit string `json:"limit,omitempty"`
 	// Sources lists, per mission, the source columns tried first (the
 	// mission's own aliases or those of the mission it is like), and under
 	// "generic" the fallbacks every mission tries after the canonical name.
@@ -144,7 +146,7 @@ func dictColumn(cs *Columns, c *Column, filledBy string) DictColumn {
 		role = RoleMeasure
 	}
 	out := DictColumn{Name: c.Name, Type: c.Type, Role: role, Unit: c.Unit, Description: c.Description,
-		Errors: c.ErrorNames(), Values: c.Values, Constant: c.Constant, FilledBy: filledBy}
+		Errors: c.ErrorNames(), Limit: c.LimitName(), Values: c.Values, Constant: c.Constant, FilledBy: filledBy}
 	if out.Type == "" {
 		out.Type = "DOUBLE"
 	}
@@ -202,7 +204,7 @@ func conversionText(unit string, c Conversion) string {
 // the engine's catalog and snapshot comments show it.
 type ColumnDoc struct {
 	Name string
-	// Kind is canonical, uncertainty, provenance, metric or output.
+	// Kind is canonical, uncertainty, limit, provenance, metric or output.
 	Kind        string
 	Unit        string
 	Description string
@@ -226,6 +228,10 @@ func (d *Dictionary) ColumnDocs() []ColumnDoc {
 				side = "Lower (−) uncertainty, stored negative, of: "
 			}
 			out = append(out, ColumnDoc{Name: e, Kind: "uncertainty", Unit: c.Unit, Description: side + lowerFirst(c.Description)})
+		}
+		if c.Limit != "" {
+			out = append(out, ColumnDoc{Name: c.Limit, Kind: "limit",
+				Description: "1 when the catalog gives only an upper limit, −1 only a lower limit, 0 a measurement, of: " + lowerFirst(c.Description)})
 		}
 	}
 	for _, m := range d.Metrics {

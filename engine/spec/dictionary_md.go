@@ -53,12 +53,16 @@ func (d *Dictionary) columnsMD(w mdWriter) {
 	w("itself, then the generic names. The first present wins; other matches are\n")
 	w("reported as shadowed and passed through unchanged. A column marked ± also\n")
 	w("has `<name>_err1` (upper, +) and `<name>_err2` (lower, −, stored negative)\n")
-	w("in the same unit.\n\n")
+	w("in the same unit; one marked ≤ also has `<name>_lim`, the archive's limit\n")
+	w("flag (1 upper limit, −1 lower limit, 0 a measurement).\n\n")
 	w("| column | type | unit | description | source columns by mission |\n|---|---|---|---|---|\n")
 	for _, c := range d.Columns {
 		name := "`" + c.Name + "`"
 		if len(c.Errors) > 0 {
 			name += " ±"
+		}
+		if c.Limit != "" {
+			name += " ≤"
 		}
 		desc := c.Description
 		if c.FilledBy != "" {

@@ -96,6 +96,11 @@ func TestLoad_errors(t *testing.T) {
 			want: spec.ErrEmpty, wantText: `configs/rules.yaml:1:1: file is empty`,
 		},
 		{
+			name: "limits of an id", file: spec.ColumnsFile,
+			text: "version: 1\nmissions:\n  - name: generic\ncolumns:\n  - name: object_id\n    role: id\n    type: VARCHAR\n    limits: true\n",
+			want: spec.ErrInvalidValue, wantText: `schemas/columns.yaml:8:5: columns[0].limits: invalid value (only a measure has limits)`,
+		},
+		{
 			name: "fill of unknown column", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: 1\n    fills: koi_mass\n",
 			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0].fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
