@@ -205,7 +205,7 @@ func (s *consoleSession) spoolParquet(ctx context.Context, d *ConsoleDownload, t
 	names := consoleUniqueNames(s.cols)
 	items := make([]string, len(names))
 	for i, n := range names {
-		items[i] = consoleColIdent(i) + " AS " + sqltmpl.Ident(n).String()
+		items[i] = s.cols[i].parquetExpr(i) + " AS " + sqltmpl.Ident(n).String()
 	}
 	sel := fmt.Sprintf("SELECT %s FROM %s ORDER BY rowid LIMIT %d", strings.Join(items, ", "), table, limit)
 	rows, size, err := s.copyTo(ctx, sel, path, "FORMAT parquet")
@@ -217,6 +217,20 @@ func (s *consoleSession) spoolParquet(ctx context.Context, d *ConsoleDownload, t
 	}
 	d.Rows, d.Size = rows, size
 	return nil
+}
+
+// parquetExpr is column i of a Parquet download: NaN and ±Inf become NULL
+// (DESIGN: before anything is exported), in FLOAT and DOUBLE columns and
+// in lists of them; everything else is written as DuckDB holds it.
+func (col consoleCol) parquetExpr(i int) string {
+	id := consoleColIdent(i)
+	switch t := col.typ; {
+	case t.Name == "FLOAT" || t.Name == "DOUBLE":
+		return consoleFinite(id)
+	case t.Name == "LIST" && (t.elem().Name == "FLOAT" || t.elem().Name == "DOUBLE"):
+		return "list_transform(" + id + ", v -> " + consoleFinite("v") + ")"
+	}
+	return id
 }
 
 // copyTo writes the rows of sel to path with COPY and the given options,

@@ -109,6 +109,23 @@ func TestConsole_Download_Parquet(t *testing.T) {
 	f.assertUntouched(t)
 }
 
+// TestConsole_Download_ParquetFinite: NaN and ±Inf are NULL in a Parquet
+// download as in every other export (they were written as they were).
+func TestConsole_Download_ParquetFinite(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	d, err := f.console.Download(context.Background(), ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{
+		SQL: "SELECT 'nan'::DOUBLE AS n, '-inf'::FLOAT AS i, [1.5, 'inf'::DOUBLE] AS l, 2.5::DOUBLE AS x",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, _, rows := scanAll(t, f.db, "SELECT n, i, l, x, typeof(i) FROM read_parquet("+sqltmpl.Lit(d.path).String()+")")
+	if got := mustJSON(t, rows); got != `[[null,null,[1.5,null],2.5,"FLOAT"]]` {
+		t.Errorf("rows = %s", got)
+	}
+}
+
 func TestConsole_Download_Caps(t *testing.T) {
 	f := mustOpenConsoleFixture(t, consoleFixtureOptions{limits: ConsoleLimits{
 		DownloadMaxRows: 1000, DownloadMaxBytes: 100_000, DownloadMaxValueBytes: 1000,

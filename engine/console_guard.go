@@ -71,7 +71,7 @@ func consoleGuard(ctx context.Context, conn consoleQueryRower, dangerousSQL stri
 	if node == nil {
 		return nil, "", Errorf(BadRequest, "only SELECT queries are allowed in the console")
 	}
-	if err := checkConsoleTree(node); err != nil {
+	if err := checkConsoleTree(node, connRelations(ctx, conn)); err != nil {
 		return nil, "", err
 	}
 	return node, sqlTrimSemicolons(dangerousSQL), nil
@@ -245,22 +245,40 @@ func consoleSet(names ...string) map[string]bool {
 	return m
 }
 
+// relationLookup says whether schema.name (in database catalog, any when
+// "") is a table or view of the database.
+type relationLookup func(catalog, schema, name string) (bool, error)
+
+// connRelations looks relations up in DuckDB's catalog through conn.
+func connRelations(ctx context.Context, conn consoleQueryRower) relationLookup {
+	return func(catalog, schema, name string) (bool, error) {
+		var n int
+		err := conn.QueryRowContext(ctx, consoleRelationSQL, catalog, schema, name).Scan(&n)
+		return n > 0, err
+	}
+}
+
+const consoleRelationSQL = `SELECT count(*) FROM (
+	SELECT database_name, schema_name, view_name AS name FROM duckdb_views()
+	UNION ALL SELECT database_name, schema_name, table_name FROM duckdb_tables()
+) WHERE ($1 = '' OR lower(database_name) = lower($1)) AND lower(schema_name) = lower($2) AND lower(name) = lower($3)`
+
 // checkConsoleTree walks a serialized statement for functions and table
-// names that would reach files or run hidden SQL.
-func checkConsoleTree(v any) error {
+// names that would reach files or run hidden SQL. relations may be nil.
+func checkConsoleTree(v any, relations relationLookup) error {
 	switch x := v.(type) {
 	case []any:
 		for _, e := range x {
-			if err := checkConsoleTree(e); err != nil {
+			if err := checkConsoleTree(e, relations); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
-		if err := checkConsoleNode(x); err != nil {
+		if err := checkConsoleNode(x, relations); err != nil {
 			return err
 		}
 		for _, e := range x {
-			if err := checkConsoleTree(e); err != nil {
+			if err := checkConsoleTree(e, relations); err != nil {
 				return err
 			}
 		}
@@ -268,7 +286,7 @@ func checkConsoleTree(v any) error {
 	return nil
 }
 
-func checkConsoleNode(m map[string]any) error {
+func checkConsoleNode(m map[string]any, relations relationLookup) error {
 	if m["type"] == "TABLE_FUNCTION" {
 		fn, _ := m["function"].(map[string]any)
 		name := consoleFunctionName(fn)
@@ -285,11 +303,26 @@ func checkConsoleNode(m map[string]any) error {
 		}
 	}
 	if name, ok := m["table_name"].(string); ok && (m["type"] == "BASE_TABLE" || m["type"] == "SHOW_REF") {
-		if strings.ContainsAny(name, `/\.:~*?`) {
+		if strings.ContainsAny(name, `/\.:~*?`) && !consoleRelationExists(m, name, relations) {
 			return Errorf(BadRequest, "reading files by path (%q) is not allowed in the console; query the registered views instead (raw.<dataset>, classified.<dataset>, runs.results, ...)", name)
 		}
 	}
 	return nil
+}
+
+// consoleRelationExists reports whether a table reference whose name looks
+// like a path (a feature set "2025-10.rc1") names a relation of the
+// database: the binder resolves those before any replacement scan, which
+// DuckDB tries only for names it cannot find (and then with the schema
+// glued on as a relative path, features."csv" reading ./features.csv).
+func consoleRelationExists(m map[string]any, name string, relations relationLookup) bool {
+	schema, _ := m["schema_name"].(string)
+	if schema == "" || relations == nil {
+		return false
+	}
+	catalog, _ := m["catalog_name"].(string)
+	ok, err := relations(catalog, schema, name)
+	return err == nil && ok
 }
 
 func consoleFunctionName(fn map[string]any) string {
@@ -328,7 +361,7 @@ func consoleVerifyWrapped(ctx context.Context, conn consoleQueryRower, text stri
 	if !ok {
 		return Errorf(BadRequest, "the query changes meaning inside the console's wrapper; check for unterminated comments or quotes")
 	}
-	return checkConsoleTree(node)
+	return checkConsoleTree(node, connRelations(ctx, conn))
 }
 
 // consoleOuterLimit returns the constant of the statement's LIMIT modifier, or -1.

@@ -209,7 +209,7 @@ func storedGuard(ctx context.Context, conn consoleQueryRower, q *spec.Query) (ma
 	if node == nil {
 		return nil, "", Errorf(BadRequest, "stored query %s is not a SELECT", q.Name)
 	}
-	if err := checkConsoleTree(node); err != nil {
+	if err := checkConsoleTree(node, connRelations(ctx, conn)); err != nil {
 		return nil, "", err
 	}
 	used := storedParamNames(stmt)

@@ -107,7 +107,7 @@ func checkStoredQuery(ctx context.Context, conn *sql.Conn, b *spec.Bundle, q *sp
 	if node == nil {
 		return sqlErr(0, "not a SELECT")
 	}
-	if err := checkConsoleTree(node); err != nil {
+	if err := checkConsoleTree(node, connRelations(ctx, conn)); err != nil {
 		return sqlErr(0, "the console refuses it: "+ErrorMessage(err))
 	}
 	if errs := checkStoredParams(q, storedParamNames(stmt), at); errs != nil {

@@ -104,6 +104,8 @@ func mustOpenConsoleFixture(tb testing.TB, opts consoleFixtureOptions) *consoleF
 		"SET autoinstall_known_extensions = false",
 		"CREATE SCHEMA raw",
 		"CREATE VIEW raw.koi AS SELECT * FROM read_csv(" + lit(f.rawFile) + ", header = true, all_varchar = false)",
+		// a name that looks like a path, as a feature set "2025-10.rc1" does
+		`CREATE VIEW raw."koi.v2" AS SELECT * FROM raw.koi`,
 		"CREATE TABLE planets AS SELECT * FROM raw.koi",
 		"CREATE SEQUENCE console_seq",
 		"SET allowed_directories = [" + dir(f.raw) + ", " + dir(f.outputs) + ", " + dir(tmp) + "]",
@@ -155,7 +157,7 @@ func (f *consoleFixture) assertUntouched(tb testing.TB) {
 		rows.Scan(&s)
 		objects = append(objects, s)
 	}
-	want := []string{"memory", "memory.main.planets", "memory.raw.koi"}
+	want := []string{"memory", "memory.main.planets", "memory.raw.koi", "memory.raw.koi.v2"}
 	if diff := cmp.Diff(want, objects); diff != "" {
 		tb.Errorf("database objects changed (-want +got):\n%s", diff)
 	}
@@ -303,6 +305,10 @@ func consoleAttacks(f *consoleFixture) []consoleAttack {
 		// reads the console offers
 		{"view over allowed file", "SELECT count(*) AS n FROM raw.koi", "", ""},
 		{"describe view", "DESCRIBE raw.koi", "", ""},
+		{"view named like a file", `SELECT count(*) AS n FROM raw."koi.v2"`, "", ""},
+		{"describe view named like a file", `DESCRIBE raw."koi.v2"`, "", ""},
+		{"qualified path that is no view", `SELECT * FROM raw."koi.csv"`, BadRequest, "reading files by path"},
+		{"unqualified view name like a file", `SELECT * FROM "koi.v2"`, BadRequest, "reading files by path"},
 		{"summarize view", "SUMMARIZE raw.koi", "", ""},
 		{"show tables", "SHOW TABLES", "", ""},
 		{"catalog listing", "SELECT table_name FROM duckdb_tables()", "", ""},

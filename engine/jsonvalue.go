@@ -96,6 +96,9 @@ func jsonValue(v any, t *duckType) any {
 		}
 	case "DATE":
 		if tm, ok := v.(time.Time); ok {
+			if !rfc3339Year(tm) {
+				return nil
+			}
 			return tm.Format("2006-01-02")
 		}
 	case "TIME", "TIME_NS":
@@ -162,6 +165,9 @@ func jsonScalarValue(v any) any {
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
 	case time.Time:
+		if !rfc3339Year(x) {
+			return nil
+		}
 		return x.UTC().Format(time.RFC3339Nano)
 	case duckdb.Interval:
 		return jsonInterval(x)
@@ -277,6 +283,14 @@ func jsonUUID(b []byte) string {
 
 // jsonClock prints an RFC 3339 partial-time. DuckDB's TIME '24:00:00'
 // arrives as midnight of the next day.
+// rfc3339Year reports whether t's year has the four digits RFC 3339 allows.
+// DuckDB's 'infinity' and '-infinity' dates and timestamps arrive as years
+// such as 5881580 and -290308; like NaN and Inf they become null.
+func rfc3339Year(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
 func jsonClock(t time.Time) string {
 	if t.Day() != 1 || t.Month() != time.January {
 		return "24:00:00"
