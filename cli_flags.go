@@ -54,8 +54,13 @@ var globalValueFlags = map[string]bool{
 	"memory-limit": true, "threads": true, "temp-dir": true,
 }
 
+// serveValueFlags are serve's flags that take a value: serve is the default
+// command, so "exohunter --addr HOST:PORT" names no command and HOST:PORT
+// is the flag's value.
+var serveValueFlags = map[string]bool{"addr": true, "sample": true}
+
 // splitCommand finds the command name: the first argument that is neither a
-// flag nor the value of a global flag. It returns the command and the other
+// flag nor the value of a global (or serve's) flag. It returns the command and the other
 // arguments in order. An empty command means the default (serve).
 func splitCommand(args []string) (string, []string) {
 	for i := 0; i < len(args); i++ {
@@ -65,7 +70,7 @@ func splitCommand(args []string) (string, []string) {
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && globalValueFlags[name] {
+			if !strings.Contains(name, "=") && (globalValueFlags[name] || serveValueFlags[name]) {
 				i++
 			}
 			continue

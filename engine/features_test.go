@@ -420,3 +420,20 @@ func TestEngine_syncFeatureStore_otherStore(t *testing.T) {
 		t.Error("feature set v1 is still registered after its folder was removed")
 	}
 }
+
+// TestEngine_BuildFeatures_hugeValues: a 1e308 placeholder overflowed the
+// standard deviation ("STDDEV_SAMP is out of range!", a 500); such
+// magnitudes now count as missing, like NaN and Inf.
+func TestEngine_BuildFeatures_hugeValues(t *testing.T) {
+	e, run := mustProcessCSV(t, "kepoi_name,koi_period,koi_prad,koi_steff,koi_srad\n"+
+		"K1.01,10,1.5,5700,1.0\nK2.01,1e308,2.0,5800,1.1\nK3.01,20,-1e308,5900,0.9\nK4.01,30,3.0,6000,1.2\n")
+	b, err := e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "huge", Run: run.RunID})
+	if err != nil {
+		t.Fatalf("build: %s %v", ErrorCode(err), err)
+	}
+	for col, want := range map[string]int64{"koi_period": 3, "koi_prad": 3, "koi_steff": 4} {
+		if st, ok := b.Stats[col]; !ok || st.Count != want {
+			t.Errorf("%s: count %d, want %d (stats %+v)", col, st.Count, want, st)
+		}
+	}
+}

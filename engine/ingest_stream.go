@@ -93,6 +93,12 @@ func (e *Engine) copyIn(src io.Reader, name string) (_ *stored, err error) {
 	br := bufio.NewReaderSize(src, 1<<20)
 	head, err := br.Peek(8)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		// note: Peek fills the 1 MiB buffer, so an upload limit below that
+		// is met here; its 413 must not turn into a 400.
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, err
+		}
 		return nil, Wrap(BadRequest, err, "Cannot read %s", name)
 	}
 	if len(head) == 0 {

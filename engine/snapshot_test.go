@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // mustSnapshotEngine opens a file-backed engine in serve mode (locked, as
@@ -392,5 +394,60 @@ func TestSnapshot_Cancelled(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) && ErrorCode(err) != Timeout {
 		t.Logf("cancelled snapshot error: %v (code %s)", err, ErrorCode(err))
+	}
+}
+
+// TestSnapshot_UnreadableDataset: a dataset whose file does not parse with
+// the types found at ingest ("inf" in a column sniffed as DATE) stopped
+// every snapshot with a 500 and DuckDB's dump. It is a 409 naming the
+// dataset and the way out, and nothing is written.
+func TestSnapshot_UnreadableDataset(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngine(t)
+	path := filepath.Join(t.TempDir(), "teq_inf.csv")
+	if err := os.WriteFile(path, []byte("kepoi_name,koi_period,koi_prad,koi_teq\nK1.01,10,1,\nK2.01,5,2,inf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ingest(ctx, IngestInput{Path: path}); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "s.duckdb")
+	_, err := e.Snapshot(ctx, dst, SnapshotOptions{})
+	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "Dataset teq_inf could not be read to the end") ||
+		!strings.Contains(ErrorMessage(err), "DELETE /api/datasets/teq_inf") {
+		t.Errorf("got %s %q", ErrorCode(err), ErrorMessage(err))
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("snapshot file left behind: %v", err)
+	}
+}
+
+// TestSnapshot_RawIsFinite: the copy of a stored Parquet file in a
+// snapshot (include raw) nulls NaN and ±Inf like every other export; the
+// stored file itself keeps them.
+func TestSnapshot_RawIsFinite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngine(t)
+	src := filepath.Join(t.TempDir(), "nan.parquet")
+	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 'nan'::DOUBLE AS koi_period, 'inf'::FLOAT AS koi_prad, 7 AS n) TO "+
+		sqltmpl.Lit(src).String()+" (FORMAT parquet)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ingest(ctx, IngestInput{Path: src, Name: "nanpq"}); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "s.duckdb")
+	if _, err := e.Snapshot(ctx, dst, SnapshotOptions{Include: []string{SnapshotRaw}}); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenSnapshot(t, e, dst)
+	var got string
+	if err := db.QueryRowContext(ctx, `SELECT concat_ws(' ', coalesce(koi_period::VARCHAR, 'null'), coalesce(koi_prad::VARCHAR, 'null'), n, typeof(koi_prad)) FROM raw.nanpq`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "null null 7 FLOAT" {
+		t.Errorf("raw.nanpq in the snapshot = %q, want %q", got, "null null 7 FLOAT")
 	}
 }

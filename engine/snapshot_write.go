@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -60,6 +61,40 @@ func snapshotError(ctx context.Context, err error) error {
 	return err
 }
 
+// floatColumns lists the FLOAT and DOUBLE columns of schema.name.
+func floatColumns(ctx context.Context, tx *sql.Tx, schema, name string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND data_type IN ('FLOAT', 'DOUBLE')
+		ORDER BY column_index`, schema, name)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s.%s: %w", schema, name, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// snapshotCopyError explains a failed copy. A dataset whose file does not
+// parse with the types found at ingest (its run fails the same way) stops
+// every snapshot that includes its stages: the message names it and how
+// to get past it.
+func snapshotCopyError(err error, c sqltmpl.SnapshotCopy) error {
+	msg := err.Error()
+	stage := slices.Contains([]string{"raw", "normalized", "metrics", "classified"}, c.Schema)
+	if stage && (strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error")) {
+		return Wrap(Conflict, err, "Dataset %s could not be read to the end (%s), so the snapshot, which copies %s.%s, stopped; nothing was written. Delete the dataset (DELETE /api/datasets/%s) or ingest a corrected file under another name; its runs fail the same way.",
+			c.Name, firstLine(msg), c.Schema, c.Name, c.Name)
+	}
+	return fmt.Errorf("snapshot %s.%s: %w", c.Schema, c.Name, err)
+}
+
 // copySnapshotData attaches tmp, copies every included relation inside one
 // transaction on the server's database, and detaches.
 func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts SnapshotOptions, progress func(float64, string)) (_ *snapshotPlan, err error) {
@@ -110,7 +145,7 @@ func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts S
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("snapshot %s.%s: %w", c.Schema, c.Name, err)
+			return nil, snapshotCopyError(err, c)
 		}
 	}
 	if err := e.writeSnapshotMeta(ctx, tx, alias, plan, opts); err != nil {
@@ -171,9 +206,18 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 	}
 	for _, ds := range names {
 		for _, s := range stages {
-			if rels[s+"."+ds] != "" {
-				copies = append(copies, sqltmpl.SnapshotCopy{Schema: s, Name: ds})
+			if rels[s+"."+ds] == "" {
+				continue
 			}
+			c := sqltmpl.SnapshotCopy{Schema: s, Name: ds}
+			if s == "raw" {
+				// note: the stored file keeps its NaN and ±Inf; the later
+				// stages null them, and so does this copy of the file.
+				if c.Finite, err = floatColumns(ctx, tx, s, ds); err != nil {
+					return nil, nil, err
+				}
+			}
+			copies = append(copies, c)
 		}
 	}
 	copies = append(copies, sqltmpl.SnapshotCopy{Schema: "runs", Name: "results", RunFiles: paths})

@@ -37,6 +37,8 @@ type SnapshotCopy struct {
 	Filter bool
 	Column string
 	Values []string
+	// Finite names FLOAT and DOUBLE columns whose NaN and ±Inf become NULL.
+	Finite []string
 }
 
 // SnapshotCopyTable renders CREATE TABLE alias.schema.name AS SELECT ....
@@ -61,8 +63,12 @@ func SnapshotCopyTable(alias string, c SnapshotCopy) (string, error) {
 		// note: IN () is not SQL; NULL matches nothing.
 		values = []fmt.Stringer{code("NULL")}
 	}
+	finite := make([]Ident, len(c.Finite))
+	for i, f := range c.Finite {
+		finite[i] = Ident(f)
+	}
 	data := map[string]any{"Alias": Ident(alias), "Schema": Ident(c.Schema), "Name": Ident(c.Name), "From": from,
-		"Filter": c.Filter, "Column": Ident(c.Column), "Values": values}
+		"Filter": c.Filter, "Column": Ident(c.Column), "Values": values, "Finite": finite}
 	return exec("snapshot_copy", data)
 }
 
