@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -23,7 +28,14 @@ func (e *Engine) Migrate(ctx context.Context, direction string) error {
 	defer m.Close()
 	switch direction {
 	case "up":
+		if err := checkSchemaKnown(m); err != nil {
+			return err
+		}
 		err = m.Up()
+		var dirty migrate.ErrDirty
+		if errors.As(err, &dirty) {
+			err = recoverDirty(m, int(dirty.Version))
+		}
 	case "down":
 		err = m.Down()
 	default:
@@ -91,6 +103,76 @@ func (e *Engine) migrator(ctx context.Context) (*migrate.Migrate, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	return m, nil
+}
+
+// embeddedVersions lists the versions of the embedded migration files,
+// ascending.
+func embeddedVersions() ([]int, error) {
+	entries, err := fs.ReadDir(sqltmpl.Migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		head, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(head)
+		if ok && err == nil && strings.HasSuffix(e.Name(), ".up.sql") {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// checkSchemaKnown refuses a database a newer ExoHunter has upgraded: this
+// binary has no files for its version and would otherwise fail with
+// golang-migrate's "no migration found for version N".
+func checkSchemaKnown(m *migrate.Migrate) error {
+	v, _, err := m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("migration version: %w", err)
+	}
+	known, err := embeddedVersions()
+	if err != nil || len(known) == 0 {
+		return fmt.Errorf("migration files: %w", err)
+	}
+	if last := known[len(known)-1]; int(v) > last {
+		return Errorf(Conflict, "This database was upgraded by a newer ExoHunter (schema version %d; this one knows versions up to %d) and is left untouched. Use the newer ExoHunter, or a copy of the data made before the upgrade.", v, last)
+	}
+	return nil
+}
+
+// recoverDirty resumes an upgrade that an older ExoHunter left dirty at
+// version n (it committed the dirty mark, the file and the clean mark
+// separately). Every file ran in one transaction, so version n was applied
+// whole or not at all: the previous version is recorded and the upgrade
+// tried again; if the file's tables already exist, it had been applied, and
+// n is recorded instead.
+func recoverDirty(m *migrate.Migrate, n int) error {
+	known, err := embeddedVersions()
+	if err != nil {
+		return err
+	}
+	prev := database.NilVersion
+	for _, v := range known {
+		if v < n {
+			prev = v
+		}
+	}
+	if err := m.Force(prev); err != nil {
+		return err
+	}
+	err = m.Up()
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		if ferr := m.Force(n); ferr != nil {
+			return ferr
+		}
+		err = m.Up()
+	}
+	return err
 }
 
 // migrationError turns a failed migration into a sentence. A dirty database

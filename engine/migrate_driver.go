@@ -24,6 +24,10 @@ type migrateDriver struct {
 	db     *sql.DB
 	ctx    context.Context
 	locked atomic.Bool
+	// pending is the version golang-migrate marked dirty before Run: Run
+	// records it, clean, in the migration's own transaction.
+	pending    int
+	hasPending bool
 }
 
 var _ database.Driver = (*migrateDriver)(nil)
@@ -62,7 +66,10 @@ func (d *migrateDriver) Unlock() error {
 	return nil
 }
 
-// Run applies one migration file inside one transaction.
+// Run applies one migration file and records its version, clean, in one
+// transaction: a process killed half-way leaves the previous version, not
+// a dirty mark that locks every later command out (DuckDB's DDL is
+// transactional).
 func (d *migrateDriver) Run(migration io.Reader) error {
 	b, err := io.ReadAll(migration)
 	if err != nil {
@@ -72,30 +79,47 @@ func (d *migrateDriver) Run(migration io.Reader) error {
 		if _, err := tx.ExecContext(d.ctx, string(b)); err != nil {
 			return &database.Error{OrigErr: err, Query: b}
 		}
+		if d.hasPending {
+			return writeVersion(d.ctx, tx, d.pending, false)
+		}
 		return nil
 	})
 }
 
-// SetVersion replaces the recorded version and dirty flag.
+// SetVersion replaces the recorded version and dirty flag. golang-migrate
+// marks the target version dirty before Run and clean after it; the dirty
+// mark is only remembered, for Run to commit the clean version with the
+// migration itself.
 func (d *migrateDriver) SetVersion(version int, dirty bool) error {
-	return d.inTx(func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(d.ctx, `DELETE FROM `+migrationsTable); err != nil {
+	if dirty {
+		d.pending, d.hasPending = version, true
+		return nil
+	}
+	d.hasPending = false
+	return d.inTx(func(tx *sql.Tx) error { return writeVersion(d.ctx, tx, version, false) })
+}
+
+// writeVersion replaces the row of the version table.
+func writeVersion(ctx context.Context, tx *sql.Tx, version int, dirty bool) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+migrationsTable); err != nil {
+		return err
+	}
+	if version >= 0 {
+		q := `INSERT INTO ` + migrationsTable + ` (version, dirty) VALUES (?, ?)`
+		if _, err := tx.ExecContext(ctx, q, int64(version), dirty); err != nil {
 			return err
 		}
-		// note: like upstream drivers, keep a dirty NilVersion so that a failed
-		// first migration is still visible as dirty.
-		if version >= 0 || (version == database.NilVersion && dirty) {
-			q := `INSERT INTO ` + migrationsTable + ` (version, dirty) VALUES (?, ?)`
-			if _, err := tx.ExecContext(d.ctx, q, int64(version), dirty); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
-// Version returns the recorded version, or NilVersion when none is.
+// Version returns the recorded version, or NilVersion when none is. A
+// version marked dirty and not yet run is reported dirty, as golang-migrate
+// expects, though the database itself still holds the previous version.
 func (d *migrateDriver) Version() (int, bool, error) {
+	if d.hasPending {
+		return d.pending, true, nil
+	}
 	var v int64
 	var dirty bool
 	err := d.db.QueryRowContext(d.ctx, `SELECT version, dirty FROM `+migrationsTable+` LIMIT 1`).Scan(&v, &dirty)

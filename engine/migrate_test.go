@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	dbtesting "github.com/golang-migrate/migrate/v4/database/testing"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // mustMemoryDB opens a bare in-memory DuckDB, without the engine.
@@ -51,6 +55,105 @@ func TestMigrateDriver_RunIsOneTransaction(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half'").Scan(&n); err != nil || n != 0 {
 		t.Errorf("table from the failed file exists (%d, %v)", n, err)
 	}
+}
+
+// TestMigrateDriver_NoDirtyOnDisk: golang-migrate marks a version dirty,
+// runs the file and marks it clean, three steps. A process killed between
+// them, or a file that fails, must leave the previous version recorded
+// clean, not a dirty mark that refuses every later command.
+func TestMigrateDriver_NoDirtyOnDisk(t *testing.T) {
+	t.Parallel()
+	db := mustMemoryDB(t)
+	ctx := context.Background()
+	d, err := newMigrateDriver(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetVersion(3, false); err != nil {
+		t.Fatal(err)
+	}
+	onDisk := func(want string) {
+		t.Helper()
+		fresh, err := newMigrateDriver(ctx, db) // what the next process reads
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, dirty, err := fresh.Version()
+		if got := fmt.Sprintf("%d %v %v", v, dirty, err); got != want {
+			t.Errorf("recorded version = %s, want %s", got, want)
+		}
+	}
+	// killed after the dirty mark, before the file ran
+	if err := d.SetVersion(4, true); err != nil {
+		t.Fatal(err)
+	}
+	onDisk("3 false <nil>")
+	// the file fails
+	if err := d.Run(strings.NewReader("CREATE TABLE t4 (x INTEGER); SELECT nope FROM t4;")); err == nil {
+		t.Fatal("a broken file ran")
+	}
+	onDisk("3 false <nil>")
+	// the file runs: its version is recorded with it, before the clean mark
+	if err := d.Run(strings.NewReader("CREATE TABLE t4 (x INTEGER);")); err != nil {
+		t.Fatal(err)
+	}
+	onDisk("4 false <nil>")
+}
+
+// TestEngine_Migrate_recovers: a data dir an older ExoHunter left dirty
+// at the last version (killed during its upgrade) is upgraded again
+// whether or not that file had been applied, and a data dir of a newer
+// ExoHunter is refused with a sentence, untouched.
+func TestEngine_Migrate_recovers(t *testing.T) {
+	t.Parallel()
+	known, err := embeddedVersions()
+	if err != nil || len(known) < 2 {
+		t.Fatalf("versions %v, %v", known, err)
+	}
+	last := known[len(known)-1]
+	down, err := fs.ReadFile(sqltmpl.Migrations, "migrations/0004_models.down.sql")
+	if err != nil || last != 4 {
+		t.Fatalf("the test reverts 0004 by hand; last version is %d (%v)", last, err)
+	}
+	ctx := context.Background()
+	models := func(e *Engine) int64 {
+		return mustQueryInt(t, e, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name IN ('models', 'scores')")
+	}
+	for _, tc := range []struct {
+		name    string
+		applied bool
+	}{{"file not applied", false}, {"file applied", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := MustOpenEngine(t, func(o *Options) { o.Config = nil })
+			if !tc.applied {
+				if _, err := e.db.ExecContext(ctx, string(down)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.db.ExecContext(ctx, "UPDATE "+migrationsTable+" SET version = 4, dirty = true"); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Migrate(ctx, "up"); err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			if v, dirty, _ := e.MigrationVersion(ctx); v != 4 || dirty || models(e) != 2 {
+				t.Errorf("after up: version %d dirty %v, %d model tables; want 4, false, 2", v, dirty, models(e))
+			}
+		})
+	}
+	t.Run("newer", func(t *testing.T) {
+		e := MustOpenEngine(t, func(o *Options) { o.Config = nil })
+		if _, err := e.db.ExecContext(ctx, "UPDATE "+migrationsTable+" SET version = 99"); err != nil {
+			t.Fatal(err)
+		}
+		err := e.Migrate(ctx, "up")
+		if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "upgraded by a newer ExoHunter (schema version 99") {
+			t.Errorf("got %s %v", ErrorCode(err), err)
+		}
+		if v, _, _ := e.MigrationVersion(ctx); v != 99 {
+			t.Errorf("version = %d, want 99 untouched", v)
+		}
+	})
 }
 
 // TestEngine_Migrate reverts and re-applies the migrations, as
