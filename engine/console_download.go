@@ -219,18 +219,11 @@ func (s *consoleSession) spoolParquet(ctx context.Context, d *ConsoleDownload, t
 	return nil
 }
 
-// parquetExpr is column i of a Parquet download: NaN and ±Inf become NULL
-// (DESIGN: before anything is exported), in FLOAT and DOUBLE columns and
-// in lists of them; everything else is written as DuckDB holds it.
+// parquetExpr is column i of a Parquet download, NaN and ±Inf made NULL
+// at any depth (finiteSQL).
 func (col consoleCol) parquetExpr(i int) string {
-	id := consoleColIdent(i)
-	switch t := col.typ; {
-	case t.Name == "FLOAT" || t.Name == "DOUBLE":
-		return consoleFinite(id)
-	case t.Name == "LIST" && (t.elem().Name == "FLOAT" || t.elem().Name == "DOUBLE"):
-		return "list_transform(" + id + ", v -> " + consoleFinite("v") + ")"
-	}
-	return id
+	e, _ := finiteSQL(consoleColIdent(i), col.dbType)
+	return e
 }
 
 // copyTo writes the rows of sel to path with COPY and the given options,

@@ -114,14 +114,16 @@ func TestConsole_Download_Parquet(t *testing.T) {
 func TestConsole_Download_ParquetFinite(t *testing.T) {
 	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
 	d, err := f.console.Download(context.Background(), ConsoleDownloadRequest{Format: ConsoleParquet, ConsoleRequest: ConsoleRequest{
-		SQL: "SELECT 'nan'::DOUBLE AS n, '-inf'::FLOAT AS i, [1.5, 'inf'::DOUBLE] AS l, 2.5::DOUBLE AS x",
+		SQL: "SELECT 'nan'::DOUBLE AS n, '-inf'::FLOAT AS i, [1.5, 'inf'::DOUBLE] AS l, 2.5::DOUBLE AS x, " +
+			"{'a': 'nan'::DOUBLE, 'b': 'k'} AS s, ['inf'::DOUBLE, 2]::DOUBLE[2] AS arr, MAP {'k': '-inf'::DOUBLE} AS m, " +
+			"[['nan'::DOUBLE]] AS ll, NULL::STRUCT(a DOUBLE) AS ns",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	_, _, rows := scanAll(t, f.db, "SELECT n, i, l, x, typeof(i) FROM read_parquet("+sqltmpl.Lit(d.path).String()+")")
-	if got := mustJSON(t, rows); got != `[[null,null,[1.5,null],2.5,"FLOAT"]]` {
+	_, _, rows := scanAll(t, f.db, "SELECT n, i, l, x, typeof(i), s.a IS NULL AND s.b = 'k', arr[1] IS NULL AND arr[2] = 2, typeof(arr), m['k'] IS NULL, ll[1][1] IS NULL, ns IS NULL FROM read_parquet("+sqltmpl.Lit(d.path).String()+")")
+	if got := mustJSON(t, rows); got != `[[null,null,[1.5,null],2.5,"FLOAT",true,true,"DOUBLE[]",true,true,true]]` {
 		t.Errorf("rows = %s", got)
 	}
 }

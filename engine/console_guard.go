@@ -303,12 +303,36 @@ func checkConsoleNode(m map[string]any, relations relationLookup) error {
 		}
 	}
 	if name, ok := m["table_name"].(string); ok && (m["type"] == "BASE_TABLE" || m["type"] == "SHOW_REF") {
-		if strings.ContainsAny(name, `/\.:~*?`) && !consoleRelationExists(m, name, relations) {
-			return Errorf(BadRequest, "reading files by path (%q) is not allowed in the console; query the registered views instead (raw.<dataset>, classified.<dataset>, runs.results, ...)", name)
+		path := consoleRefPath(m, name)
+		if (strings.ContainsAny(name, `/\.:~*?`) || consoleFileExtension(path)) && !consoleRelationExists(m, name, relations) {
+			return Errorf(BadRequest, "reading files by path (%q) is not allowed in the console; query the registered views instead (raw.<dataset>, classified.<dataset>, runs.results, ...)", path)
 		}
 	}
 	return nil
 }
+
+// consoleRefPath is a table reference as DuckDB's replacement scan reads
+// it when no relation has that name: its parts joined by dots, so that an
+// unquoted data.csv (schema data, table csv) is the file data.csv.
+func consoleRefPath(m map[string]any, name string) string {
+	var parts []string
+	for _, k := range []string{"catalog_name", "schema_name"} {
+		if p, _ := m[k].(string); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(append(parts, name), ".")
+}
+
+// consoleFileExtension reports whether a dotted reference ends in the
+// extension of a file DuckDB would scan in its place.
+func consoleFileExtension(path string) bool {
+	i := strings.LastIndexByte(path, '.')
+	return i >= 0 && consoleScanExtensions[strings.ToLower(path[i+1:])]
+}
+
+// consoleScanExtensions are the endings DuckDB's replacement scans read.
+var consoleScanExtensions = consoleSet("csv", "tsv", "txt", "tbl", "dat", "parquet", "json", "jsonl", "ndjson", "gz", "gzip", "zst", "arrow", "xlsx")
 
 // consoleRelationExists reports whether a table reference whose name looks
 // like a path (a feature set "2025-10.rc1") names a relation of the

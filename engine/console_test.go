@@ -309,6 +309,11 @@ func consoleAttacks(f *consoleFixture) []consoleAttack {
 		{"describe view named like a file", `DESCRIBE raw."koi.v2"`, "", ""},
 		{"qualified path that is no view", `SELECT * FROM raw."koi.csv"`, BadRequest, "reading files by path"},
 		{"unqualified view name like a file", `SELECT * FROM "koi.v2"`, BadRequest, "reading files by path"},
+		// unquoted, data.csv is schema data, table csv: DuckDB then reads the file data.csv
+		{"unquoted file name", "SELECT * FROM data.csv", BadRequest, `reading files by path ("data.csv")`},
+		{"unquoted compressed file name", "SELECT * FROM koi.csv.gz", BadRequest, `reading files by path ("koi.csv.gz")`},
+		{"describe unquoted file name", "DESCRIBE data.parquet", BadRequest, "reading files by path"},
+		{"missing view keeps DuckDB's message", "SELECT * FROM raw.kio", BadRequest, "does not exist"},
 		{"summarize view", "SUMMARIZE raw.koi", "", ""},
 		{"show tables", "SHOW TABLES", "", ""},
 		{"catalog listing", "SELECT table_name FROM duckdb_tables()", "", ""},

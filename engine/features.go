@@ -214,6 +214,11 @@ func (e *Engine) featureSQLError(ctx context.Context, err error, run *Run) error
 	if strings.Contains(err.Error(), "Binder Error") || strings.Contains(err.Error(), "Conversion Error") {
 		return Wrap(Invalid, err, "%s does not compile over run %s: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
 	}
+	if strings.Contains(err.Error(), "Out of Range Error") || strings.Contains(err.Error(), "Invalid Input Error") {
+		// note: a feature's SQL met a value it cannot take (ln of 0, an
+		// overflow); the run's data, not the server, is the cause.
+		return Wrap(BadRequest, err, "A feature of %s cannot be computed over run %s, whose values are too extreme for it: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
+	}
 	return fmt.Errorf("build features from %s: %w", run.RunID, err)
 }
 
@@ -231,7 +236,7 @@ func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *
 		ptrs[i] = &vals[i]
 	}
 	if err := e.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
-		return nil, nil, e.featureSQLError(ctx, err, &Run{RunID: filepath.Base(in.RunPath)})
+		return nil, nil, e.featureSQLError(ctx, err, &Run{RunID: strings.TrimSuffix(filepath.Base(in.RunPath), ".parquet")})
 	}
 	rows := int64(vals[0].Float64)
 	stats := make(map[string]FeatureStats, len(feats))

@@ -425,13 +425,16 @@ func TestEngine_syncFeatureStore_otherStore(t *testing.T) {
 // standard deviation ("STDDEV_SAMP is out of range!", a 500); such
 // magnitudes now count as missing, like NaN and Inf.
 func TestEngine_BuildFeatures_hugeValues(t *testing.T) {
-	e, run := mustProcessCSV(t, "kepoi_name,koi_period,koi_prad,koi_steff,koi_srad\n"+
-		"K1.01,10,1.5,5700,1.0\nK2.01,1e308,2.0,5800,1.1\nK3.01,20,-1e308,5900,0.9\nK4.01,30,3.0,6000,1.2\n")
+	// note: K5.01's duration of 1e308 underflowed density_consistency's
+	// ratio to 0 before its ln ("cannot take logarithm of zero").
+	e, run := mustProcessCSV(t, "kepoi_name,koi_period,koi_prad,koi_steff,koi_srad,koi_duration,koi_impact,koi_slogg\n"+
+		"K1.01,10,1.5,5700,1.0,3,0.3,4.4\nK2.01,1e308,2.0,5800,1.1,3,0.3,4.4\nK3.01,20,-1e308,5900,0.9,3,0.3,4.4\nK4.01,30,3.0,6000,1.2,3,0.3,4.4\n"+
+		"K5.01,10,2,5500,1,1e308,0.3,4.4\nK6.01,1e-120,2,5500,1,3,0.3,4.4\n")
 	b, err := e.BuildFeatures(context.Background(), FeatureBuildInput{Version: "huge", Run: run.RunID})
 	if err != nil {
 		t.Fatalf("build: %s %v", ErrorCode(err), err)
 	}
-	for col, want := range map[string]int64{"koi_period": 3, "koi_prad": 3, "koi_steff": 4} {
+	for col, want := range map[string]int64{"koi_period": 5, "koi_prad": 5, "koi_steff": 6} {
 		if st, ok := b.Stats[col]; !ok || st.Count != want {
 			t.Errorf("%s: count %d, want %d (stats %+v)", col, st.Count, want, st)
 		}

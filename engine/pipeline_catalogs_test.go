@@ -175,6 +175,11 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			{"solar stand-ins are flagged", `SELECT string_agg(object_id || ' ' || list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER'), '; ' ORDER BY object_id)
 				FROM run WHERE object_id IN ('6838.01', '700.04', '5205.01')`, "5205.01 false; 6838.01 true; 700.04 true"},
 		}},
+		{"k2", "k2pandc_2025.csv", []check{
+			// Rows taken from ExoFOP-TESS carry its solar stand-ins: K2-132
+			// at log g 4.438 and 3.79 R_sun would be a 14 M_sun star.
+			{"K2-132 b's stand-in log g is flagged", `SELECT bool_or(list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER')) FROM run WHERE object_id = 'K2-132 b' AND koi_slogg = 4.438`, "true"},
+		}},
 		{"pscomppars", "pscomppars_2025.csv", []check{
 			// pl_eqt of a directly imaged planet is its own heat, not its star's.
 			{"HR 8799 b is no hot Jupiter", `SELECT list_contains(tags, 'hot_jupiter_candidate') FROM run WHERE object_id = 'HR 8799 b'`, "false"},

@@ -34,6 +34,9 @@ func TestPipeline_fixtures(t *testing.T) {
 		{name: "nasa_commented", file: "nasa_commented.csv", wantRows: 5},
 		{name: "science", file: "science.csv", wantRows: 3},
 		{name: "flags", file: "flags.csv", wantRows: 9},
+		// KOI-format: the Sun itself (5772 K) is no stand-in; 5780 K without
+		// uncertainty is, and log g 4.438 with a 0.5 R_sun star.
+		{name: "koi_sun", file: "koi_sun.csv", wantRows: 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -431,7 +431,8 @@ func TestSnapshot_RawIsFinite(t *testing.T) {
 	ctx := context.Background()
 	e := MustOpenEngine(t)
 	src := filepath.Join(t.TempDir(), "nan.parquet")
-	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 'nan'::DOUBLE AS koi_period, 'inf'::FLOAT AS koi_prad, 7 AS n) TO "+
+	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 'nan'::DOUBLE AS koi_period, 'inf'::FLOAT AS koi_prad, 7 AS n, "+
+		"['-inf'::DOUBLE, 1] AS l, {'a': 'nan'::DOUBLE} AS s, MAP {'k': 'inf'::DOUBLE} AS m) TO "+
 		sqltmpl.Lit(src).String()+" (FORMAT parquet)"); err != nil {
 		t.Fatal(err)
 	}
@@ -444,10 +445,11 @@ func TestSnapshot_RawIsFinite(t *testing.T) {
 	}
 	db := mustOpenSnapshot(t, e, dst)
 	var got string
-	if err := db.QueryRowContext(ctx, `SELECT concat_ws(' ', coalesce(koi_period::VARCHAR, 'null'), coalesce(koi_prad::VARCHAR, 'null'), n, typeof(koi_prad)) FROM raw.nanpq`).Scan(&got); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT concat_ws(' ', coalesce(koi_period::VARCHAR, 'null'), coalesce(koi_prad::VARCHAR, 'null'), n, typeof(koi_prad),
+		l[1] IS NULL AND l[2] = 1, s.a IS NULL, m['k'] IS NULL) FROM raw.nanpq`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if got != "null null 7 FLOAT" {
-		t.Errorf("raw.nanpq in the snapshot = %q, want %q", got, "null null 7 FLOAT")
+	if want := "null null 7 FLOAT true true true"; got != want {
+		t.Errorf("raw.nanpq in the snapshot = %q, want %q", got, want)
 	}
 }

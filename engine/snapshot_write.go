@@ -61,22 +61,25 @@ func snapshotError(ctx context.Context, err error) error {
 	return err
 }
 
-// floatColumns lists the FLOAT and DOUBLE columns of schema.name.
-func floatColumns(ctx context.Context, tx *sql.Tx, schema, name string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND data_type IN ('FLOAT', 'DOUBLE')
+// finiteColumns returns, for each column of schema.name that holds FLOAT or
+// DOUBLE values (at any depth), its value with NaN and ±Inf made NULL.
+func finiteColumns(ctx context.Context, tx *sql.Tx, schema, name string) ([]sqltmpl.ExportColumn, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
 		ORDER BY column_index`, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s.%s: %w", schema, name, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []sqltmpl.ExportColumn
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		if e, ok := finiteSQL(sqltmpl.Ident(c).String(), typ); ok {
+			out = append(out, sqltmpl.ExportColumn{Expr: sqltmpl.Expr(e), Name: sqltmpl.Ident(c)})
+		}
 	}
 	return out, rows.Err()
 }
@@ -213,7 +216,7 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 			if s == "raw" {
 				// note: the stored file keeps its NaN and ±Inf; the later
 				// stages null them, and so does this copy of the file.
-				if c.Finite, err = floatColumns(ctx, tx, s, ds); err != nil {
+				if c.Replace, err = finiteColumns(ctx, tx, s, ds); err != nil {
 					return nil, nil, err
 				}
 			}

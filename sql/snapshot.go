@@ -37,8 +37,9 @@ type SnapshotCopy struct {
 	Filter bool
 	Column string
 	Values []string
-	// Finite names FLOAT and DOUBLE columns whose NaN and ±Inf become NULL.
-	Finite []string
+	// Replace gives columns new values (SELECT * REPLACE), such as
+	// FLOAT and DOUBLE columns whose NaN and ±Inf become NULL.
+	Replace []ExportColumn
 }
 
 // SnapshotCopyTable renders CREATE TABLE alias.schema.name AS SELECT ....
@@ -63,12 +64,8 @@ func SnapshotCopyTable(alias string, c SnapshotCopy) (string, error) {
 		// note: IN () is not SQL; NULL matches nothing.
 		values = []fmt.Stringer{code("NULL")}
 	}
-	finite := make([]Ident, len(c.Finite))
-	for i, f := range c.Finite {
-		finite[i] = Ident(f)
-	}
 	data := map[string]any{"Alias": Ident(alias), "Schema": Ident(c.Schema), "Name": Ident(c.Name), "From": from,
-		"Filter": c.Filter, "Column": Ident(c.Column), "Values": values, "Finite": finite}
+		"Filter": c.Filter, "Column": Ident(c.Column), "Values": values, "Replace": c.Replace}
 	return exec("snapshot_copy", data)
 }
 

@@ -216,7 +216,11 @@ func (mp *mapper) finish(c *spec.Columns) ([]ReportEntry, []string) {
 			continue
 		}
 		if taken[strings.ToLower(col.Name)] {
-			e.Status, e.Reason = StatusDropped, strings.TrimSpace(e.Reason+"; name collides with a pipeline column, not passed through")
+			reason := "name collides with a pipeline column: not in the runs, only in the raw view"
+			if e.Status == StatusShadowed {
+				reason = e.Reason + "; " + reason
+			}
+			e.Status, e.Reason = StatusDropped, reason
 			continue
 		}
 		taken[strings.ToLower(col.Name)] = true

@@ -195,6 +195,13 @@ func TestMap_report(t *testing.T) {
 	if tg, _ := m.Target("koi_depth_err1"); tg.Factor != 10000 {
 		t.Errorf("error companion factor = %v, want 10000", tg.Factor)
 	}
+	// note: the reason of a dropped column said "passed through unchanged;
+	// name collides ..., not passed through".
+	for _, e := range m.Report {
+		if e.Source == "score" && e.Reason != "name collides with a pipeline column: not in the runs, only in the raw view" {
+			t.Errorf("reason of the dropped score column = %q", e.Reason)
+		}
+	}
 }
 
 func TestMap_units(t *testing.T) {

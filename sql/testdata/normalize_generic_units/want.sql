@@ -3,7 +3,7 @@ SELECT
   row_number() OVER () AS "row_id",
   CAST("object" AS VARCHAR) AS "object_id",
   CAST("star" AS VARCHAR) AS "star_id",
-  'generic' AS "mission",
+  'generic' AS "detected_mission",
   true AS "is_default",
   CAST(NULL AS VARCHAR) AS "koi_disposition",
   CAST(NULL AS BOOLEAN) AS "controversial",

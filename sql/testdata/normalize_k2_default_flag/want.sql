@@ -3,7 +3,7 @@ SELECT
   row_number() OVER () AS "row_id",
   CAST("pl_name" AS VARCHAR) AS "object_id",
   CAST("hostname" AS VARCHAR) AS "star_id",
-  'k2' AS "mission",
+  'k2' AS "detected_mission",
   coalesce(TRY_CAST("default_flag" AS BOOLEAN), true) AS "is_default",
   CASE upper(trim(CAST("disposition" AS VARCHAR))) WHEN 'APC' THEN 'CANDIDATE' WHEN 'CANDIDATE' THEN 'CANDIDATE' WHEN 'CONFIRMED' THEN 'CONFIRMED' WHEN 'CP' THEN 'CONFIRMED' WHEN 'FA' THEN 'FALSE POSITIVE' WHEN 'FALSE POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FALSE_POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FP' THEN 'FALSE POSITIVE' WHEN 'KP' THEN 'CONFIRMED' WHEN 'PC' THEN 'CANDIDATE' WHEN 'REFUTED' THEN 'FALSE POSITIVE' END AS "koi_disposition",
   TRY_CAST("pl_controv_flag" AS BOOLEAN) AS "controversial",

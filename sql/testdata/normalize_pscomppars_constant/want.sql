@@ -3,7 +3,7 @@ SELECT
   row_number() OVER () AS "row_id",
   CAST("pl_name" AS VARCHAR) AS "object_id",
   CAST("hostname" AS VARCHAR) AS "star_id",
-  'pscomppars' AS "mission",
+  'pscomppars' AS "detected_mission",
   true AS "is_default",
   'CONFIRMED' AS "koi_disposition",
   TRY_CAST("pl_controv_flag" AS BOOLEAN) AS "controversial",

@@ -3,7 +3,7 @@ WITH "normalized" AS (
     row_number() OVER () AS "row_id",
     CAST("toi" AS VARCHAR) AS "object_id",
     CAST("tid" AS VARCHAR) AS "star_id",
-    'toi' AS "mission",
+    'toi' AS "detected_mission",
     true AS "is_default",
     CASE upper(trim(CAST("tfopwg_disp" AS VARCHAR))) WHEN 'APC' THEN 'CANDIDATE' WHEN 'CANDIDATE' THEN 'CANDIDATE' WHEN 'CONFIRMED' THEN 'CONFIRMED' WHEN 'CP' THEN 'CONFIRMED' WHEN 'FA' THEN 'FALSE POSITIVE' WHEN 'FALSE POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FALSE_POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FP' THEN 'FALSE POSITIVE' WHEN 'KP' THEN 'CONFIRMED' WHEN 'PC' THEN 'CANDIDATE' WHEN 'REFUTED' THEN 'FALSE POSITIVE' END AS "koi_disposition",
     CAST(NULL AS BOOLEAN) AS "controversial",
@@ -264,7 +264,7 @@ WITH "normalized" AS (
     coalesce((koi_teq < 80 AND koi_depth > 1 * 10000), false) AS "FLAG_COLD_DEEP_TRANSIT",
     coalesce((koi_depth > 0 AND depth_from_radii_ppm > 0 AND greatest(koi_depth / depth_from_radii_ppm, depth_from_radii_ppm / koi_depth) > 3), false) AS "FLAG_DEPTH_RADII_MISMATCH",
     coalesce((koi_insol_source = 'catalog' AND koi_insol > 0 AND insol_derived > 0 AND greatest(koi_insol / insol_derived, insol_derived / koi_insol) > 2), false) AS "FLAG_INSOL_MISMATCH",
-    coalesce((mission IN ('koi', 'toi') AND ((koi_steff = 5780 AND koi_steff_err1 IS NULL) OR (koi_slogg = 4.438 AND koi_slogg_err1 IS NULL))), false) AS "FLAG_STELLAR_PLACEHOLDER",
+    coalesce((detected_mission <> 'generic' AND ((koi_steff = 5780 AND koi_steff_err1 IS NULL) OR (koi_slogg = 4.438 AND koi_slogg_err1 IS NULL AND koi_srad IS DISTINCT FROM 1))), false) AS "FLAG_STELLAR_PLACEHOLDER",
     coalesce((koi_insol <= hz_seff_runaway_greenhouse AND koi_insol >= hz_seff_maximum_greenhouse), false) AS "FLAG_HZ_CONSERVATIVE",
     coalesce((koi_steff < 2600 OR koi_steff > 7200), false) AS "FLAG_HZ_TEFF_OUT_OF_RANGE"
   FROM "metric_hz_position"

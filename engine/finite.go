@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+)
+
+// NaN and ±Inf become NULL before anything is exported (DESIGN.md), at
+// any depth of a nested value: Parquet downloads and the raw tables of a
+// snapshot write what DuckDB holds, so their FLOAT and DOUBLE values,
+// also inside lists, arrays, structs and map values, go through finiteSQL.
+
+// finiteSQL returns an expression for x, of DuckDB type dbType, whose
+// NaN and ±Inf are NULL, and false when the type holds no FLOAT or
+// DOUBLE (x is then used as it is). Nested values are rebuilt and cast
+// back to dbType, so that an ARRAY keeps its size and a STRUCT its type.
+func finiteSQL(x, dbType string) (string, bool) {
+	t := parseDuckType(dbType)
+	e, ok := finiteExpr(x, t, 0)
+	if !ok {
+		return x, false
+	}
+	if t.Name == "FLOAT" || t.Name == "DOUBLE" {
+		return e, true
+	}
+	return "CAST(" + e + " AS " + dbType + ")", true
+}
+
+func finiteExpr(x string, t *duckType, depth int) (string, bool) {
+	switch t.Name {
+	case "FLOAT", "DOUBLE":
+		return consoleFinite(x), true
+	case "LIST", "ARRAY":
+		v := fmt.Sprintf("finite_v%d", depth)
+		inner, ok := finiteExpr(v, t.elem(), depth+1)
+		if !ok {
+			return x, false
+		}
+		return fmt.Sprintf("list_transform(%s, lambda %s: %s)", x, v, inner), true
+	case "STRUCT":
+		parts := make([]string, len(t.Fields))
+		changed := false
+		for i, f := range t.Fields {
+			e, ok := finiteExpr("struct_extract("+x+", "+sqltmpl.Lit(f.Name).String()+")", f.Type, depth+1)
+			changed = changed || ok
+			parts[i] = sqltmpl.Ident(f.Name).String() + " := " + e
+		}
+		if !changed {
+			return x, false
+		}
+		// note: struct_pack of a NULL struct's fields is a struct of NULLs.
+		return "CASE WHEN " + x + " IS NOT NULL THEN struct_pack(" + strings.Join(parts, ", ") + ") END", true
+	case "MAP":
+		// note: only values; a NULL key is not allowed in a map.
+		e := fmt.Sprintf("finite_e%d", depth)
+		v, ok := finiteExpr(e+".value", t.value(), depth+1)
+		if !ok {
+			return x, false
+		}
+		return fmt.Sprintf("map_from_entries(list_transform(map_entries(%s), lambda %s: {'key': %s.key, 'value': %s}))", x, e, e, v), true
+	}
+	return x, false
+}
