@@ -176,7 +176,7 @@ func buildStep(step string) {
 // it and writes the manifest, all inside dir.
 func (e *Engine) writeFeatureSet(ctx context.Context, fs *spec.Features, run *Run, version, dir string) (*FeatureManifest, error) {
 	in := sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: fs, Path: filepath.Join(dir, FeaturesParquet)}
-	stats, params, err := e.featureStats(ctx, in, fs)
+	stats, params, err := e.featureStats(ctx, in, fs, run)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (e *Engine) featureSQLError(ctx context.Context, err error, run *Run) error
 
 // featureStats runs the statistics query and derives each feature's
 // imputation value and scaling.
-func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *spec.Features) (map[string]FeatureStats, map[string]sqltmpl.FeatureParams, error) {
+func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *spec.Features, run *Run) (map[string]FeatureStats, map[string]sqltmpl.FeatureParams, error) {
 	q, err := sqltmpl.FeatureStats(in)
 	if err != nil {
 		return nil, nil, err
@@ -236,7 +236,7 @@ func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *
 		ptrs[i] = &vals[i]
 	}
 	if err := e.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
-		return nil, nil, e.featureSQLError(ctx, err, &Run{RunID: strings.TrimSuffix(filepath.Base(in.RunPath), ".parquet")})
+		return nil, nil, e.featureSQLError(ctx, err, run)
 	}
 	rows := int64(vals[0].Float64)
 	stats := make(map[string]FeatureStats, len(feats))

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/exohunter/exohunter/engine/mapping"
-	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // catalogCounts are per-file facts from shared/data/SOURCES.md.
@@ -51,9 +50,7 @@ func TestPipeline_catalogs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := mustPipelineDB(t)
-			m := mustLoadDataset(t, db, b, tc.name, pipelineSharedData+tc.file, mapping.Options{})
-			mustRunTable(t, db, sqltmpl.PipelineInput{Dataset: tc.name, Bundle: b, Mapping: m}, "run")
+			db, m := mustCatalogRun(t, b, tc.name, tc.file)
 			got := catalogCounts{
 				Rows:          queryInt(t, db, `SELECT count(*) FROM run`),
 				Confirmed:     queryInt(t, db, `SELECT count(*) FROM run WHERE list_contains(tags, 'confirmed_planet')`),
@@ -202,9 +199,7 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := mustPipelineDB(t)
-			m := mustLoadDataset(t, db, b, tc.name, pipelineSharedData+tc.file, mapping.Options{})
-			mustRunTable(t, db, sqltmpl.PipelineInput{Dataset: tc.name, Bundle: b, Mapping: m}, "run")
+			db, _ := mustCatalogRun(t, b, tc.name, tc.file)
 			for _, c := range tc.checks {
 				_, rows, _ := strings.Cut(queryCSV(t, db, c.q), "\n")
 				if got := strings.TrimSpace(rows); got != c.want {

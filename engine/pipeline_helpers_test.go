@@ -215,3 +215,14 @@ func formatValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// mustCatalogRun loads a file of the shared NASA data as dataset name and
+// writes its run into the table run of a fresh database; it returns the
+// database and the file's mapping.
+func mustCatalogRun(t *testing.T, b *spec.Bundle, name, file string) (*sql.DB, *mapping.Mapping) {
+	t.Helper()
+	db := mustPipelineDB(t)
+	m := mustLoadDataset(t, db, b, name, pipelineSharedData+file, mapping.Options{})
+	mustRunTable(t, db, sqltmpl.PipelineInput{Dataset: name, Bundle: b, Mapping: m}, "run")
+	return db, m
+}

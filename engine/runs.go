@@ -324,11 +324,17 @@ func (e *Engine) runSQLError(err error, dataset string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return Wrap(Timeout, err, "The run of %s was cancelled before it finished.", dataset)
 	}
-	msg := err.Error()
-	if strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error") {
-		return Wrap(BadRequest, err, "Dataset %s could not be read to the end: %s", dataset, firstLine(msg))
+	if isFileReadError(err) {
+		return Wrap(BadRequest, err, "Dataset %s could not be read to the end: %s", dataset, firstLine(err.Error()))
 	}
 	return fmt.Errorf("run %s: %w", dataset, err)
+}
+
+// isFileReadError reports whether DuckDB failed on a dataset's bytes: a
+// value that does not fit the type its column was given at ingest.
+func isFileReadError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error")
 }
 
 // insertRun records a run as running.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -84,16 +83,17 @@ func finiteColumns(ctx context.Context, tx *sql.Tx, schema, name string) ([]sqlt
 	return out, rows.Err()
 }
 
+// datasetStages are the schemas of a dataset's views, raw first.
+var datasetStages = []string{sqltmpl.SchemaRaw, sqltmpl.SchemaNormalized, sqltmpl.SchemaMetrics, sqltmpl.SchemaClassified}
+
 // snapshotCopyError explains a failed copy. A dataset whose file does not
 // parse with the types found at ingest (its run fails the same way) stops
 // every snapshot that includes its stages: the message names it and how
 // to get past it.
 func snapshotCopyError(err error, c sqltmpl.SnapshotCopy) error {
-	msg := err.Error()
-	stage := slices.Contains([]string{"raw", "normalized", "metrics", "classified"}, c.Schema)
-	if stage && (strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error")) {
+	if slices.Contains(datasetStages, c.Schema) && isFileReadError(err) {
 		return Wrap(Conflict, err, "Dataset %s could not be read to the end (%s), so the snapshot, which copies %s.%s, stopped; nothing was written. Delete the dataset (DELETE /api/datasets/%s) or ingest a corrected file under another name; its runs fail the same way.",
-			c.Name, firstLine(msg), c.Schema, c.Name, c.Name)
+			c.Name, firstLine(err.Error()), c.Schema, c.Name, c.Name)
 	}
 	return fmt.Errorf("snapshot %s.%s: %w", c.Schema, c.Name, err)
 }
@@ -191,9 +191,9 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 		{Schema: "meta", Name: "datasets"},
 		{Schema: "meta", Name: "runs", Filter: true, Column: "run_id", Values: ids},
 	}
-	stages := []string{"normalized", "metrics", "classified"}
+	stages := datasetStages[1:] // raw only when asked for
 	if slices.Contains(plan.include, SnapshotRaw) {
-		stages = append([]string{"raw"}, stages...)
+		stages = datasetStages
 	}
 	names, err := datasetNames(ctx, tx)
 	if err != nil {
