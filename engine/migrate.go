@@ -28,7 +28,14 @@ func (e *Engine) Migrate(ctx context.Context, direction string) error {
 	defer m.Close()
 	switch direction {
 	case "up":
-		if err := checkSchemaKnown(m); err != nil {
+		st, err := readSchemaState(m)
+		if err != nil {
+			return err
+		}
+		if err := checkSchemaKnown(st, e.path(DirBackups)); err != nil {
+			return err
+		}
+		if err := e.backupBeforeUpgrade(ctx, st); err != nil {
 			return err
 		}
 		err = m.Up()
@@ -124,23 +131,38 @@ func embeddedVersions() ([]int, error) {
 	return out, nil
 }
 
+// schemaState is where a database's schema stands against the embedded
+// migration files.
+type schemaState struct {
+	applied int // -1 for a database without any migration
+	dirty   bool
+	last    int // the newest embedded version
+}
+
+func readSchemaState(m *migrate.Migrate) (schemaState, error) {
+	known, err := embeddedVersions()
+	if err != nil || len(known) == 0 {
+		return schemaState{}, fmt.Errorf("migration files: %w", err)
+	}
+	st := schemaState{applied: -1, last: known[len(known)-1]}
+	v, dirty, err := m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("migration version: %w", err)
+	}
+	st.applied, st.dirty = int(v), dirty
+	return st, nil
+}
+
 // checkSchemaKnown refuses a database a newer ExoHunter has upgraded: this
 // binary has no files for its version and would otherwise fail with
 // golang-migrate's "no migration found for version N".
-func checkSchemaKnown(m *migrate.Migrate) error {
-	v, _, err := m.Version()
-	if errors.Is(err, migrate.ErrNilVersion) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("migration version: %w", err)
-	}
-	known, err := embeddedVersions()
-	if err != nil || len(known) == 0 {
-		return fmt.Errorf("migration files: %w", err)
-	}
-	if last := known[len(known)-1]; int(v) > last {
-		return Errorf(Conflict, "This database was upgraded by a newer ExoHunter (schema version %d; this one knows versions up to %d) and is left untouched. Use the newer ExoHunter, or a copy of the data made before the upgrade.", v, last)
+// The upgrade left a copy of the old file in backups (backupBeforeUpgrade).
+func checkSchemaKnown(st schemaState, backups string) error {
+	if st.applied > st.last {
+		return Errorf(Conflict, "This database was upgraded by a newer ExoHunter (schema version %d; this one knows versions up to %d) and is left untouched. Use the newer ExoHunter, or the copy of the database made before the upgrade (in %s).", st.applied, st.last, backups)
 	}
 	return nil
 }

@@ -222,3 +222,79 @@ func TestOpen_ForeignDatabase(t *testing.T) {
 	opts.DBPath = filepath.Join(dir, "new.duckdb")
 	MustOpenEngineWith(t, opts)
 }
+
+// TestEngine_Migrate_backup: opening a database of an older schema copies
+// the file to DATA/backups before the upgrade, the copy opens with DuckDB
+// at the old version, an up-to-date database is not copied again, and a
+// backup that cannot be written stops the upgrade with the file untouched.
+func TestEngine_Migrate_backup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := MustTempDir(t)
+	opts := Options{DBPath: filepath.Join(dir, "exo.duckdb"), DataDir: filepath.Join(dir, "data"),
+		FeatureStore: filepath.Join(dir, "feature_store"), MemoryLimit: "512MB", Threads: 2}
+	down, err := fs.ReadFile(sqltmpl.Migrations, "migrations/0004_models.down.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{string(down), "UPDATE " + migrationsTable + " SET version = 3",
+		"INSERT INTO labels.labels (object_id, dataset, label, source) VALUES ('K00001.01', 'koi', 'CONFIRMED', 'human')"} {
+		if _, err := e.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// version and label count of a database file, read without the engine
+	readOnly := func(path string) (version, labels int) {
+		t.Helper()
+		c, err := duckdb.NewConnector(path+"?access_mode=read_only", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(c)
+		defer db.Close()
+		if err := db.QueryRow("SELECT (SELECT max(version) FROM "+migrationsTable+"), (SELECT count(*) FROM labels.labels)").Scan(&version, &labels); err != nil {
+			t.Fatal(err)
+		}
+		return version, labels
+	}
+	backups := func() []string {
+		m, _ := filepath.Glob(filepath.Join(opts.DataDir, DirBackups, "exo.schema3.*.duckdb"))
+		return m
+	}
+
+	blocker := filepath.Join(opts.DataDir, DirBackups)
+	if err := os.WriteFile(blocker, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, opts)
+	if ErrorCode(err) != Storage || !strings.Contains(ErrorMessage(err), "Nothing was changed") {
+		t.Fatalf("Open with an unwritable backup folder: %s %v", ErrorCode(err), err)
+	}
+	if v, n := readOnly(opts.DBPath); v != 3 || n != 1 {
+		t.Fatalf("after the refused upgrade: version %d, %d labels; want 3, 1", v, n)
+	}
+	os.Remove(blocker)
+
+	MustOpenEngineWith(t, opts).Close()
+	got := backups()
+	if len(got) != 1 {
+		t.Fatalf("backups %v, want one", got)
+	}
+	if v, n := readOnly(got[0]); v != 3 || n != 1 {
+		t.Errorf("backup: version %d, %d labels; want 3, 1", v, n)
+	}
+	if v, n := readOnly(opts.DBPath); v != 4 || n != 1 {
+		t.Errorf("upgraded: version %d, %d labels; want 4, 1", v, n)
+	}
+	MustOpenEngineWith(t, opts).Close()
+	if got := backups(); len(got) != 1 {
+		t.Errorf("an up-to-date database was copied again: %v", got)
+	}
+}
