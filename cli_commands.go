@@ -30,8 +30,8 @@ var commands = []command{
 	{"labels", "export [--format parquet|csv] | import-nasa DATASET | import-run RUN | queue | stats", "export, import and inspect labels", (*Main).runLabels},
 	{"train", "[--run RUN | --dataset D] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky] [--name N] [--version V]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
 	{"models", "[NAME[/VERSION]]", "list the trained models, or print one version's metrics and cards", (*Main).runModels},
-	{"score", "RUN --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
-	{"anomalies", "[RUN] [--features V] [--out FILE] | eval [--run RUN | --dataset D] [--n 50] [--seed S]", "score a run with Isolation Forest and LOF (anomaly_score), or run the injected-anomaly evaluation", (*Main).runAnomalies},
+	{"score", "[RUN | --run RUN | --dataset D] --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
+	{"anomalies", "[RUN | --run RUN | --dataset D] [--features V] [--out FILE] | eval [--run RUN | --dataset D] [--n 50] [--seed S]", "score a run with Isolation Forest and LOF (anomaly_score), or run the injected-anomaly evaluation", (*Main).runAnomalies},
 	{"migrate", "up|version", "apply or report the service's schema migrations", (*Main).runMigrate},
 }
 

@@ -72,7 +72,7 @@ func (m *Main) runModels(ctx context.Context, args []string) error {
 	return m.printJSON(d)
 }
 
-// runScore runs `score [RUN] --model NAME[/VERSION] [--out FILE]`: it
+// runScore runs `score [RUN | --run RUN] --model NAME[/VERSION] [--out FILE]`: it
 // writes the model's p_model for every row of the run into DuckDB
 // (results, exports and the labeling queue read it) and prints a summary
 // line. --out also writes the run with its score columns to FILE.
@@ -80,6 +80,7 @@ func (m *Main) runScore(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("score", &g)
 	model := f.String("model", "", "NAME or NAME/VERSION (newest version when omitted)")
+	run := f.String("run", "", "the run to score (the same as RUN)")
 	dataset := f.String("dataset", "", "without RUN: the latest run of this dataset")
 	out := f.String("out", "", "also write the scored run to FILE (.csv .json .ndjson .parquet)")
 	pos, err := f.parse(args, 0, 1, "takes at most one RUN")
@@ -89,11 +90,15 @@ func (m *Main) runScore(ctx context.Context, args []string) error {
 	if *model == "" {
 		return usageErr(errUsageText("score needs --model NAME[/VERSION]"))
 	}
+	runID, err := runArg(firstArg(pos), *run)
+	if err != nil {
+		return err
+	}
 	e, err := m.open(ctx, &g)
 	if err != nil {
 		return err
 	}
-	res, err := e.ScoreRun(ctx, engine.ScoreInput{Run: firstArg(pos), Dataset: *dataset, Model: *model})
+	res, err := e.ScoreRun(ctx, engine.ScoreInput{Run: runID, Dataset: *dataset, Model: *model})
 	if err != nil {
 		return err
 	}
@@ -107,14 +112,14 @@ func (m *Main) runScore(ctx context.Context, args []string) error {
 
 // runAnomalies runs the anomaly detectors:
 //
-//	anomalies [RUN] [--features V] [--out FILE]   score a run (Isolation Forest and LOF)
+//	anomalies [RUN | --run RUN] [--features V] [--out FILE]   score a run (Isolation Forest and LOF)
 //	anomalies eval [--run RUN] [--n 50] [--seed S]   the injected-anomaly evaluation
 //
 // Both print one JSON line.
 func (m *Main) runAnomalies(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("anomalies", &g)
-	run := f.String("run", "", "eval: the KOI run whose dataset is copied (default: the latest run of --dataset or of the only dataset)")
+	run := f.String("run", "", "the run to score (the same as RUN); eval: the KOI run whose dataset is copied (default: the latest run of --dataset or of the only dataset)")
 	dataset := f.String("dataset", "", "without RUN: the latest run of this dataset")
 	features := f.String("features", "", "the feature-set version (default: the run's, built as auto-<run> when missing)")
 	out := f.String("out", "", "also write the scored run to FILE (.csv .json .ndjson .parquet)")
@@ -124,11 +129,18 @@ func (m *Main) runAnomalies(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	eval := firstArg(pos) == "eval"
+	runID := *run
+	if !eval {
+		if runID, err = runArg(firstArg(pos), *run); err != nil {
+			return err
+		}
+	}
 	e, err := m.open(ctx, &g)
 	if err != nil {
 		return err
 	}
-	if firstArg(pos) == "eval" {
+	if eval {
 		in := engine.AnomalyEvalInput{Run: *run, Dataset: *dataset, N: *n}
 		if *seed != "" {
 			s, err := strconv.ParseUint(*seed, 10, 64)
@@ -143,7 +155,7 @@ func (m *Main) runAnomalies(ctx context.Context, args []string) error {
 		}
 		return m.printJSON(rep)
 	}
-	res, err := e.DetectAnomalies(ctx, engine.AnomalyInput{Run: firstArg(pos), Dataset: *dataset, Features: *features})
+	res, err := e.DetectAnomalies(ctx, engine.AnomalyInput{Run: runID, Dataset: *dataset, Features: *features})
 	if err != nil {
 		return err
 	}
@@ -160,6 +172,19 @@ func (m *Main) progress(cmd string) func(float64, string) {
 	return func(p float64, msg string) {
 		fmt.Fprintf(m.Stderr, "%s: %3.0f%% %s\n", cmd, 100*p, msg)
 	}
+}
+
+// runArg is the run named either as the positional RUN or by --run (the
+// form the "name the run" errors suggest); naming two different runs is a
+// usage mistake.
+func runArg(positional, flag string) (string, error) {
+	if positional != "" && flag != "" && positional != flag {
+		return "", usageErr(fmt.Errorf("RUN %q and --run %q name different runs: give one", positional, flag))
+	}
+	if positional != "" {
+		return positional, nil
+	}
+	return flag, nil
 }
 
 // firstArg returns the first positional argument, or "".

@@ -125,6 +125,16 @@ func TestTrainScoreAnomaliesCommands(t *testing.T) {
 		t.Errorf("train --version v1 again: %v\n%s", err, stderr)
 	}
 
+	// --run names the run as RUN does (the "name the run" errors suggest it).
+	if out, stderr, err := cmd("score", "--run", run.RunID, "--model", "xgb_planet_vs_fp/v1"); err != nil || !strings.Contains(out, run.RunID) {
+		t.Errorf("score --run: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := cmd("anomalies", "--run", "koi-no-such-run"); err == nil || !strings.Contains(err.Error(), "koi-no-such-run") {
+		t.Errorf("anomalies --run of a missing run: %v", err)
+	}
+	if _, _, err := cmd("score", run.RunID, "--run", "koi-other", "--model", "xgb_planet_vs_fp/v1"); err == nil || !strings.Contains(err.Error(), "different runs") {
+		t.Errorf("score RUN --run OTHER: %v", err)
+	}
 	if _, _, err := cmd("score", run.RunID); err == nil || !strings.Contains(err.Error(), "--model") {
 		t.Errorf("score without --model: %v", err)
 	}

@@ -13,7 +13,7 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("ingest", &g)
 	name := f.String("name", "", "dataset name (default: derived from the file name)")
-	mission := f.String("mission", "", "force the mission: koi, toi, k2, ps or generic (default: detected)")
+	mission := f.String("mission", "", "force the mission: koi, toi, k2, ps, pscomppars or generic (schemas/columns.yaml; default: detected)")
 	var units multiFlag
 	f.Var(&units, "unit", "unit of a canonical column in this file, e.g. koi_depth=percent (repeatable)")
 	pos, err := f.parse(args, 1, 1, "needs exactly one PATH or URL")

@@ -143,15 +143,22 @@ func (s *Server) handleLabelReview(c *fiber.Ctx) error {
 	return created(c, r)
 }
 
-// handleLabelQueue answers GET /api/labels/queue?strategy=&limit=&annotator=&run=&dataset=&seed=
-// with {"items":[...]}; with an annotator the items are claimed.
+// handleLabelQueue answers GET /api/labels/queue?strategy=&limit=&annotator=&run_id=&dataset=&seed=
+// with {"items":[...]}; with an annotator the items are claimed. run is
+// run_id's older name (the dashboard's), still accepted.
 func (s *Server) handleLabelQueue(c *fiber.Ctx) error {
 	le, err := s.labelEngine()
 	if err != nil {
 		return err
 	}
-	if err := checkQuery(c, "strategy", "limit", "annotator", "run", "dataset", "seed"); err != nil {
+	if err := checkQuery(c, "strategy", "limit", "annotator", "run_id", "run", "dataset", "seed"); err != nil {
 		return err
+	}
+	run := c.Query("run_id")
+	if old := c.Query("run"); old != "" && run != "" && old != run {
+		return engine.Errorf(engine.BadRequest, "run_id %q and run %q name different runs: give run_id only.", run, old)
+	} else if run == "" {
+		run = old
 	}
 	limit, err := queryInt(c, "limit", 0, 1, 1000)
 	if err != nil {
@@ -165,7 +172,7 @@ func (s *Server) handleLabelQueue(c *fiber.Ctx) error {
 		}
 	}
 	q, err := le.LabelQueue(c.UserContext(), engine.QueueRequest{
-		Run: c.Query("run"), Dataset: c.Query("dataset"), Strategy: c.Query("strategy"), Limit: limit,
+		Run: run, Dataset: c.Query("dataset"), Strategy: c.Query("strategy"), Limit: limit,
 		Annotator: c.Query("annotator"), Seed: c.Query("seed"),
 	})
 	if err != nil {

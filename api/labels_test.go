@@ -79,6 +79,10 @@ func TestLabels(t *testing.T) {
 			wantContains: []string{`"items":[]`, `"strategy":"priority"`}}, // the one CANDIDATE has a human label
 		{name: "queue bad strategy", method: "GET", url: "/api/labels/queue?strategy=loudest", wantStatus: 400},
 		{name: "queue unknown run", method: "GET", url: "/api/labels/queue?run=nope", wantStatus: 404},
+		{name: "queue unknown run_id", method: "GET", url: "/api/labels/queue?run_id=nope", wantStatus: 404},
+		{name: "queue run_id", method: "GET", url: "/api/labels/queue?run_id={run}", wantStatus: 200, wantContains: []string{`"items":[]`}},
+		{name: "queue run_id and run differ", method: "GET", url: "/api/labels/queue?run_id={run}&run=nope", wantStatus: 400,
+			wantContains: []string{"name different runs"}},
 		{name: "queue unknown dataset", method: "GET", url: "/api/labels/queue?dataset=nope", wantStatus: 404,
 			wantContains: []string{`no dataset named \"nope\"`}},
 		{name: "queue bad limit", method: "GET", url: "/api/labels/queue?limit=0", wantStatus: 400},

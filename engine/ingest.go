@@ -37,7 +37,7 @@ type IngestInput struct {
 	// Units overrides the units of canonical columns, e.g.
 	// {"koi_depth": "percent"}.
 	Units map[string]string
-	// Mission forces the mission (koi, toi, k2, ps, generic); "" detects it.
+	// Mission forces the mission (a name in schemas/columns.yaml: koi, toi, k2, ps, pscomppars, generic); "" detects it.
 	Mission string
 	// AfterBody, when set, is called once Reader has been read to its end
 	// and before anything is decided or registered: an upload's form

@@ -140,6 +140,8 @@ func TestEngine_Ingest_DuplicateOtherOptions(t *testing.T) {
 	} {
 		if _, err := e.Ingest(context.Background(), in); ErrorCode(err) != BadRequest {
 			t.Errorf("Ingest(%+v) = %v, want BadRequest", in, err)
+		} else if in.Mission != "" && !strings.Contains(ErrorMessage(err), "use koi, toi, k2, ps, pscomppars, generic") {
+			t.Errorf("unknown mission: %q does not list every mission of schemas/columns.yaml", ErrorMessage(err))
 		}
 	}
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 2 {

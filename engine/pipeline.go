@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/exohunter/exohunter/engine/mapping"
 	"github.com/exohunter/exohunter/engine/spec"
@@ -74,7 +75,11 @@ func (e *Engine) mapColumns(cols []Column, in IngestInput) (*mapping.Mapping, er
 	case errors.Is(err, mapping.ErrNoKnownColumns):
 		return nil, Wrap(BadRequest, err, "None of the columns is one ExoHunter knows, so nothing can be computed; %s", afterColon(err))
 	case errors.Is(err, mapping.ErrUnknownMission):
-		return nil, Wrap(BadRequest, err, "Unknown mission %q: use koi, toi, k2, ps or generic, or leave it out to detect it.", in.Mission)
+		names := make([]string, len(e.bundle.Columns.Missions))
+		for i, ms := range e.bundle.Columns.Missions {
+			names[i] = ms.Name
+		}
+		return nil, Wrap(BadRequest, err, "Unknown mission %q: use %s, or leave it out to detect it.", in.Mission, strings.Join(names, ", "))
 	case errors.Is(err, mapping.ErrUnknownUnit), errors.Is(err, mapping.ErrUnknownColumn):
 		return nil, Wrap(BadRequest, err, "Bad unit override: %s", err.Error())
 	case err != nil:
