@@ -63,6 +63,8 @@ func TestRuns(t *testing.T) {
 		{name: "results unknown operator", method: "GET", url: "/api/runs/{run}/results?koi_prad__approx=3", wantStatus: 400,
 			wantContains: []string{"approx"}},
 		{name: "results unknown parameter", method: "GET", url: "/api/runs/{run}/results?colour=red", wantStatus: 400},
+		{name: "results unknown flag", method: "GET", url: "/api/runs/{run}/results?flag=RADIUS_TOO_LARGEE", wantStatus: 400,
+			wantContains: []string{`Unknown flag \"RADIUS_TOO_LARGEE\"`, `"field":"flag"`}},
 		{name: "results bad limit", method: "GET", url: "/api/runs/{run}/results?limit=-1", wantStatus: 400},
 		{name: "results of unknown run", method: "GET", url: "/api/runs/nope/results", wantStatus: 404},
 

@@ -254,14 +254,14 @@ func (c *Console) parseRequest(req ConsoleRequest, defRows, maxRows int, defTime
 	q := consoleQuery{sql: req.SQL, limit: req.Limit, id: req.QueryID, maxTimeout: c.limits.MaxTimeout}
 	switch {
 	case req.Limit < 0 || req.Limit > maxRows:
-		return q, Errorf(BadRequest, "limit must be between 1 and %d (got %d)", maxRows, req.Limit)
+		return q, Errorf(BadRequest, "limit (the row cap) must be between 1 and %d (got %d)", maxRows, req.Limit)
 	case req.Limit == 0:
 		q.limit = defRows
 	}
 	max := c.limits.MaxTimeout
 	switch {
 	case req.TimeoutMS < 0 || time.Duration(req.TimeoutMS)*time.Millisecond > max:
-		return q, Errorf(BadRequest, "timeout_ms must be between 1 and %d (got %d)", max.Milliseconds(), req.TimeoutMS)
+		return q, Errorf(BadRequest, "timeout_ms (the time limit in milliseconds) must be between 1 and %d (got %d)", max.Milliseconds(), req.TimeoutMS)
 	case req.TimeoutMS == 0:
 		q.timeout = defTimeout
 	default:

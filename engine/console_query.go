@@ -242,7 +242,11 @@ func (s *consoleSession) fetch(ctx context.Context) (*ConsoleResult, error) {
 	}
 	for rows.Next() {
 		if len(res.Rows) == n {
+			// note: below the asked limit, n is the byte budget's row count.
 			res.Truncated, res.TruncatedBy = true, "rows"
+			if n < s.q.limit {
+				res.TruncatedBy = "bytes"
+			}
 			break
 		}
 		row, cut, err := s.scanRow(rows, v)

@@ -366,9 +366,9 @@ func TestConsole_Limits(t *testing.T) {
 		wantCode Code
 		wantMsg  string
 	}{
-		{"limit above max", ConsoleRequest{SQL: "SELECT 1", Limit: 5001}, BadRequest, "limit must be between 1 and 5000"},
-		{"negative limit", ConsoleRequest{SQL: "SELECT 1", Limit: -1}, BadRequest, "limit must be between"},
-		{"timeout above max", ConsoleRequest{SQL: "SELECT 1", TimeoutMS: 10001}, BadRequest, "timeout_ms must be between 1 and 10000"},
+		{"limit above max", ConsoleRequest{SQL: "SELECT 1", Limit: 5001}, BadRequest, "limit (the row cap) must be between 1 and 5000"},
+		{"negative limit", ConsoleRequest{SQL: "SELECT 1", Limit: -1}, BadRequest, "limit (the row cap) must be between"},
+		{"timeout above max", ConsoleRequest{SQL: "SELECT 1", TimeoutMS: 10001}, BadRequest, "timeout_ms (the time limit in milliseconds) must be between 1 and 10000"},
 		{"bad query id", ConsoleRequest{SQL: "SELECT 1", QueryID: "../x"}, BadRequest, "query_id must be"},
 		{"too long", ConsoleRequest{SQL: "SELECT 1 " + strings.Repeat(" ", consoleMaxQueryLen)}, TooLarge, "the console accepts at most 65536"},
 	}
@@ -430,7 +430,8 @@ func TestConsole_HugeValues(t *testing.T) {
 		{"struct of long string", "SELECT {'a': repeat('y', 10000000), 'b': 1} AS s FROM range(3)", 0, 3, true, ""},
 		{"blob bomb", "SELECT repeat('z', 5000000)::BLOB AS b FROM range(3)", 0, 3, true, ""},
 		{"json bomb", "SELECT to_json(range(1000000 + range * 0)) AS j FROM range(2)", 0, 2, true, ""},
-		{"many medium strings", "SELECT repeat('y', 5000) AS s, range AS i FROM range(10000)", 10000, -1, true, ""},
+		{"many medium strings", "SELECT repeat('y', 5000) AS s, range AS i FROM range(10000)", 10000, -1, true, "bytes"},
+		{"wide rows", "SELECT range AS i, repeat('w', 3000) AS a, repeat('x', 3000) AS b, repeat('y', 3000) AS c FROM range(5000)", 5000, -1, true, "bytes"},
 		{"many rows", "SELECT range AS i, range::VARCHAR AS s FROM range(1000000)", 10000, 10000, false, "rows"},
 	}
 	for _, tc := range tests {
@@ -466,6 +467,25 @@ func TestConsole_HugeValues(t *testing.T) {
 			}
 		})
 	}
+	t.Run("wide table", func(t *testing.T) {
+		// 40 text and 100 number columns of small values: the byte budget
+		// lowers the row cap below the asked 1000 before any row is read,
+		// and the result says bytes, not rows (it said rows).
+		cols := []string{"range AS i"}
+		for k := range 40 {
+			cols = append(cols, fmt.Sprintf("'text' AS t%d", k))
+		}
+		for k := range 100 {
+			cols = append(cols, fmt.Sprintf("range * %d AS n%d", k, k))
+		}
+		res, err := f.console.Query(context.Background(), ConsoleRequest{SQL: "SELECT " + strings.Join(cols, ", ") + " FROM range(5000)", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) >= 1000 || !res.Truncated || res.TruncatedBy != "bytes" || len(res.TruncatedValues) != 0 {
+			t.Errorf("rows=%d truncated=%v by=%q cut=%d; want fewer than 1000, by bytes, nothing cut", len(res.Rows), res.Truncated, res.TruncatedBy, len(res.TruncatedValues))
+		}
+	})
 	t.Run("small values stay whole", func(t *testing.T) {
 		res, err := f.console.Query(context.Background(), ConsoleRequest{SQL: "SELECT [1, 2] AS l, {'a': 'b'} AS s, 'xy'::BLOB AS b, '{\"k\": [1]}'::JSON AS j"})
 		if err != nil {

@@ -94,10 +94,12 @@ func (e *Engine) LabelStats(ctx context.Context, dataset string) (*LabelStats, e
 	return st, e.countSources(ctx, dataset, st.Sources)
 }
 
-// countSources fills the objects with a current label per source.
+// countSources fills the objects with a current label per source. A
+// label rejected in review does not count, as training and the queue do
+// not use it.
 func (e *Engine) countSources(ctx context.Context, dataset string, out map[string]int64) error {
 	rows, err := e.db.QueryContext(ctx, `SELECT source, count(*) FROM labels.current
-		WHERE ? = '' OR dataset = ? GROUP BY source`, dataset, dataset)
+		WHERE (? = '' OR dataset = ?) AND review_status <> 'rejected' GROUP BY source`, dataset, dataset)
 	if err != nil {
 		return e.queryError(ctx, err, "count labels")
 	}

@@ -320,7 +320,32 @@ func TestEngine_LabelStats(t *testing.T) {
 		t.Errorf("pending = %d (%d listed), want the 3 current human labels", rq.PendingTotal, len(rq.Pending))
 	}
 	if len(rq.Disagreements) == 0 || rq.Disagreements[0].ObjectID != "K00752.01" || rq.Disagreements[0].Human == nil {
-		t.Errorf("disagreements should start with the human one, K00752.01: %+v", rq.Disagreements)
+		t.Fatalf("disagreements should start with the human one, K00752.01: %+v", rq.Disagreements)
+	}
+
+	// A label rejected in review stops counting, as training and the queue
+	// do not use it: K00752.01's human label leaves the counts, the
+	// agreement table and the disagreements.
+	rejected := mustQueryInt(t, e, `SELECT id FROM labels.current WHERE object_id = 'K00752.01' AND source = 'human'`)
+	if _, err := e.ReviewLabel(ctx, rejected, ReviewInput{Status: "reject", Reviewer: "rev"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = e.LabelStats(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if st.Sources["human"] != 2 || st.Tables[0].Objects != 2 || st.Tables[0].Agree != 2 {
+		t.Errorf("after the reject: %d human labels, human vs nasa %d objects %d agree; want 2, 2, 2", st.Sources["human"], st.Tables[0].Objects, st.Tables[0].Agree)
+	}
+	if rq, err = e.ReviewQueue(ctx, "koi", 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rq.Disagreements {
+		if d.ObjectID == "K00752.01" && d.Human != nil {
+			t.Errorf("the rejected human label is still a disagreement: %+v", d)
+		}
+	}
+	if rq.PendingTotal != 2 {
+		t.Errorf("pending = %d, want 2 (the rejected one is reviewed)", rq.PendingTotal)
 	}
 }
 

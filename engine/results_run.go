@@ -16,8 +16,11 @@ import (
 // run: its file and its columns (the allow-list of every request-shaped
 // query). A complete run never changes, so it is cached per engine.
 type resultRun struct {
-	id   string
-	path string // absolute Parquet file
+	// flags are the flag names of the rules (configs/rules.yaml), which
+	// the flag filter accepts in any case and without FLAG_.
+	flags []string
+	id    string
+	path  string // absolute Parquet file
 	// sel is the SELECT the run's rows come from: the Parquet file, with
 	// the score columns joined once something scored the run.
 	sel    string
@@ -225,7 +228,7 @@ func (e *Engine) resultRun(ctx context.Context, id string) (*resultRun, error) {
 		return nil, fmt.Errorf("describe run %s: %w", id, err)
 	}
 	r = &resultRun{id: id, path: path, sel: sel, scored: scored, index: index, rows: run.Rows, cols: cols,
-		idx: make(map[string]int, len(cols)), gen: resultRunGen.Add(1)}
+		idx: make(map[string]int, len(cols)), gen: resultRunGen.Add(1), flags: e.flagNames()}
 	for i, c := range cols {
 		r.idx[c.Name] = i
 	}

@@ -62,7 +62,7 @@ func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
 		conds = appendListHas(conds, p, r, "tag", "tags", vals)
 	}
 	if vals := q.Flag; len(vals) > 0 {
-		conds = appendListHas(conds, p, r, "flag", "flags", vals)
+		conds = appendListHas(conds, p, r, "flag", "flags", canonicalFlags(p, r.flags, vals))
 	}
 	if vals := q.Disposition; len(vals) > 0 {
 		conds = appendDisposition(conds, p, r, vals)
@@ -144,6 +144,29 @@ func checkCategories(p *paramErrors, param string, vals []string) {
 			p.add(param, "Unknown %s %q: use one of %s.", param, v, strings.Join(spec.Categories, ", "))
 		}
 	}
+}
+
+// canonicalFlags maps each value to the rules' flag it names, in any case
+// and with or without the FLAG_ prefix (the dashboard shows
+// RADIUS_TOO_LARGE and radius_too_large for FLAG_RADIUS_TOO_LARGE); a
+// value that names no flag is reported, since it would match nothing
+// without a word. Without known flags (no rules loaded) values pass as
+// they are.
+func canonicalFlags(p *paramErrors, known, vals []string) []string {
+	if len(known) == 0 {
+		return vals
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		want := strings.ToUpper(strings.TrimSpace(v))
+		i := slices.IndexFunc(known, func(k string) bool { return k == want || k == "FLAG_"+want })
+		if i < 0 {
+			p.add("flag", "Unknown flag %q: use a flag of configs/rules.yaml, such as %s (GET /api/runs/{id}/counts?by=flag lists a run's).", v, strings.Join(known[:min(3, len(known))], ", "))
+			continue
+		}
+		out = append(out, known[i])
+	}
+	return out
 }
 
 // appendListHas adds (list_contains(col, ?) OR ...): rows whose list holds
@@ -433,4 +456,16 @@ func cursorValue(raw json.RawMessage, typ string) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("unexpected cursor value %T", v)
+}
+
+// flagNames lists the rules' flag names (nil without rules).
+func (e *Engine) flagNames() []string {
+	if e.bundle == nil || e.bundle.Rules == nil {
+		return nil
+	}
+	out := make([]string, len(e.bundle.Rules.Flags))
+	for i, f := range e.bundle.Rules.Flags {
+		out[i] = f.Name
+	}
+	return out
 }

@@ -216,6 +216,7 @@ func TestEngine_Results(t *testing.T) {
 		}},
 		{"tag", "tag=habitable_zone_candidate", func(r map[string]any) bool { return listHas(r["tags"], "habitable_zone_candidate") }},
 		{"flag", "flag=FLAG_RADIUS_TOO_LARGE", func(r map[string]any) bool { return listHas(r["flags"], "FLAG_RADIUS_TOO_LARGE") }},
+		{"flag as the dashboard shows it", "flag=radius_too_large", func(r map[string]any) bool { return listHas(r["flags"], "FLAG_RADIUS_TOO_LARGE") }},
 		{"flags", "flag=FLAG_RADIUS_TOO_LARGE&flag=FLAG_MISSING_PRAD", func(r map[string]any) bool {
 			return listHas(r["flags"], "FLAG_RADIUS_TOO_LARGE") || listHas(r["flags"], "FLAG_MISSING_PRAD")
 		}},

@@ -1,7 +1,7 @@
 WITH cur AS (
   SELECT dataset, object_id, source, label, label_class
   FROM "labels"."current"
-  WHERE source IN ('human', 'nasa', 'heuristic')
+  WHERE source IN ('human', 'nasa', 'heuristic') AND review_status <> 'rejected'
 ),
 wide AS (
   SELECT

@@ -1,7 +1,7 @@
 WITH cur AS (
   SELECT dataset, object_id, source, label
   FROM "labels"."current"
-  WHERE source IN ('human', 'nasa', 'heuristic', 'model')
+  WHERE source IN ('human', 'nasa', 'heuristic', 'model') AND review_status <> 'rejected'
     AND dataset = 'koi'
 )
 SELECT 'human' AS a_source, 'nasa' AS b_source, a.label AS a_label, b.label AS b_label, count(*) AS n
