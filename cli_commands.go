@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/exohunter/exohunter/engine"
@@ -36,7 +37,7 @@ var commands = []command{
 }
 
 // usage prints the command table on stderr.
-func (m *Main) usage() {
+func (m *Main) usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: exohunter [global flags] COMMAND [args] [flags]\n\ncommands:\n")
 	for _, c := range commands {
@@ -44,7 +45,7 @@ func (m *Main) usage() {
 	}
 	b.WriteString("\nglobal flags (before or after the command): --db --data-dir --feature-store\n" +
 		"  --config-dir --memory-limit --threads --temp-dir\n")
-	fmt.Fprint(m.Stderr, b.String())
+	fmt.Fprint(w, b.String())
 }
 
 // flags returns a FlagSet for command name with the global flags registered.

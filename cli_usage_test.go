@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -12,12 +15,17 @@ import (
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"--data-dir", "x", "--help"}} {
-		_, stderr, err := runMain(t, args...)
-		if err != nil || !strings.Contains(stderr, "usage: exohunter") || !strings.Contains(stderr, "\n  models ") {
-			t.Errorf("%q: err %v, stderr:\n%s", args, err, stderr)
+		stdout, _, err := runMain(t, args...)
+		if err != nil || !strings.Contains(stdout, "usage: exohunter") || !strings.Contains(stdout, "\n  models ") {
+			t.Errorf("%q: err %v, stdout (asked-for help goes there, for | less):\n%s", args, err, stdout)
 		}
 	}
-	_, stderr, err := runMain(t, "serve", "--help")
+	// A mistake's usage is an error message: stderr, exit 2.
+	stdout, stderr, err := runMain(t, "frobnicate")
+	if !errors.Is(err, errUsage) || stdout != "" || !strings.Contains(stderr, "usage: exohunter") {
+		t.Errorf("unknown command: err %v, stdout %q, stderr:\n%s", err, stdout, stderr)
+	}
+	_, stderr, err = runMain(t, "serve", "--help")
 	if err != nil || !strings.Contains(stderr, "-addr") || strings.Contains(stderr, "commands:") {
 		t.Errorf("serve --help: err %v, stderr:\n%s", err, stderr)
 	}
@@ -36,5 +44,16 @@ func TestGlobalFlags_Refused(t *testing.T) {
 		if !errors.Is(err, errUsage) {
 			t.Errorf("%q: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestExitCode_brokenPipe: output cut short by its reader (| head) ends
+// quietly with SIGPIPE's status, not an "internal error" log.
+func TestExitCode_brokenPipe(t *testing.T) {
+	var stderr strings.Builder
+	m := &Main{Stderr: &stderr}
+	m.Logger = slog.New(slog.NewTextHandler(&stderr, nil))
+	if got := m.exitCode(fmt.Errorf("write stdout: %w", syscall.EPIPE)); got != 141 || stderr.Len() != 0 {
+		t.Errorf("exit %d, stderr %q; want 141 and nothing", got, stderr.String())
 	}
 }

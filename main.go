@@ -75,7 +75,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		name = "serve"
 	}
 	if name == "help" || name == "-h" || name == "--help" {
-		m.usage()
+		// note: asked-for help is the output, so it can be piped to less.
+		m.usage(m.Stdout)
 		return nil
 	}
 	for _, c := range commands {
@@ -87,7 +88,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	m.usage()
+	m.usage(m.Stderr)
 	return fmt.Errorf("%w: unknown command %q", errUsage, name)
 }
 
@@ -106,6 +107,11 @@ func (m *Main) Close() error {
 func (m *Main) exitCode(err error) int {
 	if err == nil {
 		return 0
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		// note: the reader closed the pipe (| head): quiet, as SIGPIPE
+		// would end any other Unix tool, and with its status.
+		return 128 + int(syscall.SIGPIPE)
 	}
 	if errors.Is(err, errUsage) {
 		fmt.Fprintf(m.Stderr, "exohunter: %v\n", err)

@@ -95,4 +95,11 @@ func TestModels(t *testing.T) {
 			body:       `{"sql":"SELECT count(p_model) AS scored, count(anomaly_score) AS anomalies FROM runs.scored"}`,
 			wantStatus: 200, wantContains: []string{`"rows":[[`}},
 	})
+	// With a second dataset and none named, the run is ambiguous: a 400 at
+	// once, not a job that fails later.
+	env.MustIngest(t, koiEvery(t, 50), "koi_b")
+	env.run(t, []scenario{
+		{name: "no run among several datasets, refused before a job", method: "POST", url: "/api/models/train", body: `{"target":"planet_vs_fp"}`,
+			wantStatus: 400, wantContains: []string{"There are 2 datasets"}},
+	})
 }

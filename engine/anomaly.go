@@ -86,7 +86,7 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 	}
 	rowIDs, objectIDs, x, err := e.anomalyMatrix(ctx, src.path, cols)
 	if err != nil {
-		return nil, err
+		return nil, e.runDeletedDuring(ctx, src.run.RunID, err, "it was being scored for anomalies")
 	}
 	anomalyInputsOf(x, cols, src.manifest)
 	s, err := anomaly.Detect(x, anomaly.DefaultParams())

@@ -193,3 +193,43 @@ func TestEngine_WriteInjected(t *testing.T) {
 			n, shifted, samePeriod, giants, relabelled)
 	}
 }
+
+// TestEngine_ScoresOfDeletedRun: a dataset deleted while its run is being
+// scored (the delete waits for no reader) gives a NotFound that says so,
+// not an internal error, for the anomaly scores and for any score write.
+func TestEngine_ScoresOfDeletedRun(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	run := mustKOISmallRun(t, e)
+	if err := e.DeleteDataset(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.writeScores(ctx, run, scoreColumns{rowIDs: []int64{0}, names: []string{"anomaly_score"}, values: [][]float64{{0.5}}})
+	if ErrorCode(err) != NotFound || !strings.Contains(ErrorMessage(err), "was deleted (with its dataset) while its scores were being written") {
+		t.Errorf("writeScores after the delete: %s %v", ErrorCode(err), err)
+	}
+}
+
+// TestEngine_RunOfDeletedDataset: a run prepared before its dataset was
+// deleted is not recorded (a NotFound), instead of failing later inside
+// the job with the dataset's tables gone.
+func TestEngine_RunOfDeletedDataset(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+	prep, err := e.prepareRun(ctx, ProcessInput{Dataset: "koi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeleteDataset(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.insertRun(ctx, prep.run); ErrorCode(err) != NotFound {
+		t.Errorf("insertRun after the delete: %s %v, want NotFound", ErrorCode(err), err)
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.runs"); n != 0 {
+		t.Errorf("%d runs recorded, want 0", n)
+	}
+}

@@ -29,6 +29,9 @@ type Dataset struct {
 	// DuplicateOf names the existing dataset when Ingest received bytes it
 	// already holds; this Dataset is then that existing one.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Note says, for a duplicate asked for under another name, that the
+	// name was not created.
+	Note string `json:"note,omitempty"`
 
 	// Compression is none or gzip (the stored bytes stay compressed).
 	Compression string `json:"compression"`

@@ -126,13 +126,18 @@ type Engine struct {
 	opts Options
 	// limits bound ingest; tests lower them.
 	limits ingestLimits
-	// ingestMu serializes the short register step of Ingest and
-	// DeleteDataset (duplicate check, name choice, rename, meta row, views).
+	// ingestMu serializes the short register step of Ingest, DeleteDataset
+	// (duplicate check, name choice, rename, meta row, views) and the
+	// recording of a new run (insertRun).
 	ingestMu sync.Mutex
 
 	// console runs the read-only SQL console over consoleDB
 	// (engine/engine_console.go wires it at Open).
 	console *Console
+	// labelImportMu serializes the bulk label imports: each inserts what
+	// labels.current lacks, and two at once would both see it lacking (the
+	// same NASA import three times inserted every label three times).
+	labelImportMu sync.Mutex
 	// runViewsMu serializes re-creating runs.results and runs.latest_*
 	// (engine/runs.go): concurrent CREATE OR REPLACE VIEW statements conflict.
 	runViewsMu sync.Mutex

@@ -156,10 +156,7 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 	buildStep("started")
 	m, err := e.writeFeatureSet(ctx, fs, run, in.Version, tmp)
 	if err != nil {
-		if _, rerr := e.Run(context.WithoutCancel(ctx), run.RunID); ErrorCode(rerr) == NotFound {
-			return nil, Wrap(NotFound, err, "Run %s was deleted (with its dataset) while feature set %s was being built from it.", run.RunID, in.Version)
-		}
-		return nil, err
+		return nil, e.runDeletedDuring(ctx, run.RunID, err, "feature set "+in.Version+" was being built from it")
 	}
 	buildStep("written")
 	return e.commitFeatureSet(ctx, m, tmp)

@@ -205,6 +205,9 @@ func (e *Engine) duplicate(ctx context.Context, sha string, in IngestInput) (*Da
 			continue
 		}
 		ds.DuplicateOf = ds.Name
+		if in.Name != "" && in.Name != ds.Name {
+			ds.Note = fmt.Sprintf("These bytes are already dataset %q: nothing new was stored and no dataset %q was created; use %q.", ds.Name, in.Name, ds.Name)
+		}
 		return ds, nil
 	}
 	return nil, nil
@@ -326,7 +329,7 @@ func checkParquetColumns(cols []Column, l ingestLimits) error {
 func (e *Engine) register(ctx context.Context, st *stored, ds *Dataset, m *mapping.Mapping, explicit string) (_ *Dataset, err error) {
 	e.ingestMu.Lock()
 	defer e.ingestMu.Unlock()
-	if dup, err := e.duplicate(ctx, st.sha256, IngestInput{Units: ds.Units, Mission: ds.Mission}); dup != nil || err != nil {
+	if dup, err := e.duplicate(ctx, st.sha256, IngestInput{Name: explicit, Units: ds.Units, Mission: ds.Mission}); dup != nil || err != nil {
 		return dup, err
 	}
 	if ds.Name, err = e.chooseName(ctx, explicit, ds.OriginalName); err != nil {
@@ -398,7 +401,7 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 			return "", err
 		}
 		if t {
-			return "", Errorf(Conflict, "A dataset named %q already exists; choose another --name or delete it first.", explicit)
+			return "", Errorf(Conflict, "A dataset named %q already exists; choose another name (--name on the command line, the name field of an upload) or delete it first.", explicit)
 		}
 		return explicit, nil
 	}

@@ -102,8 +102,13 @@ func TestEngine_Ingest_Duplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := MustIngest(t, e, IngestInput{Reader: bytes.NewReader(b), OriginalName: "other_name.csv"})
-	if second.Name != first.Name || second.DuplicateOf != first.Name {
-		t.Errorf("duplicate = {name %q, duplicate_of %q}, want both %q", second.Name, second.DuplicateOf, first.Name)
+	if second.Name != first.Name || second.DuplicateOf != first.Name || second.Note != "" {
+		t.Errorf("duplicate = {name %q, duplicate_of %q, note %q}, want both %q and no note", second.Name, second.DuplicateOf, second.Note, first.Name)
+	}
+	// Asked for under another name, the answer says that name was not made.
+	third := MustIngest(t, e, IngestInput{Reader: bytes.NewReader(b), OriginalName: "x.csv", Name: "koi2"})
+	if third.Name != first.Name || !strings.Contains(third.Note, `no dataset "koi2" was created`) {
+		t.Errorf("duplicate named koi2 = {name %q, note %q}", third.Name, third.Note)
 	}
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 1 {
 		t.Errorf("meta.datasets has %d rows, want 1", n)

@@ -26,6 +26,13 @@ const (
 	JobKindRun = "run"
 )
 
+// jobSlots bounds how many jobs of a kind run at once; the others wait,
+// queued. Each run, training or snapshot is a large DuckDB or XGBoost
+// workload: eight KOI runs started together exhausted the 1 GB memory
+// limit, failed half of them and made one-row label writes fail with them;
+// two at a time use the two cores and stay well inside it.
+var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1}
+
 // jobPersistEvery throttles progress writes to meta.jobs; status changes
 // are always written at once.
 const jobPersistEvery = 250 * time.Millisecond
@@ -75,9 +82,14 @@ type Jobs struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// slots holds one semaphore per kind in jobSlots.
+	slots map[string]chan struct{}
+
 	mu     sync.Mutex
 	live   map[string]*liveJob // jobs that have not ended
 	closed bool
+	// training holds the model versions being trained (reserveVersion).
+	training map[string]bool
 }
 
 // liveJob is a running job's in-memory state and its subscribers.
@@ -92,7 +104,11 @@ type liveJob struct {
 // creates it once and closes it before the engine.
 func NewJobs(e *Engine) *Jobs {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Jobs{e: e, ctx: ctx, cancel: cancel, live: map[string]*liveJob{}}
+	slots := make(map[string]chan struct{}, len(jobSlots))
+	for kind, n := range jobSlots {
+		slots[kind] = make(chan struct{}, n)
+	}
+	return &Jobs{e: e, ctx: ctx, cancel: cancel, slots: slots, live: map[string]*liveJob{}}
 }
 
 // newJobID returns a fresh job id, safe in URLs.
@@ -131,10 +147,30 @@ func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error)
 	return &snap, nil
 }
 
-// run executes one job and records its end.
+// run executes one job, after waiting for a slot of its kind, and records
+// its end. A job whose wait the registry's close ends still runs fn, on
+// the cancelled context, so that it fails the way it cleans up.
 func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 	defer j.wg.Done()
-	j.update(lj.job.ID, func(job *Job) { job.Status = JobRunning })
+	if slot := j.slots[lj.job.Kind]; slot != nil {
+		held := true
+		select {
+		case slot <- struct{}{}:
+		default:
+			j.update(lj.job.ID, func(job *Job) {
+				job.Message = fmt.Sprintf("waiting: %d %s job(s) at a time, the others queue", cap(slot), lj.job.Kind)
+			})
+			select {
+			case slot <- struct{}{}:
+			case <-j.ctx.Done():
+				held = false
+			}
+		}
+		if held {
+			defer func() { <-slot }()
+		}
+	}
+	j.update(lj.job.ID, func(job *Job) { job.Status, job.Message = JobRunning, "" })
 	report := func(p float64, msg string) {
 		j.update(lj.job.ID, func(job *Job) {
 			job.Progress = min(max(p, job.Progress), 1)

@@ -73,6 +73,8 @@ func (e *Engine) ImportRunLabels(ctx context.Context, runID string) (*LabelImpor
 // runImport executes one import statement (autocommit: one transaction)
 // and fills the counts.
 func (e *Engine) runImport(ctx context.Context, q string, res *LabelImport) (*LabelImport, error) {
+	e.labelImportMu.Lock()
+	defer e.labelImportMu.Unlock()
 	out, err := e.db.ExecContext(ctx, q)
 	if err != nil {
 		if ctx.Err() != nil {

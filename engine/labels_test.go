@@ -246,6 +246,33 @@ func TestEngine_ImportLabels(t *testing.T) {
 		WHERE l.source = 'heuristic' AND l.label = r.category`); n != 12 {
 		t.Errorf("%d heuristic labels match the run, want 12", n)
 	}
+	// Imports at the same time add each label once.
+	if _, err := e.db.ExecContext(ctx, `DELETE FROM labels.labels WHERE source IN ('nasa', 'heuristic')`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = e.ImportNASALabels(ctx, "koi")
+			} else {
+				_, err = e.ImportRunLabels(ctx, run.RunID)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM labels.labels WHERE source IN ('nasa', 'heuristic')`); n != 24 {
+		t.Errorf("8 imports at once stored %d labels, want 24 (12 objects, 2 sources)", n)
+	}
 	for _, f := range []func() error{
 		func() error { _, err := e.ImportNASALabels(ctx, "nope"); return err },
 		func() error { _, err := e.ImportRunLabels(ctx, "nope"); return err },

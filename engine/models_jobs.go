@@ -45,9 +45,46 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 		if _, _, err := j.e.featureSet(ctx, in.Features); err != nil {
 			return nil, err
 		}
+	} else if _, err := j.e.ResolveRun(ctx, in.Run, in.Dataset); err != nil {
+		// note: with several datasets and none named, the run is ambiguous.
+		return nil, err
 	}
-	return j.Start(ctx, JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
+	release, err := j.reserveVersion(name, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	job, err := j.Start(ctx, JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
+		defer release()
 		in.Progress = report
 		return j.e.Train(ctx, in)
 	})
+	if err != nil {
+		release()
+	}
+	return job, err
+}
+
+// reserveVersion holds name/version for one training job until release,
+// so that a second request for the same version is refused at once
+// rather than after its cross-validation. An empty version (the UTC time)
+// needs no reservation.
+func (j *Jobs) reserveVersion(name, version string) (release func(), err error) {
+	if version == "" {
+		return func() {}, nil
+	}
+	key := name + "/" + version
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.training[key] {
+		return nil, Errorf(Conflict, "Model version %s is already being trained; wait for that job, or choose another version.", key)
+	}
+	if j.training == nil {
+		j.training = map[string]bool{}
+	}
+	j.training[key] = true
+	return func() {
+		j.mu.Lock()
+		delete(j.training, key)
+		j.mu.Unlock()
+	}, nil
 }

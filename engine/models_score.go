@@ -76,7 +76,7 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	}
 	mx, err := e.scoringMatrix(ctx, run, mi, m)
 	if err != nil {
-		return nil, err
+		return nil, e.runDeletedDuring(ctx, run.RunID, err, "model "+mi.Name+"/"+mi.Version+" was scoring it")
 	}
 	booster, err := xgb.LoadModel(filepath.Join(mi.Path, ModelFile))
 	if err != nil {

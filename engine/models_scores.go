@@ -57,7 +57,7 @@ func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) err
 		return nil
 	})
 	if err != nil {
-		return err
+		return e.runDeletedDuring(ctx, run.RunID, err, "its scores were being written")
 	}
 	if err := refreshScoredView(ctx, e); err != nil {
 		e.log.Warn("runs.scored not refreshed", "err", err)

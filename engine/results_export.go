@@ -101,10 +101,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		if ctx.Err() != nil {
 			return nil, Wrap(Timeout, err, "The export of run %s was cancelled before it was written.", runID)
 		}
-		if _, rerr := e.Run(context.WithoutCancel(ctx), runID); ErrorCode(rerr) == NotFound {
-			return nil, Wrap(NotFound, err, "Run %s was deleted (with its dataset) while it was being exported.", runID)
-		}
-		return nil, err
+		return nil, e.runDeletedDuring(ctx, runID, err, "it was being exported")
 	}
 	return openExportFile(tmp, name, f, true)
 }

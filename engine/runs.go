@@ -337,8 +337,31 @@ func isFileReadError(err error) bool {
 	return strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "CSV Error") || strings.Contains(msg, "Invalid Input Error")
 }
 
-// insertRun records a run as running.
+// runDeletedDuring returns a NotFound naming the run when err (an
+// unexpected failure) came from the run's dataset, and so its file, being
+// deleted while doing ran; any other error is returned as it is. Delete
+// waits for no reader, so every step that reads a run file can meet this.
+func (e *Engine) runDeletedDuring(ctx context.Context, runID string, err error, doing string) error {
+	if err == nil || ErrorCode(err) != Internal {
+		return err
+	}
+	if _, rerr := e.Run(context.WithoutCancel(ctx), runID); ErrorCode(rerr) == NotFound {
+		return Wrap(NotFound, err, "Run %s was deleted (with its dataset) while %s.", runID, doing)
+	}
+	return err
+}
+
+// insertRun records a run as running. It runs under ingestMu, as
+// DeleteDataset does, so that a dataset deleted since the run was prepared
+// is a NotFound here, and a delete that comes after sees the run in
+// progress and waits; without it a run could be recorded between the
+// delete's check and its commit and fail with the dataset's tables gone.
 func (e *Engine) insertRun(ctx context.Context, r *Run) error {
+	e.ingestMu.Lock()
+	defer e.ingestMu.Unlock()
+	if _, err := e.Dataset(ctx, r.Dataset); err != nil {
+		return err
+	}
 	th, _ := json.Marshal(r.Thresholds)
 	_, err := e.db.ExecContext(ctx, `INSERT INTO meta.runs (run_id, dataset, status, config_hash, thresholds, albedo, path, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.RunID, r.Dataset, r.Status, r.ConfigHash, string(th), r.Albedo, r.Path, r.CreatedAt)

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestJobs_Slots: jobs of one kind beyond jobSlots wait, queued and saying
+// so, and start as earlier ones end; every job completes.
+func TestJobs_Slots(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	j := NewJobs(e)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = j.Close(ctx) })
+	slots := jobSlots[JobKindTrain]
+	started := make(chan struct{}, slots+2)
+	release := make(chan struct{})
+	var ids []string
+	for range slots + 2 {
+		job, err := j.Start(ctx, JobKindTrain, func(context.Context, func(float64, string)) (any, error) {
+			started <- struct{}{}
+			<-release
+			return "done", nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, job.ID)
+	}
+	for range slots {
+		select {
+		case <-started:
+		case <-time.After(time.Minute):
+			t.Fatal("the first jobs did not start")
+		}
+	}
+	select {
+	case <-started:
+		t.Fatalf("a job started beyond the %d slot(s)", slots)
+	case <-time.After(300 * time.Millisecond):
+	}
+	queued := 0
+	for _, id := range ids {
+		job, err := j.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Status == JobQueued {
+			queued++
+			if !strings.Contains(job.Message, "waiting") {
+				t.Errorf("queued job %s says %q, want why it waits", id, job.Message)
+			}
+		}
+	}
+	if queued != 2 {
+		t.Errorf("%d jobs queued, want 2", queued)
+	}
+	close(release)
+	for _, id := range ids {
+		job, err := j.Wait(ctx, id)
+		if err != nil || job.Status != JobComplete {
+			t.Errorf("job %s: %+v, %v", id, job, err)
+		}
+	}
+}
+
+// TestJobs_reserveVersion: a model version being trained is refused to a
+// second request at once, and free again once the first job ends.
+func TestJobs_reserveVersion(t *testing.T) {
+	t.Parallel()
+	j := NewJobs(MustOpenEngine(t))
+	release, err := j.reserveVersion("xgb_planet_vs_fp", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.reserveVersion("xgb_planet_vs_fp", "v1"); ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "already being trained") {
+		t.Errorf("second reservation: %s %v, want a Conflict", ErrorCode(err), err)
+	}
+	if r, err := j.reserveVersion("xgb_confirmed_vs_fp", "v1"); err != nil {
+		t.Errorf("another model's v1: %v", err)
+	} else {
+		r()
+	}
+	release()
+	if r, err := j.reserveVersion("xgb_planet_vs_fp", "v1"); err != nil {
+		t.Errorf("after the release: %v", err)
+	} else {
+		r()
+	}
+}
