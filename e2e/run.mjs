@@ -443,8 +443,19 @@ test('9. label from the queue with a keyboard shortcut, then review it', { timeo
   await goto('#/labeling?mode=review');
   const row = page.locator(`[data-testid=pending-table] tbody tr[data-object="${objectId}"]`);
   await row.waitFor();
+  const pendingCount = async () => Number((await page.textContent('[data-testid=pending-title]')).match(/\((\d+)\)/)[1]);
+  const before = await pendingCount();
+  const state = (want) => page.waitForFunction(([id, w]) => document.querySelector(`[data-testid=pending-table] tr[data-object="${id}"] .review-state`)?.textContent === w, [objectId, want]);
   await row.locator('[data-testid=review-accept]').click();
-  await page.waitForFunction((id) => document.querySelector(`[data-testid=pending-table] tr[data-object="${id}"] .review-state`)?.textContent === 'accepted', objectId);
+  await state('accepted');
+  assert.equal(await pendingCount(), before - 1, 'the pending count drops at once');
+  // A decision can be changed: the other button stays enabled.
+  assert.ok(await row.locator('[data-testid=review-accept]').isDisabled(), 'accept is done');
+  await row.locator('[data-testid=review-reject]').click();
+  await state('rejected');
+  await row.locator('[data-testid=review-accept]').click();
+  await state('accepted');
+  assert.equal(await pendingCount(), before - 1, 'a changed decision is still one review');
   const accepted = await apiGet(`/api/labels?object_id=${encodeURIComponent(objectId)}&review_status=accepted`);
   assert.equal((accepted.items || []).length, 1, 'the label is accepted');
 
@@ -663,6 +674,37 @@ test('16. the detail drawer shows a number in full', { timeout: STEP_TIMEOUT }, 
   await page.keyboard.press('Escape');
   await drawer.waitFor({ state: 'detached' });
   assert.deepEqual(errorsIn('exact'), []);
+});
+
+test('17. a run named in the URL that does not exist: one message, the current run kept', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'badrun';
+  const from = requests.length;
+  const before = await page.locator('#run-select').inputValue();
+  await page.evaluate(() => { location.hash = '#/results?run=does-not-exist'; });
+  const t = page.locator('#toasts .toast-error', { hasText: 'Run does-not-exist does not exist' });
+  await t.waitFor({ state: 'visible' });
+  await resultsSettled();
+  assert.equal(await page.locator('#run-select').inputValue(), before, 'the picker keeps a run that exists');
+  assert.ok(await page.locator('[data-testid=results-table] tbody tr').count() > 0, 'the current run\'s rows are shown');
+  assert.deepEqual(requests.slice(from).filter((r) => r.url.includes('does-not-exist')).map((r) => r.url), [], 'nothing is asked of the missing run');
+  assert.deepEqual(errorsIn('badrun'), []);
+});
+
+test('18. Results: the column chooser opens inside the window', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'columns';
+  for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(size);
+    await goto(`#/results?run=${encodeURIComponent(runId)}`);
+    await resultsSettled();
+    const chooser = page.locator('.col-chooser');
+    if (await chooser.getAttribute('open') === null) await chooser.locator('summary').click();
+    const box = await chooser.locator('.col-list').boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= size.width, `at ${size.width}px the list spans ${box && box.x}..${box && box.x + box.width}`);
+    assert.ok(await chooser.locator('.col-list input[type=checkbox]').first().isVisible(), 'its first checkbox is visible');
+    await chooser.locator('summary').click();
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
+  assert.deepEqual(errorsIn('columns'), []);
 });
 
 test('every page loads without console errors, polling or outside requests, and passes axe', { timeout: STEP_TIMEOUT * 2 }, async () => {

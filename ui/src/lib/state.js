@@ -1,6 +1,7 @@
 // state.js: shared app state (current run, result filters) mirrored in the
 // URL hash so a view can be reloaded, bookmarked and shared.
 import { api, items } from './api.js';
+import { toast } from './dom.js';
 
 const RUN_KEY = 'exohunter.run';
 
@@ -38,6 +39,25 @@ export function runLabel(r) {
   return `${r.dataset || '?'} · ${when}${rows}`;
 }
 
+// loaded is true once GET /api/runs has answered: from then on a run named
+// in the URL is checked against the list.
+let loaded = false;
+
+function missingRun(id, instead) {
+  toast(`Run ${id} does not exist (its dataset may have been deleted); showing ${instead || 'no run'}.`, 'error', 8000);
+}
+
+/** Takes the run named in a page's URL (silently: the page loads it), unless the runs are known and it is not one of them. */
+export function runFromParams(params) {
+  const want = params.get('run');
+  if (!want || want === state.run) return;
+  if (loaded && !state.runs.some((r) => r.run_id === want)) {
+    missingRun(want, state.run);
+    return;
+  }
+  setRun(want, { silent: true });
+}
+
 let resolveReady;
 /** Resolves (with the list) once GET /api/runs has answered the first time. */
 export const runsReady = new Promise((r) => { resolveReady = r; });
@@ -61,7 +81,12 @@ export async function refreshRuns(preferred) {
   }
   let want = preferred || state.run;
   if (!want) { try { want = localStorage.getItem(RUN_KEY) || ''; } catch { want = ''; } }
-  if (!list.some((r) => r.run_id === want)) want = list.length ? list[0].run_id : '';
+  loaded = true;
+  if (!list.some((r) => r.run_id === want)) {
+    const named = want;
+    want = list.length ? list[0].run_id : '';
+    if (named && (named === preferred || named === state.run) && named !== want) missingRun(named, want);
+  }
   if (sel) sel.value = want;
   if (sel) sel.title = list.find((r) => r.run_id === want)?.run_id || '';
   if (want !== state.run) setRun(want);

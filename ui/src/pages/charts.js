@@ -7,7 +7,7 @@ import { api, enc } from '../lib/api.js';
 import { count, num } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
-import { state, onRunChange, setRun, setHashParams, filtersFromParams, filterParams, getFilters, setFilters } from '../lib/state.js';
+import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, runFromParams } from '../lib/state.js';
 import { filterBar } from '../lib/filters.js';
 import { openDetail } from '../lib/drawer.js';
 import { scatter } from '../lib/scatter.js';
@@ -17,7 +17,7 @@ import { has } from '../lib/capabilities.js';
 const POINT_BUDGET = 5000;
 
 export async function render(root, params) {
-  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
+  runFromParams(params);
   let filters = params.toString() ? filtersFromParams(params) : getFilters();
   setFilters(filters);
   const hidden = new Set();
@@ -43,7 +43,7 @@ export async function render(root, params) {
       h('section', { class: 'panel chart-panel', 'aria-labelledby': 'hz-title' },
         h('header', { class: 'panel-head' }, h('h2', { id: 'hz-title' }, 'Insolation – stellar temperature'),
           h('span', { class: 'hz-key' },
-            h('span', { class: 'hz-swatch opt' }), 'optimistic HZ ', h('span', { class: 'hz-swatch cons' }), 'conservative HZ ', h('span', { class: 'hz-ring' }), 'HZ candidate')),
+            h('span', { class: 'hz-swatch opt' }), 'optimistic HZ ', h('span', { class: 'hz-swatch cons' }), 'conservative HZ ', h('span', { class: 'hz-ring' }), 'tagged habitable_zone_candidate')),
         hzBox, hzNote),
       h('section', { class: 'panel chart-panel', 'aria-labelledby': 'counts-title' },
         h('header', { class: 'panel-head' }, h('h2', { id: 'counts-title' }, 'Objects per category')), countsBox, countsNote),
@@ -162,7 +162,7 @@ export async function render(root, params) {
       hz.update(b.value.points);
       note(hzNote, b.value, 'insolation and Teff');
       const n = b.value.points.filter(isHz).length;
-      hzNote.append(` ${count(n)} habitable-zone candidates ringed. Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
+      hzNote.append(` ${count(n)} ringed: objects with the habitable_zone_candidate tag, whatever their category (a confirmed planet in the zone is ringed too). Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
       if (hz.outside) hzNote.append(` ${count(hz.outside)} extreme points lie outside the axes.`);
     } else { hz.update([]); replace(hzNote, errorBox(b.reason, 'Could not load points.')); }
     const cts = c.status === 'fulfilled' ? c.value : null;

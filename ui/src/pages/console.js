@@ -113,8 +113,8 @@ export async function render(root, params) {
   const editorBox = h('div', { class: 'editor', 'data-testid': 'sql-editor' });
   const runBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'sql-run', title: 'Run (Ctrl+Enter / ⌘+Enter)' }, 'Run ', h('kbd', {}, navigator.platform && /Mac/.test(navigator.platform) ? '⌘↵' : 'Ctrl+↵'));
   const cancelBtn = h('button', { type: 'button', class: 'btn-ghost', disabled: true, 'data-testid': 'sql-cancel' }, 'Cancel');
-  const limitIn = h('input', { type: 'number', min: 1, max: 100000, value: 1000, id: 'sql-limit', size: 6 });
-  const timeoutIn = h('input', { type: 'number', min: 100, max: 600000, step: 100, value: 5000, id: 'sql-timeout', size: 6 });
+  const limitIn = h('input', { type: 'number', min: 1, max: 10000, value: 1000, id: 'sql-limit', size: 6, title: 'rows shown, at most 10000; export for the full result' });
+  const timeoutIn = h('input', { type: 'number', min: 100, max: 60000, step: 100, value: 5000, id: 'sql-timeout', size: 6, title: 'at most 60000 ms' });
   const exportBox = h('div', { class: 'downloads', role: 'group', 'aria-label': 'Export the result' });
   const statusLine = h('p', { class: 'muted table-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'sql-status' });
   const errorBoxEl = h('div', { 'data-testid': 'sql-error-box' });

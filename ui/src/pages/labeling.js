@@ -10,7 +10,7 @@ import { flagText, loadDictionary, categoryText } from '../lib/dict.js';
 import { categoryBadge, openDetail } from '../lib/drawer.js';
 import { seff } from '../lib/hz.js';
 import { confusion } from '../lib/confusion.js';
-import { state, runsReady, onRunChange, setRun, setHashParams, shortRunId } from '../lib/state.js';
+import { state, runsReady, onRunChange, setHashParams, shortRunId, runFromParams } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
@@ -40,7 +40,7 @@ export async function render(root, params) {
       h('nav', { class: 'subnav', 'aria-label': 'Labeling modes' }, tab('queue', 'Queue'), tab('review', 'Review')),
       h('div', { class: 'fctl' }, h('label', { for: 'annotator' }, 'Annotator'), annIn), runInfo),
     body);
-  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
+  runFromParams(params);
   await Promise.all([loadDictionary(), runsReady]);
   if ((await has('get', '/api/labels/queue')) === false) { unavailable(body); return null; }
 
@@ -180,7 +180,11 @@ async function queueMode(box, runId, getAnnotator, annIn) {
         h('div', { class: 'note-row' }, h('label', { for: 'label-note' }, 'Note'), noteIn,
           h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 's', onclick: skip }, h('kbd', {}, 's'), ' skip')),
         h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, f false positive, s skip, n note.'))));
-    if (!card.contains(document.activeElement)) title.focus({ preventScroll: true });
+    if (!card.contains(document.activeElement)) {
+      title.focus({ preventScroll: true });
+      // note: the card opens below the batch preview; bring it into view.
+      card.scrollIntoView({ block: 'nearest' });
+    }
     // Key numbers and small charts from the run's row.
     let row = null;
     try {
@@ -295,14 +299,25 @@ async function reviewMode(box, run, getAnnotator) {
   const importBox = h('div');
   const annIn = () => document.getElementById('annotator');
   const runFor = (dataset) => (run && run.dataset === dataset ? run.run_id : null);
+  const pendingTitle = h('h2', { id: 'pending-title', 'data-testid': 'pending-title' });
+  const showPendingTotal = () => { pendingTitle.textContent = `Pending labels (${count(pendingTotal ?? pending.length)})`; };
+  showPendingTotal();
+  // A decision can be changed: the latest review is the label's status, so
+  // only the button of the decision just taken is disabled.
   const review = async (labelId, decision, rowEl) => {
     const reviewer = getAnnotator();
     if (!reviewer) { needName(annIn(), 'reviews'); return; }
     try {
       await api(`/api/labels/${enc(labelId)}/review`, { method: 'POST', body: { status: decision, reviewer } });
+      const first = !rowEl.classList.contains('reviewed');
       rowEl.classList.add('reviewed');
-      for (const b of rowEl.querySelectorAll('button.btn-small')) b.disabled = true;
+      for (const b of rowEl.querySelectorAll('button[data-decision]')) b.disabled = b.dataset.decision === decision;
       rowEl.querySelector('.review-state').textContent = decision === 'accept' ? 'accepted' : 'rejected';
+      if (first && rowEl.closest('[data-testid=pending-table]')) {
+        if (pendingTotal != null) pendingTotal = Math.max(0, pendingTotal - 1);
+        else pending = pending.filter((l) => l.id !== labelId);
+        showPendingTotal();
+      }
       loadStats();
     } catch (err) { toast(err.message, 'error'); }
   };
@@ -334,7 +349,7 @@ async function reviewMode(box, run, getAnnotator) {
   // their panels, so 200 disagreements do not push them out of sight.
   replace(box, importBox,
     h('section', { class: 'panel', 'aria-labelledby': 'pending-title', 'data-testid': 'review-pending' },
-      h('header', { class: 'panel-head' }, h('h2', { id: 'pending-title' }, `Pending labels (${count(pendingTotal ?? pending.length)})`),
+      h('header', { class: 'panel-head' }, pendingTitle,
         h('span', { class: 'muted small' }, 'Human and model labels nobody has reviewed yet, oldest first.')),
       h('div', { class: 'panel-body table-wrap tall-list' }, pending.length ? h('table', { class: 'grid compact', 'data-testid': 'pending-table' },
         h('thead', {}, h('tr', {}, ['object', 'dataset', 'label', 'source', 'annotator', 'note', 'when', 'review', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
@@ -344,8 +359,8 @@ async function reviewMode(box, run, getAnnotator) {
             h('td', {}, cellLabel(l.label)), h('td', {}, l.source), h('td', {}, l.annotator || '—'), h('td', {}, l.note || ''), h('td', {}, age(l.created_at)),
             h('td', { class: 'review-state muted' }),
             h('td', { class: 'actions' },
-              h('button', { type: 'button', class: 'btn-small', 'data-testid': 'review-accept', onclick: () => review(l.id, 'accept', tr) }, 'Accept'),
-              h('button', { type: 'button', class: 'btn-small btn-danger-ghost', 'data-testid': 'review-reject', onclick: () => review(l.id, 'reject', tr) }, 'Reject')));
+              h('button', { type: 'button', class: 'btn-small', 'data-testid': 'review-accept', 'data-decision': 'accept', onclick: () => review(l.id, 'accept', tr) }, 'Accept'),
+              h('button', { type: 'button', class: 'btn-small btn-danger-ghost', 'data-testid': 'review-reject', 'data-decision': 'reject', onclick: () => review(l.id, 'reject', tr) }, 'Reject')));
           return tr;
         }))) : h('p', { class: 'empty' }, 'Nothing pending: every human and model label has been reviewed.'))),
     h('section', { class: 'panel', 'aria-labelledby': 'dis-title', 'data-testid': 'review-disagreements' },
@@ -362,8 +377,8 @@ async function reviewMode(box, run, getAnnotator) {
             h('td', { class: 'review-state muted' }),
             h('td', { class: 'actions' },
               human && human.id ? [
-                h('button', { type: 'button', class: 'btn-small', onclick: () => review(human.id, 'accept', tr) }, 'Accept human'),
-                h('button', { type: 'button', class: 'btn-small btn-danger-ghost', onclick: () => review(human.id, 'reject', tr) }, 'Reject human')] : null,
+                h('button', { type: 'button', class: 'btn-small', 'data-decision': 'accept', onclick: () => review(human.id, 'accept', tr) }, 'Accept human'),
+                h('button', { type: 'button', class: 'btn-small btn-danger-ghost', 'data-decision': 'reject', onclick: () => review(human.id, 'reject', tr) }, 'Reject human')] : null,
               labelOf(L.nasa) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.nasa), tr) }, 'Side with NASA') : null,
               labelOf(L.heuristic) ? h('button', { type: 'button', class: 'btn-small', onclick: () => labelAs(d, labelOf(L.heuristic), tr) }, 'Side with heuristic') : null));
           return tr;

@@ -7,7 +7,7 @@ import { h, replace, errorBox, notAvailable, emptyState, select, progressBar, to
 import { api, items, enc, followJob } from '../lib/api.js';
 import { num, age, count, ms } from '../lib/format.js';
 import { confusion } from '../lib/confusion.js';
-import { state, runsReady, setRun, setHashParams, shortRunId } from '../lib/state.js';
+import { state, runsReady, setHashParams, shortRunId, runFromParams } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const METRICS = [['accuracy', 'accuracy'], ['macro_f1', 'macro F1'], ['roc_auc', 'ROC AUC'], ['pr_auc', 'PR AUC']];
@@ -27,7 +27,7 @@ export async function render(root, params) {
     h('header', { class: 'panel-head' }, h('h2', { id: 'models-title' }, 'Trained models')), listBox),
   detail);
 
-  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
+  runFromParams(params);
   await runsReady;
   let list;
   try {

@@ -5,7 +5,7 @@ import { api, enc, qs } from '../lib/api.js';
 import { count, value } from '../lib/format.js';
 import { asList, COMPARE } from '../lib/meta.js';
 import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
-import { state, onRunChange, setRun, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId } from '../lib/state.js';
+import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId, runFromParams } from '../lib/state.js';
 import { filterBar } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
 
@@ -16,8 +16,9 @@ const LIMITS = [25, 50, 100, 250];
 
 export async function render(root, params) {
   // note: through setRun (silent: this page loads below), so the header's
-  // picker names the run the page shows.
-  if (params.get('run') && params.get('run') !== state.run) setRun(params.get('run'), { silent: true });
+  // picker names the run the page shows; a run that does not exist is
+  // refused with a message and the current one kept.
+  runFromParams(params);
   // Filters come from the URL, else from the other page that set them
   // (Charts), as Charts does.
   let filters = [...params.keys()].some((k) => k !== 'run' && k !== 'limit') ? filtersFromParams(params) : getFilters();
