@@ -424,17 +424,29 @@ test('9. label from the queue with a keyboard shortcut, then review it', { timeo
   await page.waitForFunction(() => document.querySelector('[data-testid=label-card] .keynums dl'));
   await shot('09-labeling-queue');
   // Key 3 is the third category, anomalous_signal.
-  const posted = page.waitForResponse((r) => r.url().endsWith('/api/labels') && r.request().method() === 'POST');
-  await page.locator('#label-obj').focus();
-  await page.keyboard.press('3');
-  assert.equal((await posted).status(), 201);
-  await page.waitForFunction((prev) => {
-    const c = document.querySelector('[data-testid=label-card], [data-testid=batch-done]');
-    return c && c.dataset.object !== prev;
-  }, objectId);
+  const labelWith = async (key) => {
+    const posted = page.waitForResponse((r) => r.url().endsWith('/api/labels') && r.request().method() === 'POST');
+    await page.locator('#label-obj').focus();
+    await page.keyboard.press(key);
+    assert.equal((await posted).status(), 201);
+    await page.waitForFunction((prev) => {
+      const c = document.querySelector('[data-testid=label-card], [data-testid=batch-done]');
+      return c && c.dataset.object !== prev;
+    }, objectId);
+  };
+  await labelWith('3');
+  // u withdraws it (a reject by its annotator) and shows the object again.
+  const withdrawn = page.waitForResponse((r) => /\/api\/labels\/\d+\/review$/.test(r.url()) && r.request().method() === 'POST');
+  await page.keyboard.press('u');
+  assert.equal((await withdrawn).status(), 201);
+  await page.waitForFunction((id) => document.querySelector('[data-testid=label-card]')?.dataset.object === id, objectId);
+  const rejected = await apiGet(`/api/labels?object_id=${encodeURIComponent(objectId)}&review_status=rejected`);
+  assert.deepEqual((rejected.items || []).map((l) => l.label), ['anomalous_signal'], 'the undone label is withdrawn');
+  assert.match(await page.locator('[data-testid=batch-progress]').getAttribute('aria-valuetext'), /0 labeled/);
+  await labelWith('3');
   assert.match(await page.locator('[data-testid=batch-progress]').getAttribute('aria-valuetext'), /1 labeled/);
   const got = await apiGet(`/api/labels?object_id=${encodeURIComponent(objectId)}`);
-  const mine = (got.items || []).filter((l) => l.source === 'human' && l.annotator === 'e2e-annotator');
+  const mine = (got.items || []).filter((l) => l.source === 'human' && l.annotator === 'e2e-annotator' && l.review_status !== 'rejected');
   assert.equal(mine.length, 1, `GET /api/labels shows the label of ${objectId}`);
   assert.equal(mine[0].label, 'anomalous_signal');
   assert.equal(mine[0].run_id, runId);

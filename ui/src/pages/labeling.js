@@ -130,6 +130,10 @@ async function queueMode(box, runId, getAnnotator, annIn) {
   let busy = false;
   let noteIn = null;
   let current = null;
+  // last is the label just given ({id, item, label}), which u (or the
+  // Undo button) withdraws: a reject review by its own annotator, so it
+  // counts nowhere (stats, training, queue), and the object is shown again.
+  let last = null;
 
   startBtn.onclick = async () => {
     const who = getAnnotator();
@@ -142,7 +146,7 @@ async function queueMode(box, runId, getAnnotator, annIn) {
       startBtn.disabled = false;
       return;
     }
-    i = 0; done = 0; skipped = 0;
+    i = 0; done = 0; skipped = 0; last = null;
     startBtn.disabled = false;
     showItem();
     peek(); // note: the claimed objects leave the queue; the preview shows what is next
@@ -152,7 +156,8 @@ async function queueMode(box, runId, getAnnotator, annIn) {
     if (i >= batch.length) {
       current = null;
       replace(card, h('section', { class: 'panel panel-body', 'data-testid': 'batch-done' }, h('h2', {}, batch.length ? 'Batch finished' : 'Nothing left to claim'),
-        h('p', {}, `${count(done)} labeled, ${count(skipped)} skipped.`), h('button', { type: 'button', class: 'btn', onclick: () => startBtn.click() }, 'Next batch')));
+        h('p', {}, `${count(done)} labeled, ${count(skipped)} skipped.`), h('button', { type: 'button', class: 'btn', onclick: () => startBtn.click() }, 'Next batch'),
+        last ? h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 'u', 'data-testid': 'label-undo', onclick: undo }, h('kbd', {}, 'u'), ` undo ${last.item.object_id}`) : null));
       peek();
       return;
     }
@@ -178,8 +183,9 @@ async function queueMode(box, runId, getAnnotator, annIn) {
           KEYS.map(([k, label]) => h('button', { type: 'button', class: 'label-btn', style: { '--c': categoryColor(label) }, title: categoryText(label) || label, 'aria-keyshortcuts': k, onclick: () => submit(label) },
             h('kbd', {}, k), ' ', humanizeCategory(label).toLowerCase()))),
         h('div', { class: 'note-row' }, h('label', { for: 'label-note' }, 'Note'), noteIn,
-          h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 's', onclick: skip }, h('kbd', {}, 's'), ' skip')),
-        h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, f false positive, s skip, n note.'))));
+          h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 's', onclick: skip }, h('kbd', {}, 's'), ' skip'),
+          last ? h('button', { type: 'button', class: 'btn-ghost', 'aria-keyshortcuts': 'u', 'data-testid': 'label-undo', onclick: undo, title: `withdraw ${last.item.object_id}: ${humanizeCategory(last.label).toLowerCase()}` }, h('kbd', {}, 'u'), ` undo ${last.item.object_id}`) : null),
+        h('p', { class: 'muted small' }, 'Shortcuts: 1–9 categories, c confirmed, f false positive, s skip, u undo the last label, n note.'))));
     if (!card.contains(document.activeElement)) {
       title.focus({ preventScroll: true });
       // note: the card opens below the batch preview; bring it into view.
@@ -212,8 +218,9 @@ async function queueMode(box, runId, getAnnotator, annIn) {
     busy = true;
     const item = current;
     try {
-      await api('/api/labels', { method: 'POST', body: { object_id: item.object_id, dataset: item.dataset, run_id: item.run_id || runId, label, source: 'human', annotator: who, note: noteIn && noteIn.value.trim() ? noteIn.value.trim() : undefined } });
-      toast(`${item.object_id}: ${humanizeCategory(label).toLowerCase()}`, 'ok', 2500);
+      const saved = await api('/api/labels', { method: 'POST', body: { object_id: item.object_id, dataset: item.dataset, run_id: item.run_id || runId, label, source: 'human', annotator: who, note: noteIn && noteIn.value.trim() ? noteIn.value.trim() : undefined } });
+      toast(`${item.object_id}: ${humanizeCategory(label).toLowerCase()} (u to undo)`, 'ok', 2500);
+      last = saved && saved.id != null ? { id: saved.id, item, label } : null;
       done += 1;
       i += 1;
       showItem();
@@ -223,16 +230,36 @@ async function queueMode(box, runId, getAnnotator, annIn) {
       busy = false;
     }
   }
-  function skip() { if (!current) return; skipped += 1; i += 1; showItem(); }
+  function skip() { if (!current) return; skipped += 1; i += 1; last = null; showItem(); }
+  async function undo() {
+    if (busy || !last) return;
+    const who = getAnnotator();
+    if (!who) { needName(annIn, 'labels'); return; }
+    busy = true;
+    const l = last;
+    try {
+      await api(`/api/labels/${enc(l.id)}/review`, { method: 'POST', body: { status: 'reject', reviewer: who, note: 'withdrawn by its annotator (undo)' } });
+      last = null;
+      done -= 1;
+      i -= 1;
+      batch[i] = l.item;
+      toast(`${l.item.object_id}: ${humanizeCategory(l.label).toLowerCase()} withdrawn`, 'ok', 2500);
+      showItem();
+    } catch (err) {
+      toast(err.message, 'error');
+    } finally {
+      busy = false;
+    }
+  }
 
   const onKey = (e) => {
-    if (!current || e.ctrlKey || e.metaKey || e.altKey) return;
+    if ((!current && !(last && e.key === 'u')) || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t === noteIn) { if (e.key === 'Escape') { noteIn.blur(); e.preventDefault(); } return; }
     if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
     if (document.querySelector('.drawer-backdrop')) return;
     const hit = KEYS.find(([k]) => k === e.key.toLowerCase());
-    if (hit) { e.preventDefault(); submit(hit[1]); } else if (e.key === 's') { e.preventDefault(); skip(); } else if (e.key === 'n') { e.preventDefault(); noteIn.focus(); }
+    if (hit) { e.preventDefault(); submit(hit[1]); } else if (e.key === 's') { e.preventDefault(); skip(); } else if (e.key === 'u') { e.preventDefault(); undo(); } else if (e.key === 'n') { e.preventDefault(); noteIn.focus(); }
   };
   document.addEventListener('keydown', onKey);
   await peek();
