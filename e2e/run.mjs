@@ -54,6 +54,7 @@ const requests = []; // {step, url, method, t}
 // Failed-resource console messages that a step provokes on purpose: [step, urlPattern, statuses].
 const allowed = [
   ['bad-query', /\/api\/query(\?|$)/, [400, 422]],
+  ['override-refused', /\/api\/datasets\/[^/]+\/runs$/, [400]],
 ];
 
 let datasetName = '';
@@ -631,6 +632,23 @@ test('14. a non-numeric override says so and sends no request', { timeout: STEP_
   assert.deepEqual(posts.map((r) => r.url), [], 'no run is started');
   await shot('14-run-override-not-a-number');
   assert.deepEqual(errorsIn('override'), []);
+});
+
+test('14b. an override the server refuses is marked at its own input', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'override-refused';
+  // note: a hash of its own, so that test 15's renders the form afresh.
+  await goto(`#/run?dataset=${encodeURIComponent(datasetName)}&step=14b`);
+  await page.waitForSelector('[data-testid=run-start]');
+  const row = page.locator('[data-threshold="planet_radius.rocky_max"]');
+  await row.locator('input').fill('7');
+  const refused = page.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/datasets\/[^/]+\/runs$/.test(r.url()));
+  await page.click('[data-testid=run-start]');
+  assert.equal((await refused).status(), 400);
+  await row.locator('input.invalid[aria-invalid=true]').waitFor();
+  assert.match(await row.locator('.thr-error').innerText(), /above planet_radius\.super_earth_max/);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.key), 'planet_radius.rocky_max', 'the refused input has the focus');
+  assert.equal(await page.locator('main .run-progress li, main ul li', { hasText: 'above planet_radius.super_earth_max' }).count(), 0, 'the message is not repeated as a list item');
+  assert.deepEqual(errorsIn('override-refused'), []);
 });
 
 test('15. a run named in the URL is the header picker\'s run', { timeout: STEP_TIMEOUT }, async () => {

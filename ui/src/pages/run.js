@@ -109,8 +109,30 @@ export async function render(root, params) {
     return out;
   }
 
+  // markInvalid shows a refused override at its own input: marked, its
+  // message beside it, and focused (the form is long; the run's error
+  // below would be out of sight). It returns whether any input was marked.
+  function markInvalid(details) {
+    let first = null;
+    for (const d of details || []) {
+      const hit = d && d.field ? inputs.get(d.field) : null;
+      if (!hit) continue;
+      hit.inp.classList.add('invalid');
+      hit.inp.setAttribute('aria-invalid', 'true');
+      hit.inp.closest('.thr-row')?.append(h('span', { class: 'error-text thr-error', role: 'alert' }, d.message));
+      first = first || hit.inp;
+    }
+    if (first) first.focus();
+    return first !== null;
+  }
+  function clearInvalid() {
+    for (const { inp } of inputs.values()) { inp.classList.remove('invalid'); inp.removeAttribute('aria-invalid'); }
+    for (const el of document.querySelectorAll('.thr-error')) el.remove();
+  }
+
   async function start() {
     clear(formStatus);
+    clearInvalid();
     let body;
     try {
       body = { thresholds: overrides(), albedo: Number(albedo.value) };
@@ -146,7 +168,10 @@ export async function render(root, params) {
     } catch (err) {
       bar.set(0, 'Failed');
       replace(msg, h('span', { class: 'error-text', role: 'alert' }, err.message));
-      if (err.details && err.details.length) msg.append(h('ul', {}, err.details.map((d) => h('li', {}, typeof d === 'string' ? d : d.message || JSON.stringify(d)))));
+      // note: a one-problem error already says it in its message.
+      const more = (err.details || []).map((d) => (typeof d === 'string' ? d : d.message || JSON.stringify(d))).filter((t) => t && !String(err.message).includes(t));
+      if (more.length) msg.append(h('ul', {}, more.map((t) => h('li', {}, t))));
+      markInvalid(err.details);
     } finally {
       go.disabled = false;
     }
