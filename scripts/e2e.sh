@@ -2,7 +2,8 @@
 # e2e.sh: the tests that need the real binary, a real server and a second
 # program: the dashboard in headless Chromium (e2e/run.mjs) and, when
 # present, the notebook snapshot opened by @duckdb/node-api
-# (e2e/snapshot_test.mjs). Each runs against its own fresh data dir.
+# (e2e/snapshot_test.mjs). Each runs against its own fresh data dir. The
+# dashboard's pure helpers have node:test files beside them (ui/src/lib).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-bin/exohunter}"
@@ -45,6 +46,9 @@ stop_server() {
 }
 
 status=0
+echo "e2e: dashboard unit tests (node --test ui/src/lib/)" >&2
+node --test ui/src/lib/ || status=1
+
 mkdir -p "$work/browser"
 start_server "$work/browser"
 echo "e2e: dashboard in headless chromium against $URL" >&2

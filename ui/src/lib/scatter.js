@@ -4,21 +4,14 @@
 // underlay (the habitable-zone bands).
 import uPlot from 'uplot';
 import { h } from './dom.js';
+import { logTicks } from './ticks.js';
 
 function cssVar(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
 }
 
-function logTicks(u, vals) {
-  return vals.map((v) => {
-    if (v == null) return '';
-    const e = Math.log10(v);
-    if (Math.abs(e - Math.round(e)) < 1e-9) return v >= 1e4 || v < 1e-2 ? `1e${Math.round(e)}` : String(v);
-    const m = v / 10 ** Math.floor(e);
-    return Math.abs(m - 2) < 1e-9 || Math.abs(m - 5) < 1e-9 ? (v >= 1e4 || v < 1e-2 ? '' : String(+v.toPrecision(2))) : '';
-  });
-}
+
 
 /**
  * scatter(container, opts) -> {update(points), destroy(), drawn}

@@ -192,18 +192,18 @@ export async function render(root, params) {
         title: `The full result (up to the export row cap) as ${fmt.toUpperCase()}`,
       }, fmt.toUpperCase())),
       h('button', {
-        type: 'button', class: 'btn-small', disabled: !lastResult, title: 'The rows shown, as JSON', onclick: () => {
+        type: 'button', class: 'btn-small', disabled: !lastResult, title: 'Only the rows shown (up to the row cap), as JSON; CSV, NDJSON and Parquet export the full result', onclick: () => {
           const blob = new Blob([JSON.stringify(lastResult, null, 1)], { type: 'application/json' });
           const a = h('a', { href: URL.createObjectURL(blob), download: 'query.json' });
           document.body.append(a); a.click(); a.remove();
           setTimeout(() => URL.revokeObjectURL(a.href), 1000);
         },
-      }, 'JSON'),
+      }, 'JSON (rows shown)'),
       h('button', {
-        type: 'button', class: 'btn-small', disabled: !s, title: 'Copy a link that reruns this query',
+        type: 'button', class: 'btn-small', disabled: !s, title: 'Copy a link that opens this query in the console (its JSON from the API: GET /api/query?sql=…)',
         onclick: async () => {
-          const url = `${location.origin}/api/query${qs({ sql: s })}`;
-          try { await navigator.clipboard.writeText(url); toast('Query URL copied'); } catch { prompt('Query URL', url); }
+          const url = `${location.origin}${location.pathname}#/console${qs({ sql: s })}`;
+          try { await navigator.clipboard.writeText(url); toast('Link to this query copied'); } catch { prompt('Link to this query', url); }
         },
       }, 'Link'));
   }
