@@ -330,6 +330,17 @@ test('5. the period–radius chart has drawn points', { timeout: STEP_TIMEOUT },
   assert.equal(countsTotal, expectedRows, 'the category counts cover every row, not a sample');
   assert.doesNotMatch(await page.locator('main').innerText(), /from the drawn sample/, 'no chart falls back to counting the sample');
   await shot('05-charts');
+  // Hiding a category draws the sample again from the others (it used to
+  // thin the 5,000-point sample instead).
+  const redrawn = page.waitForResponse((r) => /\/api\/runs\/[^/]+\/points\?/.test(r.url()) && r.url().includes('x=koi_period'));
+  await page.locator('.cat-legend .legend-btn', { hasText: 'likely false positive' }).click();
+  const pts = new URL((await redrawn).url());
+  const cats = (pts.searchParams.get('category') || '').split(',');
+  assert.ok(cats.length > 1 && !cats.includes('likely_false_positive'), `the points asked for: category=${cats}`);
+  await page.waitForFunction(() => /in the categories shown/.test(document.querySelector('main')?.innerText || ''));
+  const restored = page.waitForResponse((r) => /\/api\/runs\/[^/]+\/points\?/.test(r.url()) && !r.url().includes('category='));
+  await page.locator('.cat-legend .legend-btn', { hasText: 'likely false positive' }).click();
+  await restored;
   assert.deepEqual(errorsIn('chart'), []);
 });
 

@@ -12,6 +12,13 @@ export function num(v, digits = 4) {
   return Number(n.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
 }
 
+/** part of total as a percentage with one decimal; a non-zero share below 0.1 % reads "<0.1%", not "0.0%". */
+export function percent(part, total) {
+  if (!total) return '';
+  const p = (100 * part) / total;
+  return part > 0 && p < 0.05 ? '<0.1%' : `${p.toFixed(1)}%`;
+}
+
 export function count(n) {
   return n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US');
 }

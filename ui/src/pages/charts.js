@@ -4,7 +4,7 @@
 // sample when the matching set exceeds the point budget, and say so.
 import { h, replace, errorBox } from '../lib/dom.js';
 import { api, enc } from '../lib/api.js';
-import { count, num } from '../lib/format.js';
+import { count, num, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, runFromParams } from '../lib/state.js';
@@ -23,6 +23,8 @@ export async function render(root, params) {
   const hidden = new Set();
   let charts = [];
   let seq = 0;
+  // pseq orders the scatter points' loads: load() and legend toggles.
+  let pseq = 0;
 
   const bar = filterBar({ filters, onChange: (f) => { filters = f; setFilters(f); load(); } });
   const legend = h('div', { class: 'cat-legend', role: 'group', 'aria-label': 'Categories shown (toggle)' });
@@ -67,6 +69,9 @@ export async function render(root, params) {
         hidden.has(c) ? hidden.delete(c) : hidden.add(c);
         e.currentTarget.setAttribute('aria-pressed', hidden.has(c) ? 'false' : 'true');
         for (const ch of charts) ch.redraw();
+        // note: the sample is then drawn again from the categories shown,
+        // so hiding a large category does not leave a thinned-out plot.
+        reloadPoints();
       },
     }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c), byCat && byCat[c] != null ? h('span', { class: 'muted' }, ` ${count(byCat[c])}`) : null)));
   }
@@ -101,6 +106,12 @@ export async function render(root, params) {
 
   async function points(x, y) {
     const query = { x, y, limit: POINT_BUDGET, ...filterParams(filters) };
+    if (hidden.size) {
+      const base = query.category ? String(query.category).split(',') : CATEGORIES;
+      const visible = base.filter((c) => !hidden.has(c));
+      if (!visible.length) return { points: [], total: 0, sampled: false };
+      query.category = visible.join(',');
+    }
     const res = await api(`/api/runs/${enc(state.run)}/points`, { query });
     const list = Array.isArray(res.points) ? res.points : [];
     // Points come as arrays in the order of res.fields (default object_id, x, y, category, hz) or as objects.
@@ -115,9 +126,10 @@ export async function render(root, params) {
   }
 
   function note(el, r, what) {
+    const shown = hidden.size ? ' in the categories shown' : '';
     el.textContent = r.sampled
-      ? `Showing a random sample of ${count(r.points.length)} of ${count(r.total)} objects with ${what} (point budget ${count(POINT_BUDGET)}).`
-      : `All ${count(r.total)} objects with ${what}.`;
+      ? `Showing a random sample of ${count(r.points.length)} of ${count(r.total)} objects with ${what}${shown} (point budget ${count(POINT_BUDGET)}).`
+      : `All ${count(r.total)} objects with ${what}${shown}.`;
     el.classList.toggle('sampled', r.sampled);
   }
 
@@ -148,6 +160,7 @@ export async function render(root, params) {
     const run = state.runs.find((x) => x.run_id === state.run);
     info.textContent = run ? `${run.dataset} · run ${state.run}` : `run ${state.run}`;
     const my = ++seq;
+    const pmy = ++pseq;
     prNote.textContent = 'Loading…';
     hzNote.textContent = 'Loading…';
     const [a, b, c, d] = await Promise.allSettled([
@@ -157,6 +170,21 @@ export async function render(root, params) {
       histogram(),
     ]);
     if (my !== seq) return;
+    if (pmy === pseq) showPoints(a, b);
+    const cts = c.status === 'fulfilled' ? c.value : null;
+    renderCounts(cts, c.status === 'rejected' ? c.reason : null, a.status === 'fulfilled' ? a.value : null);
+    renderHist(d.status === 'fulfilled' ? d.value : null, a.status === 'fulfilled' ? a.value : null);
+  }
+
+  // reloadPoints draws both scatter plots again (after a legend toggle).
+  async function reloadPoints() {
+    if (!state.run) return;
+    const pmy = ++pseq;
+    const [a, b] = await Promise.allSettled([points('koi_period', 'koi_prad'), points('koi_insol', 'koi_steff')]);
+    if (pmy === pseq) showPoints(a, b);
+  }
+
+  function showPoints(a, b) {
     if (a.status === 'fulfilled') { pr.update(a.value.points); note(prNote, a.value, 'period and radius'); } else { pr.update([]); replace(prNote, errorBox(a.reason, 'Could not load points.')); }
     if (b.status === 'fulfilled') {
       hz.update(b.value.points);
@@ -165,9 +193,6 @@ export async function render(root, params) {
       hzNote.append(` ${count(n)} ringed: objects with the habitable_zone_candidate tag, whatever their category (a confirmed planet in the zone is ringed too). Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
       if (hz.outside) hzNote.append(` ${count(hz.outside)} extreme points lie outside the axes.`);
     } else { hz.update([]); replace(hzNote, errorBox(b.reason, 'Could not load points.')); }
-    const cts = c.status === 'fulfilled' ? c.value : null;
-    renderCounts(cts, c.status === 'rejected' ? c.reason : null, a.status === 'fulfilled' ? a.value : null);
-    renderHist(d.status === 'fulfilled' ? d.value : null, a.status === 'fulfilled' ? a.value : null);
   }
 
   async function categoryCounts() {
@@ -218,7 +243,7 @@ export async function render(root, params) {
       h('tbody', {}, CATEGORIES.filter((c) => map[c]).map((c) => h('tr', {},
         h('th', { scope: 'row', title: categoryText(c) }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c)),
         h('td', { class: 'numcell' }, count(map[c])),
-        h('td', { class: 'numcell muted' }, total ? `${((100 * map[c]) / total).toFixed(1)}%` : ''),
+        h('td', { class: 'numcell muted' }, percent(map[c], total)),
         h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * map[c]) / max}%`, background: categoryColor(c) } })))))));
     if (!total) countsBox.append(h('p', { class: 'empty' }, 'No objects match.'));
   }

@@ -3,7 +3,7 @@
 // and the run summary.
 import { h, replace, clear, select, progressBar, errorBox, toast, id } from '../lib/dom.js';
 import { api, items, enc, followJob } from '../lib/api.js';
-import { count, ms, num, age } from '../lib/format.js';
+import { count, ms, num, age, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { categoryText, prettyUnit } from '../lib/dict.js';
 import { refreshRuns, setRun, setHashParams, shortRunId } from '../lib/state.js';
@@ -211,7 +211,7 @@ export async function render(root, params) {
           h('tbody', {}, cats.map((c) => h('tr', { 'data-category': c },
             h('th', { scope: 'row', title: categoryText(c) }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c)),
             h('td', { class: 'numcell' }, h('a', { href: `#/results?run=${enc(runId)}&category=${enc(c)}` }, count(counts[c]))),
-            h('td', { class: 'numcell' }, `${((100 * counts[c]) / total).toFixed(1)}%`),
+            h('td', { class: 'numcell' }, percent(counts[c], total)),
             h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * counts[c]) / max}%`, background: categoryColor(c) } })))))),
         timings.length ? h('details', {}, h('summary', {}, 'Timings'), h('table', { class: 'grid compact' }, h('tbody', {}, timings.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'numcell' }, typeof v === 'number' ? ms(v) : String(v))))))) : null,
         thr.length ? h('details', {}, h('summary', {}, 'Thresholds used'), h('table', { class: 'grid compact' }, h('tbody', {}, thr.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'numcell' }, num(v)))))))
