@@ -50,7 +50,11 @@ func (m *Main) usage(w io.Writer) {
 
 // flags returns a FlagSet for command name with the global flags registered.
 func (m *Main) flags(name string, g *globalFlags) *newFlags {
-	fs := newFlagSet(name, m.Stderr)
+	out := m.Stderr
+	if m.helpAsked {
+		out = m.Stdout
+	}
+	fs := newFlagSet(name, out)
 	g.register(fs, m.Getenv)
 	return &newFlags{FlagSet: fs, g: g}
 }

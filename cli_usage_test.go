@@ -25,9 +25,14 @@ func TestUsage(t *testing.T) {
 	if !errors.Is(err, errUsage) || stdout != "" || !strings.Contains(stderr, "usage: exohunter") {
 		t.Errorf("unknown command: err %v, stdout %q, stderr:\n%s", err, stdout, stderr)
 	}
-	_, stderr, err = runMain(t, "serve", "--help")
-	if err != nil || !strings.Contains(stderr, "-addr") || strings.Contains(stderr, "commands:") {
-		t.Errorf("serve --help: err %v, stderr:\n%s", err, stderr)
+	stdout, _, err = runMain(t, "serve", "--help")
+	if err != nil || !strings.Contains(stdout, "-addr") || strings.Contains(stdout, "commands:") {
+		t.Errorf("serve --help: err %v, stdout:\n%s", err, stdout)
+	}
+	// A flag mistake's usage stays on stderr.
+	stdout, stderr, err = runMain(t, "score", "--bogus")
+	if !errors.Is(err, errUsage) || stdout != "" || !strings.Contains(stderr, "-model") {
+		t.Errorf("score --bogus: err %v, stdout %q, stderr:\n%s", err, stdout, stderr)
 	}
 }
 

@@ -50,6 +50,9 @@ type Main struct {
 	Logger *slog.Logger
 
 	engine *engine.Engine
+	// helpAsked is set when the command's arguments ask for its help,
+	// which then goes to Stdout (it is the output, as with exohunter help).
+	helpAsked bool
 }
 
 // NewMain returns a Main bound to the process's streams and environment.
@@ -81,6 +84,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	for _, c := range commands {
 		if c.name == name {
+			m.helpAsked = slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" })
 			err := c.run(m, ctx, rest)
 			if errors.Is(err, flag.ErrHelp) {
 				return nil

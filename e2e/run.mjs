@@ -728,6 +728,10 @@ test('17. a run named in the URL that does not exist: one message, the current r
   assert.equal(await page.locator('#run-select').inputValue(), before, 'the picker keeps a run that exists');
   assert.ok(await page.locator('[data-testid=results-table] tbody tr').count() > 0, 'the current run\'s rows are shown');
   assert.deepEqual(requests.slice(from).filter((r) => r.url.includes('does-not-exist')).map((r) => r.url), [], 'nothing is asked of the missing run');
+  // The Run page says the same, instead of a 404 for the run's summary.
+  await page.evaluate(() => { location.hash = '#/run?run=gone-too'; });
+  await page.locator('#toasts .toast-error', { hasText: 'Run gone-too does not exist' }).waitFor({ state: 'visible' });
+  assert.deepEqual(requests.slice(from).filter((r) => r.url.includes('gone-too')).map((r) => r.url), [], 'nothing is asked of it');
   assert.deepEqual(errorsIn('badrun'), []);
 });
 
@@ -744,8 +748,33 @@ test('18. Results: the column chooser opens inside the window', { timeout: STEP_
     assert.ok(await chooser.locator('.col-list input[type=checkbox]').first().isVisible(), 'its first checkbox is visible');
     await chooser.locator('summary').click();
   }
+  // On a phone the Run page of a dataset with runs fits the width (its
+  // earlier-runs table used to widen the page to 441 px).
+  await goto(`#/run?dataset=${encodeURIComponent(datasetName)}&step=18`);
+  await page.locator('[data-testid=run-history]').waitFor();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `the Run page is ${wide} px wide at 390`);
   await page.setViewportSize({ width: 1440, height: 900 });
   assert.deepEqual(errorsIn('columns'), []);
+});
+
+test('19. Datasets: the downloads for notebooks answer', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'downloads';
+  await goto('#/datasets');
+  const box = page.locator('[data-testid=downloads]');
+  // note: step 10 trained a model, which built a feature set.
+  await box.locator('[data-testid=feature-sets] tbody tr').first().waitFor();
+  const hrefs = await box.locator('a[download]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(hrefs.includes('/api/snapshot') && hrefs.includes('/api/labels/export?format=csv'), `links: ${hrefs}`);
+  assert.ok(hrefs.some((u) => /^\/api\/features\/[^/]+\/download\?format=parquet$/.test(u)), `a feature set link: ${hrefs}`);
+  for (const u of hrefs) {
+    const r = await fetch(`${BASE}${u}`);
+    assert.equal(r.status, 200, `GET ${u}`);
+    const body = new Uint8Array(await r.arrayBuffer());
+    assert.ok(body.length > 0, `GET ${u} is not empty`);
+  }
+  await a11y('datasets downloads');
+  assert.deepEqual(errorsIn('downloads'), []);
 });
 
 test('every page loads without console errors, polling or outside requests, and passes axe', { timeout: STEP_TIMEOUT * 2 }, async () => {

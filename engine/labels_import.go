@@ -110,7 +110,11 @@ func (e *Engine) completeRun(ctx context.Context, runID string) (*Run, error) {
 // datasets and neither given, the run is required (BadRequest).
 func (e *Engine) ResolveRun(ctx context.Context, runID, dataset string) (*Run, error) {
 	if runID != "" {
-		return e.completeRun(ctx, runID)
+		r, err := e.completeRun(ctx, runID)
+		if err == nil && dataset != "" && r.Dataset != dataset {
+			return nil, Errorf(BadRequest, "Run %s is a run of dataset %s, not of %s: name one of them.", r.RunID, r.Dataset, dataset)
+		}
+		return r, err
 	}
 	if dataset != "" {
 		return e.LatestRun(ctx, dataset)

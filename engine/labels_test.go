@@ -567,3 +567,19 @@ func TestEngine_AddLabel_concurrent(t *testing.T) {
 		t.Errorf("%d labels stored, want %d", n, writers*each)
 	}
 }
+
+// TestEngine_ResolveRun_contradiction: a run and a dataset that do not
+// belong together are refused rather than the dataset ignored.
+func TestEngine_ResolveRun_contradiction(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	run := mustKOISmallRun(t, e)
+	if r, err := e.ResolveRun(ctx, run.RunID, "koi"); err != nil || r.RunID != run.RunID {
+		t.Errorf("run and its own dataset: %v, %v", r, err)
+	}
+	_, err := e.ResolveRun(ctx, run.RunID, "toi")
+	if ErrorCode(err) != BadRequest || !strings.Contains(ErrorMessage(err), "is a run of dataset koi, not of toi") {
+		t.Errorf("run of koi with dataset toi: %s %v", ErrorCode(err), err)
+	}
+}

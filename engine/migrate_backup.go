@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,8 +38,15 @@ func (e *Engine) backupBeforeUpgrade(ctx context.Context, st schemaState) error 
 		err = copyFile(e.dbPath, dst)
 	}
 	if err != nil {
-		return Wrap(Storage, err, "Before upgrading the database schema from version %d, ExoHunter copies %s to %s, and that failed (%v). Nothing was changed; free space in %s or check its permissions, then start again",
-			st.applied, e.dbPath, dst, err, filepath.Dir(dst))
+		// note: the file system's own words (open …: permission denied,
+		// mkdir …: not a directory), not copyFile's sentence around them.
+		cause := error(err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			cause = pe
+		}
+		return Wrap(Storage, err, "Before upgrading the database schema from version %d, ExoHunter copies %s to %s, and that failed (%v). Nothing was changed; make %s a folder ExoHunter can write to, with free space, then start again",
+			st.applied, e.dbPath, dst, cause, filepath.Dir(dst))
 	}
 	e.log.Info("database backed up before the schema upgrade", "from_version", st.applied, "backup", dst)
 	return nil

@@ -43,8 +43,15 @@ export function runLabel(r) {
 // in the URL is checked against the list.
 let loaded = false;
 
-function missingRun(id, instead) {
-  toast(`Run ${id} does not exist (its dataset may have been deleted); showing ${instead || 'no run'}.`, 'error', 8000);
+// The last missing run told about, and when: a page reload names it both
+// to the header's picker and to the page, and one message is enough.
+let told = { id: '', at: 0 };
+
+/** Tells once that a run named in the URL does not exist. */
+export function missingRun(id, instead) {
+  if (told.id === id && Date.now() - told.at < 5000) return;
+  told = { id, at: Date.now() };
+  toast(`Run ${id} does not exist (its dataset may have been deleted)${instead ? `; showing ${instead}` : ''}.`, 'error', 8000);
 }
 
 /** Takes the run named in a page's URL (silently: the page loads it), unless the runs are known and it is not one of them. */

@@ -18,6 +18,7 @@ export async function render(root, params) {
   let selected = params.get('dataset') || '';
   const listBox = h('div', { class: 'panel-body' });
   const reportBox = h('section', { class: 'panel', 'aria-labelledby': 'mapping-title' });
+  const downloadsBox = h('div', { class: 'panel-body' });
 
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Datasets'),
@@ -28,7 +29,9 @@ export async function render(root, params) {
         h('header', { class: 'panel-head' }, h('h2', { id: 'ds-list-title' }, 'Stored datasets'),
           h('button', { type: 'button', class: 'btn-ghost', onclick: () => loadList() }, 'Refresh')),
         listBox)),
-    reportBox);
+    reportBox,
+    h('section', { class: 'panel', 'aria-labelledby': 'dl-title', 'data-testid': 'downloads' },
+      h('header', { class: 'panel-head' }, h('h2', { id: 'dl-title' }, 'Downloads for notebooks')), downloadsBox));
 
   async function loadList() {
     replace(listBox, h('p', { class: 'muted' }, 'Loading…'));
@@ -58,8 +61,38 @@ export async function render(root, params) {
       tbody.append(tr);
     }
     replace(listBox, h('div', { class: 'table-wrap' }, h('table', { class: 'grid', 'data-testid': 'datasets-table' },
-      h('thead', {}, h('tr', {}, ...['name', 'mission', 'rows', 'size', 'age', ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...['name', 'mission', 'rows', 'size', 'age', 'actions'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)));
+  }
+
+  // loadDownloads lists what a notebook starts from: the snapshot file,
+  // the labels and every feature set, as links to their export routes.
+  async function loadDownloads() {
+    let sets;
+    try {
+      sets = items(await api('/api/features'), 'items');
+    } catch (err) {
+      sets = err;
+    }
+    const link = (href, text, title) => h('a', { class: 'btn-small', href, download: '', title }, text);
+    replace(downloadsBox,
+      h('p', {}, link('/api/snapshot', 'Snapshot (.duckdb)', 'GET /api/snapshot'),
+        ' Every dataset, the latest run of each, labels and feature sets in one DuckDB file: ',
+        h('code', {}, 'duckdb.connect(path, read_only=True)'), '. With many datasets it takes a minute or more.'),
+      h('p', {}, link('/api/labels/export?format=csv', 'Labels CSV', 'GET /api/labels/export?format=csv'), ' ',
+        link('/api/labels/export?format=parquet', 'Labels Parquet', 'GET /api/labels/export?format=parquet'),
+        ' The current label of every object and source; labels rejected in review are left out.'),
+      h('h3', {}, 'Feature sets'),
+      sets instanceof Error ? errorBox(sets, 'Could not list feature sets.')
+        : !sets.length ? h('p', { class: 'empty' }, 'No feature sets yet: training a model builds one, or run exohunter features build --version V.')
+          : h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact', 'data-testid': 'feature-sets' },
+            h('thead', {}, h('tr', {}, ['version', 'dataset', 'run', 'rows', 'age', 'download'].map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, sets.map((m) => h('tr', { 'data-version': m.version },
+              h('th', { scope: 'row', class: 'mono' }, m.version),
+              h('td', {}, m.source?.dataset || '—'), h('td', { class: 'mono small' }, m.source?.run_id || '—'),
+              h('td', { class: 'numcell' }, count(m.rows)), h('td', { title: m.created_at || '' }, age(m.created_at)),
+              h('td', { class: 'actions' }, link(`/api/features/${enc(m.version)}/download?format=parquet`, 'Parquet'),
+                link(`/api/features/${enc(m.version)}/download?format=csv`, 'CSV'))))))));
   }
 
   async function remove(name) {
@@ -91,13 +124,14 @@ export async function render(root, params) {
   }
 
   function onImported(d, duplicate) {
-    if (duplicate) toast(`These bytes are already stored as "${d.duplicate_of || d.name}"`, 'info');
+    if (duplicate) toast(d.note || `These bytes are already stored as "${d.duplicate_of || d.name}"`, 'info');
     else toast(`Imported ${d.name}: ${count(d.rows)} rows`, 'ok');
     loadList();
     showReport(d.duplicate_of || d.name, d);
   }
 
   await loadList();
+  loadDownloads();
   if (selected) showReport(selected);
 }
 

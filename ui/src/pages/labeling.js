@@ -336,11 +336,18 @@ async function reviewMode(box, run, getAnnotator) {
     if (!reviewer) { needName(annIn(), 'reviews'); return; }
     try {
       await api(`/api/labels/${enc(labelId)}/review`, { method: 'POST', body: { status: decision, reviewer } });
-      const first = !rowEl.classList.contains('reviewed');
-      rowEl.classList.add('reviewed');
-      for (const b of rowEl.querySelectorAll('button[data-decision]')) b.disabled = b.dataset.decision === decision;
-      rowEl.querySelector('.review-state').textContent = decision === 'accept' ? 'accepted' : 'rejected';
-      if (first && rowEl.closest('[data-testid=pending-table]')) {
+      // note: the label may show in both lists (pending, and the object's
+      // disagreement); both rows say what was decided.
+      const prow = box.querySelector(`[data-testid=pending-table] tr[data-label-id="${labelId}"]`);
+      const obj = (prow || rowEl).dataset.object;
+      const drow = obj ? box.querySelector(`[data-testid=disagreements-table] tr[data-object="${CSS.escape(obj)}"]`) : null;
+      const first = prow ? !prow.classList.contains('reviewed') : false;
+      for (const r of new Set([rowEl, prow, drow].filter(Boolean))) {
+        r.classList.add('reviewed');
+        for (const b of r.querySelectorAll('button[data-decision]')) b.disabled = b.dataset.decision === decision;
+        r.querySelector('.review-state').textContent = decision === 'accept' ? 'accepted' : 'rejected';
+      }
+      if (first) {
         if (pendingTotal != null) pendingTotal = Math.max(0, pendingTotal - 1);
         else pending = pending.filter((l) => l.id !== labelId);
         showPendingTotal();

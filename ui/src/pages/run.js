@@ -6,7 +6,7 @@ import { api, items, enc, followJob } from '../lib/api.js';
 import { count, ms, num, age, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { categoryText, prettyUnit } from '../lib/dict.js';
-import { refreshRuns, setRun, setHashParams, shortRunId } from '../lib/state.js';
+import { state, runsReady, refreshRuns, setRun, setHashParams, shortRunId, missingRun } from '../lib/state.js';
 
 export async function render(root, params) {
   let follower = null;
@@ -229,15 +229,25 @@ export async function render(root, params) {
     }
     if (!list.length) { replace(historyBox, h('p', { class: 'empty' }, 'No runs yet.')); return; }
     list.sort((a, b) => String(b.created_at || '').localeCompare(String(a.created_at || '')));
-    replace(historyBox, h('table', { class: 'grid compact' },
+    // note: in a table-wrap, so that long run ids scroll inside the panel
+    // instead of widening the page on a phone.
+    replace(historyBox, h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact', 'data-testid': 'run-history' },
       h('thead', {}, h('tr', {}, ['run', 'status', 'rows', 'age'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, list.slice(0, 20).map((r) => h('tr', {},
         h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linklike mono', title: r.run_id, onclick: () => { setRun(r.run_id); showSummary(r.run_id); } }, shortRunId(r))),
-        h('td', {}, r.status || '—'), h('td', { class: 'numcell' }, count(r.rows)), h('td', {}, age(r.created_at)))))));
+        h('td', {}, r.status || '—'), h('td', { class: 'numcell' }, count(r.rows)), h('td', {}, age(r.created_at))))))));
   }
 
   loadHistory();
-  if (params.get('run')) showSummary(params.get('run'));
+  if (params.get('run')) {
+    // note: only a run that exists; a bookmark to a deleted one gets the
+    // message the other pages give, not a 404.
+    const want = params.get('run');
+    runsReady.then((runs) => {
+      if (runs.some((r) => r.run_id === want) || state.runs.some((r) => r.run_id === want)) showSummary(want);
+      else missingRun(want, '');
+    });
+  }
   return () => { if (follower) follower.cancel(); };
 }
 
