@@ -233,3 +233,16 @@ func TestEngine_RunOfDeletedDataset(t *testing.T) {
 		t.Errorf("%d runs recorded, want 0", n)
 	}
 }
+
+// TestCheckAnomalyRows: a run beyond the detectors' size is refused
+// before any row is read (a million rows ran for 16 minutes without an
+// answer and ignored Ctrl-C), with the reason and what to do.
+func TestCheckAnomalyRows(t *testing.T) {
+	if err := checkAnomalyRows("r", maxAnomalyRows, maxAnomalyRows); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+	err := checkAnomalyRows("koi-big", 1_000_000, maxAnomalyRows)
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "Run koi-big has 1000000 rows; the anomaly detectors take at most 200000") {
+		t.Errorf("a million rows: %s %v", ErrorCode(err), err)
+	}
+}
