@@ -75,6 +75,9 @@ type Options struct {
 	// their pages are read from the Parquet file (0 indexes every run;
 	// serve uses DefaultIndexMinRows).
 	IndexMinRows int64
+	// indexDiskFactor overrides the results index's disk need (a multiple
+	// of the run file; 0 is indexDiskFactor); tests raise it.
+	indexDiskFactor int64
 	// Logger receives the engine's logs (default: discard).
 	Logger *slog.Logger
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
@@ -126,6 +129,9 @@ type Engine struct {
 	opts Options
 	// limits bound ingest; tests lower them.
 	limits ingestLimits
+	// ephemerisBudget bounds the classifier's ephemeris matching
+	// (planEphemeris); tests lower it.
+	ephemerisBudget int64
 	// ingestMu serializes the short register step of Ingest, DeleteDataset
 	// (duplicate check, name choice, rename, meta row, views) and the
 	// recording of a new run (insertRun).
@@ -166,7 +172,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	}
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
-		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits,
+		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget,
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

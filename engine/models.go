@@ -166,6 +166,9 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	if err != nil {
 		return nil, err
 	}
+	if !mx.ephemeris.Computed {
+		progress(0.1, fmt.Sprintf("ephemeris matching skipped (%d candidate pairs, over the budget of %d)", mx.ephemeris.CandidatePairs, mx.ephemeris.Budget))
+	}
 	cfg := trainConfig(splits, len(t.classes))
 	cfg.Progress = func(p float64, msg string) { progress(0.1+0.85*p, msg) }
 	res, err := supervised.Run(mx.data, cfg)

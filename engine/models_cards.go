@@ -101,6 +101,9 @@ func modelCard(m *ModelMetrics) string {
 	w("- The catalog's uncertainties carry its history as well as its physics: hosts of confirmed planets were observed spectroscopically more often, so their stellar errors are smaller (`rel_err_steff`, `koi_steff_err*` rank high). That is leak-free by the rule above (no vetting output), but it is survey bias, not evidence about the signal.\n")
 	w("- CANDIDATE is not a class of nature but an unfinished review; `planet_vs_fp` counts candidates as planets, so some of its \"errors\" are candidates that will become false positives.\n")
 	w("- Catalog-context features (ephemeris matches, TCE excess) compare an object with the rest of its catalog, so a run is scored against its own catalog.\n")
+	if m.Ephemeris != nil && !m.Ephemeris.Computed {
+		w("- %s\n", m.Ephemeris.skippedNote())
+	}
 	w("- Tables of other missions lack some KOI columns (errors, TCE numbers); those features are missing there and the model was not validated on them.\n\n")
 	w("## Leakage\n\n")
 	w("No feature reads the disposition, the Robovetter's outputs (%s, koi_fpflag_*) or a run's classification (category, tags, score, disposition_compare). ",

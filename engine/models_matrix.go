@@ -22,6 +22,43 @@ type matrix struct {
 	// (labels.labels) or catalog (the feature set's koi_disposition).
 	labelSources map[string]int
 	classCounts  map[string]int
+	ephemeris    EphemerisMatching
+}
+
+// EphemerisMatching says whether the ephemeris-match features were
+// computed over a run: not when its candidate pairs exceed the budget
+// (sqltmpl.EphemerisPairBudget), since they grow as the square of the rows.
+type EphemerisMatching struct {
+	CandidatePairs int64 `json:"candidate_pairs"`
+	Budget         int64 `json:"budget"`
+	Computed       bool  `json:"computed"`
+}
+
+// skippedNote is the sentence that says why the ephemeris features are
+// missing, or "" when they were computed.
+func (m EphemerisMatching) skippedNote() string {
+	if m.Computed {
+		return ""
+	}
+	return fmt.Sprintf("Ephemeris matching was skipped: the run has %d candidate pairs of periods, over the budget of %d (they grow as the square of the rows), so the ephemeris-match features are missing for every row.",
+		m.CandidatePairs, m.Budget)
+}
+
+// planEphemeris counts the run's candidate pairs and skips the matching
+// when they exceed the budget.
+func (e *Engine) planEphemeris(ctx context.Context, mm *sqltmpl.ModelMatrix) (EphemerisMatching, error) {
+	plan := EphemerisMatching{Budget: e.ephemerisBudget, Computed: true}
+	q, ok, err := mm.EphemerisPairs()
+	if err != nil || !ok {
+		return plan, err
+	}
+	if err := e.db.QueryRowContext(ctx, q).Scan(&plan.CandidatePairs); err != nil {
+		return plan, e.modelSQLError(ctx, err)
+	}
+	if plan.CandidatePairs > plan.Budget {
+		plan.Computed, mm.SkipEphemeris = false, true
+	}
+	return plan, nil
 }
 
 // featureSetColumns lists a manifest's feature columns, in order.
@@ -87,6 +124,10 @@ func (e *Engine) readMatrix(ctx context.Context, src *trainSource, t *target, le
 
 // queryMatrix runs a matrix query. With t nil, labels are not read (scoring).
 func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *target) (*matrix, error) {
+	plan, err := e.planEphemeris(ctx, &mm)
+	if err != nil {
+		return nil, err
+	}
 	q, err := mm.Render()
 	if err != nil {
 		return nil, err
@@ -97,7 +138,7 @@ func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *tar
 		return nil, e.modelSQLError(ctx, err)
 	}
 	defer rows.Close()
-	mx := &matrix{data: supervised.Data{Features: feats}, labelSources: map[string]int{}, classCounts: map[string]int{}}
+	mx := &matrix{data: supervised.Data{Features: feats}, labelSources: map[string]int{}, classCounts: map[string]int{}, ephemeris: plan}
 	if t != nil {
 		mx.data.Classes = t.classes
 	}

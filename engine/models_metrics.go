@@ -36,8 +36,12 @@ type ModelMetrics struct {
 	// LabelSources counts rows by label origin: human (overrides), nasa
 	// (labels.labels) and catalog (the run's koi_disposition).
 	LabelSources map[string]int `json:"label_sources"`
-	Splits       *spec.Splits   `json:"splits"`
-	Params       ModelParams    `json:"params"`
+	// Ephemeris says whether the ephemeris-match features were computed
+	// (nil in a model trained before it was recorded, which always
+	// computed them).
+	Ephemeris *EphemerisMatching `json:"ephemeris_matching,omitempty"`
+	Splits    *spec.Splits       `json:"splits"`
+	Params    ModelParams        `json:"params"`
 	// Threshold is the probability cut of accuracy, F1 and the confusion
 	// matrices of binary targets.
 	Threshold   float64                 `json:"threshold"`
@@ -157,6 +161,8 @@ func newModelMetrics(name string, t *target, leaky bool, src *trainSource, mx *m
 		Threshold: cfg.Threshold, CV: res.CV, Folds: res.Folds, OOF: res.OOF, Holdout: res.Holdout,
 		Calibration: res.Calibration, Importance: res.Importance, Seconds: res.Seconds,
 	}
+	ephemeris := mx.ephemeris
+	m.Ephemeris = &ephemeris
 	if len(t.classes) > 2 {
 		m.Params.Objective, m.Params.NumClass = string(xgb.MultiSoftprob), len(t.classes)
 		m.Threshold = 0

@@ -50,7 +50,8 @@ type ScoreResult struct {
 	// model's, which has seen their labels.
 	OutOfFold int `json:"out_of_fold"`
 	// Warning is set when the model was trained on another mission's
-	// catalog than the run's.
+	// catalog than the run's, or with ephemeris-match features the run is
+	// too large to compute.
 	Warning string `json:"warning,omitempty"`
 }
 
@@ -101,6 +102,10 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	if trained := e.modelMission(ctx, m); trained != "" && mission != "" && trained != mission {
 		res.Warning = fmt.Sprintf("Model %s/%s was trained on a %s catalog (dataset %s) and was never validated on %s objects: treat its p_model here as a guess.",
 			mi.Name, mi.Version, trained, m.Source.Dataset, mission)
+	}
+	if (m.Ephemeris == nil || m.Ephemeris.Computed) && !mx.ephemeris.Computed {
+		res.Warning = strings.TrimSpace(res.Warning + " " + mx.ephemeris.skippedNote() +
+			" The model was trained with them, so its p_model here is less reliable.")
 	}
 	pm := make([]float64, len(mx.rowIDs))
 	for i := range pm {

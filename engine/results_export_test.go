@@ -398,3 +398,54 @@ func TestEngine_ExportRunFile_KeepsText(t *testing.T) {
 	}
 	checkExportValues(t, CSV, rows, false)
 }
+
+// TestEngine_ExportRun_DiskRoom: an export that would fill the disk is
+// refused before it writes anything, with the sizes in the message; the
+// estimate scales with the rows a filter keeps and the format.
+func TestEngine_ExportRun_DiskRoom(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	ctx := context.Background()
+	r, err := e.resultRun(ctx, run.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := &resultsFilter{}
+	if err := e.exportDiskRoom(ctx, r, none, CSV); err != nil {
+		t.Errorf("the fixture's export: %v", err)
+	}
+	free, _, err := diskFree(e.tempDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// note: a sparse file a quarter of the free disk takes no space itself,
+	// and its CSV export (3.5x) plus the sort (4x) would need 1.9x the free
+	// disk; its Parquet export (1.2x) plus the sort needs 1.3x.
+	huge := filepath.Join(MustTempDir(t), "huge.parquet")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(free / 4); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	big := *r
+	big.path = huge
+	for _, format := range []ExportFormat{CSV, Parquet} {
+		err = e.exportDiskRoom(ctx, &big, none, format)
+		if code := ErrorCode(err); code != Storage || !strings.Contains(err.Error(), "Not enough free disk to export") || !strings.Contains(err.Error(), "choose Parquet") {
+			t.Errorf("%s export of a run a quarter of the free disk: %v (%s), want a refusal", format, err, code)
+		}
+	}
+	if entries, _ := os.ReadDir(e.path(DirOutputs)); len(entries) != 0 {
+		t.Errorf("a refused export left %d files in outputs", len(entries))
+	}
+	file, spill := exportDiskNeed(1000, 10, 100, CSV)
+	if file != 350 || spill != 400 {
+		t.Errorf("a tenth of the rows of a 1000-byte run as CSV: file %d, spill %d; want 350, 400", file, spill)
+	}
+	if file, _ := exportDiskNeed(1000, 100, 100, NDJSON); file != 10000 {
+		t.Errorf("NDJSON of a 1000-byte run: %d, want 10000", file)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -263,25 +262,25 @@ const (
 )
 
 // state reports the index state of a complete run of rows rows, "" when
-// the index is off.
-func (x *resultsIndex) state(runID string, rows int64) string {
+// the index is off, and why a failed build failed.
+func (x *resultsIndex) state(runID string, rows int64) (state, why string) {
 	if x == nil {
-		return ""
+		return "", ""
 	}
 	if rows < x.e.opts.IndexMinRows {
-		return IndexNotNeeded
+		return IndexNotNeeded, ""
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	switch {
 	case x.building == runID:
-		return IndexBuilding
+		return IndexBuilding, ""
 	case x.ready[runID] != nil && !x.stale[runID]:
-		return IndexReady
+		return IndexReady, ""
 	case x.failed[runID] != "":
-		return IndexFailed
+		return IndexFailed, x.failed[runID]
 	}
-	return IndexPending
+	return IndexPending, ""
 }
 
 // invalidate forgets a run's index (its scores changed, or it is gone):
@@ -434,7 +433,10 @@ func (x *resultsIndex) build(ctx context.Context, r *Run) {
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {
-			x.failed[r.RunID] = err.Error()
+			x.failed[r.RunID] = "the build failed (the server log says why)"
+			if errors.Is(err, errIndexDisk) {
+				x.failed[r.RunID] = err.Error()
+			}
 		}
 	case stale:
 		x.retired = append(x.retired, retiredTable{name: name, at: time.Now()})
@@ -502,6 +504,10 @@ func (x *resultsIndex) write(ctx context.Context, r *Run) (string, []any, error)
 	return name, colsAny, err
 }
 
+// errIndexDisk marks a build refused for disk space, the one failure whose
+// reason the API shows (others are logged).
+var errIndexDisk = errors.New("not enough free disk for the results index")
+
 // indexDiskRoom refuses a build that could fill the disk: the sort spills
 // to DATA/tmp, and a full disk would fail uploads and label writes while it
 // lasts.
@@ -510,13 +516,13 @@ func (e *Engine) indexDiskRoom(runFile string) error {
 	if err != nil {
 		return err
 	}
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(e.tempDir, &fs); err != nil {
+	factor := int64(indexDiskFactor)
+	if e.opts.indexDiskFactor > 0 {
+		factor = e.opts.indexDiskFactor
+	}
+	need, free, ok, err := diskShortfall(diskNeed{e.tempDir, factor * st.Size()})
+	if err != nil || ok {
 		return err
 	}
-	free := int64(fs.Bavail) * int64(fs.Bsize)
-	if need := indexDiskFactor * st.Size(); free < need {
-		return fmt.Errorf("not enough free disk for the results index: %d MB free, %d MB needed", free>>20, need>>20)
-	}
-	return nil
+	return fmt.Errorf("%w: %d MB free in the temp dir, %d MB needed (its sort spills several times the run's size)", errIndexDisk, free>>20, need>>20)
 }

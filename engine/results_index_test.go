@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -191,7 +192,8 @@ func TestResultsIndex_Lifecycle(t *testing.T) {
 	t.Run("restart keeps it", func(t *testing.T) {
 		e := MustOpenEngineWith(t, indexOptions(dir, true))
 		if x := e.index(); x.lookup(run.RunID) == nil {
-			t.Fatalf("after a restart the index of %s is %q", run.RunID, x.state(run.RunID, run.Rows))
+			st, _ := x.state(run.RunID, run.Rows)
+			t.Fatalf("after a restart the index of %s is %q", run.RunID, st)
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
@@ -291,8 +293,46 @@ func TestResultsIndex_DiskRoom(t *testing.T) {
 	}
 	f.Close()
 	err = e.indexDiskRoom(huge)
-	if err == nil || !strings.Contains(err.Error(), "not enough free disk") {
+	if !errors.Is(err, errIndexDisk) || !strings.Contains(err.Error(), "MB needed") {
 		t.Errorf("a run as large as the free disk: %v, want a refusal", err)
+	}
+}
+
+// TestResultsIndex_DiskRoomReported: a build refused for disk leaves the
+// run's index failed, and the run says why (the API shows results_index
+// and results_index_error).
+func TestResultsIndex_DiskRoomReported(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	ctx := context.Background()
+	e := MustOpenEngineWith(t, indexOptions(dir, false))
+	ds := MustIngest(t, e, IngestInput{Path: resultsKOI})
+	run, err := e.Process(ctx, ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// note: as if the run were as large as the free disk.
+	free, _, err := diskFree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "data", run.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := indexOptions(dir, true)
+	opts.indexDiskFactor = free/st.Size() + 1
+	e = MustOpenEngineWith(t, opts)
+	waitIndex(t, e, run.RunID, IndexFailed)
+	got, err := e.Run(ctx, run.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.ResultsIndexError, "not enough free disk for the results index") {
+		t.Errorf("results_index_error = %q", got.ResultsIndexError)
 	}
 }
 

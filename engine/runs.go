@@ -57,6 +57,9 @@ type Run struct {
 	// Options.IndexMinRows rows; engine/results_index.go).
 	// Results are correct in every state; only their speed differs.
 	ResultsIndex string `json:"results_index,omitempty"`
+	// ResultsIndexError says why the index is failed: not enough disk for
+	// its build, or see the server log.
+	ResultsIndexError string `json:"results_index_error,omitempty"`
 }
 
 // ProcessInput is one run request.
@@ -469,7 +472,7 @@ func (e *Engine) Run(ctx context.Context, id string) (*Run, error) {
 // withIndexState fills in the results index state of a complete run.
 func (e *Engine) withIndexState(r *Run) *Run {
 	if r.Status == RunComplete {
-		r.ResultsIndex = e.index().state(r.RunID, r.Rows)
+		r.ResultsIndex, r.ResultsIndexError = e.index().state(r.RunID, r.Rows)
 	}
 	return r
 }

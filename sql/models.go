@@ -13,9 +13,18 @@ import (
 // at period ratios 2, 1/2, 3 and 1/3) and their epochs within one transit
 // duration (at least half an hour). The score is the larger of the two
 // distances in those units: below 1 is a match.
+//
+// The candidate pairs grow as the square of the rows (1.4 billion pass
+// the window at a million KOI-like rows, 73 s for the join alone on two
+// cores, and the aggregate over them ran for minutes more), so a run
+// whose pairs exceed EphemerisPairBudget is not matched: its ephemeris
+// features are NULL and the model's metrics and card say so. The KOI
+// table has about 200 thousand pairs; 250 thousand KOI-like rows have
+// 135 million, matched in about 15 s.
 const (
 	EphemerisPeriodTolerance = 1e-4
 	ephemerisWindow          = 1e-3 // candidate pairs: periods within 0.1%
+	EphemerisPairBudget      = 150_000_000
 )
 
 // ContextInputs are the run columns model_context reads. A run without one
@@ -81,6 +90,9 @@ type ModelMatrix struct {
 	Filters []ModelFilter
 	Labeled bool
 	Classes []string
+	// SkipEphemeris leaves the ephemeris-match features NULL (a run over
+	// EphemerisPairBudget).
+	SkipEphemeris bool
 }
 
 // Features returns the matrix's feature columns in order.
@@ -141,7 +153,7 @@ func (m ModelMatrix) contextData() (map[string]any, error) {
 		errs[i] = Ident(c)
 	}
 	return map[string]any{
-		"RunPath": Lit(m.RunPath), "Inputs": inputs, "Errors": errs,
+		"RunPath": Lit(m.RunPath), "Inputs": inputs, "Errors": errs, "SkipEphemeris": m.SkipEphemeris,
 		"PeriodTolerance": Num(EphemerisPeriodTolerance),
 		"WindowLo":        Num(1 - ephemerisWindow), "WindowHi": Num(1 + ephemerisWindow),
 		// note: a bucket a little wider than |ln(1 − window)|, the widest
@@ -149,6 +161,22 @@ func (m ModelMatrix) contextData() (map[string]any, error) {
 		// apart.
 		"Bucket": Num(-1.01 * math.Log1p(-ephemerisWindow)),
 	}, nil
+}
+
+// EphemerisPairs renders the count of model_context's candidate pairs
+// over the run; ok is false when the run has no koi_period column (no
+// pairs, nothing to count).
+func (m ModelMatrix) EphemerisPairs() (q string, ok bool, err error) {
+	if !slices.Contains(m.RunColumns, "koi_period") {
+		return "", false, nil
+	}
+	data, err := m.contextData()
+	if err != nil {
+		return "", false, err
+	}
+	data["Period"] = Expr("CAST(" + Ident("koi_period").String() + " AS DOUBLE)")
+	q, err = exec("ephemeris_pairs", data)
+	return q, err == nil, err
 }
 
 // ScoresEnsureRows renders the insert of one meta.scores row per row of a
