@@ -102,6 +102,11 @@ type Engine struct {
 	// consoleDB is a small pool (consoleMaxConns) over the same DuckDB
 	// instance, reserved for the read-only SQL console.
 	consoleDB *sql.DB
+	// orderedDB is a pool of maxExportWrites connections whose sessions
+	// preserve insertion order, for exports that stream a run file in its
+	// order (execCopy). The session setting is made at Open: once serve
+	// locks the configuration, no SET is allowed.
+	orderedDB *sql.DB
 	// connector is the one DuckDB instance; both pools share it and Close
 	// closes it last.
 	connector *duckdb.Connector
@@ -208,7 +213,13 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	e.consoleDB = sql.OpenDB(sharedConnector{c})
 	e.consoleDB.SetMaxOpenConns(consoleMaxConns)
 	e.consoleDB.SetMaxIdleConns(consoleMaxConns)
+	e.orderedDB = sql.OpenDB(sharedConnector{c})
+	e.orderedDB.SetMaxOpenConns(maxExportWrites)
+	e.orderedDB.SetMaxIdleConns(maxExportWrites)
 	if err := e.applySettings(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.primeOrderedConns(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.checkOwnDatabase(ctx); err != nil {
@@ -260,7 +271,7 @@ func (e *Engine) Close() error {
 			hook(e)
 		}
 		var errs []error
-		for _, db := range []*sql.DB{e.consoleDB, e.db} {
+		for _, db := range []*sql.DB{e.orderedDB, e.consoleDB, e.db} {
 			if db != nil {
 				errs = append(errs, db.Close())
 			}

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
@@ -113,3 +115,21 @@ func mustQueryString(tb testing.TB, e *Engine, q string, args ...any) string {
 
 // litPath quotes a path as an SQL literal for test queries.
 func litPath(p string) string { return sqltmpl.Lit(p).String() }
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

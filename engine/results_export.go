@@ -78,8 +78,19 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	src := exportSource{From: sqltmpl.Expr(r.sel), Where: filt.sql, Args: filt.args, KeepFormulas: q.KeepFormulas}
 	// note: without a sort the rows still come in row_id order: the
 	// engine runs with preserve_insertion_order off, so a plain scan of a
-	// large run comes back in a different order on each download.
+	// large run comes back in a different order on each download. A run
+	// file in row_id order streams as it is (InFileOrder); the score join
+	// of a scored run does not keep the order, so those are sorted.
 	src.OrderBy = "row_id"
+	if q.Sort == "" && !r.scored {
+		ordered, err := e.fileInRowIDOrder(ctx, r.path)
+		if err != nil {
+			return nil, e.runDeletedDuring(ctx, runID, err, "it was being exported")
+		}
+		if ordered {
+			src.OrderBy, src.InFileOrder = "", true
+		}
+	}
 	if q.Sort != "" {
 		o, err := r.order(q)
 		if err != nil {
@@ -97,7 +108,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if f == Parquet && src.Where == "" && q.Sort == "" && !r.scored {
 		return openExportFile(r.path, name, f, false)
 	}
-	if err := e.exportDiskRoom(ctx, r, filt, f); err != nil {
+	if err := e.exportDiskRoom(ctx, r, filt, f, src.OrderBy != ""); err != nil {
 		return nil, err
 	}
 	tmp, err := e.exportTempPath(f)
@@ -124,7 +135,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 // (so that an error can still be an error status), and the sort spills to
 // the temp dir. A 10M-row CSV export needs about 20 GB; a full disk would
 // also fail uploads and label writes while it lasts.
-func (e *Engine) exportDiskRoom(ctx context.Context, r *resultRun, filt *resultsFilter, f ExportFormat) error {
+func (e *Engine) exportDiskRoom(ctx context.Context, r *resultRun, filt *resultsFilter, f ExportFormat, sorted bool) error {
 	st, err := os.Stat(r.path)
 	if err != nil || r.rows == 0 {
 		return err
@@ -134,12 +145,23 @@ func (e *Engine) exportDiskRoom(ctx context.Context, r *resultRun, filt *results
 		return err
 	}
 	file, spill := exportDiskNeed(st.Size(), rows, r.rows, f)
+	if !sorted {
+		spill = 0
+	}
 	need, free, ok, err := diskShortfall(diskNeed{e.path(DirOutputs), file}, diskNeed{e.tempDir, spill})
 	if err != nil || ok {
 		return err
 	}
-	return Errorf(Storage, "Not enough free disk to export %d rows of run %s as %s: the file (about %s) is written in full before it is sent and sorting the rows spills about %s more, %s in all where %s is free. Export fewer rows with a filter, choose Parquet, or free disk space.",
-		rows, r.id, f, humanBytes(file), humanBytes(spill), humanBytes(need), humanBytes(free))
+	return Errorf(Storage, "Not enough free disk to export %d rows of run %s as %s: the file (about %s) is written in full before it is sent%s, %s in all where %s is free. Export fewer rows with a filter, choose Parquet, or free disk space.",
+		rows, r.id, f, humanBytes(file), spillNote(spill), humanBytes(need), humanBytes(free))
+}
+
+// spillNote is the clause of a disk refusal about the sort's spill.
+func spillNote(spill int64) string {
+	if spill == 0 {
+		return ""
+	}
+	return " and sorting the rows spills about " + humanBytes(spill) + " more"
 }
 
 // exportDiskNeed estimates the export file and the sort's spill of rows of

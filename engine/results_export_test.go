@@ -6,11 +6,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -411,7 +414,7 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	none := &resultsFilter{}
-	if err := e.exportDiskRoom(ctx, r, none, CSV); err != nil {
+	if err := e.exportDiskRoom(ctx, r, none, CSV, true); err != nil {
 		t.Errorf("the fixture's export: %v", err)
 	}
 	free, _, err := diskFree(e.tempDir)
@@ -420,7 +423,8 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 	}
 	// note: a sparse file a quarter of the free disk takes no space itself,
 	// and its CSV export (3.5x) plus the sort (4x) would need 1.9x the free
-	// disk; its Parquet export (1.2x) plus the sort needs 1.3x.
+	// disk; its Parquet export (1.2x) plus the sort needs 1.3x; the CSV
+	// alone 0.9x.
 	huge := filepath.Join(MustTempDir(t), "huge.parquet")
 	f, err := os.Create(huge)
 	if err != nil {
@@ -433,10 +437,14 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 	big := *r
 	big.path = huge
 	for _, format := range []ExportFormat{CSV, Parquet} {
-		err = e.exportDiskRoom(ctx, &big, none, format)
+		err = e.exportDiskRoom(ctx, &big, none, format, true)
 		if code := ErrorCode(err); code != Storage || !strings.Contains(err.Error(), "Not enough free disk to export") || !strings.Contains(err.Error(), "choose Parquet") {
 			t.Errorf("%s export of a run a quarter of the free disk: %v (%s), want a refusal", format, err, code)
 		}
+	}
+	// Without the sort (a run file in row_id order) the CSV alone fits.
+	if err := e.exportDiskRoom(ctx, &big, none, CSV, false); err != nil {
+		t.Errorf("an unsorted CSV export of a run a quarter of the free disk: %v", err)
 	}
 	if entries, _ := os.ReadDir(e.path(DirOutputs)); len(entries) != 0 {
 		t.Errorf("a refused export left %d files in outputs", len(entries))
@@ -447,5 +455,81 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 	}
 	if file, _ := exportDiskNeed(1000, 100, 100, NDJSON); file != 10000 {
 		t.Errorf("NDJSON of a 1000-byte run: %d, want 10000", file)
+	}
+}
+
+// TestEngine_ExportRun_RowIDOrder: exports without a sort come in row_id
+// order from a run large enough for DuckDB to read its row groups in
+// parallel (100k rows, 7 groups), filtered or not, and with no sort (the
+// run file is streamed in its order). A file whose rows are not in row_id
+// order is noticed, so its exports are sorted instead. The engine is
+// locked, as serve's is.
+func TestEngine_ExportRun_RowIDOrder(t *testing.T) {
+	t.Parallel()
+	// note: locked like serve's engine, which refuses any SET afterwards.
+	var logs syncBuffer
+	e := MustOpenEngine(t, func(o *Options) {
+		o.Lock = true
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	ctx := context.Background()
+	src := filepath.Join(e.tempDir, "big.csv")
+	if _, err := e.db.ExecContext(ctx, `COPY (
+		SELECT 'K' || lpad(CAST(i AS VARCHAR), 8, '0') || '.01' AS kepoi_name, i // 2 AS kepid,
+			0.5 + (hash(i) % 4000) / 10.0 AS koi_period, 0.5 + (hash(i, 1) % 300) / 10.0 AS koi_prad,
+			4000 + hash(i, 2) % 3000 AS koi_steff, 0.5 + (hash(i, 3) % 100) / 100.0 AS koi_srad,
+			CASE i % 3 WHEN 0 THEN 'CONFIRMED' WHEN 1 THEN 'CANDIDATE' ELSE 'FALSE POSITIVE' END AS koi_disposition
+		FROM range(100000) AS r(i)) TO '`+src+`' (HEADER)`); err != nil {
+		t.Fatal(err)
+	}
+	MustIngest(t, e, IngestInput{Path: src, Name: "big"})
+	run, err := e.Process(ctx, ProcessInput{Dataset: "big"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ordered, err := e.fileInRowIDOrder(ctx, e.abs(run.Path)); err != nil || !ordered {
+		t.Fatalf("the run file is not in row_id order (%v, %v)", ordered, err)
+	}
+	for _, query := range []string{"", "koi_period__lt=100", "category=likely_false_positive,confirmed_planet"} {
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := ParseResultsQuery(run.RunID, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := e.ExportRun(ctx, &b, run.RunID, CSV, q); err != nil {
+			t.Fatalf("%q: %v", query, err)
+		}
+		recs, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(recs[0], "row_id")
+		var prev int64
+		for i, rec := range recs[1:] {
+			id, err := strconv.ParseInt(rec[col], 10, 64)
+			if err != nil || id <= prev {
+				t.Fatalf("%q: row %d has row_id %s after %d", query, i+1, rec[col], prev)
+			}
+			prev = id
+		}
+		if total := mustResults(t, e, run.RunID, query).Total; int64(len(recs)-1) != total || total < 10000 {
+			t.Errorf("%q: %d rows exported, %d match", query, len(recs)-1, total)
+		}
+	}
+	// The rows came in order because the file was streamed in order, not
+	// because a connection had lost the setting and sorted instead.
+	if strings.Contains(logs.String(), "sorting instead") {
+		t.Errorf("an export fell back to a sort:\n%s", logs.String())
+	}
+	shuffled := filepath.Join(e.tempDir, "shuffled.parquet")
+	if _, err := e.db.ExecContext(ctx, `COPY (SELECT * FROM read_parquet(?) ORDER BY hash(row_id)) TO '`+shuffled+`'`, e.abs(run.Path)); err != nil {
+		t.Fatal(err)
+	}
+	if ordered, err := e.fileInRowIDOrder(ctx, shuffled); err != nil || ordered {
+		t.Errorf("a shuffled file: in order %v (%v)", ordered, err)
 	}
 }

@@ -129,6 +129,9 @@ type resultsState struct {
 	// windows holds the first keys of each (run, filter, sort), so that
 	// cursor pages after a first page do not scan the run again.
 	windows *onceCache[*keyWindow]
+	// inOrder remembers, per run file, whether its rows lie in row_id
+	// order (exports then need no sort; see fileInRowIDOrder).
+	inOrder *onceCache[bool]
 	// reads bounds the results queries running at once (see
 	// maxResultsReads); exports bounds the exports being written.
 	reads, exports chan struct{}
@@ -165,6 +168,7 @@ func (e *Engine) results() *resultsState {
 	}
 	s, _ := resultsStates.LoadOrStore(e, &resultsState{
 		runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize), windows: newOnceCache[*keyWindow](windowCacheSize),
+		inOrder: newOnceCache[bool](windowCacheSize),
 		reads: make(chan struct{}, maxResultsReads), exports: make(chan struct{}, maxExportWrites),
 	})
 	return s.(*resultsState)
