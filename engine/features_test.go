@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/exohunter/exohunter/engine/spec"
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 func TestEngine_BuildFeatures(t *testing.T) {
@@ -438,5 +439,48 @@ func TestEngine_BuildFeatures_hugeValues(t *testing.T) {
 		if st, ok := b.Stats[col]; !ok || st.Count != want {
 			t.Errorf("%s: count %d, want %d (stats %+v)", col, st.Count, want, st)
 		}
+	}
+}
+
+// TestEngine_featureStats_medianBatches: the statistics are the same when
+// the medians are taken one feature per query (a run as large as 10M rows
+// takes them three at a time) as in the one query of a small run.
+func TestEngine_featureStats_medianBatches(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 20))
+	ctx := context.Background()
+	fs := e.bundle.FeaturesConfig()
+	in := sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: fs}
+	one, _, err := e.featureStats(ctx, in, fs, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := medianBatches(fs.All(), run.Rows, medianBudget); len(b) != 1 {
+		t.Fatalf("a %d-row run takes its medians in %d queries, want 1", run.Rows, len(b))
+	}
+	huge := *run
+	huge.Rows = medianBudget // 8 bytes a row: every median alone
+	if b := medianBatches(fs.All(), huge.Rows, medianBudget); len(b) != len(fs.All()) {
+		t.Fatalf("%d batches for %d features", len(b), len(fs.All()))
+	}
+	if b := medianBatches(fs.All(), 10_000_000, medianBudget); len(b[0]) != 3 {
+		t.Errorf("10M rows: %d medians a query, want 3", len(b[0]))
+	}
+	each, _, err := e.featureStats(ctx, in, fs, &huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(one, each); diff != "" {
+		t.Errorf("stats differ (-one query +one per median):\n%s", diff)
+	}
+	medians := 0
+	for _, st := range one {
+		if st.Median != nil {
+			medians++
+		}
+	}
+	if medians < len(one)/2 {
+		t.Errorf("only %d of %d features have a median", medians, len(one))
 	}
 }

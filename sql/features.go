@@ -3,6 +3,7 @@ package sqltmpl
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/exohunter/exohunter/engine/spec"
 )
@@ -24,6 +25,9 @@ type FeatureInput struct {
 	Params map[string]FeatureParams
 	// Path is the Parquet file FeatureCopy writes.
 	Path string
+	// Medians limits the medians FeatureStats computes to these features
+	// (nil: all); the others come from FeatureMedians.
+	Medians []string
 }
 
 // featureData is the template data shared by the stats and copy queries.
@@ -36,7 +40,8 @@ func featureData(in FeatureInput) (map[string]any, error) {
 		if f.Expr == nil {
 			return nil, fmt.Errorf("features: %s has no expression", f.Name)
 		}
-		num = append(num, map[string]any{"Name": Ident(f.Name), "Expr": Expr(f.Expr.Text)})
+		num = append(num, map[string]any{"Name": Ident(f.Name), "Expr": Expr(f.Expr.Text),
+			"Median": in.Medians == nil || slices.Contains(in.Medians, f.Name)})
 	}
 	for i := range in.Spec.Categorical {
 		c := &in.Spec.Categorical[i]
@@ -50,13 +55,31 @@ func featureData(in FeatureInput) (map[string]any, error) {
 
 // FeatureStats renders the statistics query: one row with the row count,
 // then for each numeric feature in spec order count, avg, stddev_samp,
-// median, min and max of its input (NaN/Inf already NULL).
+// median, min and max of its input (NaN/Inf already NULL); the median is
+// NULL for a feature not in in.Medians (when set).
 func FeatureStats(in FeatureInput) (string, error) {
 	data, err := featureData(in)
 	if err != nil {
 		return "", err
 	}
 	return exec("features_stats", data)
+}
+
+// FeatureMedians renders one row with the median of each named feature's
+// input, in the order given. DuckDB's median keeps every value of its
+// column in memory, outside the memory limit, so a large run's medians
+// are taken a few columns at a time.
+func FeatureMedians(in FeatureInput, names []string) (string, error) {
+	data, err := featureData(in)
+	if err != nil {
+		return "", err
+	}
+	ids := make([]Ident, len(names))
+	for i, n := range names {
+		ids[i] = Ident(n)
+	}
+	data["MedianNames"] = ids
+	return exec("features_medians", data)
 }
 
 // FeatureCopy renders the COPY that writes the feature set: the key and
