@@ -453,3 +453,39 @@ func TestSnapshot_RawIsFinite(t *testing.T) {
 		t.Errorf("raw.nanpq in the snapshot = %q, want %q", got, want)
 	}
 }
+
+// TestEngine_snapshotDiskRoom: a snapshot whose runs alone would not fit
+// in the free disk is refused before anything is copied, with a Storage
+// error that gives the sizes; a small one passes, stages counted.
+func TestEngine_snapshotDiskRoom(t *testing.T) {
+	t.Parallel()
+	e, run := MustProcessFile(t, resultsKOI)
+	ctx := context.Background()
+	dir := e.path(DirSnapshots)
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := e.snapshotDiskRoom(ctx, tx, []string{run.Dataset}, 3, []string{e.abs(run.Path)}, dir); err != nil {
+		t.Errorf("a small snapshot: %v", err)
+	}
+	free, _, err := diskFree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// note: sparse, so it takes no space itself.
+	huge := filepath.Join(MustTempDir(t), "huge.parquet")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(free + 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	err = e.snapshotDiskRoom(ctx, tx, []string{run.Dataset}, 3, []string{huge}, dir)
+	if ErrorCode(err) != Storage || !strings.Contains(ErrorMessage(err), "Not enough free disk for this snapshot") {
+		t.Errorf("a snapshot larger than the free disk: %v", err)
+	}
+}
