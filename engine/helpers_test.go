@@ -133,3 +133,19 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// mustSparseFile creates a file of size bytes that takes no disk space (a
+// hole), for disk-room checks that look at sizes only.
+func mustSparseFile(tb testing.TB, size int64) string {
+	tb.Helper()
+	path := filepath.Join(MustTempDir(tb), "huge.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}

@@ -425,15 +425,7 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 	// and its CSV export (3.5x) plus the sort (4x) would need 1.9x the free
 	// disk; its Parquet export (1.2x) plus the sort needs 1.3x; the CSV
 	// alone 0.9x.
-	huge := filepath.Join(MustTempDir(t), "huge.parquet")
-	f, err := os.Create(huge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(free / 4); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	huge := mustSparseFile(t, free/4)
 	big := *r
 	big.path = huge
 	for _, format := range []ExportFormat{CSV, Parquet} {

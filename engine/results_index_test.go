@@ -283,16 +283,8 @@ func TestResultsIndex_DiskRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	// note: a sparse file as large as the free disk takes no space itself.
-	huge := filepath.Join(MustTempDir(t), "huge.parquet")
-	f, err := os.Create(huge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(int64(fs.Bavail) * int64(fs.Bsize)); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	err = e.indexDiskRoom(huge)
+	huge := mustSparseFile(t, int64(fs.Bavail)*int64(fs.Bsize))
+	err := e.indexDiskRoom(huge)
 	if !errors.Is(err, errIndexDisk) || !strings.Contains(err.Error(), "MB needed") {
 		t.Errorf("a run as large as the free disk: %v, want a refusal", err)
 	}

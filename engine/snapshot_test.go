@@ -474,16 +474,7 @@ func TestEngine_snapshotDiskRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// note: sparse, so it takes no space itself.
-	huge := filepath.Join(MustTempDir(t), "huge.parquet")
-	f, err := os.Create(huge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(free + 1<<30); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	huge := mustSparseFile(t, free+1<<30)
 	err = e.snapshotDiskRoom(ctx, tx, []string{run.Dataset}, 3, []string{huge}, dir)
 	if ErrorCode(err) != Storage || !strings.Contains(ErrorMessage(err), "Not enough free disk for this snapshot") {
 		t.Errorf("a snapshot larger than the free disk: %v", err)
