@@ -20,8 +20,13 @@ var exportSizeFactor = map[ExportFormat]float64{CSV: 3.5, JSON: 10, NDJSON: 10, 
 
 // exportSpillFactor is the sort's spill in the temp dir, as a multiple of
 // the run file: the sort into row_id (or the asked) order holds whole
-// rows, as the results index's does (about 4x at 10M rows).
-const exportSpillFactor = 4
+// rows, as the results index's does (about 4x at 10M rows). Without a
+// sort, the order-preserving COPY still spills what it holds beyond the
+// memory limit: 0.9 GB for the 3 GB file of 10M rows (exportStreamSpill).
+const (
+	exportSpillFactor = 4
+	exportStreamSpill = 0.5
+)
 
 // exportTempPrefix names the files an export writes in DATA/outputs before
 // streaming them; Open removes leftovers of a crashed process.
@@ -108,18 +113,23 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	if f == Parquet && src.Where == "" && q.Sort == "" && !r.scored {
 		return openExportFile(r.path, name, f, false)
 	}
-	if err := e.exportDiskRoom(ctx, r, filt, f, src.OrderBy != ""); err != nil {
-		return nil, err
-	}
-	tmp, err := e.exportTempPath(f)
-	if err != nil {
-		return nil, err
-	}
 	release, err := slot(ctx, e.results().exports)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	// note: inside the slot, so that the exports that passed the check are
+	// the ones writing (at most maxExportWrites at once).
+	if err := e.exportDiskRoom(ctx, r, filt, f, src.OrderBy != ""); err != nil {
+		if ErrorCode(err) == Storage {
+			return nil, err
+		}
+		return nil, e.runDeletedDuring(ctx, runID, err, "it was being exported")
+	}
+	tmp, err := e.exportTempPath(f)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.exportTo(ctx, src, f, tmp); err != nil {
 		os.Remove(tmp)
 		if ctx.Err() != nil {
@@ -144,31 +154,40 @@ func (e *Engine) exportDiskRoom(ctx context.Context, r *resultRun, filt *results
 	if err != nil {
 		return err
 	}
-	file, spill := exportDiskNeed(st.Size(), rows, r.rows, f)
-	if !sorted {
-		spill = 0
-	}
+	file, spill := exportDiskNeed(st.Size(), rows, r.rows, f, sorted)
 	need, free, ok, err := diskShortfall(diskNeed{e.path(DirOutputs), file}, diskNeed{e.tempDir, spill})
 	if err != nil || ok {
 		return err
 	}
-	return Errorf(Storage, "Not enough free disk to export %d rows of run %s as %s: the file (about %s) is written in full before it is sent%s, %s in all where %s is free. Export fewer rows with a filter, choose Parquet, or free disk space.",
-		rows, r.id, f, humanBytes(file), spillNote(spill), humanBytes(need), humanBytes(free))
+	return Errorf(Storage, "Not enough free disk to export %d rows of run %s as %s: the file (about %s) is written in full before it is sent%s; %s is needed where %s is free. Export fewer rows with a filter%s, or free disk space.",
+		rows, r.id, f, humanBytes(file), spillNote(spill, sorted), humanBytes(need), humanBytes(free), parquetHint(f))
 }
 
-// spillNote is the clause of a disk refusal about the sort's spill.
-func spillNote(spill int64) string {
-	if spill == 0 {
+// spillNote is the clause of a disk refusal about the temp dir.
+func spillNote(spill int64, sorted bool) string {
+	if sorted {
+		return " and sorting the rows spills about " + humanBytes(spill) + " more"
+	}
+	return " and DuckDB may spill about " + humanBytes(spill) + " more"
+}
+
+// parquetHint suggests the compact format when the export is another.
+func parquetHint(f ExportFormat) string {
+	if f == Parquet {
 		return ""
 	}
-	return " and sorting the rows spills about " + humanBytes(spill) + " more"
+	return ", choose Parquet"
 }
 
 // exportDiskNeed estimates the export file and the sort's spill of rows of
 // a run of total rows whose Parquet file has runBytes.
-func exportDiskNeed(runBytes, rows, total int64, f ExportFormat) (file, spill int64) {
+func exportDiskNeed(runBytes, rows, total int64, f ExportFormat, sorted bool) (file, spill int64) {
 	share := float64(runBytes) * float64(rows) / float64(total)
-	return int64(share * exportSizeFactor[f]), int64(share * exportSpillFactor)
+	spillFactor := exportStreamSpill
+	if sorted {
+		spillFactor = exportSpillFactor
+	}
+	return int64(share * exportSizeFactor[f]), int64(share * spillFactor)
 }
 
 // ExportRun streams an export of a run to w (see OpenRunExport). Nothing

@@ -421,32 +421,47 @@ func TestEngine_ExportRun_DiskRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// note: a sparse file a quarter of the free disk takes no space itself,
-	// and its CSV export (3.5x) plus the sort (4x) would need 1.9x the free
-	// disk; its Parquet export (1.2x) plus the sort needs 1.3x; the CSV
-	// alone 0.9x.
-	huge := mustSparseFile(t, free/4)
+	// note: sparse files take no space themselves. Half the free disk:
+	// its sorted CSV export (3.5x the run file) plus the sort (4x) would
+	// need 3.75x the free disk, the sorted Parquet export 2.6x.
 	big := *r
-	big.path = huge
+	big.path = mustSparseFile(t, free/2)
 	for _, format := range []ExportFormat{CSV, Parquet} {
 		err = e.exportDiskRoom(ctx, &big, none, format, true)
-		if code := ErrorCode(err); code != Storage || !strings.Contains(err.Error(), "Not enough free disk to export") || !strings.Contains(err.Error(), "choose Parquet") {
-			t.Errorf("%s export of a run a quarter of the free disk: %v (%s), want a refusal", format, err, code)
+		if code := ErrorCode(err); code != Storage || !strings.Contains(err.Error(), "Not enough free disk to export") ||
+			strings.Contains(err.Error(), "choose Parquet") != (format != Parquet) {
+			t.Errorf("%s export of a run half the free disk: %v (%s), want a refusal", format, err, code)
 		}
 	}
-	// Without the sort (a run file in row_id order) the CSV alone fits.
-	if err := e.exportDiskRoom(ctx, &big, none, CSV, false); err != nil {
-		t.Errorf("an unsorted CSV export of a run a quarter of the free disk: %v", err)
+	// A tenth of the free disk without the sort (a run file in row_id
+	// order): 0.4x.
+	small := *r
+	small.path = mustSparseFile(t, free/10)
+	if err := e.exportDiskRoom(ctx, &small, none, CSV, false); err != nil {
+		t.Errorf("an unsorted CSV export of a run a tenth of the free disk: %v", err)
+	}
+	// Through the export itself (the run's description swapped for the
+	// large one): refused before anything is written.
+	st := e.results()
+	st.mu.Lock()
+	st.runs[run.RunID] = &big
+	st.mu.Unlock()
+	q, err := ParseResultsQuery(run.RunID, url.Values{"sort": {"koi_prad"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.OpenRunExport(ctx, run.RunID, CSV, q); ErrorCode(err) != Storage {
+		t.Errorf("export of the large run: %v, want a Storage refusal", err)
 	}
 	if entries, _ := os.ReadDir(e.path(DirOutputs)); len(entries) != 0 {
 		t.Errorf("a refused export left %d files in outputs", len(entries))
 	}
-	file, spill := exportDiskNeed(1000, 10, 100, CSV)
+	file, spill := exportDiskNeed(1000, 10, 100, CSV, true)
 	if file != 350 || spill != 400 {
-		t.Errorf("a tenth of the rows of a 1000-byte run as CSV: file %d, spill %d; want 350, 400", file, spill)
+		t.Errorf("a tenth of the rows of a 1000-byte run as sorted CSV: file %d, spill %d; want 350, 400", file, spill)
 	}
-	if file, _ := exportDiskNeed(1000, 100, 100, NDJSON); file != 10000 {
-		t.Errorf("NDJSON of a 1000-byte run: %d, want 10000", file)
+	if file, spill := exportDiskNeed(1000, 100, 100, NDJSON, false); file != 10000 || spill != 500 {
+		t.Errorf("unsorted NDJSON of a 1000-byte run: file %d, spill %d; want 10000, 500", file, spill)
 	}
 }
 

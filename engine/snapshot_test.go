@@ -479,4 +479,16 @@ func TestEngine_snapshotDiskRoom(t *testing.T) {
 	if ErrorCode(err) != Storage || !strings.Contains(ErrorMessage(err), "Not enough free disk for this snapshot") {
 		t.Errorf("a snapshot larger than the free disk: %v", err)
 	}
+	tx.Rollback()
+	// Through Snapshot itself, the run file grown (sparse) past the free
+	// disk: refused before anything is copied, nothing left behind.
+	if err := os.Truncate(e.abs(run.Path), free+1<<30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Snapshot(ctx, filepath.Join(dir, "big.duckdb"), SnapshotOptions{}); ErrorCode(err) != Storage {
+		t.Errorf("Snapshot of a run larger than the free disk: %v, want a Storage refusal", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused snapshot left %d files", len(entries))
+	}
 }

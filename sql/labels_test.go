@@ -53,6 +53,15 @@ func TestRenderStore(t *testing.T) {
 		{"label_queue_claim", func() (string, error) { return sqltmpl.LabelQueue(queue) }},
 		{"label_queue_scores_random", func() (string, error) { return sqltmpl.LabelQueue(scored) }},
 		{"features_stats", func() (string, error) { return sqltmpl.FeatureStats(feat) }},
+		{"features_stats_batched", func() (string, error) {
+			f := feat
+			f.Medians = []string{b.FeaturesConfig().All()[1].Name}
+			return sqltmpl.FeatureStats(f)
+		}},
+		{"features_medians", func() (string, error) {
+			all := b.FeaturesConfig().All()
+			return sqltmpl.FeatureMedians(feat, []string{all[2].Name, all[3].Name})
+		}},
 		{"features_copy", func() (string, error) { return sqltmpl.FeatureCopy(feat) }},
 		{"features_hash", func() (string, error) { return sqltmpl.FeatureHash("/fs/.build-v1/features.parquet") }},
 	}
