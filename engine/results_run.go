@@ -169,7 +169,7 @@ func (e *Engine) results() *resultsState {
 	s, _ := resultsStates.LoadOrStore(e, &resultsState{
 		runs: map[string]*resultRun{}, counts: newCountCache(countCacheSize), windows: newOnceCache[*keyWindow](windowCacheSize),
 		inOrder: newOnceCache[bool](windowCacheSize),
-		reads: make(chan struct{}, maxResultsReads), exports: make(chan struct{}, maxExportWrites),
+		reads:   make(chan struct{}, maxResultsReads), exports: make(chan struct{}, maxExportWrites),
 	})
 	return s.(*resultsState)
 }
