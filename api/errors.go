@@ -64,10 +64,16 @@ type errorDetail struct {
 // error" plus the request id; their cause is logged once.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status, body := s.envelope(c, err)
-	if status >= 500 {
+	switch {
+	case context.Cause(c.UserContext()) == errClientGone:
+		// note: nobody reads this answer; an abandoned download is not a
+		// server failure.
+		s.log.Info("request abandoned by the client", "request_id", body.RequestID, "method", c.Method(),
+			"path", c.Path(), "status", status)
+	case status >= 500:
 		s.log.Error("request failed", "request_id", body.RequestID, "method", c.Method(),
 			"path", c.Path(), "status", status, "err", err)
-	} else {
+	default:
 		s.log.Debug("request refused", "request_id", body.RequestID, "method", c.Method(),
 			"path", c.Path(), "status", status, "err", err)
 	}

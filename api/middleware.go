@@ -57,6 +57,11 @@ func (s *Server) mount() {
 	app.Use(drainBody)
 	for _, r := range s.table {
 		handlers := []fiber.Handler{s.authorize(r.access)}
+		// note: requests without a body, and the console's (read before
+		// it runs): cancelOnHangup's peek never waits behind a body read.
+		if r.method == fiber.MethodGet || r.path == "/api/query" {
+			handlers = append(handlers, cancelOnHangup)
+		}
 		if r.timeout >= 0 {
 			handlers = append(handlers, withTimeout(s.timeoutOf(r)))
 		}
