@@ -237,6 +237,9 @@ type exportSource struct {
 	// connection that preserves insertion order (the engine's others do
 	// not, for speed), or sorts by row_id when none can be had.
 	InFileOrder bool
+	// SortedFrom replaces From when InFileOrder falls back to the sort
+	// (From may only line up in file order, as a scored run's does).
+	SortedFrom sqltmpl.Expr
 	// KeepFormulas writes CSV text cells as they are; by default a cell a
 	// spreadsheet would run as a formula is neutralised (issue 9).
 	KeepFormulas bool
@@ -266,6 +269,9 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 	err = e.execCopy(ctx, stmt, src.Args, src.InFileOrder)
 	if errors.Is(err, errNoOrderedConn) {
 		src.InFileOrder, src.OrderBy = false, "row_id"
+		if src.SortedFrom != "" {
+			src.From, src.SortedFrom = src.SortedFrom, ""
+		}
 		return e.exportTo(ctx, src, f, dst)
 	}
 	if err != nil {

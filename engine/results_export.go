@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -84,11 +85,18 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	// note: without a sort the rows still come in row_id order: the
 	// engine runs with preserve_insertion_order off, so a plain scan of a
 	// large run comes back in a different order on each download. A run
-	// file in row_id order streams as it is (InFileOrder); the score join
-	// of a scored run does not keep the order, so those are sorted.
+	// file in row_id order streams as it is (InFileOrder); a scored run's
+	// scores are then lined up with it in the same order (the hash join of
+	// r.sel does not keep it), or it is sorted.
 	src.OrderBy = "row_id"
-	if q.Sort == "" && !r.scored {
+	if q.Sort == "" {
 		ordered, err := e.fileInRowIDOrder(ctx, r.path)
+		if err == nil && ordered && r.scored {
+			var from string
+			if from, ordered, err = e.orderedScoredRun(ctx, r); ordered {
+				src.From, src.SortedFrom = sqltmpl.Expr(from), src.From
+			}
+		}
 		if err != nil {
 			return nil, e.runDeletedDuring(ctx, runID, err, "it was being exported")
 		}
@@ -138,6 +146,22 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 		return nil, e.runDeletedDuring(ctx, runID, err, "it was being exported")
 	}
 	return openExportFile(tmp, name, f, true)
+}
+
+// orderedScoredRun returns the scored run in its file's order, when its
+// scores hold each of its rows (row_id 1 to rows) exactly once; ok is
+// false otherwise (the export then sorts).
+func (e *Engine) orderedScoredRun(ctx context.Context, r *resultRun) (string, bool, error) {
+	var n, distinct, lo, hi sql.NullInt64
+	if err := e.db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT row_id), min(row_id), max(row_id)
+		FROM meta.scores WHERE run_id = ?`, r.id).Scan(&n, &distinct, &lo, &hi); err != nil {
+		return "", false, err
+	}
+	if n.Int64 != r.rows || distinct.Int64 != r.rows || lo.Int64 != 1 || hi.Int64 != r.rows {
+		return "", false, nil
+	}
+	from, err := sqltmpl.ScoredRunOrdered(r.id, r.path)
+	return "(" + from + ")", err == nil, err
 }
 
 // exportDiskRoom refuses an export that would fill the disk before its

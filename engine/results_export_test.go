@@ -532,6 +532,54 @@ func TestEngine_ExportRun_RowIDOrder(t *testing.T) {
 	if strings.Contains(logs.String(), "sorting instead") {
 		t.Errorf("an export fell back to a sort:\n%s", logs.String())
 	}
+	// Scored: each row's scores lined up with it (p_model = row_id / 10^6),
+	// streamed in order when the scores cover every row once, sorted by the
+	// hash join when one is missing.
+	ids := make([]int64, run.Rows)
+	pm := make([]float64, run.Rows)
+	for i := range ids {
+		ids[i], pm[i] = int64(i+1), float64(i+1)/1e6
+	}
+	if err := e.writeScores(ctx, run, scoreColumns{rowIDs: ids, names: []string{"p_model"}, values: [][]float64{pm}}); err != nil {
+		t.Fatal(err)
+	}
+	checkScored := func(what string, unscored int64) {
+		t.Helper()
+		var b bytes.Buffer
+		if err := e.ExportRun(ctx, &b, run.RunID, CSV, ResultsQuery{RunID: run.RunID}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		recs, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		idCol, pCol := slices.Index(recs[0], "row_id"), slices.Index(recs[0], "p_model")
+		var prev int64
+		for i, rec := range recs[1:] {
+			id, _ := strconv.ParseInt(rec[idCol], 10, 64)
+			p, _ := strconv.ParseFloat(rec[pCol], 64)
+			if id <= prev || id != unscored && math.Abs(p-float64(id)/1e6) > 1e-12 || id == unscored && rec[pCol] != "" {
+				t.Fatalf("%s: row %d: row_id %d after %d, p_model %s", what, i+1, id, prev, rec[pCol])
+			}
+			prev = id
+		}
+		if int64(len(recs)-1) != run.Rows {
+			t.Errorf("%s: %d rows, want %d", what, len(recs)-1, run.Rows)
+		}
+	}
+	if _, ok, err := e.orderedScoredRun(ctx, mustResultRun(t, e, run.RunID)); !ok || err != nil {
+		t.Fatalf("a fully scored run does not line up (%v)", err)
+	}
+	checkScored("every row scored", 0)
+	if _, err := e.db.ExecContext(ctx, "DELETE FROM meta.scores WHERE run_id = ? AND row_id = 7", run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	e.forgetResultRun(run.RunID)
+	if from, ok, err := e.orderedScoredRun(ctx, mustResultRun(t, e, run.RunID)); ok || err != nil {
+		t.Fatalf("a row without scores still lines up: %s, %v", from, err)
+	}
+	checkScored("row 7 unscored", 7)
+
 	shuffled := filepath.Join(e.tempDir, "shuffled.parquet")
 	if _, err := e.db.ExecContext(ctx, `COPY (SELECT * FROM read_parquet(?) ORDER BY hash(row_id)) TO '`+shuffled+`'`, e.abs(run.Path)); err != nil {
 		t.Fatal(err)
@@ -539,4 +587,14 @@ func TestEngine_ExportRun_RowIDOrder(t *testing.T) {
 	if ordered, err := e.fileInRowIDOrder(ctx, shuffled); err != nil || ordered {
 		t.Errorf("a shuffled file: in order %v (%v)", ordered, err)
 	}
+}
+
+// mustResultRun is the results description of a run.
+func mustResultRun(tb testing.TB, e *Engine, runID string) *resultRun {
+	tb.Helper()
+	r, err := e.resultRun(context.Background(), runID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

@@ -192,6 +192,12 @@ func ScoredRun(runID, runPath string) (string, error) {
 	return exec("scored_run", map[string]any{"RunID": Lit(runID), "RunPath": Lit(runPath)})
 }
 
+// ScoredRunOrdered renders ScoredRun in the run file's order (a POSITIONAL
+// JOIN), for a run file in row_id order whose scores cover each row once.
+func ScoredRunOrdered(runID, runPath string) (string, error) {
+	return exec("scored_run_ordered", map[string]any{"RunID": Lit(runID), "RunPath": Lit(runPath)})
+}
+
 // ScoredRunsView renders runs.scored: runs.results with the scores of
 // every run.
 func ScoredRunsView() (string, error) {
