@@ -256,7 +256,8 @@ func openExportFile(path, name string, f ExportFormat, temporary bool) (*ExportF
 	return &ExportFile{ReadCloser: fh, Size: st.Size(), Name: name, Format: f}, nil
 }
 
-// removeStaleExports deletes export files a crashed process left behind.
+// removeStaleExports deletes export files a crashed process left behind,
+// and the staged values of a score write (writeScores).
 // Label exports leave a .tmp file and a Parquet snapshot in DATA/labeled
 // when killed. Only when no other process uses the data dir.
 func removeStaleExports(_ context.Context, e *Engine) error {
@@ -265,6 +266,7 @@ func removeStaleExports(_ context.Context, e *Engine) error {
 	}
 	for _, pattern := range []string{
 		filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"),
+		filepath.Join(e.tempDir, ".scores-*.csv"),
 		filepath.Join(e.path(DirLabeled), "*.tmp"),
 		filepath.Join(e.path(DirLabeled), "*.snapshot.parquet"),
 	} {
