@@ -104,7 +104,7 @@ var opDocs = map[string]opDoc{
 	"GET /api/models":                         {okSchema: "Object"},
 	"GET /api/models/{name}/{version}":        {okSchema: "Object", errors: []int{400, 404}},
 	"POST /api/models/{name}/{version}/score": {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 422}},
-	"POST /api/runs/{id}/anomalies":           {body: "Object", okSchema: "Object", errors: []int{400, 404, 409}},
+	"POST /api/runs/{id}/anomalies":           {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 413}},
 }
 
 // fiberParam matches :name in a fiber path.

@@ -71,20 +71,22 @@ type AnomalyRow struct {
 // anomalyTop is the length of AnomalyResult.Top.
 const anomalyTop = 10
 
-// maxAnomalyRows bounds the rows the detectors take: LOF's neighbour
-// search is exact, over all pairs (ml/lof), 0.42 s at 10,000 rows and so
-// about 3 minutes at 200,000; a million rows ran for over 16 minutes
-// without an answer.
-const maxAnomalyRows = 200_000
+// anomalyBytesPerRow is the detectors' peak memory per object, measured
+// with the whole process (`exohunter anomalies` on the bench's synthetic
+// KOI replicas): 0.77 GB at a million rows, 5.8 GB at ten million. LOF's
+// neighbourhoods (k = 50 indices per object) are most of it.
+const anomalyBytesPerRow = 600
 
-// checkAnomalyRows refuses a run larger than limit with a sentence that
-// says why and what to do, before any row is read.
-func checkAnomalyRows(runID string, rows, limit int64) error {
-	if rows <= limit {
+// checkAnomalyRows refuses a run whose detection would need more memory
+// than is available (avail, in bytes; 0 when unknown, which lets it run),
+// with a sentence that says why and what to do, before any row is read.
+func checkAnomalyRows(runID string, rows, avail int64) error {
+	need := rows * anomalyBytesPerRow
+	if avail <= 0 || need <= avail {
 		return nil
 	}
-	return Errorf(TooLarge, "Run %s has %d rows; the anomaly detectors take at most %d. The Local Outlier Factor compares every pair of objects (about 40 s at 100,000 rows on two cores, over an hour at a million), so a larger catalog would not finish: score a smaller dataset (one mission's table, or a filtered export ingested as its own dataset).",
-		runID, rows, limit)
+	return Errorf(TooLarge, "Run %s has %d rows; the anomaly detectors need about %s of memory for them (%d bytes per object, most of it the Local Outlier Factor's neighbourhoods), and only %s is available. Free memory, or score a smaller dataset (one mission's table, or a filtered export ingested as its own dataset).",
+		runID, rows, humanBytes(need), anomalyBytesPerRow, humanBytes(avail))
 }
 
 // DetectAnomalies fits both detectors on the run's objects and writes
@@ -100,7 +102,7 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 		return nil, Errorf(Invalid, "Feature set %s has fewer than two of the columns the detectors read (%s).",
 			src.manifest.Version, strings.Join(AnomalyColumns, ", "))
 	}
-	if err := checkAnomalyRows(src.run.RunID, src.manifest.Rows, maxAnomalyRows); err != nil {
+	if err := checkAnomalyRows(src.run.RunID, src.manifest.Rows, e.memAvailable()); err != nil {
 		return nil, err
 	}
 	rowIDs, objectIDs, x, err := e.anomalyMatrix(ctx, src.path, cols)
@@ -108,7 +110,10 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 		return nil, e.runDeletedDuring(ctx, src.run.RunID, err, "it was being scored for anomalies")
 	}
 	anomalyInputsOf(x, cols, src.manifest)
-	s, err := anomaly.Detect(x, anomaly.DefaultParams())
+	s, err := anomaly.Detect(ctx, x, anomaly.DefaultParams())
+	if err != nil && ctx.Err() != nil {
+		return nil, e.queryError(ctx, err, "score run "+src.run.RunID+" for anomalies")
+	}
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Run %s cannot be scored for anomalies: %v", src.run.RunID, err)
 	}

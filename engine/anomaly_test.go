@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -20,6 +22,16 @@ func TestEngine_DetectAnomalies(t *testing.T) {
 	e := MustOpenEngine(t)
 	run := mustKOIRun(t, e, mustKOISubset(t, 12))
 	ctx := context.Background()
+	// Too little memory: refused with the reason, and nothing is written.
+	e.memAvailable = func() int64 { return 64 << 10 }
+	_, err := e.DetectAnomalies(ctx, AnomalyInput{})
+	e.memAvailable = memAvailable
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "and only 64 KiB is available") {
+		t.Errorf("with 64 KiB free: %s %v", ErrorCode(err), err)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores`); n != 0 {
+		t.Errorf("%d scores written by a refused detection", n)
+	}
 	res, err := e.DetectAnomalies(ctx, AnomalyInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -234,15 +246,51 @@ func TestEngine_RunOfDeletedDataset(t *testing.T) {
 	}
 }
 
-// TestCheckAnomalyRows: a run beyond the detectors' size is refused
-// before any row is read (a million rows ran for 16 minutes without an
-// answer and ignored Ctrl-C), with the reason and what to do.
+// TestCheckAnomalyRows: a run whose detection would not fit in memory is
+// refused before any row is read, with the reason and what to do; an
+// unknown amount of memory lets it run.
 func TestCheckAnomalyRows(t *testing.T) {
-	if err := checkAnomalyRows("r", maxAnomalyRows, maxAnomalyRows); err != nil {
+	if err := checkAnomalyRows("r", 1000, 1000*anomalyBytesPerRow); err != nil {
 		t.Errorf("at the limit: %v", err)
 	}
-	err := checkAnomalyRows("koi-big", 1_000_000, maxAnomalyRows)
-	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "Run koi-big has 1000000 rows; the anomaly detectors take at most 200000") {
-		t.Errorf("a million rows: %s %v", ErrorCode(err), err)
+	if err := checkAnomalyRows("r", 100_000_000, 0); err != nil {
+		t.Errorf("memory unknown: %v", err)
+	}
+	err := checkAnomalyRows("koi-big", 10_000_000, 2<<30)
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "Run koi-big has 10000000 rows; the anomaly detectors need about 5.588 GiB of memory for them") ||
+		!strings.Contains(ErrorMessage(err), "only 2 GiB is available") {
+		t.Errorf("ten million rows in 2 GiB: %s %v", ErrorCode(err), err)
+	}
+}
+
+// TestMemAvailable reads the kernel's and a cgroup's figures, taking the
+// smaller, and reports 0 when it cannot tell.
+func TestMemAvailable(t *testing.T) {
+	dir := MustTempDir(t)
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	info := write("meminfo", "MemTotal:       24560000 kB\nMemFree:         1000 kB\nMemAvailable:   20000000 kB\n")
+	if got := meminfoAvailable(info); got != 20000000*1024 {
+		t.Errorf("meminfoAvailable = %d", got)
+	}
+	if got := meminfoAvailable(filepath.Join(dir, "none")); got != 0 {
+		t.Errorf("meminfoAvailable of no file = %d, want 0", got)
+	}
+	write("memory.max", "8589934592\n")
+	write("memory.current", "1073741824\n")
+	if got := cgroupRoom(dir); got != 7<<30 {
+		t.Errorf("cgroupRoom = %d, want 7 GiB", got)
+	}
+	write("memory.max", "max\n")
+	if got := cgroupRoom(dir); got != 0 {
+		t.Errorf("cgroupRoom without a limit = %d, want 0", got)
+	}
+	if got := memAvailable(); runtime.GOOS == "linux" && got <= 0 {
+		t.Errorf("memAvailable on Linux = %d", got)
 	}
 }

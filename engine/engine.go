@@ -137,6 +137,9 @@ type Engine struct {
 	// ephemerisBudget bounds the classifier's ephemeris matching
 	// (planEphemeris); tests lower it.
 	ephemerisBudget int64
+	// memAvailable reports the memory left for the anomaly detectors
+	// (memroom.go); tests replace it.
+	memAvailable func() int64
 	// ingestMu serializes the short register step of Ingest, DeleteDataset
 	// (duplicate check, name choice, rename, meta row, views) and the
 	// recording of a new run (insertRun).
@@ -177,7 +180,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	}
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
-		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget,
+		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, memAvailable: memAvailable,
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@
 package anomaly
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -98,7 +99,8 @@ type Scores struct {
 
 // Detect fits both detectors on the rows of x and scores the same rows.
 // Missing values (NaN) are imputed by each detector with column medians.
-func Detect(x mat.Matrix, p Params) (*Scores, error) {
+// It gives up with ctx's error when ctx ends.
+func Detect(ctx context.Context, x mat.Matrix, p Params) (*Scores, error) {
 	n, _ := x.Dims()
 	if n < 3 {
 		return nil, fmt.Errorf("%w: %d rows, need at least 3", ErrInput, n)
@@ -111,9 +113,14 @@ func Detect(x mat.Matrix, p Params) (*Scores, error) {
 	if s.IForest, err = iforest.FitScore(x, p.IForest); err != nil {
 		return nil, fmt.Errorf("isolation forest: %w", err)
 	}
-	if s.LOF, err = lof.Score(x, p.LOF); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := lof.ComputeContext(ctx, x, p.LOF)
+	if err != nil {
 		return nil, fmt.Errorf("local outlier factor: %w", err)
 	}
+	s.LOF = r.LOF
 	s.Combined = make([]float64, n)
 	for i := range s.Combined {
 		s.Combined[i] = LOFScore(s.LOF[i])

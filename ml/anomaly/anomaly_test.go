@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -28,7 +29,7 @@ func TestDetect(t *testing.T) {
 		}
 	}
 	x.Set(3, 1, math.NaN()) // imputed, not an error
-	s, err := Detect(x, DefaultParams())
+	s, err := Detect(context.Background(), x, DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,11 @@
 //   - LOF(p) = mean over o in N_k(p) of lrd(o) / lrd(p).
 //
 // LOF ≈ 1 inside a cluster and grows well above 1 for points less dense
-// than their neighbours. Distances are Euclidean, exact (all pairs, O(n²)
-// time, fine for catalogs of ~10k rows), over columns standardised to zero
-// mean and unit variance unless Params.Standardize is false.
+// than their neighbours. Distances are Euclidean and neighbourhoods exact:
+// found through a k-d tree in up to six dimensions (about n log n), by a
+// scan over all pairs (n²) in more. They are taken over columns
+// standardised to zero mean and unit variance unless Params.Standardize is
+// false.
 //
 // Duplicates: with more than k identical points, k-distance is 0 and lrd
 // would be infinite (the paper's own caveat). Following the paper's remedy,
@@ -27,8 +29,10 @@
 package lof
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 
 	"gonum.org/v1/gonum/mat"
@@ -81,6 +85,12 @@ func Score(x mat.Matrix, p Params) ([]float64, error) {
 
 // Compute runs LOF over the rows of x and returns every intermediate value.
 func Compute(x mat.Matrix, p Params) (*Result, error) {
+	return ComputeContext(context.Background(), x, p)
+}
+
+// ComputeContext is Compute, given up with ctx's error when ctx ends: the
+// neighbour search of ten million rows takes minutes.
+func ComputeContext(ctx context.Context, x mat.Matrix, p Params) (*Result, error) {
 	n, cols := x.Dims()
 	if p.K < 1 {
 		return nil, fmt.Errorf("%w: K = %d, need at least 1", ErrInput, p.K)
@@ -110,8 +120,11 @@ func Compute(x mat.Matrix, p Params) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	nb := neighbours(locs, res.K, workers)
-	lrd, lof := factors(nb)
+	nb, err := neighbours(ctx, locs, res.K, workers)
+	if err != nil {
+		return nil, err
+	}
+	lrd, lof := factors(locs, nb)
 	for i, l := range of {
 		res.LOF[i], res.LRD[i], res.KDistance[i] = lof[l], lrd[l], nb[l].kdist
 	}
@@ -119,12 +132,12 @@ func Compute(x mat.Matrix, p Params) (*Result, error) {
 }
 
 // factors computes lrd and LOF per location from the neighbourhoods.
-func factors(nb []hood) (lrd, lof []float64) {
+func factors(locs [][]float64, nb []hood) (lrd, lof []float64) {
 	lrd = make([]float64, len(nb))
 	for p, h := range nb {
 		sum := 0.0
-		for i, o := range h.idx {
-			sum += max(nb[o].kdist, h.dist[i])
+		for _, o := range h.idx {
+			sum += max(nb[o].kdist, math.Sqrt(dist2(locs[p], locs[o])))
 		}
 		// NB: distinct locations make sum > 0; the floor only guards against
 		// distances that underflow to 0 for absurdly close coordinates.
