@@ -118,7 +118,7 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 		return nil, Wrap(BadRequest, err, "Run %s cannot be scored for anomalies: %v", src.run.RunID, err)
 	}
 	sc := scoreColumns{rowIDs: rowIDs, names: []string{"anomaly_score_iforest", "anomaly_score_lof", "anomaly_score"},
-		values: [][]float64{s.IForest, s.LOF, s.Combined}, constants: map[string]any{"anomaly_features": src.manifest.Version}}
+		values: [][]float64{s.IForest, s.LOF, s.Combined}, constants: map[string]string{"anomaly_features": src.manifest.Version}}
 	if err := e.writeScores(ctx, src.run, sc); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@ import (
 // TestOpen_SharedFoldersKeepOthersWork: a second process that shares the
 // data dir and the feature store with another --db must not remove the
 // first one's work in progress at Open (an upload's .part file, a feature
-// build, a spooled export, a label export's temporary file); once no
+// build, a spooled export, a label export's temporary file, a scoring's
+// features, matrix and staged values); once no
 // other process uses them, the next Open removes them as leftovers.
 func TestOpen_SharedFoldersKeepOthersWork(t *testing.T) {
 	t.Parallel()
@@ -34,6 +35,9 @@ func TestOpen_SharedFoldersKeepOthersWork(t *testing.T) {
 		filepath.Join(dir, "data", DirOutputs, exportTempPrefix+"1.csv"),
 		filepath.Join(dir, "data", DirLabeled, "labels-1.csv.tmp"),
 		filepath.Join(dir, "data", DirModels, "xgb", ".train-123", ModelMetricsFile),
+		filepath.Join(dir, "data", DirTmp, ".score-1.parquet"),
+		filepath.Join(dir, "data", DirTmp, ".matrix-1.parquet"),
+		filepath.Join(dir, "data", DirTmp, ".scores-1.csv"),
 	}
 	for _, p := range inProgress {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

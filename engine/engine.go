@@ -137,6 +137,8 @@ type Engine struct {
 	// ephemerisBudget bounds the classifier's ephemeris matching
 	// (planEphemeris); tests lower it.
 	ephemerisBudget int64
+	// scoreBatch is the rows ScoreRun predicts at a time; tests lower it.
+	scoreBatch int
 	// memAvailable reports the memory left for the anomaly detectors
 	// (memroom.go); tests replace it.
 	memAvailable func() int64
@@ -180,7 +182,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	}
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
-		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, memAvailable: memAvailable,
+		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: defaultScoreBatch, memAvailable: memAvailable,
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

@@ -122,7 +122,8 @@ func (e *Engine) readMatrix(ctx context.Context, src *trainSource, t *target, le
 	return mx, nil
 }
 
-// queryMatrix runs a matrix query. With t nil, labels are not read (scoring).
+// queryMatrix runs a matrix query and reads it whole. With t nil, labels
+// are not read (scoring).
 func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *target) (*matrix, error) {
 	plan, err := e.planEphemeris(ctx, &mm)
 	if err != nil {
@@ -132,17 +133,28 @@ func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *tar
 	if err != nil {
 		return nil, err
 	}
-	feats := mm.Features()
-	rows, err := e.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, e.modelSQLError(ctx, err)
-	}
-	defer rows.Close()
-	mx := &matrix{data: supervised.Data{Features: feats}, labelSources: map[string]int{}, classCounts: map[string]int{}, ephemeris: plan}
+	mx := newMatrix(mm.Features(), t, plan)
+	return mx, e.readMatrixRows(ctx, q, t, mx)
+}
+
+func newMatrix(feats []string, t *target, plan EphemerisMatching) *matrix {
+	mx := &matrix{data: supervised.Data{Features: feats, X: xgb.Matrix{Cols: len(feats), Data: []float32{}}},
+		labelSources: map[string]int{}, classCounts: map[string]int{}, ephemeris: plan}
 	if t != nil {
 		mx.data.Classes = t.classes
 	}
-	n := len(feats)
+	return mx
+}
+
+// readMatrixRows appends the rows of a matrix query (row_id, object_id,
+// star_id, label, label_source, then mx's features) to mx.
+func (e *Engine) readMatrixRows(ctx context.Context, q string, t *target, mx *matrix) error {
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return e.modelSQLError(ctx, err)
+	}
+	defer rows.Close()
+	n := len(mx.data.Features)
 	vals := make([]sql.NullFloat64, n)
 	var rowID int64
 	var objectID string
@@ -151,10 +163,10 @@ func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *tar
 	for i := range vals {
 		ptrs = append(ptrs, &vals[i])
 	}
-	var data []float32
+	data := mx.data.X.Data
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return err
 		}
 		for _, v := range vals {
 			x := float32(math.NaN())
@@ -174,13 +186,10 @@ func (e *Engine) queryMatrix(ctx context.Context, mm sqltmpl.ModelMatrix, t *tar
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, e.modelSQLError(ctx, err)
+		return e.modelSQLError(ctx, err)
 	}
 	mx.data.X = xgb.Matrix{Rows: len(mx.rowIDs), Cols: n, Data: data}
-	if data == nil {
-		mx.data.X.Data = []float32{}
-	}
-	return mx, nil
+	return nil
 }
 
 // modelSQLError explains a failed matrix query.

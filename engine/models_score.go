@@ -75,19 +75,6 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	if err != nil {
 		return nil, err
 	}
-	mx, err := e.scoringMatrix(ctx, run, mi, m)
-	if err != nil {
-		return nil, e.runDeletedDuring(ctx, run.RunID, err, "model "+mi.Name+"/"+mi.Version+" was scoring it")
-	}
-	booster, err := xgb.LoadModel(filepath.Join(mi.Path, ModelFile))
-	if err != nil {
-		return nil, fmt.Errorf("load model %s/%s: %w", mi.Name, mi.Version, err)
-	}
-	defer booster.Close()
-	p, err := booster.Predict(mx.data.X)
-	if err != nil {
-		return nil, fmt.Errorf("score run %s: %w", run.RunID, err)
-	}
 	t, err := targetOf(m.Target)
 	if err != nil {
 		return nil, err
@@ -96,35 +83,53 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	if err != nil {
 		return nil, Wrap(NotFound, err, "Model %s/%s has no readable %s; its artifacts are incomplete.", mi.Name, mi.Version, ModelOOFFile)
 	}
+	booster, err := xgb.LoadModel(filepath.Join(mi.Path, ModelFile))
+	if err != nil {
+		return nil, fmt.Errorf("load model %s/%s: %w", mi.Name, mi.Version, err)
+	}
+	defer booster.Close()
+	res := &ScoreResult{RunID: run.RunID, Model: mi.Name, Version: mi.Version, Target: m.Target, Leaky: m.Leaky, Column: "p_model"}
 	w := booster.NumClass()
-	res := &ScoreResult{RunID: run.RunID, Model: mi.Name, Version: mi.Version, Target: m.Target, Leaky: m.Leaky,
-		Rows: len(mx.rowIDs), Column: "p_model"}
+	var rowIDs []int64
+	var pm []float64
+	ephemeris, err := e.scoringScan(ctx, run, mi, m, func(mx *matrix) error {
+		p, err := booster.Predict(mx.data.X)
+		if err != nil {
+			return fmt.Errorf("score run %s: %w", run.RunID, err)
+		}
+		for i, oid := range mx.objectIDs {
+			// note: the final model was fitted on every training row, so
+			// its own probability for one of them has seen the label (0.98
+			// for confirmed planets, in-sample); the uncertainty queue
+			// needs the honest out-of-fold one.
+			q, ok := oof[oid]
+			if ok {
+				res.OutOfFold++
+			} else {
+				q = t.planetProbability(p[i*w : (i+1)*w])
+			}
+			if q >= 0.5 {
+				res.Planets++
+			}
+			pm = append(pm, q)
+		}
+		rowIDs = append(rowIDs, mx.rowIDs...)
+		return nil
+	})
+	if err != nil {
+		return nil, e.runDeletedDuring(ctx, run.RunID, err, "model "+mi.Name+"/"+mi.Version+" was scoring it")
+	}
+	res.Rows = len(rowIDs)
 	if trained := e.modelMission(ctx, m); trained != "" && mission != "" && trained != mission {
 		res.Warning = fmt.Sprintf("Model %s/%s was trained on a %s catalog (dataset %s) and was never validated on %s objects: treat its p_model here as a guess.",
 			mi.Name, mi.Version, trained, m.Source.Dataset, mission)
 	}
-	if (m.Ephemeris == nil || m.Ephemeris.Computed) && !mx.ephemeris.Computed {
-		res.Warning = strings.TrimSpace(res.Warning + " " + mx.ephemeris.skippedNote() +
+	if (m.Ephemeris == nil || m.Ephemeris.Computed) && !ephemeris.Computed {
+		res.Warning = strings.TrimSpace(res.Warning + " " + ephemeris.skippedNote() +
 			" The model was trained with them, so its p_model here is less reliable.")
 	}
-	pm := make([]float64, len(mx.rowIDs))
-	for i := range pm {
-		// note: the final model was fitted on every training row, so its
-		// own probability for one of them has seen the label (0.98 for
-		// confirmed planets, in-sample); the uncertainty queue needs the
-		// honest out-of-fold one.
-		if q, ok := oof[mx.objectIDs[i]]; ok {
-			pm[i] = q
-			res.OutOfFold++
-		} else {
-			pm[i] = t.planetProbability(p[i*w : (i+1)*w])
-		}
-		if pm[i] >= 0.5 {
-			res.Planets++
-		}
-	}
-	sc := scoreColumns{rowIDs: mx.rowIDs, names: []string{"p_model"}, values: [][]float64{pm},
-		constants: map[string]any{"model": mi.Name + "/" + mi.Version}}
+	sc := scoreColumns{rowIDs: rowIDs, names: []string{"p_model"}, values: [][]float64{pm},
+		constants: map[string]string{"model": mi.Name + "/" + mi.Version}}
 	if err := e.writeScores(ctx, run, sc); err != nil {
 		return nil, err
 	}
@@ -218,26 +223,78 @@ func readOOFProbabilities(path string) (map[string]float64, error) {
 	}
 }
 
-// scoringMatrix reads the model's features over a run, unlabeled and
-// unfiltered, and checks that they are the model's columns in its order.
-func (e *Engine) scoringMatrix(ctx context.Context, run *Run, mi *ModelInfo, m *ModelMetrics) (*matrix, error) {
+// defaultScoreBatch is the rows scored at a time: the run's matrix is
+// never held whole (a million rows of ~60 features took 2 GB read at once,
+// ten million 6.4 GB).
+const defaultScoreBatch = 50_000
+
+// scoringScan reads the model's features over a run, unlabeled, and hands
+// them to fn in batches of at most e.scoreBatch rows. It returns whether
+// the ephemeris features were computed.
+func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *ModelMetrics, fn func(*matrix) error) (EphemerisMatching, error) {
 	fm, path, cleanup, err := e.scoringFeatures(ctx, run, mi, m)
 	if err != nil {
-		return nil, err
+		return EphemerisMatching{}, err
 	}
 	defer cleanup()
 	mm, err := e.modelMatrix(ctx, run, path, fm, m.Leaky)
 	if err != nil {
-		return nil, err
+		return EphemerisMatching{}, err
 	}
-	mx, err := e.queryMatrix(ctx, mm, nil)
+	if !slices.Equal(mm.Features(), m.Features) {
+		return EphemerisMatching{}, Errorf(Conflict, "Model %s/%s was trained on other feature columns than this version of ExoHunter computes; retrain it.", mi.Name, mi.Version)
+	}
+	mm.Scoring = true
+	if run.Rows <= int64(e.scoreBatch) {
+		mx, err := e.queryMatrix(ctx, mm, nil)
+		if err != nil {
+			return EphemerisMatching{}, err
+		}
+		return mx.ephemeris, fn(mx)
+	}
+	plan, err := e.planEphemeris(ctx, &mm)
 	if err != nil {
-		return nil, err
+		return plan, err
 	}
-	if !slices.Equal(mx.data.Features, m.Features) {
-		return nil, Errorf(Conflict, "Model %s/%s was trained on other feature columns than this version of ExoHunter computes; retrain it.", mi.Name, mi.Version)
+	tmp, err := e.writeMatrix(ctx, mm)
+	if err != nil {
+		return plan, err
 	}
-	return mx, nil
+	defer os.Remove(tmp)
+	for from := int64(0); ; from += int64(e.scoreBatch) {
+		q, err := sqltmpl.MatrixBatch(tmp, from, from+int64(e.scoreBatch)-1)
+		if err != nil {
+			return plan, err
+		}
+		mx := newMatrix(mm.Features(), nil, plan)
+		if err := e.readMatrixRows(ctx, q, nil, mx); err != nil {
+			return plan, err
+		}
+		if len(mx.rowIDs) == 0 {
+			return plan, nil
+		}
+		if err := fn(mx); err != nil {
+			return plan, err
+		}
+	}
+}
+
+// writeMatrix writes a matrix query to a temporary Parquet file in the
+// temp dir and returns its path.
+func (e *Engine) writeMatrix(ctx context.Context, mm sqltmpl.ModelMatrix) (string, error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	path := filepath.Join(e.tempDir, ".matrix-"+hex.EncodeToString(rnd[:])+".parquet")
+	mm.CopyTo = path
+	q, err := mm.Render()
+	if err != nil {
+		return "", err
+	}
+	if _, err := e.db.ExecContext(ctx, q); err != nil {
+		os.Remove(path)
+		return "", e.modelSQLError(ctx, err)
+	}
+	return path, nil
 }
 
 // scoringFeatures returns the feature set to score a run with: the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,32 +29,32 @@ type scoreColumns struct {
 	names  []string
 	values [][]float64
 	// constants are written to every listed row (e.g. the model name).
-	constants map[string]any
+	constants map[string]string
 }
 
-// writeScores updates meta.scores for some rows of a run, creating the
-// run's rows first, in one transaction. Columns not named keep their
-// values, so a model and the anomaly detectors can score the same run.
+// writeScores writes meta.scores for some rows of a run, in one
+// transaction that replaces the run's rows (sqltmpl.ScoresWrite), so that
+// every row of the run has one. Columns not named keep their values, so a
+// model and the anomaly detectors can score the same run.
 func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) error {
 	scoresMu.Lock()
 	defer scoresMu.Unlock()
-	now := time.Now().UTC()
-	ensure, err := sqltmpl.ScoresEnsureRows(run.RunID, e.abs(run.Path), now)
-	if err != nil {
-		return err
-	}
 	values, err := sc.writeCSV(e.tempDir)
 	if err != nil {
 		return fmt.Errorf("stage scores of %s: %w", run.RunID, err)
 	}
 	defer os.Remove(values)
-	q, args := sc.update(run.RunID, now, values)
+	w := sqltmpl.ScoresWrite{RunID: run.RunID, RunPath: e.abs(run.Path), Values: values, Names: sc.names,
+		Constants: sc.constants, Now: time.Now()}
+	stmts, err := w.Render()
+	if err != nil {
+		return err
+	}
 	err = e.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, ensure); err != nil {
-			return fmt.Errorf("create score rows of %s: %w", run.RunID, err)
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("write scores of %s: %w", run.RunID, err)
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("write scores of %s: %w", run.RunID, err)
+			}
 		}
 		return nil
 	})
@@ -129,48 +128,12 @@ func (sc scoreColumns) writeCSV(dir string) (path string, err error) {
 	return f.Name(), w.Flush()
 }
 
-// update is the UPDATE of meta.scores from the staged values file: the
-// named columns from it, the constants and created_at from parameters.
-func (sc scoreColumns) update(runID string, now time.Time, values string) (string, []any) {
-	var args []any
-	param := func(v any, typ string) string {
-		args = append(args, v)
-		return fmt.Sprintf("CAST($%d AS %s)", len(args), typ)
-	}
-	var set []string
-	for _, k := range scoreConstantKeys(sc.constants) {
-		set = append(set, sqltmpl.Ident(k).String()+" = "+param(sc.constants[k], "VARCHAR"))
-	}
-	types := []string{"'row_id': 'BIGINT'"}
-	for j, n := range sc.names {
-		c := fmt.Sprintf("c%d", j)
-		types = append(types, "'"+c+"': 'DOUBLE'")
-		set = append(set, sqltmpl.Ident(n).String()+" = v."+c)
-	}
-	// note: the time travels as text; the driver cannot bind a time.Time
-	// to a parameter whose type DuckDB leaves open.
-	set = append(set, "created_at = "+param(now.UTC().Format("2006-01-02 15:04:05.999999"), "TIMESTAMP"))
-	q := `UPDATE "meta"."scores" AS s SET ` + strings.Join(set, ", ") +
-		` FROM read_csv(` + sqltmpl.Lit(values).String() + `, header = true, columns = {` + strings.Join(types, ", ") + `}) AS v` +
-		` WHERE s.run_id = ` + param(runID, "VARCHAR") + ` AND s.row_id = v.row_id`
-	return q, args
-}
-
 // nullableFloat binds NaN and ±Inf as NULL.
 func nullableFloat(x float64) any {
 	if x != x || x > 1e308 || x < -1e308 {
 		return nil
 	}
 	return x
-}
-
-// scoreConstantKeys returns a map's keys in order.
-func scoreConstantKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return sortedStrings(out)
 }
 
 // ScoredRunFrom is the relation results and exports read for a run: the

@@ -204,8 +204,16 @@ func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	if !strings.Contains(cross.Warning, "k2 catalog") {
 		t.Errorf("cross-mission score warning = %q", cross.Warning)
 	}
-	if byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model}); err != nil || byName.Version != res.Version {
+	// Scored 7 rows at a time, the run gets the probabilities it gets in
+	// one batch (compared with the first run's below).
+	e.scoreBatch = 7
+	byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model})
+	e.scoreBatch = defaultScoreBatch
+	if err != nil || byName.Version != res.Version {
 		t.Fatalf("score by name = %+v, %v; want version %s (the KOI one)", byName, err, res.Version)
+	}
+	if byName.Rows != first.Rows || byName.Planets != first.Planets || byName.OutOfFold != first.OutOfFold {
+		t.Errorf("scored in batches of 7: %+v; in one: %+v", byName, first)
 	}
 	if err := os.RemoveAll(k2); err != nil {
 		t.Fatal(err)

@@ -257,7 +257,8 @@ func openExportFile(path, name string, f ExportFormat, temporary bool) (*ExportF
 }
 
 // removeStaleExports deletes export files a crashed process left behind,
-// and the staged values of a score write (writeScores).
+// and the staged values of a score write (writeScores), the features and
+// matrix of a scoring (scoringFeatures, writeMatrix).
 // Label exports leave a .tmp file and a Parquet snapshot in DATA/labeled
 // when killed. Only when no other process uses the data dir.
 func removeStaleExports(_ context.Context, e *Engine) error {
@@ -267,6 +268,8 @@ func removeStaleExports(_ context.Context, e *Engine) error {
 	for _, pattern := range []string{
 		filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"),
 		filepath.Join(e.tempDir, ".scores-*.csv"),
+		filepath.Join(e.tempDir, ".matrix-*.parquet"),
+		e.path(DirTmp, ".score-*.parquet"),
 		filepath.Join(e.path(DirLabeled), "*.tmp"),
 		filepath.Join(e.path(DirLabeled), "*.snapshot.parquet"),
 	} {

@@ -64,6 +64,19 @@ func TestRenderStore(t *testing.T) {
 		}},
 		{"features_copy", func() (string, error) { return sqltmpl.FeatureCopy(feat) }},
 		{"features_hash", func() (string, error) { return sqltmpl.FeatureHash("/fs/.build-v1/features.parquet") }},
+		{"matrix_copy_unordered", func() (string, error) {
+			mm := sqltmpl.ModelMatrix{Dataset: "koi", RunPath: "/data/runs/koi-run.parquet", FeaturesPath: "/fs/v1/features.parquet",
+				RunColumns: []string{"row_id", "object_id", "star_id", "koi_period", "koi_time0bk", "koi_duration", "koi_depth", "ra", "dec"},
+				FeatureSet: []string{"koi_period", "duration_ratio"}, SkipEphemeris: true, Scoring: true, CopyTo: "/data/tmp/.matrix-1.parquet"}
+			return mm.Render()
+		}},
+		{"scores_write", func() (string, error) {
+			w := sqltmpl.ScoresWrite{RunID: "koi-run", RunPath: "/data/runs/koi-run.parquet", Values: "/data/tmp/.scores-1.csv",
+				Names: []string{"anomaly_score_iforest", "anomaly_score"}, Constants: map[string]string{"anomaly_features": "v1"}, Now: now}
+			s, err := w.Render()
+			return strings.Join(s, "\n"), err
+		}},
+		{"matrix_batch", func() (string, error) { return sqltmpl.MatrixBatch("/data/tmp/.matrix-1.parquet", 50000, 99999) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -93,6 +93,13 @@ type ModelMatrix struct {
 	// SkipEphemeris leaves the ephemeris-match features NULL (a run over
 	// EphemerisPairBudget).
 	SkipEphemeris bool
+	// Scoring reads no labels (label and label_source are NULL) and drops
+	// the ORDER BY: scoring needs neither, and skips the labels joins and
+	// a sort of the whole matrix.
+	Scoring bool
+	// CopyTo, when set, makes Render a COPY of the matrix to this Parquet
+	// file, to be read back with MatrixBatch.
+	CopyTo string
 }
 
 // Features returns the matrix's feature columns in order.
@@ -134,8 +141,16 @@ func (m ModelMatrix) Render() (string, error) {
 		classes[i] = Lit(c)
 	}
 	data["Dataset"], data["FeaturesPath"], data["Features"] = Lit(m.Dataset), Lit(m.FeaturesPath), feats
-	data["Filters"], data["Labeled"], data["Classes"] = m.Filters, m.Labeled, classes
+	data["Filters"], data["Labeled"], data["Classes"], data["Scoring"] = m.Filters, m.Labeled, classes, m.Scoring
+	data["CopyTo"] = Lit(m.CopyTo) // note: empty is false in the template
+
 	return exec("model_matrix", data)
+}
+
+// MatrixBatch renders the read of rows [from, to] (0-based positions in
+// the file) of a matrix written by MatrixCopy.
+func MatrixBatch(path string, from, to int64) (string, error) {
+	return exec("matrix_batch", map[string]any{"Path": Lit(path), "From": from, "To": to})
 }
 
 // contextData is the template data of model_context.
@@ -179,10 +194,66 @@ func (m ModelMatrix) EphemerisPairs() (q string, ok bool, err error) {
 	return q, err == nil, err
 }
 
-// ScoresEnsureRows renders the insert of one meta.scores row per row of a
-// run that has none yet.
-func ScoresEnsureRows(runID, runPath string, now time.Time) (string, error) {
-	return exec("scores_ensure_rows", map[string]any{"RunID": Lit(runID), "RunPath": Lit(runPath), "Now": timestampLit(now)})
+// ScoresWrite is one write of scores for the rows of a run.
+type ScoresWrite struct {
+	RunID   string
+	RunPath string
+	// Values is a CSV file: row_id, then c0, c1, ... holding the columns
+	// of Names in order (empty for NULL).
+	Values string
+	Names  []string
+	// Constants are written to every row the file lists.
+	Constants map[string]string
+	Now       time.Time
+}
+
+// ScoreTableColumns are the columns of meta.scores a write can set.
+var ScoreTableColumns = []string{"model", "p_model", "anomaly_score_iforest", "anomaly_score_lof", "anomaly_score", "anomaly_features"}
+
+// scoresStaged is the temporary table of a write (per connection).
+const scoresStaged = Ident("scores_staged")
+
+// Render returns the statements of the write, to run in one transaction
+// on one connection: stage the run's new rows, then replace its rows.
+// Columns neither named nor constant keep their values.
+func (w ScoresWrite) Render() ([]string, error) {
+	type column struct {
+		Name Ident
+		New  any
+	}
+	var cols []column
+	var values []Lit
+	for _, c := range ScoreTableColumns {
+		col := column{Name: Ident(c), New: Expr("old." + Ident(c).String())}
+		if j := slices.Index(w.Names, c); j >= 0 {
+			col.New = Expr("v." + Ident(fmt.Sprintf("c%d", j)).String())
+		} else if v, ok := w.Constants[c]; ok {
+			col.New = Lit(v)
+		}
+		cols = append(cols, col)
+	}
+	for j, n := range w.Names {
+		if !slices.Contains(ScoreTableColumns, n) {
+			return nil, fmt.Errorf("meta.scores has no column %s", n)
+		}
+		values = append(values, Lit(fmt.Sprintf("c%d", j)))
+	}
+	for k := range w.Constants {
+		if !slices.Contains(ScoreTableColumns, k) {
+			return nil, fmt.Errorf("meta.scores has no column %s", k)
+		}
+	}
+	data := map[string]any{"RunID": Lit(w.RunID), "RunPath": Lit(w.RunPath), "Values": Lit(w.Values), "ValueColumns": values,
+		"Columns": cols, "Now": timestampLit(w.Now), "Staged": scoresStaged}
+	stage, err := exec("scores_stage", data)
+	if err != nil {
+		return nil, err
+	}
+	replace, err := exec("scores_replace", data)
+	if err != nil {
+		return nil, err
+	}
+	return []string{stage, replace}, nil
 }
 
 // ScoredRun renders a run's rows with its scores LEFT JOINed: p_model,
