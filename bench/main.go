@@ -40,6 +40,7 @@ type config struct {
 	sizes                []int64
 	repeat               int
 	memRows              int64
+	modelRows            int64
 	memLimit             string
 	keep                 bool
 	clients              int
@@ -54,6 +55,7 @@ type config struct {
 	// consoleOnly runs only the console stage (-console-only) on the data
 	// dir a previous run kept in -work.
 	consoleOnly bool
+	modelsOnly  bool
 }
 
 func main() {
@@ -82,12 +84,14 @@ func parseFlags() (*config, error) {
 	flag.IntVar(&c.repeat, "repeat", 3, "repetitions of each timed process (the median is reported)")
 	mem := flag.String("memlimit-rows", envOr("BENCH_MEMLIMIT_ROWS", "5M"), "rows of the --memory-limit stage (0 to skip)")
 	flag.StringVar(&c.memLimit, "memlimit", "256MB", "--memory-limit of that stage")
+	models := flag.String("models-rows", envOr("BENCH_MODELS_ROWS", "1M"), "rows of the models stage: features, anomalies, scoring (env BENCH_MODELS_ROWS; 0 to skip)")
 	flag.BoolVar(&c.keep, "keep", os.Getenv("BENCH_KEEP") != "", "keep the work dir (env BENCH_KEEP)")
 	flag.IntVar(&c.clients, "clients", 32, "concurrent clients of the load stage")
 	flag.BoolVar(&c.genOnly, "gen", false, "only generate the catalogs of -sizes into -work (kept)")
 	flag.BoolVar(&c.serveOnly, "serve-only", false, "only the results pages: process the largest CSV once into -work/serve-<size> (reused when it holds a run) and serve it")
 	flag.BoolVar(&c.reprocess, "reprocess", false, "with -serve-only: process again even when a run exists (e.g. after a storage change)")
 	flag.StringVar(&c.scenarios, "scenarios", "", "load scenarios to run, by number (e.g. 1,3; default all)")
+	flag.BoolVar(&c.modelsOnly, "models-only", false, "only the models stage (-models-rows rows)")
 	flag.BoolVar(&c.consoleOnly, "console-only", false, "only time the console queries, on the largest size's CSV run a previous bench left in -work")
 	flag.Parse()
 	for _, s := range strings.Split(*sizes, ",") {
@@ -106,6 +110,13 @@ func parseFlags() (*config, error) {
 			return nil, err
 		}
 		c.memRows = n
+	}
+	if *models != "0" {
+		n, err := parseSize(*models)
+		if err != nil {
+			return nil, err
+		}
+		c.modelRows = n
 	}
 	return c, nil
 }
@@ -180,6 +191,16 @@ func run(ctx context.Context, cfg *config) error {
 	if cfg.consoleOnly {
 		return b.consoleOnly(ctx)
 	}
+	if cfg.modelsOnly {
+		if cfg.modelRows == 0 {
+			return fmt.Errorf("-models-only needs -models-rows above 0")
+		}
+		if err := b.models(ctx); err != nil {
+			return err
+		}
+		b.rep.printModels(os.Stdout)
+		return nil
+	}
 	return b.all(ctx)
 }
 
@@ -237,6 +258,11 @@ func (b *bench) all(ctx context.Context) error {
 		}
 	} else {
 		b.rep.memErr = "skipped (run with a size of 1M or more, or BENCH_MEMLIMIT_ROWS=0 to silence)"
+	}
+	if b.cfg.modelRows > 0 {
+		if err := b.models(ctx); err != nil {
+			b.rep.modelsErr = err.Error()
+		}
 	}
 	if b.servedDir != "" {
 		b.serving(ctx)

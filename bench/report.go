@@ -15,7 +15,10 @@ type report struct {
 	printed  int
 	mem      *memRow
 	memErr   string
-	serve    serveReport
+	// models and modelsErr are the models stage (bench/models.go).
+	models    []modelsRow
+	modelsErr string
+	serve     serveReport
 	// loadStart and loadEnd are the load averages around the bench.
 	loadStart, loadEnd string
 }
@@ -96,6 +99,7 @@ func (r *report) printAll(w io.Writer, cfg *config) {
 	} else {
 		fmt.Fprintf(w, "memory-limit stage: %s\n", r.memErr)
 	}
+	r.printModels(w)
 
 	s := r.serve
 	if s.runID == "" {
