@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,7 +59,26 @@ func TestExitCode_brokenPipe(t *testing.T) {
 	var stderr strings.Builder
 	m := &Main{Stderr: &stderr}
 	m.Logger = slog.New(slog.NewTextHandler(&stderr, nil))
-	if got := m.exitCode(fmt.Errorf("write stdout: %w", syscall.EPIPE)); got != 141 || stderr.Len() != 0 {
+	if got := m.exitCode(context.Background(), fmt.Errorf("write stdout: %w", syscall.EPIPE)); got != 141 || stderr.Len() != 0 {
 		t.Errorf("exit %d, stderr %q; want 141 and nothing", got, stderr.String())
+	}
+}
+
+// TestExitCode_interrupted: a command cancelled by Ctrl-C says so and exits
+// with 130, whatever unclassified error the cancellation caused, rather
+// than reporting an internal error.
+func TestExitCode_interrupted(t *testing.T) {
+	var stderr strings.Builder
+	m := &Main{Stderr: &stderr}
+	m.Logger = slog.New(slog.NewTextHandler(&stderr, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := m.exitCode(ctx, fmt.Errorf("list datasets: %w", context.Canceled))
+	if got != 130 || stderr.String() != "exohunter: interrupted before the command finished\n" {
+		t.Errorf("exit %d, stderr %q; want 130 and one line", got, stderr.String())
+	}
+	stderr.Reset()
+	if got := m.exitCode(context.Background(), fmt.Errorf("list datasets: %w", context.Canceled)); got != 1 {
+		t.Errorf("not interrupted: exit %d, want 1", got)
 	}
 }

@@ -38,7 +38,7 @@ func main() {
 	if cerr := m.Close(); err == nil {
 		err = cerr
 	}
-	os.Exit(m.exitCode(err))
+	os.Exit(m.exitCode(ctx, err))
 }
 
 // Main is the whole program, so that end-to-end tests can run it in-process
@@ -108,9 +108,16 @@ func (m *Main) Close() error {
 
 // exitCode prints err for a person and maps it to the process exit status:
 // 0 success, 2 usage mistakes, 1 everything else.
-func (m *Main) exitCode(err error) int {
+func (m *Main) exitCode(ctx context.Context, err error) int {
 	if err == nil {
 		return 0
+	}
+	if ctx.Err() != nil {
+		// note: Ctrl-C or SIGTERM cancelled the command; whatever error
+		// that caused (often a cancelled query, otherwise unclassified) is
+		// not an internal error, and the shell's status for it is 130.
+		fmt.Fprintln(m.Stderr, "exohunter: interrupted before the command finished")
+		return 128 + int(syscall.SIGINT)
 	}
 	if errors.Is(err, syscall.EPIPE) {
 		// note: the reader closed the pipe (| head): quiet, as SIGPIPE
