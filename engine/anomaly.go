@@ -73,7 +73,7 @@ const anomalyTop = 10
 
 // anomalyBytesPerRow is the detectors' peak memory per object, measured
 // with the whole process (`exohunter anomalies` on the bench's synthetic
-// KOI replicas): 0.77 GB at a million rows, 5.8 GB at ten million. LOF's
+// KOI replicas): about 1.05 GB at a million rows, 6.0 GB at ten million. LOF's
 // neighbourhoods (k = 50 indices per object) are most of it.
 const anomalyBytesPerRow = 600
 
