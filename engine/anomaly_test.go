@@ -263,8 +263,8 @@ func TestCheckAnomalyRows(t *testing.T) {
 	}
 }
 
-// TestMemAvailable reads the kernel's and a cgroup's figures, taking the
-// smaller, and reports 0 when it cannot tell.
+// TestMemAvailable reads the kernel's and a cgroup's figures and reports 0
+// when it cannot tell.
 func TestMemAvailable(t *testing.T) {
 	dir := MustTempDir(t)
 	write := func(name, text string) string {
@@ -281,14 +281,16 @@ func TestMemAvailable(t *testing.T) {
 	if got := meminfoAvailable(filepath.Join(dir, "none")); got != 0 {
 		t.Errorf("meminfoAvailable of no file = %d, want 0", got)
 	}
-	write("memory.max", "8589934592\n")
-	write("memory.current", "1073741824\n")
-	if got := cgroupRoom(dir); got != 7<<30 {
+	limit, usage := write("memory.max", "8589934592\n"), write("memory.current", "1073741824\n")
+	if got := cgroupRoom(limit, usage); got != 7<<30 {
 		t.Errorf("cgroupRoom = %d, want 7 GiB", got)
 	}
 	write("memory.max", "max\n")
-	if got := cgroupRoom(dir); got != 0 {
+	if got := cgroupRoom(limit, usage); got != 0 {
 		t.Errorf("cgroupRoom without a limit = %d, want 0", got)
+	}
+	if got := cgroupRoom(filepath.Join(dir, "memory.limit_in_bytes"), usage); got != 0 {
+		t.Errorf("cgroupRoom without files = %d, want 0", got)
 	}
 	if got := memAvailable(); runtime.GOOS == "linux" && got <= 0 {
 		t.Errorf("memAvailable on Linux = %d", got)

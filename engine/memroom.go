@@ -9,13 +9,19 @@ import (
 )
 
 // memAvailable is the memory this process can still take, in bytes: the
-// kernel's MemAvailable, lowered to the room left under the cgroup's
-// memory.max when the process runs in a container with a limit. 0 when
-// neither can be read (not Linux), which callers take as unknown.
+// kernel's MemAvailable, lowered to the room left under the cgroup's limit
+// when the process runs in a container with one (cgroup v2's memory.max,
+// or v1's memory.limit_in_bytes). 0 when none can be read (not Linux),
+// which callers take as unknown.
 func memAvailable() int64 {
 	avail := meminfoAvailable("/proc/meminfo")
-	if room := cgroupRoom("/sys/fs/cgroup"); room > 0 && (avail <= 0 || room < avail) {
-		avail = room
+	for _, room := range []int64{
+		cgroupRoom("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+		cgroupRoom("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+	} {
+		if room > 0 && (avail <= 0 || room < avail) {
+			avail = room
+		}
 	}
 	return avail
 }
@@ -42,14 +48,16 @@ func meminfoAvailable(path string) int64 {
 	return 0
 }
 
-// cgroupRoom is memory.max − memory.current of a cgroup v2 directory, or
-// 0 when there is no numeric limit ("max") or the files cannot be read.
-func cgroupRoom(dir string) int64 {
-	limit, err := readInt(dir + "/memory.max")
+// cgroupRoom is a cgroup's memory limit minus its usage, read from the two
+// files, or 0 when there is no numeric limit (v2 writes "max"; v1's
+// unlimited value is a huge number, which MemAvailable then undercuts) or
+// the files cannot be read.
+func cgroupRoom(limitFile, usageFile string) int64 {
+	limit, err := readInt(limitFile)
 	if err != nil {
 		return 0
 	}
-	used, err := readInt(dir + "/memory.current")
+	used, err := readInt(usageFile)
 	if err != nil {
 		return 0
 	}
