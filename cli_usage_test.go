@@ -77,6 +77,13 @@ func TestExitCode_interrupted(t *testing.T) {
 	if got != 130 || stderr.String() != "exohunter: interrupted before the command finished\n" {
 		t.Errorf("exit %d, stderr %q; want 130 and one line", got, stderr.String())
 	}
+	// SIGTERM's status is 143; an error the cancellation did not cause is
+	// printed as well.
+	stderr.Reset()
+	m.signal = syscall.SIGTERM
+	if got := m.exitCode(ctx, errors.New("disk on fire")); got != 143 || !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "disk on fire") {
+		t.Errorf("SIGTERM: exit %d, stderr %q; want 143, interrupted and the error", got, stderr.String())
+	}
 	stderr.Reset()
 	if got := m.exitCode(context.Background(), fmt.Errorf("list datasets: %w", context.Canceled)); got != 1 {
 		t.Errorf("not interrupted: exit %d, want 1", got)

@@ -17,14 +17,23 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/exohunter/exohunter/engine"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var received atomic.Int32
+	go func() {
+		s := <-sigs
+		received.Store(int32(s.(syscall.Signal)))
+		stop()
+	}()
 
 	m := NewMain()
 	cmd, _ := splitCommand(os.Args[1:])
@@ -38,6 +47,7 @@ func main() {
 	if cerr := m.Close(); err == nil {
 		err = cerr
 	}
+	m.signal = syscall.Signal(received.Load())
 	os.Exit(m.exitCode(ctx, err))
 }
 
@@ -53,6 +63,8 @@ type Main struct {
 	// helpAsked is set when the command's arguments ask for its help,
 	// which then goes to Stdout (it is the output, as with exohunter help).
 	helpAsked bool
+	// signal is the signal that cancelled the command (SIGINT when unset).
+	signal syscall.Signal
 }
 
 // NewMain returns a Main bound to the process's streams and environment.
@@ -113,11 +125,18 @@ func (m *Main) exitCode(ctx context.Context, err error) int {
 		return 0
 	}
 	if ctx.Err() != nil {
-		// note: Ctrl-C or SIGTERM cancelled the command; whatever error
-		// that caused (often a cancelled query, otherwise unclassified) is
-		// not an internal error, and the shell's status for it is 130.
+		// note: Ctrl-C or SIGTERM cancelled the command; the error that
+		// caused (a cancelled query, often unclassified) is no internal
+		// error, and the shell's status is 128 + the signal's number.
 		fmt.Fprintln(m.Stderr, "exohunter: interrupted before the command finished")
-		return 128 + int(syscall.SIGINT)
+		if !errors.Is(err, context.Canceled) && engine.ErrorCode(err) != engine.Timeout && !strings.Contains(err.Error(), "INTERRUPT") {
+			fmt.Fprintf(m.Stderr, "exohunter: %s\n", describe(err))
+		}
+		sig := m.signal
+		if sig == 0 {
+			sig = syscall.SIGINT
+		}
+		return 128 + int(sig)
 	}
 	if errors.Is(err, syscall.EPIPE) {
 		// note: the reader closed the pipe (| head): quiet, as SIGPIPE

@@ -29,7 +29,9 @@ func (b *bench) models(ctx context.Context) error {
 	}
 	dd := filepath.Join(b.cfg.work, "data-models")
 	os.RemoveAll(dd)
-	defer os.RemoveAll(dd)
+	if !b.cfg.keep {
+		defer os.RemoveAll(dd)
+	}
 	exo := func(args ...string) []string {
 		return append([]string{"--data-dir", dd, "--feature-store", filepath.Join(dd, "features")}, args...)
 	}

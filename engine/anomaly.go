@@ -71,17 +71,24 @@ type AnomalyRow struct {
 // anomalyTop is the length of AnomalyResult.Top.
 const anomalyTop = 10
 
-// anomalyBytesPerRow is the detectors' peak memory per object, measured
-// with the whole process (`exohunter anomalies` on the bench's synthetic
-// KOI replicas): about 1.05 GB at a million rows, 6.0 GB at ten million. LOF's
-// neighbourhoods (k = 50 indices per object) are most of it.
-const anomalyBytesPerRow = 600
+// The detectors' peak memory is about anomalyBaseBytes plus
+// anomalyBytesPerRow per object, fitted to whole-process measurements
+// (`exohunter anomalies` on the bench's synthetic KOI replicas): 0.94 to
+// 1.05 GB at a million rows, 6.0 GB at ten million. LOF's neighbourhoods
+// (k = 50 indices per object) are most of the per-object part.
+const (
+	anomalyBaseBytes   = 512 << 20
+	anomalyBytesPerRow = 560
+)
+
+// anomalyNeed is the memory the detectors need for rows objects.
+func anomalyNeed(rows int64) int64 { return anomalyBaseBytes + rows*anomalyBytesPerRow }
 
 // checkAnomalyRows refuses a run whose detection would need more memory
 // than is available (avail, in bytes; 0 when unknown, which lets it run),
 // with a sentence that says why and what to do, before any row is read.
 func checkAnomalyRows(runID string, rows, avail int64) error {
-	need := rows * anomalyBytesPerRow
+	need := anomalyNeed(rows)
 	if avail <= 0 || need <= avail {
 		return nil
 	}

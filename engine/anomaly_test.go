@@ -250,14 +250,14 @@ func TestEngine_RunOfDeletedDataset(t *testing.T) {
 // refused before any row is read, with the reason and what to do; an
 // unknown amount of memory lets it run.
 func TestCheckAnomalyRows(t *testing.T) {
-	if err := checkAnomalyRows("r", 1000, 1000*anomalyBytesPerRow); err != nil {
+	if err := checkAnomalyRows("r", 1000, anomalyNeed(1000)); err != nil {
 		t.Errorf("at the limit: %v", err)
 	}
 	if err := checkAnomalyRows("r", 100_000_000, 0); err != nil {
 		t.Errorf("memory unknown: %v", err)
 	}
 	err := checkAnomalyRows("koi-big", 10_000_000, 2<<30)
-	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "Run koi-big has 10000000 rows; the anomaly detectors need about 5.588 GiB of memory for them") ||
+	if ErrorCode(err) != TooLarge || !strings.Contains(ErrorMessage(err), "Run koi-big has 10000000 rows; the anomaly detectors need about 5.715 GiB of memory for them") ||
 		!strings.Contains(ErrorMessage(err), "only 2 GiB is available") {
 		t.Errorf("ten million rows in 2 GiB: %s %v", ErrorCode(err), err)
 	}
@@ -281,16 +281,35 @@ func TestMemAvailable(t *testing.T) {
 	if got := meminfoAvailable(filepath.Join(dir, "none")); got != 0 {
 		t.Errorf("meminfoAvailable of no file = %d, want 0", got)
 	}
-	limit, usage := write("memory.max", "8589934592\n"), write("memory.current", "1073741824\n")
-	if got := cgroupRoom(limit, usage); got != 7<<30 {
-		t.Errorf("cgroupRoom = %d, want 7 GiB", got)
+	// A container's own cgroup (v2) with 8 GiB, 3 GiB used of which 2 GiB
+	// is reclaimable page cache: 7 GiB of room.
+	root := filepath.Join(dir, "cgroup")
+	cg := filepath.Join(root, "system.slice", "exo.service")
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	write("memory.max", "max\n")
-	if got := cgroupRoom(limit, usage); got != 0 {
-		t.Errorf("cgroupRoom without a limit = %d, want 0", got)
+	write(filepath.Join("cgroup", "system.slice", "exo.service", "memory.max"), "8589934592\n")
+	write(filepath.Join("cgroup", "system.slice", "exo.service", "memory.current"), "3221225472\n")
+	write(filepath.Join("cgroup", "system.slice", "exo.service", "memory.stat"), "anon 1073741824\ninactive_file 2147483648\nactive_file 0\n")
+	self := write("self", "0::/system.slice/exo.service\n")
+	cgs := ownCgroups(self, root)
+	if len(cgs) != 3 || cgs[0].limit != filepath.Join(cg, "memory.max") {
+		t.Fatalf("ownCgroups = %+v", cgs)
 	}
-	if got := cgroupRoom(filepath.Join(dir, "memory.limit_in_bytes"), usage); got != 0 {
-		t.Errorf("cgroupRoom without files = %d, want 0", got)
+	if got := cgs[0].room(); got != 7<<30 {
+		t.Errorf("room = %d, want 7 GiB", got)
+	}
+	if got := cgs[1].room(); got != 0 {
+		t.Errorf("room of a root without files = %d, want 0", got)
+	}
+	write(filepath.Join("cgroup", "system.slice", "exo.service", "memory.max"), "max\n")
+	if got := cgs[0].room(); got != 0 {
+		t.Errorf("room without a limit = %d, want 0", got)
+	}
+	// cgroup v1: the memory controller's line names the path.
+	v1 := ownCgroups(write("self1", "9:cpu,cpuacct:/a\n4:memory:/docker/abc\n1:name=systemd:/\n"), root)
+	if len(v1) != 3 || v1[0].limit != filepath.Join(root, "memory", "docker", "abc", "memory.limit_in_bytes") || v1[0].inactive != "total_inactive_file" {
+		t.Errorf("ownCgroups v1 = %+v", v1)
 	}
 	if got := memAvailable(); runtime.GOOS == "linux" && got <= 0 {
 		t.Errorf("memAvailable on Linux = %d", got)

@@ -58,6 +58,11 @@ func (e *Engine) writeScores(ctx context.Context, run *Run, sc scoreColumns) err
 		}
 		return nil
 	})
+	if err != nil && ctx.Err() != nil {
+		// note: cancelled or out of time (the API's limit) while writing:
+		// the transaction rolled back, so the old scores stand.
+		return e.queryError(ctx, err, "write the scores of run "+run.RunID)
+	}
 	if err != nil {
 		return e.runDeletedDuring(ctx, run.RunID, err, "its scores were being written")
 	}

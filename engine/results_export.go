@@ -265,14 +265,19 @@ func removeStaleExports(_ context.Context, e *Engine) error {
 	if !e.aloneInDataDir() {
 		return nil
 	}
-	for _, pattern := range []string{
+	patterns := []string{
 		filepath.Join(e.path(DirOutputs), exportTempPrefix+"*"),
-		filepath.Join(e.tempDir, ".scores-*.csv"),
-		filepath.Join(e.tempDir, ".matrix-*.parquet"),
 		e.path(DirTmp, ".score-*.parquet"),
 		filepath.Join(e.path(DirLabeled), "*.tmp"),
 		filepath.Join(e.path(DirLabeled), "*.snapshot.parquet"),
-	} {
+	}
+	if e.tempDir == e.path(DirTmp) {
+		// note: a --temp-dir elsewhere may be shared by processes of other
+		// data dirs, whose lock says nothing about it: their scorings'
+		// files there are left alone.
+		patterns = append(patterns, filepath.Join(e.tempDir, ".scores-*.csv"), filepath.Join(e.tempDir, ".matrix-*.parquet"))
+	}
+	for _, pattern := range patterns {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
 			os.Remove(m)

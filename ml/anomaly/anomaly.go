@@ -117,6 +117,11 @@ func Detect(ctx context.Context, x mat.Matrix, p Params) (*Scores, error) {
 		return nil, err
 	}
 	r, err := lof.ComputeContext(ctx, x, p.LOF)
+	if err == nil {
+		// note: LOF's last step does not look at ctx; a cancellation during
+		// it must not reach the caller as a result.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("local outlier factor: %w", err)
 	}
