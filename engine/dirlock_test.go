@@ -141,3 +141,32 @@ func TestOpen_OwnSpillDir(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_SharedTempDirKept: a --temp-dir outside the data dir may be
+// shared with other data dirs' processes, which the data dir's lock says
+// nothing about, so a scoring's files there survive another engine's
+// Open (a second process once deleted a matrix mid-read).
+func TestOpen_SharedTempDirKept(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	shared := filepath.Join(dir, "shared-tmp")
+	files := []string{filepath.Join(shared, ".matrix-1.parquet"), filepath.Join(shared, ".scores-1.csv")}
+	if err := os.MkdirAll(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range files {
+		if err := os.WriteFile(p, []byte("another data dir's scoring"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := MustOpenEngineWith(t, Options{DBPath: InMemory, DataDir: filepath.Join(dir, "data"), TempDir: shared,
+		Config: os.DirFS(repoRoot), MemoryLimit: "512MB", Threads: 2})
+	if e.tempDir != shared {
+		t.Fatalf("tempDir = %s, want %s", e.tempDir, shared)
+	}
+	for _, p := range files {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("opening an engine with a shared --temp-dir removed %s", p)
+		}
+	}
+}
