@@ -110,18 +110,13 @@ func Detect(ctx context.Context, x mat.Matrix, p Params) (*Scores, error) {
 	}
 	s := &Scores{}
 	var err error
-	if s.IForest, err = iforest.FitScore(x, p.IForest); err != nil {
+	if s.IForest, err = iforest.FitScoreContext(ctx, x, p.IForest); err != nil {
 		return nil, fmt.Errorf("isolation forest: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r, err := lof.ComputeContext(ctx, x, p.LOF)
-	if err == nil {
-		// note: LOF's last step does not look at ctx; a cancellation during
-		// it must not reach the caller as a result.
-		err = ctx.Err()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("local outlier factor: %w", err)
 	}

@@ -1,6 +1,7 @@
 package iforest
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -151,5 +152,13 @@ func TestFit_errors(t *testing.T) {
 	}
 	if _, err := f.Score(mat.NewDense(2, 3, nil)); !errors.Is(err, ErrInput) {
 		t.Errorf("Score with 3 columns: err = %v, want ErrInput", err)
+	}
+}
+
+func TestFitScoreContext_cancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := FitScoreContext(ctx, gaussian(10000, 4, 8), DefaultParams()); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

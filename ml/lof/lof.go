@@ -124,17 +124,24 @@ func ComputeContext(ctx context.Context, x mat.Matrix, p Params) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	lrd, lof := factors(locs, nb)
+	lrd, lof, err := factors(ctx, locs, nb)
+	if err != nil {
+		return nil, err
+	}
 	for i, l := range of {
 		res.LOF[i], res.LRD[i], res.KDistance[i] = lof[l], lrd[l], nb[l].kdist
 	}
 	return res, nil
 }
 
-// factors computes lrd and LOF per location from the neighbourhoods.
-func factors(locs [][]float64, nb []hood) (lrd, lof []float64) {
+// factors computes lrd and LOF per location from the neighbourhoods. It
+// gives up with ctx's error when ctx ends.
+func factors(ctx context.Context, locs [][]float64, nb []hood) (lrd, lof []float64, err error) {
 	lrd = make([]float64, len(nb))
 	for p, h := range nb {
+		if p%cancelCheck == 0 && ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
 		sum := 0.0
 		for _, o := range h.idx {
 			sum += max(nb[o].kdist, math.Sqrt(dist2(locs[p], locs[o])))
@@ -151,7 +158,7 @@ func factors(locs [][]float64, nb []hood) (lrd, lof []float64) {
 		}
 		lof[p] = sum / (float64(len(h.idx)) * lrd[p])
 	}
-	return lrd, lof
+	return lrd, lof, ctx.Err()
 }
 
 // minReachSum floors a reachability sum; see factors.
