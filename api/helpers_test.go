@@ -68,6 +68,12 @@ func MustEnv(tb testing.TB, opts ...envOption) *testEnv {
 	return &testEnv{eng: e, jobs: jobs, srv: srv, dir: dir, vars: map[string]string{}}
 }
 
+// withScoreBatch lowers the rows scored at a time, so that a small run
+// takes scoring's batched path (matrix file, batch reads).
+func withScoreBatch(n int) envOption {
+	return func(_ *Config, o *engine.Options) { o.ScoreBatch = n }
+}
+
 // withToken sets the API token.
 func withToken(tok string) envOption {
 	return func(c *Config, _ *engine.Options) { c.Token = tok }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,12 +40,18 @@ func koiEvery(tb testing.TB, step int) string {
 
 // TestModels trains through the API (a background job), lists and reads
 // the model, scores a run with it and scores the run for anomalies, on a
-// locked engine as serve runs it.
+// locked engine as serve runs it. Scoring goes 100 rows at a time, the
+// path of a large run, whose matrix file a locked engine must be allowed
+// to write and read.
 func TestModels(t *testing.T) {
 	t.Parallel()
-	env := MustEnv(t)
+	env := MustEnv(t, withScoreBatch(100))
 	env.MustIngest(t, koiEvery(t, 12), "koi")
-	env.MustProcess(t, "koi")
+	run := env.MustProcess(t, "koi")
+	if run.Rows <= 100 {
+		t.Fatalf("the run has %d rows: scoring would not batch", run.Rows)
+	}
+	env.vars["rows"] = strconv.FormatInt(run.Rows, 10)
 	res, body := env.do(t, "POST", "/api/models/train", `{"target":"confirmed_vs_fp","version":"v1"}`, nil)
 	if res.StatusCode != http.StatusAccepted {
 		t.Fatalf("train: %d %s", res.StatusCode, body)
@@ -82,7 +89,7 @@ func TestModels(t *testing.T) {
 		{name: "unknown feature set, refused before a job", method: "POST", url: "/api/models/train", body: `{"features":"v9"}`, wantStatus: 404},
 		{name: "unknown field", method: "POST", url: "/api/models/train", body: `{"targets":"x"}`, wantStatus: 400},
 		{name: "score", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score", body: `{"run_id":"{run}"}`, wantStatus: 200,
-			wantContains: []string{`"run_id":"{run}"`, `"column":"p_model"`}},
+			wantContains: []string{`"run_id":"{run}"`, `"column":"p_model"`, `"rows":{rows}`}},
 		{name: "score an unknown run", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score", body: `{"run_id":"nope"}`, wantStatus: 404},
 		{name: "anomalies", method: "POST", url: "/api/runs/{run}/anomalies", wantStatus: 200,
 			wantContains: []string{`"run_id":"{run}"`, `"top":[{"object_id":`, `"anomaly_score_lof":`}},

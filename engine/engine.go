@@ -78,6 +78,10 @@ type Options struct {
 	// indexDiskFactor overrides the results index's disk need (a multiple
 	// of the run file; 0 is indexDiskFactor); tests raise it.
 	indexDiskFactor int64
+	// ScoreBatch is the rows ScoreRun predicts at a time, and a run with
+	// more rows has its matrix written to a file and read back in batches
+	// (0 or less is 50,000). Lower it to bound the memory of scoring.
+	ScoreBatch int
 	// Logger receives the engine's logs (default: discard).
 	Logger *slog.Logger
 	// Fetcher downloads IngestInput.URL (default: a remote.Fetcher
@@ -137,7 +141,7 @@ type Engine struct {
 	// ephemerisBudget bounds the classifier's ephemeris matching
 	// (planEphemeris); tests lower it.
 	ephemerisBudget int64
-	// scoreBatch is the rows ScoreRun predicts at a time; tests lower it.
+	// scoreBatch is Options.ScoreBatch or its default; tests lower it.
 	scoreBatch int
 	// memAvailable reports the memory left for the anomaly detectors
 	// (memroom.go); tests replace it.
@@ -182,7 +186,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	}
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
-		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: defaultScoreBatch, memAvailable: memAvailable,
+		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: scoreBatchOf(opts.ScoreBatch), memAvailable: memAvailable,
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

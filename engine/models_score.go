@@ -228,6 +228,15 @@ func readOOFProbabilities(path string) (map[string]float64, error) {
 // ten million 6.4 GB).
 const defaultScoreBatch = 50_000
 
+// scoreBatchOf is Options.ScoreBatch, or the default when it is not
+// positive.
+func scoreBatchOf(n int) int {
+	if n <= 0 {
+		return defaultScoreBatch
+	}
+	return n
+}
+
 // scoringScan reads the model's features over a run, unlabeled, and hands
 // them to fn in batches of at most e.scoreBatch rows. It returns whether
 // the ephemeris features were computed.
