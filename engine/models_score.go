@@ -250,7 +250,8 @@ func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *Mo
 	if err != nil {
 		return EphemerisMatching{}, err
 	}
-	if !slices.Equal(mm.Features(), m.Features) {
+	feats := mm.Features()
+	if !slices.Equal(feats, m.Features) {
 		return EphemerisMatching{}, Errorf(Conflict, "Model %s/%s was trained on other feature columns than this version of ExoHunter computes; retrain it.", mi.Name, mi.Version)
 	}
 	mm.Scoring = true
@@ -275,7 +276,7 @@ func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *Mo
 		if err != nil {
 			return plan, err
 		}
-		mx := newMatrix(mm.Features(), nil, plan)
+		mx := newMatrix(feats, nil, plan)
 		if err := e.readMatrixRows(ctx, q, nil, mx); err != nil {
 			return plan, err
 		}
@@ -291,9 +292,7 @@ func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *Mo
 // writeMatrix writes a matrix query to a temporary Parquet file in the
 // temp dir and returns its path.
 func (e *Engine) writeMatrix(ctx context.Context, mm sqltmpl.ModelMatrix) (string, error) {
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	path := filepath.Join(e.tempDir, ".matrix-"+hex.EncodeToString(rnd[:])+".parquet")
+	path := randomParquet(e.tempDir, ".matrix-")
 	mm.CopyTo = path
 	q, err := mm.Render()
 	if err != nil {
@@ -304,6 +303,14 @@ func (e *Engine) writeMatrix(ctx context.Context, mm sqltmpl.ModelMatrix) (strin
 		return "", e.modelSQLError(ctx, err)
 	}
 	return path, nil
+}
+
+// randomParquet names a new temporary Parquet file in dir (removed at Open
+// if a killed process leaves it: removeStaleExports).
+func randomParquet(dir, prefix string) string {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	return filepath.Join(dir, prefix+hex.EncodeToString(rnd[:])+".parquet")
 }
 
 // scoringFeatures returns the feature set to score a run with: the
@@ -336,9 +343,7 @@ func (e *Engine) scoringFeatures(ctx context.Context, run *Run, mi *ModelInfo, m
 	if err != nil {
 		return nil, "", none, fmt.Errorf("model %s/%s feature spec: %w", mi.Name, mi.Version, err)
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	path := e.path(DirTmp, ".score-"+hex.EncodeToString(rnd[:])+".parquet")
+	path := randomParquet(e.path(DirTmp), ".score-")
 	in := sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: fs, Params: manifestParams(&fm), Path: path}
 	q, err := sqltmpl.FeatureCopy(in)
 	if err != nil {
