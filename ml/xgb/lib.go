@@ -79,7 +79,6 @@ type api struct {
 	boosterBoostedRounds   func(h uintptr, out *int32) int32
 	boosterPredictFromDMat func(h, dmat uintptr, config string, outShape *unsafe.Pointer, outDim *uint64, outResult *unsafe.Pointer) int32
 	boosterSaveModel       func(h uintptr, fname string) int32
-	boosterLoadModel       func(h uintptr, fname string) int32
 	boosterSaveToBuffer    func(h uintptr, config string, outLen *uint64, out *unsafe.Pointer) int32
 	boosterLoadFromBuffer  func(h uintptr, buf []byte, n uint64) int32
 	boosterSaveJSONConfig  func(h uintptr, outLen *uint64, out *unsafe.Pointer) int32
@@ -166,7 +165,6 @@ func (a *api) bind(h uintptr) error {
 		{"XGBoosterBoostedRounds", &a.boosterBoostedRounds},
 		{"XGBoosterPredictFromDMatrix", &a.boosterPredictFromDMat},
 		{"XGBoosterSaveModel", &a.boosterSaveModel},
-		{"XGBoosterLoadModel", &a.boosterLoadModel},
 		{"XGBoosterSaveModelToBuffer", &a.boosterSaveToBuffer},
 		{"XGBoosterLoadModelFromBuffer", &a.boosterLoadFromBuffer},
 		{"XGBoosterSaveJsonConfig", &a.boosterSaveJSONConfig},

@@ -3,6 +3,7 @@ package xgb
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -44,9 +45,24 @@ func (b *Booster) ModelJSON() ([]byte, error) {
 }
 
 // LoadModel reads a model written by SaveModel (or by any XGBoost binding).
+//
+// NB: the file is read here and handed to XGBoost as a buffer. XGBoost
+// 1.7's own file loader (XGBoosterLoadModel) leaves the learner's context
+// uninitialised, so the booster's first configuration reseeds the random
+// engine of the XGBoost thread with seed 0, in the middle of any training
+// running there: scoring a run while a model trained changed the training's
+// row samples (TestTrain_deterministicWhileScoring). The buffer loader
+// initialises the context first and draws nothing.
 func LoadModel(path string) (*Booster, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("xgb: %w", err)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("xgb: model file %s is empty", path)
+	}
 	return load1(func(a *api, h uintptr) error {
-		return a.call("load model "+path, func() int32 { return a.boosterLoadModel(h, path) })
+		return a.call("load model "+path, func() int32 { return a.boosterLoadFromBuffer(h, data, uint64(len(data))) })
 	})
 }
 

@@ -12,7 +12,8 @@ import (
 // learner configuration, and that engine is thread-local: every C call runs
 // on the one dedicated thread (see lib.go), so two boosters whose rounds
 // interleave draw from one engine and neither is reproducible. Prediction
-// draws nothing and stays concurrent.
+// draws nothing and stays concurrent, and so does loading a model, which
+// must not reseed the engine either (see LoadModel).
 var trainMu sync.Mutex
 
 // Data is a labelled feature matrix.

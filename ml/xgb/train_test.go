@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -265,5 +266,54 @@ func TestTrain_earlyStoppedModelKeepsBestIteration(t *testing.T) {
 	// set; it must name the last kept round so both agree.
 	if got, want := doc.Learner.Attributes["best_iteration"], strconv.Itoa(b.Info().Rounds-1); got != want {
 		t.Errorf("best_iteration attribute %q, want %q", got, want)
+	}
+}
+
+func TestTrain_deterministicWhileScoring(t *testing.T) {
+	// A training gives the model a lone training gives while models are
+	// loaded from their files and predict between its rounds, as when a
+	// run is scored during a training. XGBoost 1.7's file loader left the
+	// loaded learner's context uninitialised, and its first configuration
+	// reseeded the thread's random engine, so the training's later rounds
+	// sampled other rows (the engine's same-seed test failed in CI).
+	train, test := blobs(600, 5, 2, 1, 3), blobs(200, 5, 2, 1, 4)
+	p := fastParams()
+	p.NumBoostRound = 200
+	lone := mustTrain(t, train, nil, p)
+	want := mustPredict(t, lone, test.X)
+	path := filepath.Join(t.TempDir(), "model.json")
+	if err := lone.SaveModel(path); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	loads := make(chan int)
+	go func() {
+		n := 0
+		defer func() { loads <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			b, err := LoadModel(path)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := b.Predict(test.X); err != nil {
+				t.Error(err)
+			}
+			b.Close()
+			n++
+		}
+	}()
+	got := mustPredict(t, mustTrain(t, train, nil, p), test.X)
+	close(stop)
+	if n := <-loads; n == 0 {
+		t.Fatal("no model was loaded during the training")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("training beside loading models differs from a lone one (-lone +beside):\n%s", diff)
 	}
 }
