@@ -71,13 +71,9 @@ func (s *Server) handleConsoleCancel(c *fiber.Ctx) error {
 // length. CSV text cells are neutralised for spreadsheets unless
 // spreadsheet_safe=false.
 func (s *Server) consoleDownload(c *fiber.Ctx, req engine.ConsoleRequest, format string) error {
-	safe := true
-	if v := c.Query("spreadsheet_safe"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return engine.Errorf(engine.BadRequest, "spreadsheet_safe must be true or false, not %q.", v)
-		}
-		safe = b
+	safe, err := boolQuery(c, "spreadsheet_safe", true)
+	if err != nil {
+		return err
 	}
 	d, err := s.console.Download(c.UserContext(), engine.ConsoleDownloadRequest{
 		ConsoleRequest: req, Format: format, SpreadsheetSafe: safe,

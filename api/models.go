@@ -26,9 +26,12 @@ type ModelEngine interface {
 	DetectAnomalies(ctx context.Context, in engine.AnomalyInput) (*engine.AnomalyResult, error)
 }
 
-// modelJobs starts training jobs. *engine.Jobs satisfies it.
+// modelJobs starts training, scoring and anomaly-detection jobs.
+// *engine.Jobs satisfies it.
 type modelJobs interface {
 	StartTrain(ctx context.Context, in engine.TrainInput) (*engine.Job, error)
+	StartScore(ctx context.Context, in engine.ScoreInput) (*engine.Job, error)
+	StartAnomalies(ctx context.Context, in engine.AnomalyInput) (*engine.Job, error)
 }
 
 var (
@@ -72,18 +75,48 @@ func (s *Server) handleModelTrain(c *fiber.Ctx) error {
 	}
 	job, err := mj.StartTrain(c.UserContext(), engine.TrainInput{Target: req.Target, Run: req.RunID, Dataset: req.Dataset,
 		Features: req.Features, Leaky: req.Leaky, Name: req.Name, Version: req.Version})
+	return jobStarted(c, job, err)
+}
+
+// jobStart is the answer of a request that started a job (POST
+// /api/models/train, or ?background=true): the queued job, and its id
+// again as job_id (as POST /api/datasets/{name}/runs names it).
+type jobStart struct {
+	*engine.Job
+	JobID string `json:"job_id"`
+}
+
+// jobStarted answers 202 with the job that start returned, and where to
+// follow it.
+func jobStarted(c *fiber.Ctx, job *engine.Job, err error) error {
 	if err != nil {
 		return err
 	}
 	c.Location("/api/jobs/" + job.ID)
-	return c.Status(fiber.StatusAccepted).JSON(trainStart{Job: job, JobID: job.ID})
+	return c.Status(fiber.StatusAccepted).JSON(jobStart{Job: job, JobID: job.ID})
 }
 
-// trainStart is the answer of POST /api/models/train: the queued job, and
-// its id again as job_id (as POST /api/datasets/{name}/runs names it).
-type trainStart struct {
-	*engine.Job
-	JobID string `json:"job_id"`
+// waitOrStart answers a call that a large run makes long: with
+// ?background=true, start starts it as a job and the answer is 202 with
+// the job; otherwise the answer is what wait returns.
+func (s *Server) waitOrStart(c *fiber.Ctx, start func(modelJobs) (*engine.Job, error), wait func() (any, error)) error {
+	bg, err := boolQuery(c, "background", false)
+	if err != nil {
+		return err
+	}
+	if bg {
+		mj, ok := s.jobs.(modelJobs)
+		if !ok {
+			return fiber.NewError(fiber.StatusNotImplemented, "Background jobs are not available on this server; leave background out.")
+		}
+		job, err := start(mj)
+		return jobStarted(c, job, err)
+	}
+	res, err := wait()
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
 }
 
 // handleModelList answers GET /api/models: {"items":[model...]}, newest
@@ -134,12 +167,10 @@ func (s *Server) handleModelScore(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	res, err := me.ScoreRun(c.UserContext(), engine.ScoreInput{Run: req.RunID, Dataset: req.Dataset,
-		Model: param(c, "name") + "/" + param(c, "version")})
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
+	in := engine.ScoreInput{Run: req.RunID, Dataset: req.Dataset, Model: param(c, "name") + "/" + param(c, "version")}
+	ctx := c.UserContext()
+	return s.waitOrStart(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartScore(ctx, in) },
+		func() (any, error) { return me.ScoreRun(ctx, in) })
 }
 
 // handleRunAnomalies answers POST /api/runs/{id}/anomalies: both detectors
@@ -149,9 +180,8 @@ func (s *Server) handleRunAnomalies(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := me.DetectAnomalies(c.UserContext(), engine.AnomalyInput{Run: param(c, "id")})
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
+	in := engine.AnomalyInput{Run: param(c, "id")}
+	ctx := c.UserContext()
+	return s.waitOrStart(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartAnomalies(ctx, in) },
+		func() (any, error) { return me.DetectAnomalies(ctx, in) })
 }

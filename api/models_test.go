@@ -102,11 +102,62 @@ func TestModels(t *testing.T) {
 			body:       `{"sql":"SELECT count(p_model) AS scored, count(anomaly_score) AS anomalies FROM runs.scored"}`,
 			wantStatus: 200, wantContains: []string{`"rows":[[`}},
 	})
+	checkBackgroundModels(t, env, run.RunID)
 	// With a second dataset and none named, the run is ambiguous: a 400 at
 	// once, not a job that fails later.
 	env.MustIngest(t, koiEvery(t, 50), "koi_b")
 	env.run(t, []scenario{
 		{name: "no run among several datasets, refused before a job", method: "POST", url: "/api/models/train", body: `{"target":"planet_vs_fp"}`,
 			wantStatus: 400, wantContains: []string{"There are 2 datasets"}},
+	})
+}
+
+// checkBackgroundModels scores the run and detects its anomalies again
+// with ?background=true: each answers 202 with a job at once, and the
+// job's result is what the waiting call answered. Bad requests are
+// refused before any job starts.
+func checkBackgroundModels(t *testing.T, env *testEnv, runID string) {
+	t.Helper()
+	sync := map[string]string{}
+	for name, url := range map[string]string{"score": "/api/models/xgb_confirmed_vs_fp/v1/score", "anomalies": "/api/runs/" + runID + "/anomalies"} {
+		res, body := env.do(t, "POST", url, `{"run_id":"`+runID+`"}`, nil)
+		if name == "anomalies" {
+			res, body = env.do(t, "POST", url, "", nil)
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", name, res.StatusCode, body)
+		}
+		sync[name] = body
+	}
+	for _, tc := range []struct{ kind, url, body string }{
+		{engine.JobKindScore, "/api/models/xgb_confirmed_vs_fp/v1/score?background=true", `{"run_id":"` + runID + `"}`},
+		{engine.JobKindAnomalies, "/api/runs/" + runID + "/anomalies?background=true", ""},
+	} {
+		res, body := env.do(t, "POST", tc.url, tc.body, nil)
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("%s in the background: %d %s", tc.kind, res.StatusCode, body)
+		}
+		var job jobStart
+		mustJSON(t, body, &job)
+		if job.JobID == "" || job.JobID != job.ID || job.Kind != tc.kind || res.Header.Get("Location") != "/api/jobs/"+job.ID {
+			t.Fatalf("%s answer %s (Location %q)", tc.kind, body, res.Header.Get("Location"))
+		}
+		done, err := env.jobs.Wait(context.Background(), job.ID)
+		if err != nil || done.Status != engine.JobComplete || done.Progress != 1 {
+			t.Fatalf("%s job: %+v, %v", tc.kind, done, err)
+		}
+		name := map[string]string{engine.JobKindScore: "score", engine.JobKindAnomalies: "anomalies"}[tc.kind]
+		if got, want := string(done.Result), strings.TrimSpace(sync[name]); got != want {
+			t.Errorf("%s job result:\n%s\nthe waiting call answered:\n%s", tc.kind, got, want)
+		}
+	}
+	env.run(t, []scenario{
+		{name: "background neither true nor false", method: "POST", url: "/api/runs/" + runID + "/anomalies?background=maybe",
+			wantStatus: 400, wantContains: []string{"background must be true or false"}},
+		{name: "background anomalies of an unknown run, refused before a job", method: "POST", url: "/api/runs/nope/anomalies?background=true", wantStatus: 404},
+		{name: "background score with an unknown model, refused before a job", method: "POST", url: "/api/models/nope/v1/score?background=true",
+			body: `{"run_id":"` + runID + `"}`, wantStatus: 404},
+		{name: "background score of an unknown run, refused before a job", method: "POST", url: "/api/models/xgb_confirmed_vs_fp/v1/score?background=true",
+			body: `{"run_id":"nope"}`, wantStatus: 404},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,7 +25,13 @@ type opDoc struct {
 	okSchema string   // a components schema name
 	produces string   // content type when not JSON
 	errors   []int    // besides 500 (and 401/403 when a token applies)
+	// background marks a call that ?background=true turns into a job:
+	// 202 with the Job instead of waiting for the answer.
+	background bool
 }
+
+// backgroundParam documents ?background=true (opDoc.background).
+const backgroundParam = "background: true starts a job and answers 202 at once with it (follow GET /api/jobs/{id}, whose result is this call's answer); without it the call waits for the answer, at most 5 minutes"
 
 // resultFilters are the query parameters shared by results, points and
 // exports (engine.ParseResultsQuery).
@@ -103,8 +110,8 @@ var opDocs = map[string]opDoc{
 	"POST /api/models/train":                  {body: "Object", ok: 202, okSchema: "Object", errors: []int{400, 404, 409, 422}},
 	"GET /api/models":                         {okSchema: "Object"},
 	"GET /api/models/{name}/{version}":        {okSchema: "Object", errors: []int{400, 404}},
-	"POST /api/models/{name}/{version}/score": {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 422}},
-	"POST /api/runs/{id}/anomalies":           {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 413}},
+	"POST /api/models/{name}/{version}/score": {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 422, 504}, background: true},
+	"POST /api/runs/{id}/anomalies":           {body: "Object", okSchema: "Object", errors: []int{400, 404, 409, 413, 504}, background: true},
 }
 
 // fiberParam matches :name in a fiber path.
@@ -163,6 +170,9 @@ func (s *Server) operation(r route, path string) map[string]any {
 	var params []map[string]any
 	for _, m := range fiberParam.FindAllStringSubmatch(r.path, -1) {
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]string{"type": "string"}})
+	}
+	if d.background {
+		d.query = append(slices.Clip(d.query), backgroundParam)
 	}
 	for _, q := range d.query {
 		name, desc, _ := strings.Cut(q, ": ")
@@ -243,6 +253,10 @@ func responses(r route, d opDoc, token bool) map[string]any {
 	if ok == http.StatusAccepted && strings.HasSuffix(r.path, "/runs") {
 		out["201"] = map[string]any{"description": "The run already ended (small inputs)",
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref(d.okSchema)}}}
+	}
+	if d.background {
+		out["202"] = map[string]any{"description": "Started as a background job (background=true)",
+			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Job")}}}
 	}
 	if r.method == fiber.MethodPost && strings.HasSuffix(r.path, "/datasets") {
 		out["200"] = map[string]any{"description": "These bytes are already stored: the existing dataset with duplicate_of",

@@ -25,6 +25,19 @@ func param(c *fiber.Ctx, name string) string {
 	return raw
 }
 
+// boolQuery reads a true/false query parameter; absent or empty, it is def.
+func boolQuery(c *fiber.Ctx, name string, def bool) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, engine.Errorf(engine.BadRequest, "%s must be true or false, not %q.", name, v)
+	}
+	return b, nil
+}
+
 // bodyReader returns the request body as a stream: with StreamRequestBody
 // it is read from the connection as the handler consumes it.
 func bodyReader(c *fiber.Ctx) io.Reader {

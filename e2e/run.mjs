@@ -519,9 +519,21 @@ test('10. train a model, see its metrics, confusion matrix and card, and score t
   assert.ok(oof > 1000, `the matrix counts the out-of-fold rows: ${oof}`);
   assert.match(await page.locator('[data-testid=model-card]').innerText(), /Model card/);
   assert.match(await page.locator('[data-testid=model-card]').innerText(), /Leakage/);
+  // Scoring and anomaly detection run as background jobs (a large run
+  // takes minutes): 202 at once, then the job's progress and result.
+  const started = (what) => page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes(`/${what}?background=true`));
+  const scoring = started('score');
   await page.click('[data-testid=model-score]');
+  assert.equal((await scoring).status(), 202, 'scoring answers 202 with a job');
   await page.waitForFunction(() => /written for/.test(document.querySelector('[data-testid=model-detail] [role=status]')?.textContent || ''));
   assert.match(await page.locator('[data-testid=model-detail] [role=status]').innerText(), new RegExp(`p_model written for ${expectedRows.toLocaleString('en-US')} rows`));
+  await page.locator('details:has([data-testid=run-anomalies]) > summary').click();
+  const detecting = started('anomalies');
+  await page.click('[data-testid=run-anomalies]');
+  assert.equal((await detecting).status(), 202, 'anomaly detection answers 202 with a job');
+  await page.waitForFunction(() => /written for/.test(document.querySelector('[data-testid=run-anomalies-status]')?.textContent || ''));
+  assert.match(await page.locator('[data-testid=run-anomalies-status]').innerText(), /anomaly_score written for [\d,]+ rows; [\d,]+ flagged\. Most anomalous: /);
+  assert.ok(await page.locator('[data-testid=run-anomalies-progress]').isHidden(), 'the progress bar hides once the job ends');
   await shot('10-models');
   await a11y('models');
   assert.deepEqual(errorsIn('models'), []);

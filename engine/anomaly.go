@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 
@@ -46,6 +47,9 @@ type AnomalyInput struct {
 	Run      string
 	Dataset  string
 	Features string
+	// Progress, when set, is told each stage (a fraction done and what
+	// runs), as a background job reports it.
+	Progress func(float64, string)
 }
 
 // AnomalyResult summarises one detection.
@@ -100,6 +104,8 @@ func checkAnomalyRows(runID string, rows, avail int64) error {
 // anomaly_score_iforest, anomaly_score_lof and anomaly_score (1 − 1/LOF in
 // [0, 1], see anomaly.Scores) to meta.scores.
 func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*AnomalyResult, error) {
+	progress := orNoProgress(in.Progress)
+	progress(0, "feature set")
 	src, err := e.trainSource(ctx, TrainInput{Run: in.Run, Dataset: in.Dataset, Features: in.Features})
 	if err != nil {
 		return nil, err
@@ -112,12 +118,23 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 	if err := checkAnomalyRows(src.run.RunID, src.manifest.Rows, e.memAvailable()); err != nil {
 		return nil, err
 	}
+	progress(0.05, fmt.Sprintf("reading %d rows", src.manifest.Rows))
 	rowIDs, objectIDs, x, err := e.anomalyMatrix(ctx, src.path, cols)
 	if err != nil {
 		return nil, e.runDeletedDuring(ctx, src.run.RunID, err, "it was being scored for anomalies")
 	}
 	anomalyInputsOf(x, cols, src.manifest)
-	s, err := anomaly.Detect(ctx, x, anomaly.DefaultParams())
+	p := anomaly.DefaultParams()
+	// note: LOF's neighbour search is most of the time (30 of 36 s at a
+	// million rows), hence its large share of the bar.
+	p.Stage = func(name string) {
+		if name == "isolation forest" {
+			progress(0.1, "Isolation Forest")
+		} else {
+			progress(0.25, "Local Outlier Factor")
+		}
+	}
+	s, err := anomaly.Detect(ctx, x, p)
 	if err != nil && ctx.Err() != nil {
 		return nil, e.queryError(ctx, err, "score run "+src.run.RunID+" for anomalies")
 	}
@@ -126,6 +143,7 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 	}
 	sc := scoreColumns{rowIDs: rowIDs, names: []string{"anomaly_score_iforest", "anomaly_score_lof", "anomaly_score"},
 		values: [][]float64{s.IForest, s.LOF, s.Combined}, constants: map[string]string{"anomaly_features": src.manifest.Version}}
+	progress(0.9, "writing anomaly_score")
 	if err := e.writeScores(ctx, src.run, sc); err != nil {
 		return nil, err
 	}

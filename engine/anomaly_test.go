@@ -32,10 +32,12 @@ func TestEngine_DetectAnomalies(t *testing.T) {
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores`); n != 0 {
 		t.Errorf("%d scores written by a refused detection", n)
 	}
-	res, err := e.DetectAnomalies(ctx, AnomalyInput{})
+	var steps progressLog
+	res, err := e.DetectAnomalies(ctx, AnomalyInput{Progress: steps.report})
 	if err != nil {
 		t.Fatal(err)
 	}
+	steps.check(t, "feature set", "reading ", "Isolation Forest", "Local Outlier Factor", "writing anomaly_score")
 	if res.RunID != run.RunID || res.Rows == 0 || len(res.Top) != anomalyTop || len(res.Columns) != len(AnomalyColumns) {
 		t.Fatalf("result = %+v", res)
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -148,4 +149,37 @@ func mustSparseFile(tb testing.TB, size int64) string {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// progressLog records a job's progress reports (the Progress field of an
+// input) for check.
+type progressLog struct {
+	fractions []float64
+	messages  []string
+}
+
+func (l *progressLog) report(p float64, msg string) {
+	l.fractions = append(l.fractions, p)
+	l.messages = append(l.messages, msg)
+}
+
+// check asserts that the fractions stay in [0, 1] and never go back, and
+// that messages starting with each of want were reported, in that order.
+func (l *progressLog) check(tb testing.TB, want ...string) {
+	tb.Helper()
+	for i, p := range l.fractions {
+		if p < 0 || p > 1 || i > 0 && p < l.fractions[i-1] {
+			tb.Errorf("progress %v goes back or leaves [0, 1]: %q", l.fractions, l.messages)
+			break
+		}
+	}
+	i := 0
+	for _, m := range l.messages {
+		if i < len(want) && strings.HasPrefix(m, want[i]) {
+			i++
+		}
+	}
+	if i < len(want) {
+		tb.Errorf("progress %q lacks %q (in order %q)", l.messages, want[i], want)
+	}
 }

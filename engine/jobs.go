@@ -27,11 +27,12 @@ const (
 )
 
 // jobSlots bounds how many jobs of a kind run at once; the others wait,
-// queued. Each run, training or snapshot is a large DuckDB or XGBoost
-// workload: eight KOI runs started together exhausted the 1 GB memory
-// limit, failed half of them and made one-row label writes fail with them;
-// two at a time use the two cores and stay well inside it.
-var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1}
+// queued. Each run, training, scoring, anomaly detection or snapshot is a
+// large DuckDB or XGBoost workload: eight KOI runs started together
+// exhausted the 1 GB memory limit, failed half of them and made one-row
+// label writes fail with them; two at a time use the two cores and stay
+// well inside it.
+var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1, JobKindAnomalies: 1, JobKindScore: 1}
 
 // jobPersistEvery throttles progress writes to meta.jobs; status changes
 // are always written at once.
@@ -62,6 +63,15 @@ type Job struct {
 type JobError struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+}
+
+// orNoProgress returns report, or a report that ignores its calls when
+// there is none (a call from the CLI or a synchronous API request).
+func orNoProgress(report func(float64, string)) func(float64, string) {
+	if report == nil {
+		return func(float64, string) {}
+	}
+	return report
 }
 
 // Done reports whether the job has ended (complete or failed).

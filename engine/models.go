@@ -144,10 +144,7 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	if err != nil {
 		return nil, err
 	}
-	progress := in.Progress
-	if progress == nil {
-		progress = func(float64, string) {}
-	}
+	progress := orNoProgress(in.Progress)
 	name, err := modelName(in.Name, t.name, in.Leaky)
 	if err != nil {
 		return nil, err

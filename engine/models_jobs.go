@@ -6,8 +6,16 @@ import (
 	"github.com/exohunter/exohunter/ml/xgb"
 )
 
-// JobKindTrain is a model training started by Jobs.StartTrain.
-const JobKindTrain = "train"
+// Job kinds of the models API.
+const (
+	// JobKindTrain is a model training started by Jobs.StartTrain.
+	JobKindTrain = "train"
+	// JobKindAnomalies is an anomaly detection started by
+	// Jobs.StartAnomalies.
+	JobKindAnomalies = "anomalies"
+	// JobKindScore is a scoring started by Jobs.StartScore.
+	JobKindScore = "score"
+)
 
 // StartTrain trains a model as a background job (POST /api/models/train)
 // and returns the queued job: its progress names the fold being trained,
@@ -29,24 +37,7 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 	if err := j.e.checkNewVersion(name, in.Version); err != nil {
 		return nil, err
 	}
-	// note: the named run, dataset and feature set are checked now, so that
-	// a typo is a 404 at once rather than a failed job found later.
-	if in.Run != "" {
-		if _, err := j.e.completeRun(ctx, in.Run); err != nil {
-			return nil, err
-		}
-	}
-	if in.Dataset != "" {
-		if _, err := j.e.Dataset(ctx, in.Dataset); err != nil {
-			return nil, err
-		}
-	}
-	if in.Features != "" {
-		if _, _, err := j.e.featureSet(ctx, in.Features); err != nil {
-			return nil, err
-		}
-	} else if _, err := j.e.ResolveRun(ctx, in.Run, in.Dataset); err != nil {
-		// note: with several datasets and none named, the run is ambiguous.
+	if err := j.checkSource(ctx, in.Run, in.Dataset, in.Features); err != nil {
 		return nil, err
 	}
 	release, err := j.reserveVersion(name, in.Version)
@@ -62,6 +53,66 @@ func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
 		release()
 	}
 	return job, err
+}
+
+// StartAnomalies scores a run with both detectors as a background job
+// (POST /api/runs/{id}/anomalies?background=true): a run of ten million
+// rows takes six minutes, beyond a request's limit. Its result is the
+// AnomalyResult; a run, dataset or feature set that does not exist is
+// refused before the job starts.
+func (j *Jobs) StartAnomalies(ctx context.Context, in AnomalyInput) (*Job, error) {
+	if err := j.checkSource(ctx, in.Run, in.Dataset, in.Features); err != nil {
+		return nil, err
+	}
+	return j.Start(ctx, JobKindAnomalies, func(ctx context.Context, report func(float64, string)) (any, error) {
+		in.Progress = report
+		return j.e.DetectAnomalies(ctx, in)
+	})
+}
+
+// StartScore writes a model's probabilities for a run as a background job
+// (POST /api/models/{name}/{version}/score?background=true). Its result is
+// the ScoreResult; a missing XGBoost library, model or run is refused
+// before the job starts.
+func (j *Jobs) StartScore(ctx context.Context, in ScoreInput) (*Job, error) {
+	if err := xgb.Available(); err != nil {
+		return nil, Wrap(Invalid, err, "Scoring needs the XGBoost library: %s.", xgb.InstallHint)
+	}
+	run, err := j.e.ResolveRun(ctx, in.Run, in.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := j.e.scoringModel(ctx, in.Model, j.e.datasetMission(ctx, run.Dataset)); err != nil {
+		return nil, err
+	}
+	// note: the job scores the run resolved now, not a newer one.
+	in.Run, in.Dataset = run.RunID, ""
+	return j.Start(ctx, JobKindScore, func(ctx context.Context, report func(float64, string)) (any, error) {
+		in.Progress = report
+		return j.e.ScoreRun(ctx, in)
+	})
+}
+
+// checkSource checks the named run, dataset and feature set of a job now,
+// so that a typo is a 404 at once rather than a failed job found later.
+func (j *Jobs) checkSource(ctx context.Context, run, dataset, features string) error {
+	if run != "" {
+		if _, err := j.e.completeRun(ctx, run); err != nil {
+			return err
+		}
+	}
+	if dataset != "" {
+		if _, err := j.e.Dataset(ctx, dataset); err != nil {
+			return err
+		}
+	}
+	if features != "" {
+		_, _, err := j.e.featureSet(ctx, features)
+		return err
+	}
+	// note: with several datasets and none named, the run is ambiguous.
+	_, err := j.e.ResolveRun(ctx, run, dataset)
+	return err
 }
 
 // reserveVersion holds name/version for one training job until release,

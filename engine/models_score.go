@@ -30,6 +30,9 @@ type ScoreInput struct {
 	Dataset string
 	// Model is NAME or NAME/VERSION (newest version when omitted).
 	Model string
+	// Progress, when set, is told each stage and batch, as a background
+	// job reports it.
+	Progress func(float64, string)
 }
 
 // ScoreResult describes a scoring: how many rows got a probability.
@@ -89,6 +92,8 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	}
 	defer booster.Close()
 	res := &ScoreResult{RunID: run.RunID, Model: mi.Name, Version: mi.Version, Target: m.Target, Leaky: m.Leaky, Column: "p_model"}
+	progress := orNoProgress(in.Progress)
+	progress(0.05, "feature matrix")
 	w := booster.NumClass()
 	var rowIDs []int64
 	var pm []float64
@@ -114,6 +119,7 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 			pm = append(pm, q)
 		}
 		rowIDs = append(rowIDs, mx.rowIDs...)
+		progress(0.05+0.8*min(1, float64(len(rowIDs))/float64(max(run.Rows, 1))), fmt.Sprintf("scored %d of %d rows", len(rowIDs), run.Rows))
 		return nil
 	})
 	if err != nil {
@@ -130,6 +136,7 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	}
 	sc := scoreColumns{rowIDs: rowIDs, names: []string{"p_model"}, values: [][]float64{pm},
 		constants: map[string]string{"model": mi.Name + "/" + mi.Version}}
+	progress(0.9, "writing p_model")
 	if err := e.writeScores(ctx, run, sc); err != nil {
 		return nil, err
 	}

@@ -207,8 +207,10 @@ func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	// Scored 7 rows at a time, the run gets the probabilities it gets in
 	// one batch (compared with the first run's below).
 	e.scoreBatch = 7
-	byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model})
+	var steps progressLog
+	byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model, Progress: steps.report})
 	e.scoreBatch = defaultScoreBatch
+	steps.check(t, "feature matrix", "scored 7 of ", "scored 14 of ", "writing p_model")
 	if err != nil || byName.Version != res.Version {
 		t.Fatalf("score by name = %+v, %v; want version %s (the KOI one)", byName, err, res.Version)
 	}

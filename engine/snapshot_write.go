@@ -35,10 +35,7 @@ type snapshotRun struct {
 // in one read transaction of the server's database into tmp attached as
 // alias; phase 2 opens tmp on its own for views, catalog and comments.
 func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts SnapshotOptions) (*SnapshotResult, error) {
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(float64, string) {}
-	}
+	progress := orNoProgress(opts.Progress)
 	plan, err := e.copySnapshotData(ctx, tmp, alias, opts, progress)
 	if err != nil {
 		return nil, snapshotError(ctx, err)

@@ -28,6 +28,9 @@ type Params struct {
 	Robust  bool
 	IForest iforest.Params
 	LOF     lof.Params
+	// Stage, when set, is told which detector starts ("isolation forest",
+	// "local outlier factor"), for a job's progress.
+	Stage func(name string)
 }
 
 // DefaultParams returns robust scaling, Isolation Forest's defaults (100
@@ -108,14 +111,20 @@ func Detect(ctx context.Context, x mat.Matrix, p Params) (*Scores, error) {
 	if p.Robust {
 		x = RobustScale(x)
 	}
+	stage := p.Stage
+	if stage == nil {
+		stage = func(string) {}
+	}
 	s := &Scores{}
 	var err error
+	stage("isolation forest")
 	if s.IForest, err = iforest.FitScoreContext(ctx, x, p.IForest); err != nil {
 		return nil, fmt.Errorf("isolation forest: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	stage("local outlier factor")
 	r, err := lof.ComputeContext(ctx, x, p.LOF)
 	if err != nil {
 		return nil, fmt.Errorf("local outlier factor: %w", err)

@@ -173,30 +173,66 @@ function scoreAction(name, version) {
   if (!state.run) return null;
   const run = state.runs.find((r) => r.run_id === state.run);
   const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
+  const bar = jobBar('Scoring progress', 'model-score-progress');
   const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'model-score' }, `Score run ${run ? `${run.dataset} · ${shortRunId(run)}` : state.run}`);
   btn.onclick = async () => {
     btn.disabled = true;
-    out.textContent = 'Scoring…';
+    out.textContent = '';
     try {
-      const r = await api(`/api/models/${enc(name)}/${enc(version)}/score`, { method: 'POST', body: { run_id: state.run } });
-      replace(out, `${r.column || 'p_model'} written for ${count(r.rows)} rows${r.planets != null ? ` (${count(r.planets)} with p ≥ 0.5)` : ''}. `, h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
+      const r = await inBackground(`/api/models/${enc(name)}/${enc(version)}/score`, { run_id: state.run }, bar, 'Scoring…');
+      replace(out, `${r.column || 'p_model'} written for ${count(r.rows)} rows${r.planets != null ? ` (${count(r.planets)} with p ≥ 0.5)` : ''}. `,
+        r.warning ? `${r.warning} ` : '', h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
     } catch (err) {
       out.textContent = err.message;
     } finally { btn.disabled = false; }
   };
-  return h('div', { class: 'actions' }, btn, out);
+  return h('div', { class: 'actions' }, btn, bar, out);
+}
+
+/** A progress bar for a background job, hidden until one starts. */
+function jobBar(label, testid) {
+  const bar = progressBar(label);
+  bar.dataset.testid = testid;
+  bar.hidden = true;
+  return bar;
+}
+
+/**
+ * POSTs to url as a background job (?background=true: a large run takes
+ * minutes, beyond a request's limit), shows the job's progress in bar and
+ * resolves with the job's result, which is what the waiting call answers.
+ * A server that answers at once (200) is taken at its word.
+ */
+async function inBackground(url, body, bar, starting) {
+  bar.hidden = false;
+  bar.set(null, starting);
+  try {
+    const r = await api(url, { method: 'POST', body, query: { background: 'true' } });
+    const jobId = r && r.job_id;
+    if (!jobId) return r;
+    let job = r;
+    if (r.status !== 'complete' && r.status !== 'failed') {
+      job = await followJob(jobId, (j) => {
+        const p = typeof j.progress === 'number' ? j.progress : null;
+        bar.set(p, j.status === 'queued' ? 'Queued…' : j.message || starting);
+      }).promise;
+    }
+    if (job.status === 'failed') throw new Error((job.error && job.error.message) || job.message || 'The job failed.');
+    return job.result || {};
+  } finally { bar.hidden = true; }
 }
 
 /** Isolation Forest + LOF on the current run (POST /api/runs/{id}/anomalies). */
 async function anomalyAction() {
   if (!state.run || (await has('post', '/api/runs/{id}/anomalies')) === false) return null;
-  const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
+  const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite', 'data-testid': 'run-anomalies-status' });
+  const bar = jobBar('Anomaly detection progress', 'run-anomalies-progress');
   const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'run-anomalies' }, 'Detect anomalies in the current run');
   btn.onclick = async () => {
     btn.disabled = true;
-    out.textContent = 'Scoring with Isolation Forest and LOF…';
+    out.textContent = '';
     try {
-      const r = await api(`/api/runs/${enc(state.run)}/anomalies`, { method: 'POST' });
+      const r = await inBackground(`/api/runs/${enc(state.run)}/anomalies`, undefined, bar, 'Scoring with Isolation Forest and LOF…');
       const top = Array.isArray(r.top) ? r.top.slice(0, 5).map((x) => `${x.object_id} (${num(x.anomaly_score, 3)})`).join(', ') : '';
       replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged.${top ? ` Most anomalous: ${top}. ` : ' '}`, h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
     } catch (err) {
@@ -204,7 +240,7 @@ async function anomalyAction() {
     } finally { btn.disabled = false; }
   };
   return h('details', { class: 'train' }, h('summary', {}, 'Anomaly detection'),
-    h('div', { class: 'panel-body' }, h('p', { class: 'muted small' }, 'Unsupervised: no labels involved. Scores every row of the run picked in the header.'), h('div', { class: 'actions' }, btn), out));
+    h('div', { class: 'panel-body' }, h('p', { class: 'muted small' }, 'Unsupervised: no labels involved. Scores every row of the run picked in the header.'), h('div', { class: 'actions' }, btn), bar, out));
 }
 
 function trainForm(open) {
