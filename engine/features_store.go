@@ -161,9 +161,22 @@ func (e *Engine) featureSet(ctx context.Context, version string) (*FeatureManife
 		}
 		return nil, "", e.queryError(ctx, err, "read feature set")
 	}
+	// note: serve lets DuckDB read only its own feature store, so a set
+	// built under another --feature-store would fail as an internal
+	// "Permission Error" of DuckDB's; say what to do instead.
+	if e.Locked() && !inDir(e.abs(dir), e.featureStore) {
+		return nil, "", Errorf(Conflict, "Feature set %s is stored in %s, outside this server's feature store %s: start the server with --feature-store %s, or build the feature set again under another version.",
+			version, dir, e.featureStore, filepath.Dir(e.abs(dir)))
+	}
 	var m FeatureManifest
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, "", fmt.Errorf("decode feature manifest: %w", err)
 	}
 	return &m, filepath.Join(dir, FeaturesParquet), nil
+}
+
+// inDir reports whether path lies inside dir (both absolute and clean).
+func inDir(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

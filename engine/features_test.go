@@ -413,6 +413,16 @@ func TestEngine_syncFeatureStore_otherStore(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Served (DuckDB locked to fs-b), the set in fs-a cannot be read: a 409
+	// that names the store to serve with, not DuckDB's permission error.
+	e = MustOpenEngine(t, store("fs-b"), func(o *Options) { o.Lock = true })
+	_, err := e.DetectAnomalies(context.Background(), AnomalyInput{Features: "v1"})
+	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "start the server with --feature-store "+filepath.Join(dir, "fs-a")) {
+		t.Errorf("a served feature set outside the store: %s %v", ErrorCode(err), err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.RemoveAll(filepath.Join(dir, "fs-a")); err != nil {
 		t.Fatal(err)
 	}
