@@ -105,6 +105,11 @@ func checkAnomalyRows(runID string, rows, avail int64) error {
 // [0, 1], see anomaly.Scores) to meta.scores.
 func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*AnomalyResult, error) {
 	progress := orNoProgress(in.Progress)
+	release, err := e.bulkTurn(ctx, e.sourceRows(ctx, in.Run, in.Dataset, in.Features), "anomaly detection", progress)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	progress(0, "feature set")
 	src, err := e.trainSource(ctx, TrainInput{Run: in.Run, Dataset: in.Dataset, Features: in.Features})
 	if err != nil {

@@ -146,6 +146,8 @@ type Engine struct {
 	// memAvailable reports the memory left for the anomaly detectors
 	// (memroom.go); tests replace it.
 	memAvailable func() int64
+	// bulk makes the work over whole large runs take turns (bulk.go).
+	bulk *bulk
 	// ingestMu serializes the short register step of Ingest, DeleteDataset
 	// (duplicate check, name choice, rename, meta row, views) and the
 	// recording of a new run (insertRun).
@@ -187,6 +189,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
 		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: scoreBatchOf(opts.ScoreBatch), memAvailable: memAvailable,
+		bulk: newBulk(),
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

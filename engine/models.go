@@ -152,6 +152,11 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	if err := e.checkNewVersion(name, in.Version); err != nil {
 		return nil, err
 	}
+	release, err := e.bulkTurn(ctx, e.sourceRows(ctx, in.Run, in.Dataset, in.Features), "training "+name, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	progress(0, "feature set")
 	src, err := e.trainSource(ctx, in)
 	if err != nil {

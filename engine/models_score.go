@@ -93,11 +93,15 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	defer booster.Close()
 	res := &ScoreResult{RunID: run.RunID, Model: mi.Name, Version: mi.Version, Target: m.Target, Leaky: m.Leaky, Column: "p_model"}
 	progress := orNoProgress(in.Progress)
-	progress(0.05, "feature matrix")
+	release, err := e.bulkTurn(ctx, run.Rows, "scoring run "+run.RunID, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	w := booster.NumClass()
 	var rowIDs []int64
 	var pm []float64
-	ephemeris, err := e.scoringScan(ctx, run, mi, m, func(mx *matrix) error {
+	ephemeris, err := e.scoringScan(ctx, run, mi, m, progress, func(mx *matrix) error {
 		p, err := booster.Predict(mx.data.X)
 		if err != nil {
 			return fmt.Errorf("score run %s: %w", run.RunID, err)
@@ -119,7 +123,7 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 			pm = append(pm, q)
 		}
 		rowIDs = append(rowIDs, mx.rowIDs...)
-		progress(0.05+0.8*min(1, float64(len(rowIDs))/float64(max(run.Rows, 1))), fmt.Sprintf("scored %d of %d rows", len(rowIDs), run.Rows))
+		progress(0.5+0.4*min(1, float64(len(rowIDs))/float64(max(run.Rows, 1))), fmt.Sprintf("scored %d of %d rows", len(rowIDs), run.Rows))
 		return nil
 	})
 	if err != nil {
@@ -136,7 +140,7 @@ func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, err
 	}
 	sc := scoreColumns{rowIDs: rowIDs, names: []string{"p_model"}, values: [][]float64{pm},
 		constants: map[string]string{"model": mi.Name + "/" + mi.Version}}
-	progress(0.9, "writing p_model")
+	progress(0.92, "writing p_model")
 	if err := e.writeScores(ctx, run, sc); err != nil {
 		return nil, err
 	}
@@ -247,7 +251,8 @@ func scoreBatchOf(n int) int {
 // scoringScan reads the model's features over a run, unlabeled, and hands
 // them to fn in batches of at most e.scoreBatch rows. It returns whether
 // the ephemeris features were computed.
-func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *ModelMetrics, fn func(*matrix) error) (EphemerisMatching, error) {
+func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *ModelMetrics, progress func(float64, string), fn func(*matrix) error) (EphemerisMatching, error) {
+	progress(0.02, fmt.Sprintf("computing the features of %d rows", run.Rows))
 	fm, path, cleanup, err := e.scoringFeatures(ctx, run, mi, m)
 	if err != nil {
 		return EphemerisMatching{}, err
@@ -273,6 +278,7 @@ func (e *Engine) scoringScan(ctx context.Context, run *Run, mi *ModelInfo, m *Mo
 	if err != nil {
 		return plan, err
 	}
+	progress(0.3, "writing the feature matrix")
 	tmp, err := e.writeMatrix(ctx, mm)
 	if err != nil {
 		return plan, err

@@ -210,7 +210,7 @@ func checkScoring(t *testing.T, e *Engine, run *Run, res *TrainResult) {
 	var steps progressLog
 	byName, err := e.ScoreRun(ctx, ScoreInput{Run: other.RunID, Model: res.Model, Progress: steps.report})
 	e.scoreBatch = defaultScoreBatch
-	steps.check(t, "feature matrix", "scored 7 of ", "scored 14 of ", "writing p_model")
+	steps.check(t, "computing the features of ", "writing the feature matrix", "scored 7 of ", "scored 14 of ", "writing p_model")
 	if err != nil || byName.Version != res.Version {
 		t.Fatalf("score by name = %+v, %v; want version %s (the KOI one)", byName, err, res.Version)
 	}

@@ -425,7 +425,20 @@ func (x *resultsIndex) dropRetired(ctx context.Context) {
 // leaves nothing), then lets the results endpoints use it.
 func (x *resultsIndex) build(ctx context.Context, r *Run) {
 	t0 := time.Now()
+	release, err := x.e.bulkTurn(ctx, r.Rows, "the results index of run "+r.RunID, nil)
+	if err != nil {
+		x.mu.Lock()
+		x.building = ""
+		x.mu.Unlock()
+		return // note: only the builder's end (Close) ends its wait
+	}
+	// note: scores written while the build waited for its turn are in the
+	// run's scores now, so they do not make this build stale.
+	x.mu.Lock()
+	delete(x.stale, r.RunID)
+	x.mu.Unlock()
 	name, cols, err := x.write(ctx, r)
+	release()
 	x.mu.Lock()
 	x.building = ""
 	stale := x.stale[r.RunID]

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBulkTurn: work over large runs takes turns, says what it waits for,
+// and gives up when its context ends; small runs never wait.
+func TestBulkTurn(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	release, err := e.bulkTurn(ctx, bulkRows, "the results index of run A", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := e.bulkTurn(ctx, bulkRows-1, "scoring a small run", nil)
+	if err != nil {
+		t.Fatalf("a small run waited: %v", err)
+	}
+	small()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := e.bulkTurn(short, bulkRows, "scoring run B", nil); ErrorCode(err) != Timeout || !strings.Contains(ErrorMessage(err), "the results index of run A") {
+		t.Errorf("out of time while waiting: %s %v", ErrorCode(err), err)
+	}
+	var steps progressLog
+	got := make(chan error, 1)
+	go func() {
+		r, err := e.bulkTurn(ctx, 2*bulkRows, "scoring run B", steps.report)
+		if err == nil {
+			r()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("took the turn while it was held: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	steps.check(t, "waiting for the results index of run A to finish")
+}
+
+// TestBulkTurn_scoringWaits: scoring and anomaly detection of a run at
+// the bulk size wait for the turn (here held as the results index build
+// would hold it) and report it as their progress.
+func TestBulkTurn_scoringWaits(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 40))
+	ctx := context.Background()
+	res, err := e.Train(ctx, TrainInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bulk.rows = run.Rows
+	release, err := e.bulkTurn(ctx, run.Rows, "the results index of run "+run.RunID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		what  string
+		err   error
+		steps *progressLog
+	}
+	done := make(chan outcome, 2)
+	go func() {
+		var steps progressLog
+		_, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: res.Model, Progress: steps.report})
+		done <- outcome{"score", err, &steps}
+	}()
+	go func() {
+		var steps progressLog
+		_, err := e.DetectAnomalies(ctx, AnomalyInput{Run: run.RunID, Progress: steps.report})
+		done <- outcome{"anomalies", err, &steps}
+	}()
+	select {
+	case o := <-done:
+		t.Fatalf("%s finished while the turn was held: %v", o.what, o.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores WHERE run_id = ?`, run.RunID); n != 0 {
+		t.Errorf("%d scores written while the turn was held", n)
+	}
+	release()
+	for range 2 {
+		o := <-done
+		if o.err != nil {
+			t.Fatalf("%s: %v", o.what, o.err)
+		}
+		o.steps.check(t, "waiting for the results index of run "+run.RunID+" to finish")
+	}
+}
