@@ -99,3 +99,27 @@ func TestBulkTurn_scoringWaits(t *testing.T) {
 		o.steps.check(t, "waiting for the results index of run "+run.RunID+" to finish")
 	}
 }
+
+// TestBulkTurn_indexWaits: serve's results index build of a run at the
+// bulk size waits while another holds the turn, then builds.
+func TestBulkTurn_indexWaits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngineWith(t, indexOptions(MustTempDir(t), true))
+	e.bulk.rows = 1
+	release, err := e.bulkTurn(ctx, 1, "a test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := MustIngest(t, e, IngestInput{Path: resultsKOI})
+	run, err := e.Process(ctx, ProcessInput{Dataset: ds.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if st, _ := e.index().state(run.RunID, run.Rows); st == IndexReady {
+		t.Fatalf("the index of %s was built while the turn was held", run.RunID)
+	}
+	release()
+	waitIndex(t, e, run.RunID, IndexReady)
+}

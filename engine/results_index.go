@@ -374,7 +374,7 @@ func (x *resultsIndex) sync(ctx context.Context) {
 // completeRuns lists the complete runs the index keeps (at least
 // Options.IndexMinRows rows), newest first.
 func (x *resultsIndex) completeRuns(ctx context.Context) ([]*Run, error) {
-	rows, err := x.e.db.QueryContext(ctx, `SELECT run_id, path FROM meta.runs
+	rows, err := x.e.db.QueryContext(ctx, `SELECT run_id, path, coalesce(rows, 0) FROM meta.runs
 		WHERE status = 'complete' AND path IS NOT NULL AND coalesce(rows, 0) >= ?
 		ORDER BY finished_at DESC, run_id`, x.e.opts.IndexMinRows)
 	if err != nil {
@@ -384,7 +384,7 @@ func (x *resultsIndex) completeRuns(ctx context.Context) ([]*Run, error) {
 	var out []*Run
 	for rows.Next() {
 		r := &Run{}
-		if err := rows.Scan(&r.RunID, &r.Path); err != nil {
+		if err := rows.Scan(&r.RunID, &r.Path, &r.Rows); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
