@@ -255,7 +255,7 @@ func responses(r route, d opDoc, token bool) map[string]any {
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref(d.okSchema)}}}
 	}
 	if d.background {
-		out["202"] = map[string]any{"description": "Started as a background job (background=true)",
+		out["202"] = map[string]any{"description": "Started as a background job (background=true): the Job, with its id again as job_id",
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Job")}}}
 	}
 	if r.method == fiber.MethodPost && strings.HasSuffix(r.path, "/datasets") {
@@ -263,6 +263,9 @@ func responses(r route, d opDoc, token bool) map[string]any {
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Dataset")}}}
 	}
 	errs := append([]int{http.StatusInternalServerError}, d.errors...)
+	if d.background {
+		errs = append(errs, http.StatusNotImplemented) // a server without jobs
+	}
 	if token {
 		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
 	}

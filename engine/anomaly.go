@@ -105,7 +105,15 @@ func checkAnomalyRows(runID string, rows, avail int64) error {
 // [0, 1], see anomaly.Scores) to meta.scores.
 func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*AnomalyResult, error) {
 	progress := orNoProgress(in.Progress)
-	release, err := e.bulkTurn(ctx, e.sourceRows(ctx, in.Run, in.Dataset, in.Features), "anomaly detection", progress)
+	// note: the memory check is cheap and comes before any wait for the
+	// bulk turn, so a run that cannot fit is refused at once.
+	run := e.sourceRun(ctx, in.Run, in.Dataset, in.Features)
+	if run != nil {
+		if err := checkAnomalyRows(run.RunID, run.Rows, e.memAvailable()); err != nil {
+			return nil, err
+		}
+	}
+	release, err := e.bulkTurn(ctx, runRows(run), "anomaly detection", progress)
 	if err != nil {
 		return nil, err
 	}

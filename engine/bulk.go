@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -10,8 +11,8 @@ import (
 // turns (bulkTurn): the results index build, scoring, anomaly detection
 // and training. At ten million rows each of them fills DuckDB's memory
 // limit alone (1 GB by default); a score job started while serve built
-// the index of the same run failed both of them out of memory. Smaller
-// runs never waited for each other, and do not now.
+// the index of the same run failed both of them out of memory. Work on
+// smaller runs does not take the turn.
 const bulkRows = 1_000_000
 
 // bulk is the engine's turn for bulk work.
@@ -32,39 +33,74 @@ func (e *Engine) bulkTurn(ctx context.Context, rows int64, what string, progress
 	if rows < b.rows {
 		return func() {}, nil
 	}
+	if release, ok := e.tryBulkTurn(rows, what); ok {
+		return release, nil
+	}
+	b.mu.Lock()
+	holder := cmp.Or(b.what, "another large job")
+	b.mu.Unlock()
+	if progress != nil {
+		progress(0, fmt.Sprintf("waiting for %s to finish", holder))
+	}
 	select {
 	case b.turn <- struct{}{}:
-	default:
-		b.mu.Lock()
-		holder := b.what
-		b.mu.Unlock()
-		if progress != nil {
-			progress(0, fmt.Sprintf("waiting for %s to finish", holder))
-		}
-		select {
-		case b.turn <- struct{}{}:
-		case <-ctx.Done():
-			return nil, Wrap(Timeout, ctx.Err(), "Cancelled or out of time while %s waited for %s to finish; nothing was written.", what, holder)
-		}
+	case <-ctx.Done():
+		return nil, Wrap(Timeout, ctx.Err(), "Cancelled or out of time while %s waited for %s to finish; nothing was written.", what, holder)
 	}
 	b.mu.Lock()
 	b.what = what
 	b.mu.Unlock()
-	return func() { <-b.turn }, nil
+	return e.releaseBulk, nil
 }
 
-// sourceRows is the size of the run a training or detection would read
-// (0 when it cannot tell: the call itself then reports why).
-func (e *Engine) sourceRows(ctx context.Context, run, dataset, features string) int64 {
+// tryBulkTurn takes the bulk turn if it is free (or not needed).
+func (e *Engine) tryBulkTurn(rows int64, what string) (release func(), ok bool) {
+	b := e.bulk
+	if rows < b.rows {
+		return func() {}, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case b.turn <- struct{}{}:
+		b.what = what
+		return e.releaseBulk, true
+	default:
+		return nil, false
+	}
+}
+
+// releaseBulk ends a turn and wakes the results index builder, which
+// skips a large run while the turn is taken rather than wait.
+func (e *Engine) releaseBulk() {
+	b := e.bulk
+	b.mu.Lock()
+	b.what = ""
+	<-b.turn
+	b.mu.Unlock()
+	e.index().poke()
+}
+
+// sourceRun is the run a training or detection would read, or nil when it
+// cannot tell (the call itself then reports why).
+func (e *Engine) sourceRun(ctx context.Context, run, dataset, features string) *Run {
 	if features != "" {
-		m, _, err := e.featureSet(ctx, features)
+		m, _, err := e.featureSetRow(ctx, features)
 		if err != nil {
-			return 0
+			return nil
 		}
 		run = m.Source.RunID
 	}
 	r, err := e.ResolveRun(ctx, run, dataset)
 	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// runRows is the run's rows, 0 for none.
+func runRows(r *Run) int64 {
+	if r == nil {
 		return 0
 	}
 	return r.Rows

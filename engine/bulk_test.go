@@ -72,20 +72,33 @@ func TestBulkTurn_scoringWaits(t *testing.T) {
 		steps *progressLog
 	}
 	done := make(chan outcome, 2)
+	waiting := make(chan string, 2)
+	watch := func(what string, steps *progressLog) func(float64, string) {
+		return func(p float64, msg string) {
+			steps.report(p, msg)
+			if strings.HasPrefix(msg, "waiting for ") {
+				waiting <- what
+			}
+		}
+	}
 	go func() {
 		var steps progressLog
-		_, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: res.Model, Progress: steps.report})
+		_, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: res.Model, Progress: watch("score", &steps)})
 		done <- outcome{"score", err, &steps}
 	}()
 	go func() {
 		var steps progressLog
-		_, err := e.DetectAnomalies(ctx, AnomalyInput{Run: run.RunID, Progress: steps.report})
+		_, err := e.DetectAnomalies(ctx, AnomalyInput{Run: run.RunID, Progress: watch("anomalies", &steps)})
 		done <- outcome{"anomalies", err, &steps}
 	}()
-	select {
-	case o := <-done:
-		t.Fatalf("%s finished while the turn was held: %v", o.what, o.err)
-	case <-time.After(300 * time.Millisecond):
+	for range 2 {
+		select {
+		case o := <-done:
+			t.Fatalf("%s finished while the turn was held: %v", o.what, o.err)
+		case <-waiting:
+		case <-time.After(time.Minute):
+			t.Fatal("score and anomalies did not both wait for the turn within a minute")
+		}
 	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.scores WHERE run_id = ?`, run.RunID); n != 0 {
 		t.Errorf("%d scores written while the turn was held", n)
@@ -116,9 +129,15 @@ func TestBulkTurn_indexWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The builder skips the run rather than build it or wait (it would
+	// hold up the smaller runs' indexes): not ready, not building.
 	time.Sleep(300 * time.Millisecond)
-	if st, _ := e.index().state(run.RunID, run.Rows); st == IndexReady {
-		t.Fatalf("the index of %s was built while the turn was held", run.RunID)
+	x := e.index()
+	x.mu.Lock()
+	building := x.building
+	x.mu.Unlock()
+	if st, _ := x.state(run.RunID, run.Rows); st == IndexReady || building != "" {
+		t.Fatalf("while the turn was held the index of %s is %q (building %q)", run.RunID, st, building)
 	}
 	release()
 	waitIndex(t, e, run.RunID, IndexReady)

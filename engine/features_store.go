@@ -147,12 +147,31 @@ func (e *Engine) FeatureSets(ctx context.Context) (*FeatureSetList, error) {
 
 // FeatureSet returns one version's manifest, or NotFound.
 func (e *Engine) FeatureSet(ctx context.Context, version string) (*FeatureManifest, error) {
-	m, _, err := e.featureSet(ctx, version)
+	m, _, err := e.featureSetRow(ctx, version)
 	return m, err
 }
 
-// featureSet returns a version's manifest and Parquet file.
+// featureSet returns a feature set's manifest and the path of its Parquet
+// file, for reading it: NotFound when there is no such version, Conflict
+// when serve could not read its file.
 func (e *Engine) featureSet(ctx context.Context, version string) (*FeatureManifest, string, error) {
+	m, dir, err := e.featureSetRow(ctx, version)
+	if err != nil {
+		return nil, "", err
+	}
+	// note: serve lets DuckDB read only its own feature store, so a set
+	// built under another --feature-store would fail as an internal
+	// "Permission Error" of DuckDB's; say what to do instead.
+	if !e.featureDirReadable(dir) {
+		return nil, "", Errorf(Conflict, "Feature set %s is stored in %s, outside this server's feature store %s: start the server with --feature-store %s, or build the feature set again under another version.",
+			version, dir, e.featureStore, filepath.Dir(e.abs(dir)))
+	}
+	return m, filepath.Join(dir, FeaturesParquet), nil
+}
+
+// featureSetRow returns a feature set's manifest and folder as meta
+// records them, readable or not.
+func (e *Engine) featureSetRow(ctx context.Context, version string) (*FeatureManifest, string, error) {
 	var s, dir string
 	err := e.db.QueryRowContext(ctx, `SELECT manifest::VARCHAR, path FROM meta.feature_sets WHERE version = ?`, version).Scan(&s, &dir)
 	if err != nil {
@@ -161,18 +180,18 @@ func (e *Engine) featureSet(ctx context.Context, version string) (*FeatureManife
 		}
 		return nil, "", e.queryError(ctx, err, "read feature set")
 	}
-	// note: serve lets DuckDB read only its own feature store, so a set
-	// built under another --feature-store would fail as an internal
-	// "Permission Error" of DuckDB's; say what to do instead.
-	if e.Locked() && !inDir(e.abs(dir), e.featureStore) {
-		return nil, "", Errorf(Conflict, "Feature set %s is stored in %s, outside this server's feature store %s: start the server with --feature-store %s, or build the feature set again under another version.",
-			version, dir, e.featureStore, filepath.Dir(e.abs(dir)))
-	}
 	var m FeatureManifest
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, "", fmt.Errorf("decode feature manifest: %w", err)
 	}
-	return &m, filepath.Join(dir, FeaturesParquet), nil
+	return &m, dir, nil
+}
+
+// featureDirReadable reports whether this engine's DuckDB may read a
+// feature set's folder: anywhere on the command line, the feature store
+// only in serve mode.
+func (e *Engine) featureDirReadable(dir string) bool {
+	return !e.Locked() || inDir(e.abs(dir), e.featureStore)
 }
 
 // inDir reports whether path lies inside dir (both absolute and clean).

@@ -420,6 +420,15 @@ func TestEngine_syncFeatureStore_otherStore(t *testing.T) {
 	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "start the server with --feature-store "+filepath.Join(dir, "fs-a")) {
 		t.Errorf("a served feature set outside the store: %s %v", ErrorCode(err), err)
 	}
+	// Its manifest is in the database, so it still reads; with no set
+	// named, detection builds the run one in its own store.
+	if m, err := e.FeatureSet(context.Background(), "v1"); err != nil || m.Version != "v1" {
+		t.Errorf("manifest of v1 from serve: %+v, %v", m, err)
+	}
+	res, err := e.DetectAnomalies(context.Background(), AnomalyInput{})
+	if err != nil || !strings.HasPrefix(res.Features, "auto-") {
+		t.Errorf("detection without a named set in serve: %+v, %v", res, err)
+	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}

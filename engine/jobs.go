@@ -32,7 +32,11 @@ const (
 // exhausted the 1 GB memory limit, failed half of them and made one-row
 // label writes fail with them; two at a time use the two cores and stay
 // well inside it.
-var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1, JobKindAnomalies: 1, JobKindScore: 1}
+//
+// Scoring and anomaly detection get two: the bulk turn (bulk.go) already
+// makes the large ones take turns, and a KOI-sized job should not queue
+// behind a ten-million-row one.
+var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1, JobKindAnomalies: 2, JobKindScore: 2}
 
 // jobPersistEvery throttles progress writes to meta.jobs; status changes
 // are always written at once.
@@ -196,7 +200,11 @@ func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 		}
 		b, merr := json.Marshal(res)
 		if merr != nil {
-			b = json.RawMessage("null")
+			// note: the waiting call would have answered 500; so does the job.
+			job.Status, job.Message = JobFailed, "internal error"
+			job.Error = &JobError{Code: Internal, Message: "internal error"}
+			j.e.log.Error("job result not encodable", "job", job.ID, "err", merr)
+			return
 		}
 		job.Status, job.Progress, job.Result = JobComplete, 1, b
 		if job.Message == "" {

@@ -152,7 +152,7 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	if err := e.checkNewVersion(name, in.Version); err != nil {
 		return nil, err
 	}
-	release, err := e.bulkTurn(ctx, e.sourceRows(ctx, in.Run, in.Dataset, in.Features), "training "+name, progress)
+	release, err := e.bulkTurn(ctx, runRows(e.sourceRun(ctx, in.Run, in.Dataset, in.Features)), "training "+name, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -270,16 +270,37 @@ func (e *Engine) runFeatureSet(ctx context.Context, run *Run) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
+	rows, err := e.db.QueryContext(ctx, `SELECT version, path FROM meta.feature_sets WHERE run_id = ? AND spec_hash = ?
+		ORDER BY created_at DESC, version`, run.RunID, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return "", e.queryError(ctx, err, "list the feature sets of run "+run.RunID)
+	}
 	var version string
-	err = e.db.QueryRowContext(ctx, `SELECT version FROM meta.feature_sets WHERE run_id = ? AND spec_hash = ?
-		ORDER BY created_at DESC, version LIMIT 1`, run.RunID, hex.EncodeToString(sum[:])).Scan(&version)
-	if err == nil {
+	for rows.Next() && version == "" {
+		var v, dir string
+		if err := rows.Scan(&v, &dir); err != nil {
+			rows.Close()
+			return "", err
+		}
+		// note: serve skips a set kept in another feature store, which its
+		// DuckDB may not read, and builds one in its own.
+		if e.featureDirReadable(dir) {
+			version = v
+		}
+	}
+	rows.Close()
+	if version != "" {
 		return version, nil
 	}
 	version = "auto-" + run.RunID
 	if !featureVersionRe.MatchString(version) {
 		h := sha256.Sum256([]byte(run.RunID))
 		version = "auto-" + hex.EncodeToString(h[:8])
+	}
+	if _, _, err := e.featureSetRow(ctx, version); err == nil {
+		// note: the run's auto set lives in another feature store.
+		h := sha256.Sum256([]byte(e.featureStore))
+		version += "-" + hex.EncodeToString(h[:4])
 	}
 	e.log.Info("building a feature set for training", "version", version, "run", run.RunID)
 	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: version, Run: run.RunID}); err != nil {

@@ -107,7 +107,7 @@ func (j *Jobs) checkSource(ctx context.Context, run, dataset, features string) e
 		}
 	}
 	if features != "" {
-		_, _, err := j.e.featureSet(ctx, features)
+		_, _, err := j.e.featureSetRow(ctx, features)
 		return err
 	}
 	// note: with several datasets and none named, the run is ambiguous.

@@ -360,14 +360,21 @@ func (x *resultsIndex) sync(ctx context.Context) {
 		}
 		x.mu.Lock()
 		skip := x.ready[r.RunID] != nil || x.failed[r.RunID] != ""
-		if !skip {
-			x.building = r.RunID
-		}
 		x.mu.Unlock()
 		if skip {
 			continue
 		}
+		// note: a large run whose turn is taken waits for the next pass
+		// (the turn's release pokes the builder); the others go on.
+		release, ok := x.e.tryBulkTurn(r.Rows, "the results index of run "+r.RunID)
+		if !ok {
+			continue
+		}
+		x.mu.Lock()
+		x.building = r.RunID
+		x.mu.Unlock()
 		x.build(ctx, r)
+		release()
 	}
 }
 
@@ -425,20 +432,7 @@ func (x *resultsIndex) dropRetired(ctx context.Context) {
 // leaves nothing), then lets the results endpoints use it.
 func (x *resultsIndex) build(ctx context.Context, r *Run) {
 	t0 := time.Now()
-	release, err := x.e.bulkTurn(ctx, r.Rows, "the results index of run "+r.RunID, nil)
-	if err != nil {
-		x.mu.Lock()
-		x.building = ""
-		x.mu.Unlock()
-		return // note: only the builder's end (Close) ends its wait
-	}
-	// note: scores written while the build waited for its turn are in the
-	// run's scores now, so they do not make this build stale.
-	x.mu.Lock()
-	delete(x.stale, r.RunID)
-	x.mu.Unlock()
 	name, cols, err := x.write(ctx, r)
-	release()
 	x.mu.Lock()
 	x.building = ""
 	stale := x.stale[r.RunID]

@@ -178,10 +178,12 @@ function scoreAction(name, version) {
   btn.onclick = async () => {
     btn.disabled = true;
     out.textContent = '';
+    // note: the job may outlive a change of the header's run; the link names the run scored.
+    const runId = state.run;
     try {
-      const r = await inBackground(`/api/models/${enc(name)}/${enc(version)}/score`, { run_id: state.run }, bar, 'Scoring…');
+      const r = await inBackground(`/api/models/${enc(name)}/${enc(version)}/score`, { run_id: runId }, bar, 'Scoring…');
       replace(out, `${r.column || 'p_model'} written for ${count(r.rows)} rows${r.planets != null ? ` (${count(r.planets)} with p ≥ 0.5)` : ''}. `,
-        r.warning ? `${r.warning} ` : '', h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
+        r.warning ? `${r.warning} ` : '', h('a', { href: `#/results?run=${enc(r.run_id || runId)}` }, 'Results'));
     } catch (err) {
       out.textContent = err.message;
     } finally { btn.disabled = false; }
@@ -231,10 +233,11 @@ async function anomalyAction() {
   btn.onclick = async () => {
     btn.disabled = true;
     out.textContent = '';
+    const runId = state.run;
     try {
-      const r = await inBackground(`/api/runs/${enc(state.run)}/anomalies`, undefined, bar, 'Scoring with Isolation Forest and LOF…');
+      const r = await inBackground(`/api/runs/${enc(runId)}/anomalies`, undefined, bar, 'Scoring with Isolation Forest and LOF…');
       const top = Array.isArray(r.top) ? r.top.slice(0, 5).map((x) => `${x.object_id} (${num(x.anomaly_score, 3)})`).join(', ') : '';
-      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged.${top ? ` Most anomalous: ${top}. ` : ' '}`, h('a', { href: `#/results?run=${enc(state.run)}` }, 'Results'));
+      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged.${top ? ` Most anomalous: ${top}. ` : ' '}`, h('a', { href: `#/results?run=${enc(r.run_id || runId)}` }, 'Results'));
     } catch (err) {
       out.textContent = err.message;
     } finally { btn.disabled = false; }
