@@ -5,11 +5,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // bulkRows is the run size from which the work over a whole run takes
-// turns (bulkTurn): the results index build, scoring, anomaly detection
-// and training. At ten million rows each of them fills DuckDB's memory
+// turns (bulkTurn): the results index build, scoring, anomaly detection,
+// training and feature-set builds. At ten million rows each of them fills DuckDB's memory
 // limit alone (1 GB by default); a score job started while serve built
 // the index of the same run failed both of them out of memory. Work on
 // smaller runs does not take the turn.
@@ -21,6 +22,8 @@ type bulk struct {
 	turn chan struct{} // holds one token while a turn is taken
 	mu   sync.Mutex
 	what string // what holds the turn, for the waiting ones' message
+	// waiting counts the calls waiting for the turn (tests read it).
+	waiting atomic.Int32
 }
 
 func newBulk() *bulk { return &bulk{rows: bulkRows, turn: make(chan struct{}, 1)} }
@@ -42,6 +45,8 @@ func (e *Engine) bulkTurn(ctx context.Context, rows int64, what string, progress
 	if progress != nil {
 		progress(0, fmt.Sprintf("waiting for %s to finish", holder))
 	}
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
 	select {
 	case b.turn <- struct{}{}:
 	case <-ctx.Done():

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,49 @@ func TestBulkTurn_indexWaits(t *testing.T) {
 	}
 	release()
 	waitIndex(t, e, run.RunID, IndexReady)
+}
+
+// TestBulkTurn_features: an explicit feature-set build of a run at the
+// bulk size waits for the turn; a training, which holds the turn, builds
+// its automatic feature set inside it rather than wait for itself.
+func TestBulkTurn_features(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 40))
+	e.bulk.rows = run.Rows
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	release, err := e.bulkTurn(ctx, run.Rows, "a test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"})
+		done <- err
+	}()
+	for e.bulk.waiting.Load() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the feature set was built while the turn was held: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A new run has no feature set: the training builds auto-<run>.
+	other, err := e.Process(ctx, ProcessInput{Dataset: run.Dataset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Train(ctx, TrainInput{Run: other.RunID})
+	if err != nil {
+		t.Fatalf("training that builds its feature set inside its turn: %v", err)
+	}
+	if want := "auto-" + other.RunID; !strings.Contains(mustReadString(t, filepath.Join(res.ArtifactDir, ModelMetricsFile)), want) {
+		t.Errorf("the model was not trained on %s", want)
+	}
 }

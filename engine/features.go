@@ -137,27 +137,39 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 	if !featureVersionRe.MatchString(in.Version) {
 		return nil, Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", in.Version)
 	}
-	fs := e.bundle.FeaturesConfig()
-	if fs == nil {
-		return nil, Errorf(Invalid, "There is no %s in the configuration, so no feature set can be built.", spec.FeaturesFile)
-	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {
 		return nil, err
+	}
+	release, err := e.bulkTurn(ctx, run.Rows, "the feature set "+in.Version, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return e.buildFeatures(ctx, in.Version, run)
+}
+
+// buildFeatures is BuildFeatures once the version is valid and the run
+// resolved; a training or detection that holds the bulk turn calls it
+// directly (the turn is not reentrant).
+func (e *Engine) buildFeatures(ctx context.Context, version string, run *Run) (*FeatureBuild, error) {
+	fs := e.bundle.FeaturesConfig()
+	if fs == nil {
+		return nil, Errorf(Invalid, "There is no %s in the configuration, so no feature set can be built.", spec.FeaturesFile)
 	}
 	if err := os.MkdirAll(e.featureStore, 0o755); err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot create the feature store %s.", e.featureStore)
 	}
 	e.holdFeatureStore()
-	tmp, err := os.MkdirTemp(e.featureStore, featureBuildPrefix+in.Version+"-")
+	tmp, err := os.MkdirTemp(e.featureStore, featureBuildPrefix+version+"-")
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)
 	}
 	defer os.RemoveAll(tmp)
 	buildStep("started")
-	m, err := e.writeFeatureSet(ctx, fs, run, in.Version, tmp)
+	m, err := e.writeFeatureSet(ctx, fs, run, version, tmp)
 	if err != nil {
-		return nil, e.runDeletedDuring(ctx, run.RunID, err, "feature set "+in.Version+" was being built from it")
+		return nil, e.runDeletedDuring(ctx, run.RunID, err, "feature set "+version+" was being built from it")
 	}
 	buildStep("written")
 	return e.commitFeatureSet(ctx, m, tmp)

@@ -303,7 +303,7 @@ func (e *Engine) runFeatureSet(ctx context.Context, run *Run) (string, error) {
 		version += "-" + hex.EncodeToString(h[:4])
 	}
 	e.log.Info("building a feature set for training", "version", version, "run", run.RunID)
-	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: version, Run: run.RunID}); err != nil {
+	if _, err := e.buildFeatures(ctx, version, run); err != nil {
 		return "", err
 	}
 	return version, nil
