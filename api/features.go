@@ -60,7 +60,8 @@ type featureBuildRequest struct {
 // handleFeatureBuild answers POST /api/features {"version","run_id"?,
 // "dataset"?}: 201 with the manifest when the version was created, 200
 // when it already existed with the same content, 409 with different
-// content.
+// content; with ?background=true, 202 with a job whose result is the
+// manifest.
 func (s *Server) handleFeatureBuild(c *fiber.Ctx) error {
 	fe, err := s.featureEngine()
 	if err != nil {
@@ -70,7 +71,12 @@ func (s *Server) handleFeatureBuild(c *fiber.Ctx) error {
 	if err := readJSON(c, s.cfg.BodyLimit, &req, true); err != nil {
 		return err
 	}
-	b, err := fe.BuildFeatures(c.UserContext(), engine.FeatureBuildInput{Version: req.Version, Run: req.RunID, Dataset: req.Dataset})
+	in := engine.FeatureBuildInput{Version: req.Version, Run: req.RunID, Dataset: req.Dataset}
+	ctx := c.UserContext()
+	if started, err := s.startBackground(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartFeatures(ctx, in) }); started || err != nil {
+		return err
+	}
+	b, err := fe.BuildFeatures(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -49,5 +51,34 @@ func TestFeatures(t *testing.T) {
 		{name: "download bad format", method: "GET", url: "/api/features/v1/download?format=xlsx", wantStatus: 400},
 		{name: "console sees the view", method: "POST", url: "/api/query", body: `{"sql":"SELECT count(*) AS n FROM features.v1"}`, wantStatus: 200,
 			wantContains: []string{`8`}},
+		{name: "background build of an unsafe version, refused before a job", method: "POST", url: "/api/features?background=true",
+			body: `{"version":"../x"}`, wantStatus: 400},
+		{name: "background build of an unknown run, refused before a job", method: "POST", url: "/api/features?background=true",
+			body: `{"version":"v4","run_id":"nope"}`, wantStatus: 404},
+	})
+
+	// In the background: 202 with a job whose result is the manifest the
+	// waiting call answers, for a new version and for an unchanged one.
+	for _, tc := range []struct{ version, wantBuild string }{{"v3", engine.FeatureCreated}, {"v1", engine.FeatureUnchanged}} {
+		res, body := env.do(t, "POST", "/api/features?background=true", `{"version":"`+tc.version+`"}`, nil)
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("background build %s: %d %s", tc.version, res.StatusCode, body)
+		}
+		var job jobStart
+		mustJSON(t, body, &job)
+		if job.Kind != engine.JobKindFeatures || job.JobID != job.ID {
+			t.Fatalf("background build %s answered %s", tc.version, body)
+		}
+		done, err := env.jobs.Wait(context.Background(), job.ID)
+		if err != nil || done.Status != engine.JobComplete {
+			t.Fatalf("background build %s: %+v, %v", tc.version, done, err)
+		}
+		var got engine.FeatureBuild
+		if err := json.Unmarshal(done.Result, &got); err != nil || got.Version != tc.version || got.ContentHash != b.ContentHash || got.Status != tc.wantBuild {
+			t.Errorf("background build %s result %s: %v", tc.version, done.Result, err)
+		}
+	}
+	env.run(t, []scenario{
+		{name: "the background version is listed", method: "GET", url: "/api/features/v3/K00087.01", wantStatus: 200},
 	})
 }

@@ -26,12 +26,13 @@ type ModelEngine interface {
 	DetectAnomalies(ctx context.Context, in engine.AnomalyInput) (*engine.AnomalyResult, error)
 }
 
-// modelJobs starts training, scoring and anomaly-detection jobs.
-// *engine.Jobs satisfies it.
+// modelJobs starts training, scoring, anomaly-detection and feature-set
+// jobs. *engine.Jobs satisfies it.
 type modelJobs interface {
 	StartTrain(ctx context.Context, in engine.TrainInput) (*engine.Job, error)
 	StartScore(ctx context.Context, in engine.ScoreInput) (*engine.Job, error)
 	StartAnomalies(ctx context.Context, in engine.AnomalyInput) (*engine.Job, error)
+	StartFeatures(ctx context.Context, in engine.FeatureBuildInput) (*engine.Job, error)
 }
 
 var (
@@ -96,27 +97,21 @@ func jobStarted(c *fiber.Ctx, job *engine.Job, err error) error {
 	return c.Status(fiber.StatusAccepted).JSON(jobStart{Job: job, JobID: job.ID})
 }
 
-// waitOrStart answers a call that a large run makes long: with
-// ?background=true, start starts it as a job and the answer is 202 with
-// the job; otherwise the answer is what wait returns.
-func (s *Server) waitOrStart(c *fiber.Ctx, start func(modelJobs) (*engine.Job, error), wait func() (any, error)) error {
+// startBackground starts the call as a job when the request asks for one
+// (?background=true: a large run makes it long) and answers 202 with the
+// job; started reports whether it did, and the caller otherwise answers
+// by waiting.
+func (s *Server) startBackground(c *fiber.Ctx, start func(modelJobs) (*engine.Job, error)) (started bool, err error) {
 	bg, err := boolQuery(c, "background", false)
-	if err != nil {
-		return err
+	if err != nil || !bg {
+		return false, err
 	}
-	if bg {
-		mj, ok := s.jobs.(modelJobs)
-		if !ok {
-			return fiber.NewError(fiber.StatusNotImplemented, "Background jobs are not available on this server; leave background out.")
-		}
-		job, err := start(mj)
-		return jobStarted(c, job, err)
+	mj, ok := s.jobs.(modelJobs)
+	if !ok {
+		return false, fiber.NewError(fiber.StatusNotImplemented, "Background jobs are not available on this server; leave background out.")
 	}
-	res, err := wait()
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
+	job, err := start(mj)
+	return true, jobStarted(c, job, err)
 }
 
 // handleModelList answers GET /api/models: {"items":[model...]}, newest
@@ -169,8 +164,14 @@ func (s *Server) handleModelScore(c *fiber.Ctx) error {
 	}
 	in := engine.ScoreInput{Run: req.RunID, Dataset: req.Dataset, Model: param(c, "name") + "/" + param(c, "version")}
 	ctx := c.UserContext()
-	return s.waitOrStart(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartScore(ctx, in) },
-		func() (any, error) { return me.ScoreRun(ctx, in) })
+	if started, err := s.startBackground(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartScore(ctx, in) }); started || err != nil {
+		return err
+	}
+	res, err := me.ScoreRun(ctx, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
 }
 
 // handleRunAnomalies answers POST /api/runs/{id}/anomalies: both detectors
@@ -182,6 +183,12 @@ func (s *Server) handleRunAnomalies(c *fiber.Ctx) error {
 	}
 	in := engine.AnomalyInput{Run: param(c, "id")}
 	ctx := c.UserContext()
-	return s.waitOrStart(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartAnomalies(ctx, in) },
-		func() (any, error) { return me.DetectAnomalies(ctx, in) })
+	if started, err := s.startBackground(c, func(mj modelJobs) (*engine.Job, error) { return mj.StartAnomalies(ctx, in) }); started || err != nil {
+		return err
+	}
+	res, err := me.DetectAnomalies(ctx, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
 }

@@ -31,7 +31,7 @@ type opDoc struct {
 }
 
 // backgroundParam documents ?background=true (opDoc.background).
-const backgroundParam = "background: true starts a job and answers 202 at once with it (follow GET /api/jobs/{id}, whose result is this call's answer); without it the call waits for the answer, at most 5 minutes"
+const backgroundParam = "background: true starts a job and answers 202 at once with it (follow GET /api/jobs/{id}, whose result is this call's answer); without it the call waits for the answer, within the route's time limit"
 
 // resultFilters are the query parameters shared by results, points and
 // exports (engine.ParseResultsQuery).
@@ -103,7 +103,7 @@ var opDocs = map[string]opDoc{
 	"POST /api/labels/import":                 {body: "Object", okSchema: "Object", errors: []int{400, 404, 507}},
 	"POST /api/labels/{id}/review":            {body: "Object", ok: 201, okSchema: "Object", errors: []int{400, 404, 409}},
 	"GET /api/features":                       {okSchema: "Object"},
-	"POST /api/features":                      {body: "Object", ok: 201, okSchema: "Object", errors: []int{400, 404, 409, 422, 507}},
+	"POST /api/features":                      {body: "Object", ok: 201, okSchema: "Object", errors: []int{400, 404, 409, 422, 507}, background: true},
 	"GET /api/features/{version}":             {query: []string{"q, page, page_size, columns: a page of rows; without them the manifest"}, okSchema: "Object", errors: []int{400, 404}},
 	"GET /api/features/{version}/download":    {query: []string{"format: parquet (default) or csv"}, produces: "application/vnd.apache.parquet, text/csv", errors: []int{400, 404}},
 	"GET /api/features/{version}/{object_id}": {okSchema: "Object", errors: []int{404}},

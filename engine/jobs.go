@@ -36,7 +36,7 @@ const (
 // Scoring and anomaly detection get two: the bulk turn (bulk.go) already
 // makes the large ones take turns, and a KOI-sized job should not queue
 // behind a ten-million-row one.
-var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1, JobKindAnomalies: 2, JobKindScore: 2}
+var jobSlots = map[string]int{JobKindRun: 2, JobKindTrain: 1, JobKindSnapshot: 1, JobKindAnomalies: 2, JobKindScore: 2, JobKindFeatures: 1}
 
 // jobPersistEvery throttles progress writes to meta.jobs; status changes
 // are always written at once.

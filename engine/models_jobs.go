@@ -15,6 +15,8 @@ const (
 	JobKindAnomalies = "anomalies"
 	// JobKindScore is a scoring started by Jobs.StartScore.
 	JobKindScore = "score"
+	// JobKindFeatures is a feature-set build started by Jobs.StartFeatures.
+	JobKindFeatures = "features"
 )
 
 // StartTrain trains a model as a background job (POST /api/models/train)
@@ -90,6 +92,27 @@ func (j *Jobs) StartScore(ctx context.Context, in ScoreInput) (*Job, error) {
 	return j.Start(ctx, JobKindScore, func(ctx context.Context, report func(float64, string)) (any, error) {
 		in.Progress = report
 		return j.e.ScoreRun(ctx, in)
+	})
+}
+
+// StartFeatures builds a feature set as a background job (POST
+// /api/features?background=true): at ten million rows a build takes about
+// three minutes, and may first wait for the bulk turn. Its result is the
+// FeatureBuild; a bad version name or a missing run is refused before the
+// job starts, a version taken by other content fails the job (Conflict).
+func (j *Jobs) StartFeatures(ctx context.Context, in FeatureBuildInput) (*Job, error) {
+	if !featureVersionRe.MatchString(in.Version) {
+		return nil, Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", in.Version)
+	}
+	run, err := j.e.ResolveRun(ctx, in.Run, in.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	// note: the job builds from the run resolved now, not a newer one.
+	in.Run, in.Dataset = run.RunID, ""
+	return j.Start(ctx, JobKindFeatures, func(ctx context.Context, report func(float64, string)) (any, error) {
+		report(0, "building feature set "+in.Version+" from run "+in.Run)
+		return j.e.BuildFeatures(ctx, in)
 	})
 }
 
