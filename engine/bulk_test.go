@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,25 +116,29 @@ func TestBulkTurn_scoringWaits(t *testing.T) {
 }
 
 // TestBulkTurn_indexWaits: serve's results index build of a run at the
-// bulk size waits while another holds the turn, then builds.
+// bulk size is left for later while another holds the turn, then built.
 func TestBulkTurn_indexWaits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := MustOpenEngineWith(t, indexOptions(MustTempDir(t), true))
-	e.bulk.rows = 1
-	release, err := e.bulkTurn(ctx, 1, "a test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ds := MustIngest(t, e, IngestInput{Path: resultsKOI})
 	run, err := e.Process(ctx, ProcessInput{Dataset: ds.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitIndex(t, e, run.RunID, IndexReady)
+	// The run is now "large"; its index must be rebuilt (as after new
+	// scores) while the turn is held.
+	e.bulk.rows = 1
+	release, err := e.bulkTurn(ctx, 1, "a test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := e.index()
+	x.invalidate(run.RunID)
 	// The builder skips the run rather than build it or wait (it would
 	// hold up the smaller runs' indexes): not ready, not building.
 	time.Sleep(300 * time.Millisecond)
-	x := e.index()
 	x.mu.Lock()
 	building := x.building
 	x.mu.Unlock()
@@ -186,5 +191,58 @@ func TestBulkTurn_features(t *testing.T) {
 	}
 	if want := "auto-" + other.RunID; !strings.Contains(mustReadString(t, filepath.Join(res.ArtifactDir, ModelMetricsFile)), want) {
 		t.Errorf("the model was not trained on %s", want)
+	}
+}
+
+// TestBulkTurn_process: a pipeline run of a dataset at the bulk size
+// shows as running while it waits for the turn, fails cleanly when its
+// context ends there, and completes once the turn is free.
+func TestBulkTurn_process(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ds := MustIngest(t, e, IngestInput{Path: mustKOISubset(t, 40)})
+	e.bulk.rows = ds.Rows
+	ctx := context.Background()
+	release, err := e.bulkTurn(ctx, ds.Rows, "a test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := e.Process(short, ProcessInput{Dataset: ds.Name, RunID: "waited-out"}); ErrorCode(err) != Timeout {
+		t.Errorf("a run out of time while waiting: %s %v", ErrorCode(err), err)
+	}
+	if r, err := e.Run(ctx, "waited-out"); err != nil || r.Status != RunFailed {
+		t.Errorf("the run that waited out: %+v, %v; want failed", r, err)
+	}
+	var stages []string
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Process(ctx, ProcessInput{Dataset: ds.Name, RunID: "waits", Progress: func(stage string, _ float64) {
+			mu.Lock()
+			stages = append(stages, stage)
+			mu.Unlock()
+		}})
+		done <- err
+	}()
+	for e.bulk.waiting.Load() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the run finished while the turn was held: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if r, err := e.Run(ctx, "waits"); err != nil || r.Status != RunRunning {
+		t.Errorf("the waiting run: %+v, %v; want running", r, err)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stages) == 0 || stages[0] != "waiting for a test to finish" {
+		t.Errorf("stages %q: want the wait first", stages)
 	}
 }

@@ -109,7 +109,20 @@ func (e *Engine) Process(ctx context.Context, in ProcessInput) (*Run, error) {
 	if err := e.insertRun(ctx, prep.run); err != nil {
 		return nil, err
 	}
-	if err := e.materialize(ctx, prep, in); err != nil {
+	// note: after insertRun, so that a run waiting for the bulk turn shows
+	// as running (its job says what it waits for).
+	release, err := e.bulkTurn(ctx, prep.rows, "run "+prep.run.RunID, func(_ float64, msg string) {
+		if in.Progress != nil {
+			in.Progress(msg, 0)
+		}
+	})
+	if err != nil {
+		e.failRun(prep.run, err)
+		return nil, err
+	}
+	err = e.materialize(ctx, prep, in)
+	release()
+	if err != nil {
 		e.failRun(prep.run, err)
 		return nil, err
 	}
@@ -133,6 +146,8 @@ type preparedRun struct {
 	sql string
 	// finite are the passed-through float columns to guard (passedFloats).
 	finite []string
+	// rows is the dataset's row count (the bulk turn's measure).
+	rows int64
 }
 
 // prepareRun validates the request and renders the run's SELECT. Nothing
@@ -179,7 +194,7 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 		Timings: map[string]float64{}, CreatedAt: time.Now().UTC(),
 		Path: e.rel(e.path(DirRuns, id+".parquet")),
 	}
-	return &preparedRun{run: run, sql: q, finite: passedFloats(ds, m)}, nil
+	return &preparedRun{run: run, sql: q, finite: passedFloats(ds, m), rows: ds.Rows}, nil
 }
 
 // overrideError turns threshold/albedo problems into a 400 listing each.
