@@ -10,10 +10,10 @@ import (
 
 // bulkRows is the run size from which the work over a whole run takes
 // turns (bulkTurn): pipeline runs, the results index build, scoring,
-// anomaly detection, training and feature-set builds. At ten million rows each of them fills DuckDB's memory
-// limit alone (1 GB by default); a score job started while serve built
-// the index of the same run failed both of them out of memory. Work on
-// smaller runs does not take the turn.
+// anomaly detection, training and feature-set builds. At ten million rows
+// each of them fills DuckDB's memory limit alone (1 GB by default); a
+// score job started while serve built the index of the same run failed
+// both of them out of memory. Work on smaller runs does not take the turn.
 const bulkRows = 1_000_000
 
 // bulk is the engine's turn for bulk work.
@@ -32,13 +32,10 @@ func newBulk() *bulk { return &bulk{rows: bulkRows, turn: make(chan struct{}, 1)
 // or more, telling progress what it waits for, and returns the release.
 // It gives up when ctx ends. Smaller runs go at once.
 func (e *Engine) bulkTurn(ctx context.Context, rows int64, what string, progress func(float64, string)) (release func(), err error) {
-	b := e.bulk
-	if rows < b.rows {
-		return func() {}, nil
-	}
 	if release, ok := e.tryBulkTurn(rows, what); ok {
 		return release, nil
 	}
+	b := e.bulk
 	b.mu.Lock()
 	holder := cmp.Or(b.what, "another large job")
 	b.mu.Unlock()

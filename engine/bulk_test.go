@@ -38,11 +38,7 @@ func TestBulkTurn(t *testing.T) {
 		}
 		got <- err
 	}()
-	select {
-	case err := <-got:
-		t.Fatalf("took the turn while it was held: %v", err)
-	case <-time.After(100 * time.Millisecond):
-	}
+	mustWaitForTurn(t, e, got, "a second call")
 	release()
 	if err := <-got; err != nil {
 		t.Fatal(err)
@@ -169,13 +165,7 @@ func TestBulkTurn_features(t *testing.T) {
 		_, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"})
 		done <- err
 	}()
-	for e.bulk.waiting.Load() == 0 {
-		select {
-		case err := <-done:
-			t.Fatalf("the feature set was built while the turn was held: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	mustWaitForTurn(t, e, done, "the feature set build")
 	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -226,13 +216,7 @@ func TestBulkTurn_process(t *testing.T) {
 		}})
 		done <- err
 	}()
-	for e.bulk.waiting.Load() == 0 {
-		select {
-		case err := <-done:
-			t.Fatalf("the run finished while the turn was held: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	mustWaitForTurn(t, e, done, "the run")
 	if r, err := e.Run(ctx, "waits"); err != nil || r.Status != RunRunning {
 		t.Errorf("the waiting run: %+v, %v; want running", r, err)
 	}
@@ -244,5 +228,18 @@ func TestBulkTurn_process(t *testing.T) {
 	defer mu.Unlock()
 	if len(stages) == 0 || stages[0] != "waiting for a test to finish" {
 		t.Errorf("stages %q: want the wait first", stages)
+	}
+}
+
+// mustWaitForTurn returns once a call is waiting for the engine's bulk
+// turn, failing if the call in done ends first.
+func mustWaitForTurn(tb testing.TB, e *Engine, done <-chan error, what string) {
+	tb.Helper()
+	for e.bulk.waiting.Load() == 0 {
+		select {
+		case err := <-done:
+			tb.Fatalf("%s finished while the turn was held: %v", what, err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }

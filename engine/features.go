@@ -134,8 +134,8 @@ var featureBuildHook func(step string)
 // rebuilding one with the same content is a no-op success (status
 // unchanged), with different content a Conflict.
 func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*FeatureBuild, error) {
-	if !featureVersionRe.MatchString(in.Version) {
-		return nil, Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", in.Version)
+	if err := checkFeatureVersion(in.Version); err != nil {
+		return nil, err
 	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {
@@ -147,6 +147,15 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 	}
 	defer release()
 	return e.buildFeatures(ctx, in.Version, run)
+}
+
+// checkFeatureVersion refuses a version that cannot name a folder and a
+// view.
+func checkFeatureVersion(version string) error {
+	if !featureVersionRe.MatchString(version) {
+		return Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", version)
+	}
+	return nil
 }
 
 // buildFeatures is BuildFeatures once the version is valid and the run

@@ -193,9 +193,3 @@ func (e *Engine) featureSetRow(ctx context.Context, version string) (*FeatureMan
 func (e *Engine) featureDirReadable(dir string) bool {
 	return !e.Locked() || inDir(e.abs(dir), e.featureStore)
 }
-
-// inDir reports whether path lies inside dir (both absolute and clean).
-func inDir(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}

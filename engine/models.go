@@ -137,8 +137,8 @@ type TrainResult struct {
 // data_card.md and the feature set's manifest, in a hidden folder renamed
 // into place when complete.
 func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error) {
-	if err := xgb.Available(); err != nil {
-		return nil, Wrap(Invalid, err, "Training needs the XGBoost library: %s.", xgb.InstallHint)
+	if err := needXGBoost("Training"); err != nil {
+		return nil, err
 	}
 	t, err := targetOf(orDefault(in.Target, TargetConfirmedVsFP))
 	if err != nil {
@@ -185,6 +185,15 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	m := newModelMetrics(name, t, in.Leaky, src, mx, splits, cfg, res)
 	m.Mission = e.datasetMission(ctx, src.run.Dataset)
 	return e.commitModel(ctx, name, in.Version, m, mx, res, src.manifest)
+}
+
+// needXGBoost refuses task (Training, Scoring) when the XGBoost library
+// cannot be loaded, saying what to install.
+func needXGBoost(task string) error {
+	if err := xgb.Available(); err != nil {
+		return Wrap(Invalid, err, "%s needs the XGBoost library: %s.", task, xgb.InstallHint)
+	}
+	return nil
 }
 
 // multiclassRounds is the number of boosting rounds of a 3-class model:

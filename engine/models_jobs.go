@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"context"
-
-	"github.com/exohunter/exohunter/ml/xgb"
-)
+import "context"
 
 // Job kinds of the models API.
 const (
@@ -25,8 +21,8 @@ const (
 // missing XGBoost library, a version that exists, or a run, dataset or
 // feature set that does not is refused before any job starts.
 func (j *Jobs) StartTrain(ctx context.Context, in TrainInput) (*Job, error) {
-	if err := xgb.Available(); err != nil {
-		return nil, Wrap(Invalid, err, "Training needs the XGBoost library: %s.", xgb.InstallHint)
+	if err := needXGBoost("Training"); err != nil {
+		return nil, err
 	}
 	t, err := targetOf(orDefault(in.Target, TargetConfirmedVsFP))
 	if err != nil {
@@ -77,8 +73,8 @@ func (j *Jobs) StartAnomalies(ctx context.Context, in AnomalyInput) (*Job, error
 // the ScoreResult; a missing XGBoost library, model or run is refused
 // before the job starts.
 func (j *Jobs) StartScore(ctx context.Context, in ScoreInput) (*Job, error) {
-	if err := xgb.Available(); err != nil {
-		return nil, Wrap(Invalid, err, "Scoring needs the XGBoost library: %s.", xgb.InstallHint)
+	if err := needXGBoost("Scoring"); err != nil {
+		return nil, err
 	}
 	run, err := j.e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {
@@ -101,8 +97,8 @@ func (j *Jobs) StartScore(ctx context.Context, in ScoreInput) (*Job, error) {
 // FeatureBuild; a bad version name or a missing run is refused before the
 // job starts, a version taken by other content fails the job (Conflict).
 func (j *Jobs) StartFeatures(ctx context.Context, in FeatureBuildInput) (*Job, error) {
-	if !featureVersionRe.MatchString(in.Version) {
-		return nil, Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", in.Version)
+	if err := checkFeatureVersion(in.Version); err != nil {
+		return nil, err
 	}
 	run, err := j.e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {

@@ -66,8 +66,8 @@ type ScoreResult struct {
 // model's feature set when the run is its source, else they are computed
 // over the run with the feature set's own spec and statistics.
 func (e *Engine) ScoreRun(ctx context.Context, in ScoreInput) (*ScoreResult, error) {
-	if err := xgb.Available(); err != nil {
-		return nil, Wrap(Invalid, err, "Scoring needs the XGBoost library: %s.", xgb.InstallHint)
+	if err := needXGBoost("Scoring"); err != nil {
+		return nil, err
 	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {

@@ -60,12 +60,18 @@ func (e *Engine) abs(rel string) string {
 	return filepath.Join(e.dataDir, filepath.FromSlash(rel))
 }
 
+// inDir reports whether path is dir or lies inside it (both absolute).
+func inDir(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // allowedDirs is DuckDB's allowed_directories in serve mode: the runtime
 // subfolders, the feature store and a custom temp dir, each with a trailing
 // separator so that a sibling such as raw2/ does not match raw/.
 func (e *Engine) allowedDirs() []string {
 	dirs := append(runtimeDirs(e.dataDir), e.featureStore)
-	if !strings.HasPrefix(e.tempDir+string(filepath.Separator), e.path(DirTmp)+string(filepath.Separator)) {
+	if !inDir(e.tempDir, e.path(DirTmp)) {
 		dirs = append(dirs, e.tempDir)
 	}
 	for i, d := range dirs {
