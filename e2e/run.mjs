@@ -539,6 +539,43 @@ test('10. train a model, see its metrics, confusion matrix and card, and score t
   assert.deepEqual(errorsIn('models'), []);
 });
 
+test('10b. leaving the Models page closes the event stream of the job it follows; the job goes on', { timeout: STEP_TIMEOUT + TRAIN_TIMEOUT }, async (t) => {
+  step = 'models-leave';
+  await goto(`#/models?run=${encodeURIComponent(runId)}`);
+  await page.locator('[data-testid=models-table]').waitFor({ state: 'visible' }).catch(() => {});
+  if (!(await page.locator('[data-testid=models-table]').count())) { t.skip('no model was trained (XGBoost missing)'); return; }
+  // A browser opens few connections per server; a stream left open by a
+  // page the user left holds one until its job ends (minutes at scale).
+  const stream = page.waitForRequest((r) => /\/api\/jobs\/[^/]+\/events/.test(r.url()));
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/models\/train$/.test(r.url()));
+  await page.locator('details:has([data-testid=train-start]) > summary').click();
+  await page.click('[data-testid=train-start]');
+  const job = await (await posted).json();
+  const req = await stream;
+  const ended = new Promise((resolve) => {
+    const done = (r) => { if (r === req) resolve(Date.now()); };
+    context.on('requestfailed', done);
+    context.on('requestfinished', done);
+  });
+  // In-app navigation (a hash change), as a click on the nav does.
+  await page.evaluate(() => { location.hash = '#/results'; });
+  await page.waitForFunction(() => /match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
+  const closed = await Promise.race([ended, new Promise((r) => setTimeout(() => r(0), 10_000))]);
+  const then = await apiGet(`/api/jobs/${encodeURIComponent(job.job_id)}`);
+  assert.ok(closed > 0, `the job's event stream is still open 10 s after leaving the page (job ${then.status})`);
+  assert.ok(then.status === 'queued' || then.status === 'running',
+    `the stream closed because the page was left, not because the job ended (job ${then.status})`);
+  // The job itself goes on to the end.
+  const deadline = Date.now() + TRAIN_TIMEOUT;
+  let last = then;
+  while (last.status !== 'complete' && last.status !== 'failed' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    last = await apiGet(`/api/jobs/${encodeURIComponent(job.job_id)}`);
+  }
+  assert.equal(last.status, 'complete', `the training went on after the page was left: ${last.status} ${last.message}`);
+  assert.deepEqual(errorsIn('models-leave'), []);
+});
+
 /** The status line's total and the URL hash's query, once GET results for `match` has answered. */
 async function resultsSettled() {
   await page.waitForFunction(() => /match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));

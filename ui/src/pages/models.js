@@ -18,7 +18,20 @@ const TARGETS = [
   ['disposition', 'disposition: the three NASA classes'],
 ];
 
+// note: the jobs this page follows; leaving the page stops following them
+// (each holds an event stream, and a browser opens few per server). The
+// jobs themselves go on.
+const following = new Set();
+
 export async function render(root, params) {
+  await renderPage(root, params);
+  return () => {
+    for (const f of following) f.cancel();
+    following.clear();
+  };
+}
+
+async function renderPage(root, params) {
   const listBox = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading…'));
   const detail = h('div', { class: 'stack' });
   root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Models'),
@@ -203,25 +216,34 @@ function jobBar(label, testid) {
  * POSTs to url as a background job (?background=true: a large run takes
  * minutes, beyond a request's limit), shows the job's progress in bar and
  * resolves with the job's result, which is what the waiting call answers.
- * A server that answers at once (200) is taken at its word.
  */
 async function inBackground(url, body, bar, starting) {
   bar.hidden = false;
   bar.set(null, starting);
   try {
-    const r = await api(url, { method: 'POST', body, query: { background: 'true' } });
-    const jobId = r && r.job_id;
-    if (!jobId) return r;
-    let job = r;
-    if (r.status !== 'complete' && r.status !== 'failed') {
-      job = await followJob(jobId, (j) => {
-        const p = typeof j.progress === 'number' ? j.progress : null;
-        bar.set(p, j.status === 'queued' ? 'Queued…' : j.message || starting);
-      }).promise;
-    }
-    if (job.status === 'failed') throw new Error((job.error && job.error.message) || job.message || 'The job failed.');
-    return job.result || {};
+    return await jobResult(await api(url, { method: 'POST', body, query: { background: 'true' } }), bar, starting);
   } finally { bar.hidden = true; }
+}
+
+/**
+ * Follows the job a POST answered with (r), showing its progress in bar,
+ * and resolves with its result, or throws its error. An answer without a
+ * job (a server that answered at once) is taken at its word.
+ */
+async function jobResult(r, bar, starting) {
+  const jobId = r && r.job_id;
+  if (!jobId) return r;
+  let job = r;
+  if (r.status !== 'complete' && r.status !== 'failed') {
+    const f = followJob(jobId, (j) => {
+      const p = typeof j.progress === 'number' ? j.progress : null;
+      bar.set(p, j.status === 'queued' ? 'Queued…' : j.message || starting);
+    });
+    following.add(f);
+    try { job = await f.promise; } finally { following.delete(f); }
+  }
+  if (job.status === 'failed') throw new Error((job.error && job.error.message) || job.message || 'The job failed.');
+  return job.result || {};
 }
 
 /** Isolation Forest + LOF on the current run (POST /api/runs/{id}/anomalies). */
@@ -265,17 +287,8 @@ function trainForm(open) {
         msg.textContent = '';
         try {
           const r = await api('/api/models/train', { method: 'POST', body: { target: target.value, run_id: state.run || undefined, leaky: leaky.checked || undefined } });
-          const jobId = r.job_id || r.id;
-          let job = r;
-          if (jobId && r.status !== 'complete' && r.status !== 'failed') {
-            job = await followJob(jobId, (j) => {
-              const p = typeof j.progress === 'number' ? (j.progress > 1 ? j.progress / 100 : j.progress) : null;
-              bar.set(p, j.status === 'queued' ? 'Queued…' : j.message || (p == null ? 'Training…' : `${Math.round(p * 100)}%`));
-            }).promise;
-          }
-          if (job.status === 'failed') throw new Error(job.message || (job.result && job.result.error) || 'Training failed.');
+          const res = await jobResult(r, bar, 'Training…');
           bar.set(1, 'Done');
-          const res = job.result || {};
           toast(`Model ${res.model || ''} trained`, 'ok');
           if (res.model && res.version) setHashParams({ model: `${res.model}/${res.version}` });
           window.dispatchEvent(new HashChangeEvent('hashchange'));
