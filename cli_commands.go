@@ -25,7 +25,7 @@ var commands = []command{
 	{"serve", "[--addr HOST:PORT] [--sample FILE]", "run the web dashboard and REST API (default command)", (*Main).runServe},
 	{"ingest", "PATH|URL [--name N] [--unit COL=percent|fraction|ppm] [--mission M]", "store a catalog file and register its views", (*Main).runIngest},
 	{"process", "DATASET [--set KEY=VALUE]... [--albedo A] [--out FILE]", "derive metrics, classify and materialize a run", (*Main).runProcess},
-	{"query", "SQL | --stored NAME [--param KEY=VALUE]... [--format table|csv|json] [--limit N]", "run a read-only SQL query (or a stored one) through the console guard", (*Main).runQuery},
+	{"query", "SQL | --stored NAME [--param KEY=VALUE]... [--format table|csv|json] [--limit N] [--timeout-ms MS] [--server URL]", "run a read-only SQL query (or a stored one) through the console guard", (*Main).runQuery},
 	{"snapshot", "OUT.duckdb [--runs latest|all|ID,...] [--include raw,features,labels|none] [--server URL]", "write a self-contained .duckdb copy for notebooks", (*Main).runSnapshot},
 	{"features", "build --version V [--run RUN | --dataset D]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
 	{"labels", "export [--format parquet|csv] | import-nasa DATASET | import-run RUN | queue | stats", "export, import and inspect labels", (*Main).runLabels},

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +20,9 @@ import (
 // runQuery runs one read-only query through the same guard as the API's
 // console and prints it as a table, CSV or one JSON object. With --stored
 // NAME it runs a stored query of configs/queries.yaml instead, its
-// parameters given as --param KEY=VALUE (bound, never spliced).
+// parameters given as --param KEY=VALUE (bound, never spliced). While a
+// server holds the database, --server URL asks it (POST /api/query, or
+// GET /api/queries/{name}); without it the command fails naming the server.
 func (m *Main) runQuery(ctx context.Context, args []string) error {
 	var g globalFlags
 	f := m.flags("query", &g)
@@ -25,6 +32,7 @@ func (m *Main) runQuery(ctx context.Context, args []string) error {
 	stored := f.String("stored", "", "run the stored query NAME of configs/queries.yaml instead of SQL")
 	var params multiFlag
 	f.Var(&params, "param", "parameter of the stored query KEY=VALUE (repeatable)")
+	server := f.String("server", "", "ask this running ExoHunter server (e.g. http://127.0.0.1:8080) instead of opening the database")
 	pos, err := f.parse(args, 0, 1, "needs exactly one SQL text (quote it), or --stored NAME")
 	if err != nil {
 		return err
@@ -46,11 +54,22 @@ func (m *Main) runQuery(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	var res *engine.ConsoleResult
+	if *server != "" {
+		if res, err = m.queryServer(ctx, *server, strings.Join(pos, ""), *stored, values, *limit, *timeout); err != nil {
+			return err
+		}
+		return m.printQuery(res, *format)
+	}
 	e, err := m.open(ctx, &g)
+	if errors.Is(err, engine.ErrLocked) {
+		if addr := runningServerURL(g.dataDir); addr != "" {
+			return engine.Wrap(engine.Conflict, err, "%s To query it now, add --server %s to the command.", engine.ErrorMessage(err), addr)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	var res *engine.ConsoleResult
 	if *stored != "" {
 		sr, err := e.RunStored(ctx, engine.StoredRequest{Name: *stored, Params: values, Limit: *limit, TimeoutMS: *timeout})
 		if err != nil {
@@ -60,7 +79,13 @@ func (m *Main) runQuery(ctx context.Context, args []string) error {
 	} else if res, err = e.Console().Query(ctx, engine.ConsoleRequest{SQL: pos[0], Limit: *limit, TimeoutMS: *timeout}); err != nil {
 		return err
 	}
-	switch *format {
+	return m.printQuery(res, *format)
+}
+
+// printQuery prints a console result in the chosen format.
+func (m *Main) printQuery(res *engine.ConsoleResult, format string) error {
+	var err error
+	switch format {
 	case "json":
 		return m.printJSON(res) // note: the JSON says "truncated" itself
 	case "csv":
@@ -75,6 +100,49 @@ func (m *Main) runQuery(ctx context.Context, args []string) error {
 			len(res.Rows))
 	}
 	return err
+}
+
+// queryServer runs SQL (POST /api/query) or the stored query named
+// stored (GET /api/queries/{name}) on a running server and decodes its
+// answer as the local console's. Numbers keep their text (json.Number),
+// so that ids and large integers print exactly.
+func (m *Main) queryServer(ctx context.Context, server, sql, stored string, params map[string]string, limit, timeout int) (*engine.ConsoleResult, error) {
+	base, err := serverBase(server)
+	if err != nil {
+		return nil, err
+	}
+	var res *http.Response
+	if stored != "" {
+		q := url.Values{}
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		if limit > 0 {
+			q.Set("limit", strconv.Itoa(limit))
+		}
+		if timeout > 0 {
+			q.Set("timeout_ms", strconv.Itoa(timeout))
+		}
+		u := base + "/api/queries/" + url.PathEscape(stored)
+		if len(q) > 0 {
+			u += "?" + q.Encode()
+		}
+		res, err = m.serverDo(ctx, http.MethodGet, u, nil, "stored query "+stored)
+	} else {
+		body, _ := json.Marshal(engine.ConsoleRequest{SQL: sql, Limit: limit, TimeoutMS: timeout})
+		res, err = m.serverDo(ctx, http.MethodPost, base+"/api/query", bytes.NewReader(body), "query")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out engine.ConsoleResult
+	dec := json.NewDecoder(res.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, engine.Wrap(engine.BadRequest, err, "The server at %s answered the query with something other than a console result: %v", base, err)
+	}
+	return &out, nil
 }
 
 // writeCSV prints a console result as CSV with a header line.

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,16 +57,9 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 // lockedSnapshotError adds the exact command to retry through the server
 // to the engine's "database in use" message.
 func lockedSnapshotError(err error, dataDir, out string) error {
-	info, ierr := engine.ReadServerInfo(dataDir)
-	if ierr != nil || info.Addr == "" {
+	addr := runningServerURL(dataDir)
+	if addr == "" {
 		return err
-	}
-	addr := info.Addr
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
-	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
 	}
 	return engine.Wrap(engine.Conflict, err, "%s To snapshot it now, run: exohunter snapshot %s --server %s",
 		engine.ErrorMessage(err), out, addr)
@@ -77,9 +68,9 @@ func lockedSnapshotError(err error, dataDir, out string) error {
 // snapshotFromServer downloads GET /api/snapshot into out (through a
 // temporary file renamed into place), checks it opens, and prints it.
 func (m *Main) snapshotFromServer(ctx context.Context, server, out, runs, include string) error {
-	base, err := url.Parse(strings.TrimRight(server, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usageErr(fmt.Errorf("--server must be a URL such as http://127.0.0.1:8080, not %q", server))
+	base, err := serverBase(server)
+	if err != nil {
+		return err
 	}
 	q := url.Values{}
 	if runs != "" {
@@ -88,7 +79,7 @@ func (m *Main) snapshotFromServer(ctx context.Context, server, out, runs, includ
 	if include != "" {
 		q.Set("include", include)
 	}
-	u := base.String() + "/api/snapshot"
+	u := base + "/api/snapshot"
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -108,38 +99,18 @@ func (m *Main) snapshotFromServer(ctx context.Context, server, out, runs, includ
 	if st, err := os.Stat(out); err == nil {
 		res.Bytes = st.Size()
 	}
-	res.Path, res.Server, res.ElapsedMS = out, base.String(), time.Since(t0).Milliseconds()
+	res.Path, res.Server, res.ElapsedMS = out, base, time.Since(t0).Milliseconds()
 	return m.printJSON(res)
 }
 
 // download GETs u into a temporary file next to out and returns its path.
 // A non-200 answer becomes an error carrying the server's message.
 func (m *Main) download(ctx context.Context, u, out string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	res, err := m.serverDo(ctx, http.MethodGet, u, nil, "snapshot")
 	if err != nil {
-		return "", usageErr(err)
-	}
-	if tok := m.Getenv("EXOHUNTER_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", engine.Wrap(engine.BadRequest, err, "Cannot reach the ExoHunter server at %s: %v", u, err)
+		return "", err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		var env struct {
-			Error struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-		msg := strings.TrimSpace(string(b))
-		if json.Unmarshal(b, &env) == nil && env.Error.Message != "" {
-			msg = env.Error.Message
-		}
-		return "", engine.Errorf(engine.BadRequest, "The server at %s refused the snapshot (%s): %s", u, res.Status, msg)
-	}
 	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".download-*")
 	if err != nil {
 		return "", engine.Wrap(engine.BadRequest, err, "Cannot write in %s.", filepath.Dir(out))

@@ -118,30 +118,7 @@ func TestHelperServe(t *testing.T) {
 func TestSnapshotCommand_Server(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
-	cmd.Env = append(os.Environ(), serveEnv+"="+data)
-	logPath := filepath.Join(dir, "server.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	url := waitServer(t, data, logPath)
+	data, url := startServer(t, dir)
 
 	out := filepath.Join(dir, "nb.duckdb")
 	_, stderr, err := runMain(t, "snapshot", out, "--data-dir", data, "--config-dir", ".")
@@ -162,13 +139,45 @@ func TestSnapshotCommand_Server(t *testing.T) {
 	if res.Server != url || res.Path != out || len(res.Runs) != 1 || res.StorageVersion != engine.SnapshotStorageVersion {
 		t.Errorf("result = %+v", res)
 	}
-	if _, _, err := runMain(t, "snapshot", out, "--server", url, "--runs", "nope"); engine.ErrorCode(err) != engine.BadRequest ||
+	// The server's refusal keeps its code, as the command without the server would fail.
+	if _, _, err := runMain(t, "snapshot", out, "--server", url, "--runs", "nope"); engine.ErrorCode(err) != engine.NotFound ||
 		!strings.Contains(engine.ErrorMessage(err), `There is no run "nope"`) {
 		t.Errorf("unknown run through the server: %v", err)
 	}
 	if r, err := http.Get(url + "/api/health"); err != nil || r.StatusCode != 200 {
 		t.Errorf("server after the snapshot: %v", err)
 	}
+}
+
+// startServer runs the real server (TestHelperServe, with the small KOI
+// sample) in another process on a data dir under dir, stops it when the
+// test ends, and returns the data dir and the server's URL.
+func startServer(t *testing.T, dir string) (data, url string) {
+	t.Helper()
+	data = filepath.Join(dir, "data")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+	cmd.Env = append(os.Environ(), serveEnv+"="+data)
+	logPath := filepath.Join(dir, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return data, waitServer(t, data, logPath)
 }
 
 // waitServer waits until the helper's server answers and returns its URL.
