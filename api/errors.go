@@ -25,6 +25,7 @@ var statusByCode = map[engine.Code]int{
 	engine.Timeout:      http.StatusGatewayTimeout,
 	engine.Internal:     http.StatusInternalServerError,
 	engine.Storage:      http.StatusInsufficientStorage,
+	engine.Upstream:     http.StatusBadGateway,
 }
 
 // codeByStatus names the envelope code of a *fiber.Error (an unknown route,
@@ -41,6 +42,7 @@ var codeByStatus = map[int]string{
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
 	http.StatusUnprocessableEntity:   string(engine.Invalid),
 	http.StatusTooManyRequests:       "too_many_requests",
+	http.StatusBadGateway:            string(engine.Upstream),
 	http.StatusServiceUnavailable:    "unavailable",
 	http.StatusGatewayTimeout:        string(engine.Timeout),
 }

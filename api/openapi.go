@@ -59,7 +59,7 @@ var pagingParams = []string{
 // opDocs documents each route by "METHOD /path" (OpenAPI path syntax).
 var opDocs = map[string]opDoc{
 	"GET /api/datasets":                      {okSchema: "DatasetList"},
-	"POST /api/datasets":                     {body: "multipart|DatasetImport", ok: 201, okSchema: "Dataset", errors: []int{400, 404, 409, 413, 415, 504}},
+	"POST /api/datasets":                     {body: "multipart|DatasetImport", ok: 201, okSchema: "Dataset", errors: []int{400, 404, 409, 413, 415, 502, 504}},
 	"GET /api/datasets/{name}":               {okSchema: "Dataset", errors: []int{404}},
 	"DELETE /api/datasets/{name}":            {ok: 204, errors: []int{404, 409}},
 	"POST /api/datasets/{name}/runs":         {body: "RunRequest", ok: 202, okSchema: "RunStart", errors: []int{400, 404, 409, 413}},

@@ -56,6 +56,12 @@ func TestDatasets_Remote(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
+		if strings.Contains(q, "from pscomppars") {
+			// the archive is down: the request was fine
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("maintenance"))
+			return
+		}
 		if strings.Contains(q, "nonsense") {
 			w.WriteHeader(http.StatusBadRequest)
 			w.Write([]byte(`<VOTABLE><RESOURCE type="results"><INFO name="QUERY_STATUS" value="ERROR">Column nonsense does not exist</INFO></RESOURCE></VOTABLE>`))
@@ -84,6 +90,8 @@ func TestDatasets_Remote(t *testing.T) {
 			wantStatus: 201, wantContains: []string{`"name":"cumulative"`, `"original_name":"cumulative.csv"`, `"mission":"koi"`}},
 		{name: "nasa query refused by the archive", method: "POST", url: "/api/datasets", body: `{"nasa":"toi","where":"nonsense > 1"}`,
 			wantStatus: 400, wantContains: []string{"Column nonsense does not exist"}},
+		{name: "archive down", method: "POST", url: "/api/datasets", body: `{"nasa":"pscomppars"}`,
+			wantStatus: 502, wantContains: []string{`"code":"upstream_unavailable"`, "cannot fetch"}},
 		{name: "nasa clause with a line break", method: "POST", url: "/api/datasets", body: `{"nasa":"toi","where":"a\nb"}`, wantStatus: 400},
 		{name: "nothing half-registered", method: "GET", url: "/api/datasets", wantStatus: 200,
 			wantContains: []string{`"name":"from_s3"`, `"name":"cumulative"`}},

@@ -85,7 +85,8 @@ type snapshotRequest struct {
 }
 
 // handleSnapshotCreate answers POST /api/snapshots with 202 and the job
-// that writes DATA/snapshots/<name>.duckdb (follow it at /api/jobs/{id}).
+// that writes DATA/snapshots/<name>.duckdb, as every started job is
+// answered (jobStarted: job_id, Location /api/jobs/{id}).
 func (s *Server) handleSnapshotCreate(c *fiber.Ctx) error {
 	sj, ok := s.jobs.(snapshotJobs)
 	if !ok {
@@ -113,11 +114,7 @@ func (s *Server) handleSnapshotCreate(c *fiber.Ctx) error {
 		return err
 	}
 	job, err := sj.StartSnapshot(c.UserContext(), req.Name, opts)
-	if err != nil {
-		return err
-	}
-	c.Location("/api/jobs/" + job.ID)
-	return c.Status(fiber.StatusAccepted).JSON(job)
+	return jobStarted(c, job, err)
 }
 
 // runsField reads "runs" as a string or a list of strings.

@@ -29,7 +29,7 @@ func TestSnapshotRoutes(t *testing.T) {
 		{name: "create_unknown_field", method: "POST", url: "/api/snapshots", body: `{"nam":"x"}`, wantStatus: 400},
 		{name: "create_unknown_run", method: "POST", url: "/api/snapshots", body: `{"name":"typo","runs":"bogus"}`, wantStatus: 404},
 		{name: "create", method: "POST", url: "/api/snapshots", body: `{"name":"nb","runs":"all","include":["labels"]}`, wantStatus: 202,
-			wantContains: []string{`"kind":"snapshot"`}},
+			wantContains: []string{`"kind":"snapshot"`, `"job_id":"`}},
 		{name: "get_missing", method: "GET", url: "/api/snapshots/missing", wantStatus: 404},
 	})
 	waitJobs(t, env)

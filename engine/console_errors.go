@@ -114,6 +114,9 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 			out = Wrap(BadRequest, err, "the console is read-only: %s", head)
 		}
 	}
+	if de.Type == duckdb.ErrorTypeCatalog {
+		head = consoleCatalogHint(head)
+	}
 	if out == nil {
 		out = Wrap(BadRequest, err, "%s", head)
 	}
@@ -124,6 +127,34 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 }
 
 var consoleLineRe = regexp.MustCompile(`^LINE (\d+): `)
+
+// consoleSuggestionRe is DuckDB's guess after a name it cannot find.
+var consoleSuggestionRe = regexp.MustCompile(`(?s)\s*Did you mean "([^"]*)"\?\s*$`)
+
+// consoleTablesHint says where the queryable tables are listed.
+const consoleTablesHint = "catalog.tables lists every table and view you can query: SELECT schema_name, table_name, description FROM catalog.tables"
+
+// consoleCatalogHint keeps DuckDB's guess for a table it cannot find when
+// the guess is one of ours (raw.toi for raw.tio, runs.results for
+// results), and replaces a guess from DuckDB's own system catalog
+// (pg_enum for a name like nope, which points a scientist nowhere) with
+// where the tables are listed.
+func consoleCatalogHint(head string) string {
+	if !strings.Contains(head, "does not exist") {
+		return head
+	}
+	m := consoleSuggestionRe.FindStringSubmatchIndex(head)
+	if m == nil {
+		return head + "\n" + consoleTablesHint
+	}
+	guess := strings.ToLower(head[m[2]:m[3]])
+	for _, p := range []string{"pg_", "duckdb_", "sqlite_", "information_schema", "pragma_", "main.", "system.", "temp."} {
+		if strings.HasPrefix(guess, p) {
+			return head[:m[0]] + "\n" + consoleTablesHint
+		}
+	}
+	return head
+}
 
 // consoleSplitMessage separates DuckDB's message from the "LINE n: context"
 // block it appends, and locates the caret in the user's text. DuckDB may

@@ -740,3 +740,35 @@ func TestConsoleError_OutOfMemoryAfterDeadline(t *testing.T) {
 		t.Errorf("an interrupted query past its deadline: got %s, want Timeout", ErrorCode(err))
 	}
 }
+
+// TestConsole_unknownTableHint: DuckDB's guess for a missing table is kept
+// when it is one of ours, and replaced by where the tables are listed when
+// it comes from DuckDB's system catalog; the query the hint gives runs.
+func TestConsole_unknownTableHint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngine(t)
+	MustIngest(t, e, IngestInput{Path: "testdata/koi_small_commented.csv", Name: "koi"})
+	if _, err := e.Process(ctx, ProcessInput{Dataset: "koi"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		sql, want, not string
+	}{
+		{"SELECT * FROM nope", consoleTablesHint, "pg_"},
+		{"SELECT * FROM raw.kio", `Did you mean "koi"?`, "catalog.tables"},
+		{"SELECT * FROM results", `Did you mean "runs.results"?`, "catalog.tables"},
+	}
+	for _, tc := range tests {
+		_, err := e.Console().Query(ctx, ConsoleRequest{SQL: tc.sql})
+		msg := ErrorMessage(err)
+		if ErrorCode(err) != BadRequest || !strings.Contains(msg, tc.want) || strings.Contains(msg, tc.not) {
+			t.Errorf("%s: %s %q, want it to say %q and not %q", tc.sql, ErrorCode(err), msg, tc.want, tc.not)
+		}
+	}
+	_, hint, _ := strings.Cut(consoleTablesHint, ": ")
+	res, err := e.Console().Query(ctx, ConsoleRequest{SQL: hint})
+	if err != nil || len(res.Rows) < 5 {
+		t.Fatalf("the hint's query: %v", err)
+	}
+}

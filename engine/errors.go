@@ -29,6 +29,10 @@ const (
 	// nothing was stored, and the same request succeeds once the operator
 	// frees space.
 	Storage Code = "insufficient_storage"
+	// Upstream: a remote service the request named (an archive, a bucket's
+	// store, an https:// server) failed or could not be reached (502 Bad
+	// Gateway). The request itself may be fine; it may succeed later.
+	Upstream Code = "upstream_unavailable"
 )
 
 // Detail is one item of an error's details list, for example one config

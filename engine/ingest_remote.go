@@ -130,6 +130,10 @@ func remoteError(err error) error {
 		return Wrap(NotFound, err, "%s", msg)
 	case errors.Is(err, remote.ErrTooLarge):
 		return Wrap(TooLarge, err, "%s", msg)
+	case errors.Is(err, remote.ErrUpstream):
+		// note: the remote side failed (5xx, rate limit, no route, a broken
+		// transfer), not the request: 502, which says try again later.
+		return Wrap(Upstream, err, "%s", msg)
 	case errors.Is(err, context.DeadlineExceeded):
 		return Wrap(Timeout, err, "The download took too long and was stopped (%s). A slow server may need a longer EXOHUNTER_FETCH_HEADER_TIMEOUT or EXOHUNTER_FETCH_IDLE_TIMEOUT; `exohunter ingest URL` on the command line has no request time limit", msg)
 	case errors.Is(err, context.Canceled):
