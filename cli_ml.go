@@ -106,6 +106,7 @@ func (m *Main) runScore(ctx context.Context, args []string) error {
 		if err := e.ExportScoredRun(ctx, res.RunID, *out); err != nil {
 			return err
 		}
+		res.Out = *out
 	}
 	return m.printJSON(res)
 }
@@ -163,6 +164,7 @@ func (m *Main) runAnomalies(ctx context.Context, args []string) error {
 		if err := e.ExportScoredRun(ctx, res.RunID, *out); err != nil {
 			return err
 		}
+		res.Out = *out
 	}
 	return m.printJSON(res)
 }

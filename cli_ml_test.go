@@ -77,15 +77,20 @@ func TestTrainScoreAnomaliesCommands(t *testing.T) {
 		t.Errorf("no progress on stderr: %q", stderr)
 	}
 
-	out, stderr, err = runMain(t, append(append([]string{"score", "--model", "xgb_planet_vs_fp/v1"}, g...), run.RunID)...)
+	scored := filepath.Join(t.TempDir(), "scored.parquet")
+	out, stderr, err = runMain(t, append(append([]string{"score", "--model", "xgb_planet_vs_fp/v1", "--out", scored}, g...), run.RunID)...)
 	if err != nil {
 		t.Fatalf("score: %v\n%s", err, stderr)
 	}
 	var score struct {
 		Rows   int    `json:"rows"`
 		Column string `json:"column"`
+		Out    string `json:"out"`
 	}
 	oneJSONLine(t, out, &score)
+	if st, err := os.Stat(scored); err != nil || st.Size() == 0 || score.Out != scored {
+		t.Errorf("score --out %s: %v, the line names %q", scored, err, score.Out)
+	}
 	if score.Rows == 0 || score.Column != "p_model" {
 		t.Errorf("score line %s", out)
 	}
@@ -96,9 +101,13 @@ func TestTrainScoreAnomaliesCommands(t *testing.T) {
 		t.Fatalf("anomalies: %v\n%s", err, stderr)
 	}
 	var anomalies struct {
-		Rows int `json:"rows"`
+		Rows int    `json:"rows"`
+		Out  string `json:"out"`
 	}
 	oneJSONLine(t, out, &anomalies)
+	if anomalies.Out != csv {
+		t.Errorf("anomalies --out: the line names %q, want %q", anomalies.Out, csv)
+	}
 	head, err := os.ReadFile(csv)
 	if err != nil || !strings.Contains(strings.SplitN(string(head), "\n", 2)[0], ",p_model,p_model_model,anomaly_score,") {
 		t.Errorf("scored export header: %.200s (%v)", head, err)

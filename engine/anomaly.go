@@ -62,6 +62,8 @@ type AnomalyResult struct {
 	Flagged int `json:"flagged"`
 	// Top lists the most anomalous objects.
 	Top []AnomalyRow `json:"top"`
+	// Out is the file the scored run was also written to (anomalies --out).
+	Out string `json:"out,omitempty"`
 }
 
 // AnomalyRow is one object's scores.

@@ -56,6 +56,8 @@ type ScoreResult struct {
 	// catalog than the run's, or with ephemeris-match features the run is
 	// too large to compute.
 	Warning string `json:"warning,omitempty"`
+	// Out is the file the scored run was also written to (score --out).
+	Out string `json:"out,omitempty"`
 }
 
 // ScoreRun applies a model's final booster to every (default) row of a
