@@ -28,7 +28,7 @@ var commands = []command{
 	{"query", "SQL | --stored NAME [--param KEY=VALUE]... [--format table|csv|json] [--limit N] [--timeout-ms MS] [--server URL]", "run a read-only SQL query (or a stored one) through the console guard", (*Main).runQuery},
 	{"snapshot", "OUT.duckdb [--runs latest|all|ID,...] [--include raw,features,labels|none] [--server URL]", "write a self-contained .duckdb copy for notebooks", (*Main).runSnapshot},
 	{"features", "build --version V [--run RUN | --dataset D]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
-	{"labels", "export [--format parquet|csv] | import-nasa DATASET | import-run RUN | queue | stats", "export, import and inspect labels", (*Main).runLabels},
+	{"labels", "export [--format parquet|csv] [--dataset D] [--source S,...] | import-nasa DATASET | import-run RUN | queue [--run RUN | --dataset D] [--strategy S] [--limit N] [--table] | stats [--table]", "export (under DATA/labeled/), import and inspect labels", (*Main).runLabels},
 	{"train", "[--run RUN | --dataset D] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky] [--name N] [--version V]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
 	{"models", "[NAME[/VERSION]]", "list the trained models, or print one version's metrics and cards", (*Main).runModels},
 	{"score", "[RUN | --run RUN | --dataset D] --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
