@@ -10,7 +10,7 @@ import (
 
 // bulkRows is the run size from which the work over a whole run takes
 // turns (bulkTurn): pipeline runs, the results index build, scoring,
-// anomaly detection, training and feature-set builds. At ten million rows
+// anomaly detection, training, feature-set builds and snapshots. At ten million rows
 // each of them fills DuckDB's memory limit alone (1 GB by default); a
 // score job started while serve built the index of the same run failed
 // both of them out of memory. Work on smaller runs does not take the turn.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -242,4 +243,44 @@ func mustWaitForTurn(tb testing.TB, e *Engine, done <-chan error, what string) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// TestBulkTurn_snapshot: a snapshot that copies a dataset or run at the
+// bulk size waits for the turn, saying so, and writes nothing meanwhile;
+// one of a small dataset's run alone does not wait.
+func TestBulkTurn_snapshot(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	big := mustKOIRun(t, e, mustKOISubset(t, 40))
+	MustIngest(t, e, IngestInput{Path: "testdata/koi_small_commented.csv", Name: "small"})
+	small, err := e.Process(ctx, ProcessInput{Dataset: "small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bulk.rows = big.Rows
+	release, err := e.bulkTurn(ctx, big.Rows, "a test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := MustTempDir(t)
+	if _, err := e.Snapshot(ctx, filepath.Join(dir, "small.duckdb"), SnapshotOptions{Runs: []string{small.RunID}}); err != nil {
+		t.Fatalf("a snapshot of the small run alone: %v", err)
+	}
+	var steps progressLog
+	done := make(chan error, 1)
+	out := filepath.Join(dir, "all.duckdb")
+	go func() {
+		_, err := e.Snapshot(ctx, out, SnapshotOptions{Progress: steps.report})
+		done <- err
+	}()
+	mustWaitForTurn(t, e, done, "the snapshot")
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the waiting snapshot wrote %s: %v", out, err)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	steps.check(t, "waiting for a test to finish", "complete")
 }

@@ -36,6 +36,18 @@ type snapshotRun struct {
 // alias; phase 2 opens tmp on its own for views, catalog and comments.
 func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts SnapshotOptions) (*SnapshotResult, error) {
 	progress := orNoProgress(opts.Progress)
+	// note: copying a dataset's stages runs its pipeline; at ten million
+	// rows that fills the memory limit alone, and a score job beside it
+	// ran out of memory. Large snapshots take the bulk turn.
+	rows, err := e.snapshotRows(ctx, opts)
+	if err != nil {
+		return nil, snapshotError(ctx, err)
+	}
+	release, err := e.bulkTurn(ctx, rows, "a snapshot", progress)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	plan, err := e.copySnapshotData(ctx, tmp, alias, opts, progress)
 	if err != nil {
 		return nil, snapshotError(ctx, err)
@@ -193,16 +205,11 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 	if slices.Contains(plan.include, SnapshotRaw) {
 		stages = datasetStages
 	}
-	names, err := datasetNames(ctx, tx)
+	names, err := snapshotDatasets(ctx, tx, opts, plan.runs)
 	if err != nil {
 		return nil, nil, err
 	}
 	if explicitRuns(opts.Runs) {
-		// note: runs chosen by id bring their own datasets only; a 6-row
-		// run's snapshot held 2M-row stages of every other dataset (1.3 GB).
-		names = slices.DeleteFunc(names, func(ds string) bool {
-			return !slices.ContainsFunc(plan.runs, func(r snapshotRun) bool { return r.dataset == ds })
-		})
 		copies[0] = sqltmpl.SnapshotCopy{Schema: "meta", Name: "datasets", Filter: true, Column: "name", Values: names}
 	}
 	for _, ds := range names {
@@ -287,6 +294,72 @@ func splitRelKey(k string) (schema, name string) {
 // explicitRuns reports whether a run selection names runs by id.
 func explicitRuns(runs []string) bool {
 	return len(runs) > 0 && !slices.Contains(runs, SnapshotLatestRuns) && !slices.Contains(runs, SnapshotAllRuns)
+}
+
+// snapshotDatasets names the datasets whose stages a snapshot copies:
+// every dataset, or with runs chosen by id only theirs.
+func snapshotDatasets(ctx context.Context, tx *sql.Tx, opts SnapshotOptions, runs []snapshotRun) ([]string, error) {
+	names, err := datasetNames(ctx, tx)
+	if err != nil || !explicitRuns(opts.Runs) {
+		return names, err
+	}
+	// note: runs chosen by id bring their own datasets only; a 6-row
+	// run's snapshot held 2M-row stages of every other dataset (1.3 GB).
+	return slices.DeleteFunc(names, func(ds string) bool {
+		return !slices.ContainsFunc(runs, func(r snapshotRun) bool { return r.dataset == ds })
+	}), nil
+}
+
+// snapshotRows is the row count of the largest relation a snapshot with
+// opts copies (a dataset's stages, a run, a feature set), read in a
+// transaction of its own before the snapshot's, for the bulk turn.
+func (e *Engine) snapshotRows(ctx context.Context, opts SnapshotOptions) (int64, error) {
+	tx, err := e.db.BeginTx(ctx, nil) // note: the driver has no read-only transactions; it only reads
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	runs, err := e.snapshotRuns(ctx, tx, opts.Runs)
+	if err != nil {
+		return 0, err
+	}
+	names, err := snapshotDatasets(ctx, tx, opts, runs)
+	if err != nil {
+		return 0, err
+	}
+	features := slices.Contains(opts.include(), SnapshotFeatures)
+	var most int64
+	for _, q := range []struct {
+		sql  string
+		want func(string) bool
+	}{
+		{`SELECT name, rows FROM meta.datasets`, func(k string) bool { return slices.Contains(names, k) }},
+		{`SELECT run_id, rows FROM meta.runs`, func(k string) bool {
+			return slices.ContainsFunc(runs, func(r snapshotRun) bool { return r.id == k })
+		}},
+		{`SELECT version, rows FROM meta.feature_sets`, func(string) bool { return features }},
+	} {
+		rows, err := tx.QueryContext(ctx, q.sql)
+		if err != nil {
+			return 0, fmt.Errorf("snapshot size: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var n sql.NullInt64
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if q.want(k) {
+				most = max(most, n.Int64)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return most, nil
 }
 
 // datasetNames lists the datasets as the transaction sees them.
