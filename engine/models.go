@@ -369,7 +369,7 @@ func (e *Engine) modelVersion(parent, version string) (string, error) {
 			return "", Errorf(BadRequest, "%q cannot be a model version: use letters, digits, '.', '_' and '-', at most 64 characters.", version)
 		}
 		if _, err := os.Stat(filepath.Join(parent, version)); err == nil {
-			return "", Errorf(Conflict, "Model version %s already exists in %s; versions are never overwritten.", version, parent)
+			return "", Errorf(Conflict, "Model %s/%s already exists; versions are never overwritten, so name another --version (or leave it out for a timestamp).", filepath.Base(parent), version)
 		}
 		return version, nil
 	}

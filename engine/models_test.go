@@ -305,6 +305,11 @@ func TestEngine_Train_errors(t *testing.T) {
 			}
 		})
 	}
+	// note: the sentence names the model, not the server's folders.
+	if _, err := e.Train(ctx, TrainInput{Version: "taken"}); !strings.Contains(ErrorMessage(err), "Model xgb_confirmed_vs_fp/taken already exists") ||
+		strings.Contains(ErrorMessage(err), e.DataDir()) {
+		t.Errorf("existing version: %q", ErrorMessage(err))
+	}
 	for _, ref := range []string{"nope", "xgb_confirmed_vs_fp/v0"} {
 		if _, err := e.ScoreRun(ctx, ScoreInput{Run: run.RunID, Model: ref}); ErrorCode(err) != NotFound {
 			t.Errorf("ScoreRun(%s) = %v, want NotFound", ref, err)
