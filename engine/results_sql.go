@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,21 +223,60 @@ func appendDisposition(conds sq.And, p *paramErrors, r *resultRun, vals []string
 // searchColumns are the id columns the q search looks in.
 var searchColumns = []string{"object_id", "star_id", "kepler_name"}
 
-// appendSearch adds a case-insensitive substring search over the id
-// columns the run has.
+// appendSearch adds the q search over the id columns the run has. An id
+// or name typed whole shows just its objects: equal to one (any case), or
+// one without its planet suffix (K00087 or KOI-87 for K00087.01, TOI-700
+// for 700.01, Kepler-22 for Kepler-22 b, a star id for its planets).
+// Otherwise every object whose ids contain q is shown: a substring search
+// alone put Kepler-227 b before Kepler-22 b, and 1700.01 before TOI-700.01.
 func appendSearch(conds sq.And, r *resultRun, s string) sq.And {
-	needle := strings.ToLower(s)
-	var or sq.Or
+	needle := searchNeedle(s)
+	var whole, part sq.Or
+	var ids []string
 	for _, col := range searchColumns {
-		if r.has(col) {
-			or = append(or, sq.Expr("contains(lower("+ident(col)+"), ?)", needle))
+		if !r.has(col) {
+			continue
 		}
+		c := "lower(" + ident(col) + ")"
+		whole = append(whole, sq.Expr("("+c+" = ? OR starts_with("+c+", ?) OR starts_with("+c+", ?))", needle, needle+".", needle+" "))
+		part = append(part, sq.Expr("contains("+c+", ?)", needle))
+		ids = append(ids, col)
 	}
-	if len(or) == 0 {
+	if len(whole) == 0 {
 		return conds
 	}
-	return append(conds, or)
+	w, args, err := whole.ToSql()
+	if err != nil {
+		return append(conds, part)
+	}
+	// note: the same rows as the outer query reads, from the index when it
+	// holds the id columns; DuckDB runs the uncorrelated EXISTS once.
+	src := r.source(ids...)
+	if src == r.from() {
+		src = "read_parquet(" + sqltmpl.Lit(r.path).String() + ")"
+	}
+	return append(conds, sq.Or{whole, sq.And{sq.Expr("NOT EXISTS (SELECT 1 FROM "+src+" WHERE "+w+")", args...), part}})
 }
+
+// searchNeedle is q in lower case, with the catalog prefixes scientists
+// type made into the ids the tables hold: TOI-700.01 is 700.01 and
+// KOI-87.01 is K00087.01.
+func searchNeedle(s string) string {
+	n := strings.ToLower(strings.TrimSpace(s))
+	if m := missionPrefixRe.FindStringSubmatch(n); m != nil {
+		num, rest := strings.TrimLeft(m[2], "0"), m[3]
+		if m[1] == "toi" {
+			return cmp.Or(num, "0") + rest
+		}
+		if len(num) <= 5 {
+			return "k" + strings.Repeat("0", 5-len(num)) + num + rest
+		}
+	}
+	return n
+}
+
+// missionPrefixRe matches "toi-700", "TOI 700.01", "koi87" and the like.
+var missionPrefixRe = regexp.MustCompile(`^(toi|koi)[- _]?(\d+)(\.\d+)?$`)
 
 // appendRange adds column <op> ?, the value converted to the column's type.
 // Numeric columns take finite numbers; text and boolean columns take eq and

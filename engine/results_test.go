@@ -750,3 +750,56 @@ func mustProcessCSV(t *testing.T, text string) (*Engine, *Run) {
 	}
 	return MustProcessFile(t, path)
 }
+
+// TestEngine_Results_searchWhole: an id or name typed whole shows just its
+// objects, with the catalog prefixes scientists type; anything else is a
+// substring search. On the real KOI and TOI tables.
+func TestEngine_Results_searchWhole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngine(t)
+	koi := mustKOIRun(t, e, koiFull)
+	MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, "toi_2025.csv"), Name: "toi"})
+	toi, err := e.Process(ctx, ProcessInput{Dataset: "toi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		run, q string
+		want   []string // every object_id shown, in row order; nil: see min
+		min    int      // else at least this many
+	}{
+		{koi.RunID, "Kepler-22", []string{"K00087.01"}, 0},
+		{koi.RunID, "kepler-22 b", []string{"K00087.01"}, 0},
+		{koi.RunID, "K00087", []string{"K00087.01"}, 0},
+		{koi.RunID, "KOI-87", []string{"K00087.01"}, 0},
+		{koi.RunID, "koi 87.01", []string{"K00087.01"}, 0},
+		{koi.RunID, "10593626", []string{"K00087.01"}, 0}, // Kepler-22's star
+		{koi.RunID, "K00752", []string{"K00752.01", "K00752.02"}, 0},
+		{koi.RunID, "kepler-22", []string{"K00087.01"}, 0},
+		{koi.RunID, "K0075", nil, 10}, // typing on: a substring search
+		{koi.RunID, "epler-22", nil, 20},
+		{toi.RunID, "TOI-700", []string{"700.01", "700.02", "700.03", "700.04"}, 0},
+		{toi.RunID, "toi 700.02", []string{"700.02"}, 0},
+		{toi.RunID, "700.01", []string{"700.01"}, 0},
+	}
+	for _, tc := range tests {
+		page, err := e.Results(ctx, ResultsQuery{RunID: tc.run, Q: tc.q, Limit: 500, Columns: []string{"object_id"}})
+		if err != nil {
+			t.Fatalf("q=%s: %v", tc.q, err)
+		}
+		var got []string
+		for _, r := range page.Rows {
+			v, _ := r.Get("object_id")
+			got = append(got, v.(string))
+		}
+		switch {
+		case tc.want != nil && !slices.Equal(got, tc.want):
+			t.Errorf("q=%s shows %v, want %v", tc.q, got, tc.want)
+		case tc.want == nil && len(got) < tc.min:
+			t.Errorf("q=%s shows %d objects, want at least %d: %v", tc.q, len(got), tc.min, got)
+		case int64(len(got)) != page.Total:
+			t.Errorf("q=%s: total %d for %d rows", tc.q, page.Total, len(got))
+		}
+	}
+}
