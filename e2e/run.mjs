@@ -284,6 +284,26 @@ test('3. filter to habitable_zone_candidate: only those are shown', { timeout: S
   assert.deepEqual(errorsIn('filter'), []);
 });
 
+test('3b. searching a planet name shows that planet, not every name containing it', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'search';
+  await goto(`#/results?run=${encodeURIComponent(runId)}`);
+  await page.locator('[data-testid=results-table] tbody tr').first().waitFor();
+  // note: step 3's category filter is kept; the search is over every object.
+  if (await page.locator('[data-testid=filter-category]').inputValue() !== '') {
+    await page.selectOption('[data-testid=filter-category]', '');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=results-status]')?.getAttribute('data-total')) > 200);
+  }
+  const resp = page.waitForResponse((r) => /\/api\/runs\/[^/]+\/results\?/.test(r.url()) && new URL(r.url()).searchParams.get('q') === 'Kepler-22');
+  await page.fill('[data-testid=filter-q]', 'Kepler-22');
+  assert.equal((await resp).status(), 200);
+  await page.waitForFunction(() => document.querySelector('[data-testid=results-status]')?.getAttribute('data-total') === '1');
+  const ids = await page.locator('[data-testid=results-table] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.object));
+  assert.deepEqual(ids, ['K00087.01'], 'Kepler-22 b alone (a substring search listed Kepler-227 b first)');
+  await page.fill('[data-testid=filter-q]', '');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=results-status]')?.getAttribute('data-total')) > 1);
+  assert.deepEqual(errorsIn('search'), []);
+});
+
 test('4. open a detail drawer', { timeout: STEP_TIMEOUT }, async () => {
   step = 'drawer';
   const row = page.locator('[data-testid=results-table] tbody tr').first();
@@ -297,6 +317,9 @@ test('4. open a detail drawer', { timeout: STEP_TIMEOUT }, async () => {
   assert.match(text, /koi_prad/);
   assert.match(text, /R⊕/, 'units are shown');
   assert.match(text, /catalog|derived|missing/, 'provenance is shown');
+  // A derived metric has its own unit, not only the column it fills.
+  const smaUnit = await drawer.locator('.kvtable tbody tr', { has: page.locator('th', { hasText: /^sma_derived$/ }) }).locator('td.unit').innerText();
+  assert.equal(smaUnit.trim(), 'AU', 'sma_derived is in AU');
   await shot('04-detail-drawer');
   await a11y('detail drawer');
   await page.keyboard.press('Escape');
@@ -532,7 +555,8 @@ test('10. train a model, see its metrics, confusion matrix and card, and score t
   await page.click('[data-testid=run-anomalies]');
   assert.equal((await detecting).status(), 202, 'anomaly detection answers 202 with a job');
   await page.waitForFunction(() => /written for/.test(document.querySelector('[data-testid=run-anomalies-status]')?.textContent || ''));
-  assert.match(await page.locator('[data-testid=run-anomalies-status]').innerText(), /anomaly_score written for [\d,]+ rows; [\d,]+ flagged\. Most anomalous: /);
+  assert.match(await page.locator('[data-testid=run-anomalies-status]').innerText(), /anomaly_score written for [\d,]+ rows; [\d,]+ flagged \(anomaly_score ≥ 0\.5\)\. Most anomalous: /);
+  assert.match(await page.locator('[data-testid=run-anomalies-status] a').getAttribute('href'), /sort=anomaly_score&order=desc/, 'the link lists the most anomalous first');
   assert.ok(await page.locator('[data-testid=run-anomalies-progress]').isHidden(), 'the progress bar hides once the job ends');
   await shot('10-models');
   await a11y('models');

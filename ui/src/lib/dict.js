@@ -21,12 +21,13 @@ export function loadDictionary() {
   if (!loading) {
     loading = api('/api/dictionary').then((d) => {
       ingest(d && (d.columns || d.items), cols);
-      // Metrics: one that fills a canonical column lends it its formula;
-      // the others are columns of their own (duration_ratio, hz_*, …).
+      // Metrics are columns of their own (sma_derived, duration_ratio,
+      // hz_*, …, with their units); one that fills a canonical column also
+      // lends it its formula.
       for (const m of (d && Array.isArray(d.metrics) ? d.metrics : [])) {
         if (!m || !m.name) continue;
         const target = m.fills && cols.get(m.fills);
-        if (target) { if (!target.formula && m.formula) target.formula = m.formula; continue; }
+        if (target && !target.formula && m.formula) target.formula = m.formula;
         if (!cols.has(m.name)) cols.set(m.name, m);
       }
       ingest(d && d.flags, flags);

@@ -35,7 +35,7 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
   fillFlags();
   const minS = h('input', { type: 'number', name: 'min_score', min: 0, max: 1, step: 0.05, value: f.min_score ?? '', inputmode: 'decimal', oninput: (e) => set('min_score', e.target.value, true) });
   const maxS = h('input', { type: 'number', name: 'max_score', min: 0, max: 1, step: 0.05, value: f.max_score ?? '', inputmode: 'decimal', oninput: (e) => set('max_score', e.target.value, true) });
-  const q = h('input', { type: 'search', name: 'q', value: f.q || '', placeholder: 'K00752.01, Kepler-22…', size: 16, 'data-testid': 'filter-q', oninput: (e) => set('q', e.target.value.trim(), true) });
+  const q = h('input', { type: 'search', name: 'q', value: f.q || '', placeholder: 'Kepler-22, TOI-700', size: 18, title: 'An object id, star id or planet name: typed whole (K00087, KOI-87, TOI-700, Kepler-22) it shows just that object or system; otherwise every object whose ids contain the text', 'data-testid': 'filter-q', oninput: (e) => set('q', e.target.value.trim(), true) });
 
   const lab = (text, control) => {
     control.id = control.id || id('flt');

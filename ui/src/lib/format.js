@@ -23,12 +23,13 @@ export function count(n) {
   return n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US');
 }
 
+/** A size in decimal units (1 MB = 1,000,000 bytes), as disks and `ls -h --si` count. */
 export function bytes(n) {
   if (n === null || n === undefined) return '—';
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  const u = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   let x = Number(n);
-  while (x >= 1024 && i < u.length - 1) { x /= 1024; i += 1; }
+  while (x >= 1000 && i < u.length - 1) { x /= 1000; i += 1; }
   return `${x.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
 }
 

@@ -146,7 +146,7 @@ export async function render(root, params) {
   if (!initial) {
     initial = state.run
       ? `-- Objects per category in the current run\nSELECT category, count(*) AS n, round(avg(score), 3) AS mean_score\nFROM runs.results\nWHERE run_id = '${state.run.replace(/'/g, "''")}'\nGROUP BY category\nORDER BY n DESC`
-      : 'SELECT table_schema, table_name, table_type\nFROM information_schema.tables\nORDER BY 1, 2';
+      : '-- The tables and views you can query\nSELECT schema_name, table_name, kind, description\nFROM catalog.tables\nORDER BY 1, 2';
   }
 
   const view = new EditorView({

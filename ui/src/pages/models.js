@@ -35,7 +35,7 @@ async function renderPage(root, params) {
   const listBox = h('div', { class: 'panel-body' }, h('p', { class: 'muted' }, 'Loading…'));
   const detail = h('div', { class: 'stack' });
   root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Models'),
-    h('p', { class: 'muted' }, 'Classifiers of the NASA disposition from the physics alone (no Robovetter outputs), and anomaly detection. Scoring a run adds p_model and anomaly_score to its result columns.')),
+    h('p', { class: 'muted' }, 'Classifiers of the NASA disposition from the physics alone (no Robovetter outputs), and anomaly detection. Scoring a run adds p_model and anomaly_score to its result columns (Results, exports, and runs.scored in SQL).')),
   h('section', { class: 'panel', 'aria-labelledby': 'models-title' },
     h('header', { class: 'panel-head' }, h('h2', { id: 'models-title' }, 'Trained models')), listBox),
   detail);
@@ -259,7 +259,8 @@ async function anomalyAction() {
     try {
       const r = await inBackground(`/api/runs/${enc(runId)}/anomalies`, undefined, bar, 'Scoring with Isolation Forest and LOF…');
       const top = Array.isArray(r.top) ? r.top.slice(0, 5).map((x) => `${x.object_id} (${num(x.anomaly_score, 3)})`).join(', ') : '';
-      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged.${top ? ` Most anomalous: ${top}. ` : ' '}`, h('a', { href: `#/results?run=${enc(r.run_id || runId)}` }, 'Results'));
+      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged (anomaly_score ≥ 0.5).${top ? ` Most anomalous: ${top}. ` : ' '}`,
+        h('a', { href: `#/results?run=${enc(r.run_id || runId)}&sort=anomaly_score&order=desc` }, 'Results, most anomalous first'));
     } catch (err) {
       out.textContent = err.message;
     } finally { btn.disabled = false; }
