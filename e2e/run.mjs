@@ -450,6 +450,10 @@ test('9. label from the queue with a keyboard shortcut, then review it', { timeo
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=queue-table] tbody tr').length > 0);
   const peeked = await page.locator('[data-testid=queue-table] tbody tr').count();
   assert.ok(peeked > 0, `the queue shows objects: ${peeked}`);
+  const heads = await page.locator('[data-testid=queue-table] thead th').allInnerTexts();
+  assert.ok(heads.includes('uncertainty term'), `the columns say what they are: ${heads}`);
+  const flagCells = await page.locator('[data-testid=queue-table] tbody tr td:last-child').allInnerTexts();
+  assert.ok(flagCells.every((t) => t === '—' || t.split(', ').every((f) => /^FLAG_[A-Z_]+$/.test(f))), `flags as every other page writes them: ${flagCells.slice(0, 3)}`);
   await page.fill('[data-testid=annotator]', 'e2e-annotator');
   await page.click('[data-testid=queue-start]');
   const card = page.locator('[data-testid=label-card]');

@@ -163,7 +163,7 @@ func canonicalFlags(p *paramErrors, known, vals []string) []string {
 		want := strings.ToUpper(strings.TrimSpace(v))
 		i := slices.IndexFunc(known, func(k string) bool { return k == want || k == "FLAG_"+want })
 		if i < 0 {
-			p.add("flag", "Unknown flag %q: use a flag of configs/rules.yaml, such as %s (GET /api/runs/{id}/counts?by=flag lists a run's).", v, strings.Join(known[:min(3, len(known))], ", "))
+			p.add("flag", "Unknown flag %q. The flags are %s (with or without FLAG_, any case).", v, strings.Join(known, ", "))
 			continue
 		}
 		out = append(out, known[i])

@@ -105,9 +105,10 @@ async function queueMode(box, runId, getAnnotator, annIn) {
       replace(previewBox, h('p', { class: 'empty' }, 'The queue is empty: every object of this run that needs a human eye has a label or is claimed.'));
       return;
     }
+    const anomalies = list.some((it) => it.reason && it.reason.anomaly != null);
     replace(previewBox, h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact', 'data-testid': 'queue-table' },
       h('caption', {}, `Next ${list.length} objects (${strategy.value})`),
-      h('thead', {}, h('tr', {}, ['object', 'category', 'priority', 'category weight', 'flag weight', 'uncertainty', 'flags'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, queueHeads(anomalies).map(([c, title]) => h('th', { scope: 'col', title: title || undefined }, c)))),
       h('tbody', {}, list.map((it) => {
         const r = it.reason || {};
         const flags = asList(r.flags);
@@ -118,7 +119,8 @@ async function queueMode(box, runId, getAnnotator, annIn) {
           h('td', { class: 'numcell' }, num(r.category_weight, 3)),
           h('td', { class: 'numcell' }, num(r.flag_weight, 3)),
           h('td', { class: 'numcell' }, num(r.uncertainty, 3)),
-          h('td', { title: flags.map((f) => `${f}: ${flagText(f)}`).join('\n') }, flags.length ? flags.map((f) => f.replace(/^FLAG_/, '').toLowerCase()).join(', ') : '—'));
+          anomalies ? h('td', { class: 'numcell' }, r.anomaly == null ? '—' : num(r.anomaly, 3)) : null,
+          h('td', { title: flags.map((f) => `${f}: ${flagText(f)}`).join('\n') }, flags.length ? flags.join(', ') : '—'));
       })))));
   }
   strategy.onchange = () => { if (!batch.length || i >= batch.length) peek(); };
@@ -177,7 +179,7 @@ async function queueMode(box, runId, getAnnotator, annIn) {
         h('div', { class: 'actions' }, title, categoryBadge(item.category)),
         h('button', { type: 'button', class: 'btn-ghost', onclick: () => openDetail(item.run_id || runId, item.object_id) }, 'All columns')),
       h('div', { class: 'panel-body' }, prog,
-        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)}`),
+        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)}${r.anomaly == null ? '' : ` + anomaly ${num(r.anomaly, 3)}`}`),
         h('div', { class: 'label-grid' }, numbers, charts), flagsBox,
         h('div', { class: 'label-actions', role: 'group', 'aria-label': 'Label this object' },
           KEYS.map(([k, label]) => h('button', { type: 'button', class: 'label-btn', style: { '--c': categoryColor(label) }, title: categoryText(label) || label, 'aria-keyshortcuts': k, onclick: () => submit(label) },
@@ -485,3 +487,17 @@ function statsPanel(stats) {
 }
 
 export { DISPOSITIONS };
+
+/** The queue table's columns and what each means (configs/labeling.yaml). */
+function queueHeads(anomalies) {
+  return [
+    ['object', ''],
+    ['category', ''],
+    ['priority', 'The sum of the terms to its right; the queue shows the highest first'],
+    ['category weight', 'category_weights of configs/labeling.yaml'],
+    ['flag weight', 'The interesting_flags weights of the flags the object carries'],
+    ['uncertainty term', 'uncertainty.factor × (1 − 2·|p − 0.5|), p being the model probability when a model scored the run, else the run\'s score: the factor at p = 0.5, 0 at p = 0 or 1'],
+    ...(anomalies ? [['anomaly term', 'anomaly.weight × anomaly_score, once a detector scored the run']] : []),
+    ['flags', 'The flags that weigh'],
+  ];
+}

@@ -164,6 +164,9 @@ export async function render(root, params) {
       await refreshRuns(r.run_id);
       setRun(r.run_id);
       await showSummary(r.run_id);
+      // note: the form is long; the summary of the run just made is what
+      // the user waits for.
+      summaryBox.scrollIntoView({ block: 'start', behavior: 'smooth' });
       loadHistory();
     } catch (err) {
       bar.set(0, 'Failed');
@@ -246,6 +249,13 @@ export async function render(root, params) {
     runsReady.then((runs) => {
       if (runs.some((r) => r.run_id === want) || state.runs.some((r) => r.run_id === want)) showSummary(want);
       else missingRun(want, '');
+    });
+  } else {
+    // note: the header's run when it is of this dataset, so that the page
+    // opens on what it is about, not on an empty column.
+    runsReady.then(() => {
+      const cur = state.runs.find((r) => r.run_id === state.run && r.dataset === dataset);
+      if (cur && summaryBox.hidden) showSummary(cur.run_id);
     });
   }
   return () => { if (follower) follower.cancel(); };
