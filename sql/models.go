@@ -141,7 +141,7 @@ func (m ModelMatrix) Render() (string, error) {
 		classes[i] = Lit(c)
 	}
 	data["Dataset"], data["FeaturesPath"], data["Features"] = Lit(m.Dataset), Lit(m.FeaturesPath), feats
-	data["Filters"], data["Labeled"], data["Classes"], data["Scoring"] = m.Filters, m.Labeled, classes, m.Scoring
+	data["Filters"], data["Labeled"], data["Classes"], data["Scoring"], data["Leaky"] = m.Filters, m.Labeled, classes, m.Scoring, m.Leaky
 	data["CopyTo"] = Lit(m.CopyTo) // note: empty is false in the template
 
 	return exec("model_matrix", data)

@@ -99,7 +99,6 @@ m AS (
     (ctx."koi_srad_err1") AS "koi_srad_err1",
     (ctx."koi_srad_err2") AS "koi_srad_err2"
   FROM read_parquet('/fs/v1/features.parquet') AS f
-  JOIN read_parquet('/data/runs/koi-run.parquet') AS r ON r.row_id = f.row_id
   LEFT JOIN ctx ON ctx.row_id = f.row_id
 )
 SELECT *
