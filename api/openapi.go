@@ -42,7 +42,7 @@ var resultFilters = []string{
 	"disposition: CONFIRMED, CANDIDATE, FALSE POSITIVE or MISSING",
 	"min_score: lower bound of score (inclusive)",
 	"max_score: upper bound of score (inclusive)",
-	"q: an object id, star id or planet name typed whole (any case; K00087 or KOI-87 for K00087.01, TOI-700 for 700.01, Kepler-22 for Kepler-22 b) shows just those objects; otherwise every object whose object_id, star_id or kepler_name contains q",
+	"q: an object id, star id or planet name typed whole (any case; K00087 or KOI-87 for K00087.01, TOI-700 for 700.01 or for the planets of the host TOI-700, Kepler-22 for Kepler-22 b) shows just those objects, among the rows the other filters keep; otherwise every object whose object_id, star_id or kepler_name contains q (or the KOI/TOI table form of a KOI-/TOI- number)",
 	"sort: column to sort by (default row_id)",
 	"order: asc (default) or desc",
 	"<column>__gte, __gt, __lte, __lt, __eq, __ne: range filter on any column, e.g. koi_prad__lt=2",

@@ -75,11 +75,12 @@ func (r *resultRun) filter(q ResultsQuery) (*resultsFilter, error) {
 	if q.MaxScore != nil {
 		conds = appendRange(conds, p, r, RangeFilter{Column: "score", Op: "lte", Value: num(*q.MaxScore)}, "max_score")
 	}
-	if s := strings.TrimSpace(q.Q); s != "" {
-		conds = appendSearch(conds, r, s)
-	}
 	for _, rf := range q.Ranges {
 		conds = appendRange(conds, p, r, rf, rf.Column+"__"+rf.Op)
+	}
+	if s := strings.TrimSpace(q.Q); s != "" && p.err() == nil {
+		// note: last, since its whole-match test reads the other filters.
+		conds = appendSearch(conds, r, s, filterColumns(q, r))
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -226,53 +227,57 @@ var searchColumns = []string{"object_id", "star_id", "kepler_name"}
 // appendSearch adds the q search over the id columns the run has. An id
 // or name typed whole shows just its objects: equal to one (any case), or
 // one without its planet suffix (K00087 or KOI-87 for K00087.01, TOI-700
-// for 700.01, Kepler-22 for Kepler-22 b, a star id for its planets).
-// Otherwise every object whose ids contain q is shown: a substring search
-// alone put Kepler-227 b before Kepler-22 b, and 1700.01 before TOI-700.01.
-func appendSearch(conds sq.And, r *resultRun, s string) sq.And {
-	needle := searchNeedle(s)
+// for 700.01 or for the planets of the star TOI-700, Kepler-22 for
+// Kepler-22 b, a star id for its planets). Otherwise every object whose
+// ids contain q (or the catalog form of a TOI-/KOI- number) is shown: a
+// substring search alone put Kepler-227 b before Kepler-22 b, and 1700.01
+// before TOI-700.01. Whether q matches whole is decided among the rows the
+// other filters (conds, over cols) keep.
+func appendSearch(conds sq.And, r *resultRun, s string, cols []string) sq.And {
 	var whole, part sq.Or
-	var ids []string
 	for _, col := range searchColumns {
 		if !r.has(col) {
 			continue
 		}
 		c := "lower(" + ident(col) + ")"
-		whole = append(whole, sq.Expr("("+c+" = ? OR starts_with("+c+", ?) OR starts_with("+c+", ?))", needle, needle+".", needle+" "))
-		part = append(part, sq.Expr("contains("+c+", ?)", needle))
-		ids = append(ids, col)
+		for _, n := range searchNeedles(s) {
+			whole = append(whole, sq.Expr("("+c+" = ? OR starts_with("+c+", ?) OR starts_with("+c+", ?))", n, n+".", n+" "))
+			part = append(part, sq.Expr("contains("+c+", ?)", n))
+		}
 	}
 	if len(whole) == 0 {
 		return conds
 	}
-	w, args, err := whole.ToSql()
+	within := append(sq.And{}, conds...)
+	within = append(within, whole)
+	w, args, err := within.ToSql()
 	if err != nil {
 		return append(conds, part)
 	}
-	// note: the same rows as the outer query reads, from the index when it
-	// holds the id columns; DuckDB runs the uncorrelated EXISTS once.
-	src := r.source(ids...)
-	if src == r.from() {
-		src = "read_parquet(" + sqltmpl.Lit(r.path).String() + ")"
-	}
+	// note: the rows the outer query reads (the index when it holds every
+	// column involved); DuckDB runs the uncorrelated EXISTS once.
+	src := r.source(cols...)
 	return append(conds, sq.Or{whole, sq.And{sq.Expr("NOT EXISTS (SELECT 1 FROM "+src+" WHERE "+w+")", args...), part}})
 }
 
-// searchNeedle is q in lower case, with the catalog prefixes scientists
-// type made into the ids the tables hold: TOI-700.01 is 700.01 and
-// KOI-87.01 is K00087.01.
-func searchNeedle(s string) string {
+// searchNeedles is q in lower case and, for a TOI or KOI number, also the
+// id the KOI and TOI tables hold for it (TOI-700.01 is 700.01, KOI-87.01
+// is K00087.01); other catalogs (K2, Planetary Systems) name objects
+// "TOI-700 d" and keep q as typed.
+func searchNeedles(s string) []string {
 	n := strings.ToLower(strings.TrimSpace(s))
-	if m := missionPrefixRe.FindStringSubmatch(n); m != nil {
-		num, rest := strings.TrimLeft(m[2], "0"), m[3]
-		if m[1] == "toi" {
-			return cmp.Or(num, "0") + rest
-		}
-		if len(num) <= 5 {
-			return "k" + strings.Repeat("0", 5-len(num)) + num + rest
-		}
+	m := missionPrefixRe.FindStringSubmatch(n)
+	if m == nil {
+		return []string{n}
 	}
-	return n
+	num, rest := strings.TrimLeft(m[2], "0"), m[3]
+	if m[1] == "toi" {
+		return []string{n, cmp.Or(num, "0") + rest}
+	}
+	if len(num) <= 5 {
+		return []string{n, "k" + strings.Repeat("0", 5-len(num)) + num + rest}
+	}
+	return []string{n}
 }
 
 // missionPrefixRe matches "toi-700", "TOI 700.01", "koi87" and the like.

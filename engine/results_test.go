@@ -783,6 +783,20 @@ func TestEngine_Results_searchWhole(t *testing.T) {
 		{toi.RunID, "toi 700.02", []string{"700.02"}, 0},
 		{toi.RunID, "700.01", []string{"700.01"}, 0},
 	}
+	MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, "pscomppars_2025.csv"), Name: "ps"})
+	ps, err := e.Process(ctx, ProcessInput{Dataset: "ps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, []struct {
+		run, q string
+		want   []string
+		min    int
+	}{
+		// The Planetary Systems table names planets as typed: TOI-700 is a host.
+		{ps.RunID, "TOI-700", []string{"TOI-700 b", "TOI-700 c", "TOI-700 d", "TOI-700 e"}, 0},
+		{ps.RunID, "toi-700 d", []string{"TOI-700 d"}, 0},
+	}...)
 	for _, tc := range tests {
 		page, err := e.Results(ctx, ResultsQuery{RunID: tc.run, Q: tc.q, Limit: 500, Columns: []string{"object_id"}})
 		if err != nil {
@@ -800,6 +814,21 @@ func TestEngine_Results_searchWhole(t *testing.T) {
 			t.Errorf("q=%s shows %d objects, want at least %d: %v", tc.q, len(got), tc.min, got)
 		case int64(len(got)) != page.Total:
 			t.Errorf("q=%s: total %d for %d rows", tc.q, page.Total, len(got))
+		}
+	}
+	// Whether q matches whole is decided among the rows the other filters
+	// keep: with a period range Kepler-22 b (289.9 d) is not in, the other
+	// objects containing "Kepler-22" are shown, not nothing.
+	page, err := e.Results(ctx, ResultsQuery{RunID: koi.RunID, Q: "Kepler-22", Ranges: []RangeFilter{{Column: "koi_period", Op: "lt", Value: "280"}},
+		Limit: 500, Columns: []string{"object_id", "kepler_name", "koi_period"}})
+	if err != nil || page.Total < 5 {
+		t.Fatalf("q=Kepler-22 with koi_period < 280: %v, %+v", err, page)
+	}
+	for _, r := range page.Rows {
+		name, _ := r.Get("kepler_name")
+		p, _ := r.Get("koi_period")
+		if n, _ := name.(string); !strings.Contains(strings.ToLower(n), "kepler-22") || p.(float64) >= 280 {
+			t.Errorf("q=Kepler-22 with koi_period < 280 shows %v (%v d)", name, p)
 		}
 	}
 }
