@@ -104,8 +104,7 @@ func (m *Main) printQuery(res *engine.ConsoleResult, format string) error {
 
 // queryServer runs SQL (POST /api/query) or the stored query named
 // stored (GET /api/queries/{name}) on a running server and decodes its
-// answer as the local console's. Numbers keep their text (json.Number),
-// so that ids and large integers print exactly.
+// answer as the local console's (serverCell).
 func (m *Main) queryServer(ctx context.Context, server, sql, stored string, params map[string]string, limit, timeout int) (*engine.ConsoleResult, error) {
 	base, err := serverBase(server)
 	if err != nil {
@@ -136,13 +135,37 @@ func (m *Main) queryServer(ctx context.Context, server, sql, stored string, para
 		return nil, err
 	}
 	defer res.Body.Close()
-	var out engine.ConsoleResult
-	dec := json.NewDecoder(res.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
+	var raw struct {
+		engine.ConsoleResult
+		Rows [][]json.RawMessage `json:"rows"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&raw); err != nil {
 		return nil, engine.Wrap(engine.BadRequest, err, "The server at %s answered the query with something other than a console result: %v", base, err)
 	}
+	out := raw.ConsoleResult
+	out.Rows = make([][]any, len(raw.Rows))
+	for i, row := range raw.Rows {
+		out.Rows[i] = make([]any, len(row))
+		for j, v := range row {
+			out.Rows[i][j] = serverCell(v)
+		}
+	}
 	return &out, nil
+}
+
+// serverCell is one value of a server's console answer as the local
+// console gives it to the printers: a string, nil, or the JSON text
+// itself, so that numbers keep their digits (2^53 + 1 exactly) and
+// structs their declared key order.
+func serverCell(v json.RawMessage) any {
+	var s string
+	switch {
+	case string(v) == "null":
+		return nil
+	case json.Unmarshal(v, &s) == nil:
+		return s
+	}
+	return v
 }
 
 // writeCSV prints a console result as CSV with a header line.

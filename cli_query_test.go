@@ -109,11 +109,12 @@ func TestQueryCommand_Server(t *testing.T) {
 	}
 	// note: 2^53 + 1 is where a number read as float64 would change.
 	out, stderr, err := runMain(t, "query", "--server", url, "--format", "csv",
-		"SELECT count(*) AS n, 9007199254740993::BIGINT AS big, 'a,b' AS s FROM runs.results")
+		"SELECT count(*) AS n, 9007199254740993::BIGINT AS big, 'a,b' AS s, {'b': 1, 'a': 2.5} AS st FROM runs.results")
 	if err != nil {
 		t.Fatalf("query --server: %v\n%s", err, stderr)
 	}
-	if want := "n,big,s\n12,9007199254740993,\"a,b\"\n"; out != want {
+	// note: a struct keeps its declared key order, as locally.
+	if want := "n,big,s,st\n12,9007199254740993,\"a,b\",\"{\"\"b\"\":1,\"\"a\"\":2.5}\"\n"; out != want {
 		t.Errorf("query --server printed %q, want %q", out, want)
 	}
 	out, stderr, err = runMain(t, "query", "--server", url, "--stored", "multi_planet_systems", "--param", "min_planets=3", "--format", "csv")

@@ -68,15 +68,24 @@ func (m *Main) serverDo(ctx context.Context, method, u string, body io.Reader, w
 	defer res.Body.Close()
 	var env struct {
 		Error struct {
-			Code    engine.Code `json:"code"`
-			Message string      `json:"message"`
+			Code      engine.Code     `json:"code"`
+			Message   string          `json:"message"`
+			Details   []engine.Detail `json:"details"`
+			RequestID string          `json:"request_id"`
 		} `json:"error"`
 	}
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	if json.Unmarshal(b, &env) == nil && env.Error.Message != "" && env.Error.Code != "" {
-		// note: the server's own sentence, as the command would print it
-		// without the server.
-		return nil, engine.Errorf(env.Error.Code, "%s", env.Error.Message)
+		if env.Error.Code == engine.Internal {
+			// note: the cause is in the server's log, under this id; an
+			// internal error of this program would print neither.
+			return nil, engine.Errorf(engine.Upstream, "The server at %s failed with an internal error (request id %s); its log has the cause.", u, env.Error.RequestID)
+		}
+		// note: the server's own sentence and details, as the command
+		// would print them without the server.
+		e := engine.Errorf(env.Error.Code, "%s", env.Error.Message)
+		e.Details = env.Error.Details
+		return nil, e
 	}
 	return nil, engine.Errorf(engine.BadRequest, "The server at %s refused the %s (%s): %s", u, what, res.Status, strings.TrimSpace(string(b)))
 }

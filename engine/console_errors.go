@@ -140,7 +140,7 @@ const consoleTablesHint = "catalog.tables lists every table and view you can que
 // (pg_enum for a name like nope, which points a scientist nowhere) with
 // where the tables are listed.
 func consoleCatalogHint(head string) string {
-	if !strings.Contains(head, "does not exist") {
+	if !strings.Contains(head, "Table with name") || !strings.Contains(head, "does not exist") {
 		return head
 	}
 	m := consoleSuggestionRe.FindStringSubmatchIndex(head)

@@ -758,6 +758,8 @@ func TestConsole_unknownTableHint(t *testing.T) {
 		{"SELECT * FROM nope", consoleTablesHint, "pg_"},
 		{"SELECT * FROM raw.kio", `Did you mean "koi"?`, "catalog.tables"},
 		{"SELECT * FROM results", `Did you mean "runs.results"?`, "catalog.tables"},
+		// A missing function is no missing table: no pointer to the tables.
+		{"SELECT pg_typeo(1)", "does not exist", "catalog.tables"},
 	}
 	for _, tc := range tests {
 		_, err := e.Console().Query(ctx, ConsoleRequest{SQL: tc.sql})

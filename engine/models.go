@@ -369,7 +369,7 @@ func (e *Engine) modelVersion(parent, version string) (string, error) {
 			return "", Errorf(BadRequest, "%q cannot be a model version: use letters, digits, '.', '_' and '-', at most 64 characters.", version)
 		}
 		if _, err := os.Stat(filepath.Join(parent, version)); err == nil {
-			return "", Errorf(Conflict, "Model %s/%s already exists; versions are never overwritten, so name another --version (or leave it out for a timestamp).", filepath.Base(parent), version)
+			return "", Errorf(Conflict, "Model %s/%s already exists; versions are never overwritten, so choose another version, or none for a timestamp.", filepath.Base(parent), version)
 		}
 		return version, nil
 	}

@@ -311,7 +311,7 @@ func snapshotDatasets(ctx context.Context, tx *sql.Tx, opts SnapshotOptions, run
 }
 
 // snapshotRows is the row count of the largest relation a snapshot with
-// opts copies (a dataset's stages, a run, a feature set), read in a
+// opts copies (a dataset's stages, a run, a feature set, the labels), read in a
 // transaction of its own before the snapshot's, for the bulk turn.
 func (e *Engine) snapshotRows(ctx context.Context, opts SnapshotOptions) (int64, error) {
 	tx, err := e.db.BeginTx(ctx, nil) // note: the driver has no read-only transactions; it only reads
@@ -328,6 +328,7 @@ func (e *Engine) snapshotRows(ctx context.Context, opts SnapshotOptions) (int64,
 		return 0, err
 	}
 	features := slices.Contains(opts.include(), SnapshotFeatures)
+	labels := slices.Contains(opts.include(), SnapshotLabels)
 	var most int64
 	for _, q := range []struct {
 		sql  string
@@ -338,6 +339,9 @@ func (e *Engine) snapshotRows(ctx context.Context, opts SnapshotOptions) (int64,
 			return slices.ContainsFunc(runs, func(r snapshotRun) bool { return r.id == k })
 		}},
 		{`SELECT version, rows FROM meta.feature_sets`, func(string) bool { return features }},
+		// note: every label of every dataset, and labels.current windows
+		// over them (labels import-run of a 10M run writes 10M).
+		{`SELECT 'labels', count(*) FROM labels.labels`, func(string) bool { return labels }},
 	} {
 		rows, err := tx.QueryContext(ctx, q.sql)
 		if err != nil {

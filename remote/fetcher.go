@@ -179,6 +179,12 @@ func (f *Fetcher) networkError(ctx context.Context, display, what string, err er
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return newError(ErrUpstream, display, prefix+"the connection closed before the end of the file", err)
 	}
+	// note: a name that does not resolve is most often a typo in the
+	// address, which trying again later will not mend.
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return newError(ErrBadURL, display, prefix+"there is no host named "+dns.Name+"; check the address", err)
+	}
 	return newError(ErrUpstream, display, prefix+"network error: "+shortCause(err), err)
 }
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -293,5 +295,24 @@ func TestFetch_BlockPrivate(t *testing.T) {
 		if err := refusePrivate("tcp", addr, nil); (err != nil) != want {
 			t.Errorf("refusePrivate(%s) = %v, want refused %v", addr, err, want)
 		}
+	}
+}
+
+// TestNetworkError_unknownHost: a name that does not resolve is a bad URL
+// (a typo, which trying later will not mend); a refused connection stays
+// a remote failure.
+func TestNetworkError_unknownHost(t *testing.T) {
+	t.Parallel()
+	f := MustNewFetcher(t, Config{})
+	ctx := context.Background()
+	typo := &url.Error{Op: "Get", URL: "https://exoplanetarchive.ipac.caltec.edu/x.csv", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &net.DNSError{Err: "no such host", Name: "exoplanetarchive.ipac.caltec.edu", IsNotFound: true}}}
+	err := f.networkError(ctx, "https://exoplanetarchive.ipac.caltec.edu/x.csv", "", typo)
+	if !errors.Is(err, ErrBadURL) || !strings.Contains(err.Error(), "no host named exoplanetarchive.ipac.caltec.edu") {
+		t.Errorf("unknown host: %v", err)
+	}
+	refused := &url.Error{Op: "Get", URL: "https://example.org/x.csv", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	if err := f.networkError(ctx, "https://example.org/x.csv", "", refused); !errors.Is(err, ErrUpstream) {
+		t.Errorf("refused connection: %v", err)
 	}
 }
