@@ -84,7 +84,13 @@ export async function refreshRuns(preferred) {
   if (sel) {
     sel.textContent = '';
     if (!list.length) sel.append(new Option('no runs yet', ''));
-    for (const r of list) sel.append(new Option(runLabel(r), r.run_id));
+    // note: two runs of a dataset in one minute would read the same; those
+    // get their run id's own part too.
+    const labels = list.map(runLabel);
+    labels.forEach((l, i) => {
+      const label = labels.indexOf(l) !== labels.lastIndexOf(l) ? `${l} · ${shortRunId(list[i])}` : l;
+      sel.append(new Option(label, list[i].run_id));
+    });
   }
   let want = preferred || state.run;
   if (!want) { try { want = localStorage.getItem(RUN_KEY) || ''; } catch { want = ''; } }

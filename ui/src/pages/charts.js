@@ -73,7 +73,7 @@ export async function render(root, params) {
         // so hiding a large category does not leave a thinned-out plot.
         reloadPoints();
       },
-    }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c), byCat && byCat[c] != null ? h('span', { class: 'muted' }, ` ${count(byCat[c])}`) : null)));
+    }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c), byCat ? h('span', { class: 'muted' }, ` ${count(byCat[c] ?? 0)}`) : null)));
   }
 
   function destroyCharts() { for (const c of charts) c.destroy(); charts = []; }
