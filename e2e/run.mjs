@@ -304,6 +304,22 @@ test('3b. searching a planet name shows that planet, not every name containing i
   assert.deepEqual(errorsIn('search'), []);
 });
 
+test('3c. a score bound outside 0..1 is refused at the field, and no request is sent', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'score-bound';
+  await page.locator('[data-testid=results-table] tbody tr').first().waitFor();
+  const from = requests.length;
+  await page.fill('[name=min_score]', '5');
+  await page.waitForTimeout(1500);
+  const sent = requests.slice(from).filter((r) => /\/results\?/.test(r.url) && r.url.includes('min_score='));
+  assert.deepEqual(sent.map((r) => r.url), [], 'no results request with min_score=5');
+  assert.match(await page.$eval('[name=min_score]', (el) => el.validationMessage), /between 0 and 1/);
+  await page.fill('[name=min_score]', '');
+  // note: clearing reloads the same page; let it settle for step 4.
+  await page.waitForTimeout(1000);
+  await page.locator('[data-testid=results-table] tbody tr').first().waitFor();
+  assert.deepEqual(errorsIn('score-bound'), []);
+});
+
 test('4. open a detail drawer', { timeout: STEP_TIMEOUT }, async () => {
   step = 'drawer';
   const row = page.locator('[data-testid=results-table] tbody tr').first();

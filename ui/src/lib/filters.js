@@ -33,8 +33,17 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
   const flagData = h('datalist', { id: flagList });
   const fillFlags = () => { flagData.textContent = ''; for (const x of knownFlags()) flagData.append(h('option', { value: x })); };
   fillFlags();
-  const minS = h('input', { type: 'number', name: 'min_score', min: 0, max: 1, step: 0.05, value: f.min_score ?? '', inputmode: 'decimal', oninput: (e) => set('min_score', e.target.value, true) });
-  const maxS = h('input', { type: 'number', name: 'max_score', min: 0, max: 1, step: 0.05, value: f.max_score ?? '', inputmode: 'decimal', oninput: (e) => set('max_score', e.target.value, true) });
+  // note: a score is in [0, 1]; a bound outside says so at the field
+  // rather than quietly matching nothing.
+  const score = (key) => (e) => {
+    const v = e.target.value;
+    const bad = v !== '' && !(Number(v) >= 0 && Number(v) <= 1);
+    e.target.setCustomValidity(bad ? 'A score is between 0 and 1.' : '');
+    if (bad) { e.target.reportValidity(); return; }
+    set(key, v, true);
+  };
+  const minS = h('input', { type: 'number', name: 'min_score', min: 0, max: 1, step: 'any', value: f.min_score ?? '', inputmode: 'decimal', oninput: score('min_score') });
+  const maxS = h('input', { type: 'number', name: 'max_score', min: 0, max: 1, step: 'any', value: f.max_score ?? '', inputmode: 'decimal', oninput: score('max_score') });
   const q = h('input', { type: 'search', name: 'q', value: f.q || '', placeholder: 'Kepler-22, TOI-700', size: 18, title: 'An object id, star id or planet name: typed whole (K00087, KOI-87, TOI-700, Kepler-22) it shows just that object or system; otherwise every object whose ids contain the text', 'data-testid': 'filter-q', oninput: (e) => set('q', e.target.value.trim(), true) });
 
   const lab = (text, control) => {
