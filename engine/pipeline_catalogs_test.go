@@ -168,6 +168,10 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			{"Kepler-447 b, a grazing hot Jupiter, is not anomalous", `SELECT category FROM run WHERE object_id = '4467.01'`, "confirmed_planet"},
 			// LHS 1140 b: the TOI table says S = 0.14, its star and orbit 0.44 (0.43 in the literature).
 			{"LHS 1140 b's catalog insolation is questioned", `SELECT list_contains(flags, 'FLAG_INSOL_MISMATCH') || ' ' || round(insol_derived, 2) FROM run WHERE object_id = '256.01'`, "true 0.44"},
+			// TOI 1656.01: P = 1113 d, S = 617 in the table, 0.44 from its
+			// star and orbit; TOI 5222.01 (P = 13.3 d) is hot by both.
+			{"a hot Jupiter's temperature must hold for both insolations", `SELECT string_agg(object_id || ' ' || category, '; ' ORDER BY object_id)
+				FROM run WHERE object_id IN ('1656.01', '5222.01')`, "1656.01 candidate; 5222.01 hot_jupiter_candidate"},
 			// TRAPPIST-1 is listed at 5780 K; TOI-700 at log g 4.438 with R = 0.42 R_sun.
 			{"solar stand-ins are flagged", `SELECT string_agg(object_id || ' ' || list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER'), '; ' ORDER BY object_id)
 				FROM run WHERE object_id IN ('6838.01', '700.04', '5205.01')`, "5205.01 false; 6838.01 true; 700.04 true"},

@@ -267,7 +267,7 @@ WITH "flagged" AS (
     coalesce((FLAG_RADIUS_TOO_LARGE OR FLAG_DEPTH_TOO_DEEP OR FLAG_DURATION_EXTREME OR FLAG_COLD_DEEP_TRANSIT OR FLAG_IMPLAUSIBLE_VALUE), false) AS "anomalous_signal",
     coalesce(("koi_disposition" = 'CONFIRMED'), false) AS "confirmed_planet",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND hz_position BETWEEN 0 AND 1 AND koi_prad > 0 AND koi_prad <= 2.5), false) AS "habitable_zone_candidate",
-    coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 8 AND koi_prad <= 30 AND (koi_period <= 10 OR teq_derived >= 1000)), false) AS "hot_jupiter_candidate",
+    coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 8 AND koi_prad <= 30 AND (koi_period <= 10 OR (teq_derived >= 1000 AND (NOT FLAG_INSOL_MISMATCH OR teq_derived * pow(insol_derived / koi_insol, 0.25) >= 1000)))), false) AS "hot_jupiter_candidate",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad > 0 AND koi_prad < 2), false) AS "rocky_candidate",
     coalesce((koi_disposition IS DISTINCT FROM 'FALSE POSITIVE' AND koi_prad >= 2 AND koi_prad < 6), false) AS "super_earth_or_mini_neptune",
     coalesce((koi_disposition IS NULL OR koi_disposition = 'CANDIDATE'), false) AS "candidate"
