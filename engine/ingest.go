@@ -289,6 +289,11 @@ func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Col
 	if err != nil {
 		return nil, err
 	}
+	if !t.crOnly() {
+		if err := checkFields(ctx, st.partPath, opts, h); err != nil {
+			return nil, err
+		}
+	}
 	ds.CSV = opts
 	if t.skip > 0 {
 		ds.NASAHeader = ParseNASAHeader(t.prefix[:t.bodyOffset])

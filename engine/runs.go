@@ -148,6 +148,9 @@ type preparedRun struct {
 	finite []string
 	// rows is the dataset's row count (the bulk turn's measure).
 	rows int64
+	// bundle is the configuration with the run's overrides, kept to render
+	// the SELECT again when a column is retyped (retypeLateValue).
+	bundle *spec.Bundle
 }
 
 // prepareRun validates the request and renders the run's SELECT. Nothing
@@ -172,13 +175,9 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 	if err != nil {
 		return nil, overrideError(err)
 	}
-	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	q, finite, err := e.renderRun(ds, b)
 	if err != nil {
 		return nil, err
-	}
-	q, err := sqltmpl.RunSelect(sqltmpl.PipelineInput{Dataset: ds.Name, Bundle: b, Mapping: m})
-	if err != nil {
-		return nil, fmt.Errorf("render run of %s: %w", ds.Name, err)
 	}
 	id := in.RunID
 	if id == "" {
@@ -194,7 +193,21 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 		Timings: map[string]float64{}, CreatedAt: time.Now().UTC(),
 		Path: e.rel(e.path(DirRuns, id+".parquet")),
 	}
-	return &preparedRun{run: run, sql: q, finite: passedFloats(ds, m), rows: ds.Rows}, nil
+	return &preparedRun{run: run, sql: q, finite: finite, rows: ds.Rows, bundle: b}, nil
+}
+
+// renderRun renders a dataset's run SELECT and the passed-through float
+// columns it must guard.
+func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []string, error) {
+	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	if err != nil {
+		return "", nil, err
+	}
+	q, err := sqltmpl.RunSelect(sqltmpl.PipelineInput{Dataset: ds.Name, Bundle: b, Mapping: m})
+	if err != nil {
+		return "", nil, fmt.Errorf("render run of %s: %w", ds.Name, err)
+	}
+	return q, passedFloats(ds, m), nil
 }
 
 // overrideError turns threshold/albedo problems into a 400 listing each.
@@ -226,12 +239,8 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 
 	progress("materialize", 0.05)
 	t0 := time.Now()
-	stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.finite, tmp)
-	if err != nil {
+	if err := e.copyRun(ctx, p, tmp, progress); err != nil {
 		return err
-	}
-	if _, err := e.db.ExecContext(ctx, stmt); err != nil {
-		return e.runSQLError(err, run.Dataset)
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("place run file: %w", err)
@@ -254,7 +263,7 @@ func (e *Engine) materialize(ctx context.Context, p *preparedRun, in ProcessInpu
 		return err
 	}
 	run.Status = RunComplete
-	err = e.finishRun(ctx, run)
+	err := e.finishRun(ctx, run)
 	e.setFinishing(run, false)
 	if err != nil {
 		// The views must not keep a run that is not complete.
@@ -334,6 +343,38 @@ func (e *Engine) countRun(ctx context.Context, run *Run, path string) error {
 		run.Rows += n
 	}
 	return rows.Err()
+}
+
+// copyRun writes the run's rows to tmp. A text value that the dataset's
+// sniffed types did not foresee makes its column text (retypeLateValue)
+// and the run reads the file again, at most once per column.
+func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progress func(string, float64)) error {
+	run := p.run
+	for {
+		stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.finite, tmp)
+		if err != nil {
+			return err
+		}
+		_, err = e.db.ExecContext(ctx, stmt)
+		if err == nil {
+			return nil
+		}
+		r, rerr := e.retypeLateValue(ctx, run.Dataset, err)
+		if rerr != nil {
+			return rerr
+		}
+		if r == nil {
+			return e.runSQLError(err, run.Dataset)
+		}
+		progress(fmt.Sprintf("materialize again: %s", r.Sentence()), 0.05)
+		ds, derr := e.Dataset(ctx, run.Dataset)
+		if derr != nil {
+			return derr
+		}
+		if p.sql, p.finite, err = e.renderRun(ds, p.bundle); err != nil {
+			return err
+		}
+	}
 }
 
 // runSQLError explains a DuckDB failure while reading a dataset: most are

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -49,6 +50,18 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 	}
 	defer release()
 	plan, err := e.copySnapshotData(ctx, tmp, alias, opts, progress)
+	// note: a dataset's stages may meet text the types sniffed at ingest
+	// did not foresee, as a run may; its column is retyped as a run does
+	// it, and the copy (rolled back, nothing kept) starts again.
+	for late := (*lateCopy)(nil); errors.As(err, &late); {
+		r, rerr := e.retypeLateValue(ctx, late.copy.Name, late.err)
+		if rerr != nil || r == nil {
+			err = cmp.Or(rerr, snapshotCopyError(late.err, late.copy))
+			break
+		}
+		progress(0.05, "copying again: dataset "+late.copy.Name+": "+r.Sentence())
+		plan, err = e.copySnapshotData(ctx, tmp, alias, opts, progress)
+	}
 	if err != nil {
 		return nil, snapshotError(ctx, err)
 	}
@@ -107,6 +120,16 @@ func snapshotCopyError(err error, c sqltmpl.SnapshotCopy) error {
 	return fmt.Errorf("snapshot %s.%s: %w", c.Schema, c.Name, err)
 }
 
+// lateCopy is a dataset stage's copy that met a value its column's
+// sniffed type cannot hold (see retypeLateValue).
+type lateCopy struct {
+	copy sqltmpl.SnapshotCopy
+	err  error
+}
+
+func (l *lateCopy) Error() string { return l.err.Error() }
+func (l *lateCopy) Unwrap() error { return l.err }
+
 // copySnapshotData attaches tmp, copies every included relation inside one
 // transaction on the server's database, and detaches.
 func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts SnapshotOptions, progress func(float64, string)) (_ *snapshotPlan, err error) {
@@ -157,6 +180,9 @@ func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts S
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, q); err != nil {
+			if _, ok := parseLateValue(err); ok && slices.Contains(datasetStages, c.Schema) {
+				return nil, &lateCopy{copy: c, err: err}
+			}
 			return nil, snapshotCopyError(err, c)
 		}
 	}

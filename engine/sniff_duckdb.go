@@ -30,6 +30,9 @@ type CSVOptions struct {
 	Compression     string `json:"compression"`
 	DateFormat      string `json:"dateformat,omitempty"`
 	TimestampFormat string `json:"timestampformat,omitempty"`
+	// Retyped are the columns a run found holding text after the rows the
+	// types were sniffed from; they are served as text (retypeLateValue).
+	Retyped []Retyped `json:"retyped,omitempty"`
 }
 
 // sniffCSV asks DuckDB for the quote, escape, line ending and column types
