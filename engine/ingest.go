@@ -282,6 +282,9 @@ func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Col
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDecimalComma(t, h); err != nil {
+		return nil, err
+	}
 	if t.recLines <= 1 && t.recQuoted <= 1 {
 		return nil, Errorf(BadRequest, "%s has a header line but no data rows.", displayName(ds.OriginalName))
 	}

@@ -141,3 +141,23 @@ func TestEngine_Process_lateText(t *testing.T) {
 		t.Errorf("late2 retyped = %+v, want koi_prad at line 28000", ds2.CSV.Retyped)
 	}
 }
+
+// TestEngine_Ingest_decimalComma: a table saved with decimal commas (";"
+// between values) is refused with the reason; before, it was ingested and
+// every row became no_result. Decimal points with ";" are fine.
+func TestEngine_Ingest_decimalComma(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	good := MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv"), Name: "existing"})
+	head := "kepoi_name;kepid;koi_disposition;koi_period;koi_prad;koi_steff\n"
+	comma := head + "K00001.01;10000001;CONFIRMED;9,488035570;2,26;5455\nK00002.01;10000002;CANDIDATE;54,4;1,5E+00;5800\n"
+	_, err := e.Ingest(context.Background(), IngestInput{Reader: strings.NewReader(comma), OriginalName: "koi_de.csv"})
+	if want := `decimal comma (column koi_period holds "9,488035570")`; ErrorCode(err) != BadRequest || !strings.Contains(ErrorMessage(err), want) {
+		t.Fatalf("err = %v, want BadRequest with %q", err, want)
+	}
+	assertUntouched(t, e, good)
+	point := head + "K00001.01;10000001;CONFIRMED;9.488035570;2.26;5455\nK00002.01;10000002;CANDIDATE;54.4;1.5;5800\n"
+	if ds := MustIngest(t, e, IngestInput{Reader: strings.NewReader(point), OriginalName: "koi_point.csv"}); ds.Rows != 2 {
+		t.Errorf("rows = %d, want 2", ds.Rows)
+	}
+}
