@@ -251,6 +251,9 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 		return nil, nil, err
 	}
 	ds.Mission, ds.Mapping = m.Mission, m.Report
+	if err := checkUnitOverrides(ds, m); err != nil {
+		return nil, nil, err
+	}
 	return ds, m, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/exohunter/exohunter/engine/mapping"
 )
 
 // lateRows is a KOI file of n rows (lines 2 to n+1) whose line bad holds
@@ -159,5 +161,45 @@ func TestEngine_Ingest_decimalComma(t *testing.T) {
 	point := head + "K00001.01;10000001;CONFIRMED;9.488035570;2.26;5455\nK00002.01;10000002;CANDIDATE;54.4;1.5;5800\n"
 	if ds := MustIngest(t, e, IngestInput{Reader: strings.NewReader(point), OriginalName: "koi_point.csv"}); ds.Rows != 2 {
 		t.Errorf("rows = %d, want 2", ds.Rows)
+	}
+}
+
+// TestEngine_Ingest_unitOverrides: an override the file's # header
+// contradicts, or one naming a column the file lacks, is refused; one that
+// agrees with the header, or has no header to contradict, is taken.
+func TestEngine_Ingest_unitOverrides(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	toi := filepath.Join(sharedData, "toi_2025-09-29_commented.csv")
+	ps := filepath.Join(sharedData, "pscomppars_2025.csv")
+	for _, tc := range []struct {
+		name, path, unit, want string
+	}{
+		{"header says ppm", toi, "percent", "The unit override koi_depth=percent contradicts the file: its # header gives pl_trandep in [ppm]"},
+		{"no depth column", ps, "percent", "The unit override koi_depth=percent names a column this file does not have"},
+		{"header agrees", toi, "ppm", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Ingest(context.Background(), IngestInput{Path: tc.path, Name: "u_" + strings.ReplaceAll(tc.name, " ", "_"), Units: map[string]string{"koi_depth": tc.unit}})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Ingest: %v", err)
+				}
+				return
+			}
+			if ErrorCode(err) != BadRequest || !strings.Contains(ErrorMessage(err), tc.want) {
+				t.Fatalf("err = %v, want BadRequest with %q", err, tc.want)
+			}
+		})
+	}
+	// A table without a # header keeps the override (a generic file's
+	// depth may well be in percent).
+	data := "kepoi_name,koi_period,koi_prad,koi_depth\nK1,2.5,1.2,0.05\n"
+	ds, err := e.Ingest(context.Background(), IngestInput{Reader: strings.NewReader(data), OriginalName: "pct.csv", Units: map[string]string{"koi_depth": "percent"}})
+	if err != nil {
+		t.Fatalf("Ingest: %v", err)
+	}
+	if i := slices.IndexFunc(ds.Mapping, func(r mapping.ReportEntry) bool { return r.Canonical == "koi_depth" }); i < 0 || !strings.Contains(ds.Mapping[i].Conversion, "percent") {
+		t.Errorf("mapping of koi_depth: %+v", ds.Mapping)
 	}
 }
