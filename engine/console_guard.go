@@ -50,6 +50,13 @@ func consoleGuard(ctx context.Context, conn consoleQueryRower, dangerousSQL stri
 		// nested calls held a console connection for 29 s).
 		return nil, "", Errorf(BadRequest, "the query nests brackets %d levels deep; the console allows %d", d, consoleMaxNesting)
 	}
+	if sqlHasWords(dangerousSQL, "NOT", "MATERIALIZED") {
+		// note: json_serialize_sql does not keep it, so the text is read.
+		// Forty CTEs each joining the one before to itself, inlined, made
+		// 2^40 rows of plan: the server was killed at 24 GB, past both
+		// the memory limit and the time limit.
+		return nil, "", Errorf(BadRequest, "NOT MATERIALIZED is not allowed in the console: a CTE inlined into CTEs that repeat it grows without bound; leave it out (DuckDB materializes a CTE used more than once)")
+	}
 	tree, err := consoleSerialize(ctx, conn, dangerousSQL)
 	if err != nil {
 		return nil, "", err
@@ -160,6 +167,31 @@ func sqlNestingDepth(text string) int {
 func sqlHasWord(text, word string) bool {
 	for _, t := range lexSQL(text) {
 		if t.kind == tokWord && strings.EqualFold(text[t.start:t.end], word) {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlHasWords reports whether the SQL text holds the keywords in a row
+// (comments and white space between them), outside strings and comments.
+func sqlHasWords(text string, words ...string) bool {
+	var code []sqlToken
+	for _, t := range lexSQL(text) {
+		if t.kind != tokSpace && t.kind != tokComment {
+			code = append(code, t)
+		}
+	}
+	for i := 0; i+len(words) <= len(code); i++ {
+		match := true
+		for j, w := range words {
+			t := code[i+j]
+			if t.kind != tokWord || !strings.EqualFold(text[t.start:t.end], w) {
+				match = false
+				break
+			}
+		}
+		if match {
 			return true
 		}
 	}
@@ -277,7 +309,12 @@ func checkConsoleTree(v any, relations relationLookup) error {
 		if err := checkConsoleNode(x, relations); err != nil {
 			return err
 		}
-		for _, e := range x {
+		for k, e := range x {
+			if fn, ok := e.(map[string]any); ok && k == "function" && x["type"] == "TABLE_FUNCTION" {
+				// note: FROM range(1e9) streams rows; only its arguments
+				// are checked as expressions.
+				e = fn["children"]
+			}
 			if err := checkConsoleTree(e, relations); err != nil {
 				return err
 			}
@@ -301,10 +338,15 @@ func checkConsoleNode(m map[string]any, relations relationLookup) error {
 		if err := consoleCheckFunction(consoleFunctionName(m)); err != nil {
 			return err
 		}
+		if err := consoleCheckSize(m); err != nil {
+			return err
+		}
 	}
 	if name, ok := m["table_name"].(string); ok && (m["type"] == "BASE_TABLE" || m["type"] == "SHOW_REF") {
 		path := consoleRefPath(m, name)
-		if (strings.ContainsAny(name, `/\.:~*?`) || consoleFileExtension(path)) && !consoleRelationExists(m, name, relations) {
+		// note: every part counts: "/some/dir/file"."duckdb" reads a
+		// database file by path as surely as "/some/dir/file.duckdb".
+		if (strings.ContainsAny(path, `/\:~*?`) || strings.Contains(name, ".") || consoleFileExtension(path)) && !consoleRelationExists(m, name, relations) {
 			return Errorf(BadRequest, "reading files by path (%q) is not allowed in the console; query the registered views instead (raw.<dataset>, classified.<dataset>, runs.results, ...)", path)
 		}
 	}
@@ -332,7 +374,8 @@ func consoleFileExtension(path string) bool {
 }
 
 // consoleScanExtensions are the endings DuckDB's replacement scans read.
-var consoleScanExtensions = consoleSet("csv", "tsv", "txt", "tbl", "dat", "parquet", "json", "jsonl", "ndjson", "gz", "gzip", "zst", "arrow", "xlsx")
+var consoleScanExtensions = consoleSet("csv", "tsv", "txt", "tbl", "dat", "parquet", "json", "jsonl", "ndjson", "gz", "gzip", "zst", "arrow", "xlsx",
+	"duckdb", "db", "ddb", "sqlite", "sqlite3", "avro")
 
 // consoleRelationExists reports whether a table reference whose name looks
 // like a path (a feature set "2025-10.rc1") names a relation of the
