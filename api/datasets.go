@@ -50,6 +50,11 @@ func (s *Server) ingest(c *fiber.Ctx) (*engine.Dataset, error) {
 	case fiber.MIMEMultipartForm:
 		return s.ingestUpload(c, params["boundary"])
 	case fiber.MIMEApplicationJSON, "":
+		if mt == "" && c.Request().Header.ContentLength() == 0 {
+			// note: most often a form whose file was never attached; the
+			// JSON form is the other way, not the one to suggest first.
+			return nil, engine.Errorf(engine.BadRequest, "The request has no body: %s takes the catalog as multipart/form-data in the field \"file\" (curl -F file=@catalog.csv), or a JSON body {\"url\": ...} or {\"nasa\": ...}.", c.Method()+" "+c.Path())
+		}
 		var body datasetImport
 		if err := readJSON(c, s.cfg.BodyLimit, &body, true); err != nil {
 			return nil, err

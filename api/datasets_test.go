@@ -49,7 +49,13 @@ func TestDatasets(t *testing.T) {
 		{name: "json both url and nasa", method: "POST", url: "/api/datasets", body: `{"url":"https://x/y.csv","nasa":"toi"}`,
 			wantStatus: 400, wantContains: []string{"not both"}},
 		{name: "json unknown field", method: "POST", url: "/api/datasets", body: `{"urll":"https://x/y.csv"}`, wantStatus: 400,
-			wantContains: []string{"urll"}},
+			wantContains: []string{`"message":"Unknown field \"urll\"; the fields are url, nasa, where, select, name, mission, units."`}},
+		{name: "json array body", method: "POST", url: "/api/datasets", body: `[]`, wantStatus: 400,
+			wantContains: []string{`"message":"The request body must be a JSON object, not an array."`}},
+		{name: "json wrong-typed field", method: "POST", url: "/api/datasets", body: `{"nasa":["toi"]}`, wantStatus: 400,
+			wantContains: []string{`"message":"The field \"nasa\" must be a JSON string, not an array."`}},
+		{name: "json wrong-typed map value", method: "POST", url: "/api/datasets", body: `{"url":"s3://b/k.csv","units":{"koi_depth":1}}`, wantStatus: 400,
+			wantContains: []string{`"message":"The field \"units\" must be a JSON object whose values are strings, not a number."`}},
 		{name: "json malformed", method: "POST", url: "/api/datasets", body: `{"url":`, wantStatus: 400,
 			wantContains: []string{"not valid JSON"}},
 		{name: "json body too large", method: "POST", url: "/api/datasets", body: huge, wantStatus: 413,
@@ -76,10 +82,15 @@ func TestUpload_TooLarge(t *testing.T) {
 	t.Parallel()
 	env := MustEnv(t, withConfig(func(c *Config) { c.UploadLimit = 1 << 10 }))
 	body, ct := multipartBody(t, nil, "big.csv", bytes.Repeat([]byte("a,b\n1,2\n"), 300_000))
+	// note: the request is over the limit, the file is not: the field is.
+	bigField, bigFieldCT := multipartBody(t, [][2]string{{"name", strings.Repeat("n", 3<<20)}}, "small.csv", []byte("a,b\n1,2\n"))
 	env.run(t, []scenario{
 		{name: "declared length over the limit", method: "POST", url: "/api/datasets", body: body,
 			header: map[string]string{"Content-Type": ct}, wantStatus: 413,
 			wantContains: []string{`"code":"too_large"`, "upload limit of 1 KiB"}},
+		{name: "oversized field before a small file", method: "POST", url: "/api/datasets", body: bigField,
+			header: map[string]string{"Content-Type": bigFieldCT}, wantStatus: 400,
+			wantContains: []string{`"message":"The form field \"name\" is too long`}},
 		{name: "nothing was stored", method: "GET", url: "/api/datasets", wantStatus: 200, wantContains: []string{`"items":[]`}},
 	})
 }

@@ -170,14 +170,24 @@ func (s *Server) latestRun(ctx context.Context) (*engine.Run, error) {
 }
 
 // handleLegacyResultLatest answers GET /api/result/latest:
-// {"rows":[...],"timestamp",...} of the newest complete run.
+// {"rows":[...],"timestamp",...} of the newest complete run. It takes the
+// filters of GET /api/runs/{id}/results, checked the same way (a filter
+// that was ignored would answer every row as if it matched).
 func (s *Server) handleLegacyResultLatest(c *fiber.Ctx) error {
 	ctx := c.UserContext()
+	q, err := resultsQuery(c, "")
+	if err != nil {
+		return err
+	}
 	run, err := s.latestRun(ctx)
 	if err != nil {
 		return err
 	}
-	page, err := s.eng.Results(ctx, engine.ResultsQuery{RunID: run.RunID, Limit: legacyLatestRows})
+	q.RunID = run.RunID
+	if q.Limit == 0 {
+		q.Limit = legacyLatestRows
+	}
+	page, err := s.eng.Results(ctx, q)
 	if err != nil {
 		return err
 	}

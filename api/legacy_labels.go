@@ -65,7 +65,7 @@ func (s *Server) handleLegacyLabelQueue(c *fiber.Ctx) error {
 	}
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, &req); err != nil {
-			return jsonError(err)
+			return jsonError(err, &req)
 		}
 	}
 	if req.Limit == 0 {

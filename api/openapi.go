@@ -84,7 +84,7 @@ var opDocs = map[string]opDoc{
 	"POST /api/upload":                       {body: "multipart|DatasetImport", okSchema: "Object", errors: []int{400, 404, 409, 413, 415}},
 	"GET /api/upload/{file_id}/meta":         {okSchema: "Object", errors: []int{404}},
 	"POST /api/process":                      {body: "Object", okSchema: "Object", errors: []int{400, 404}},
-	"GET /api/result/latest":                 {okSchema: "Object", errors: []int{404}},
+	"GET /api/result/latest":                 {query: append(append(append([]string{}, resultFilters...), "limit: rows (default and at most 10000)"), pagingParams[1:]...), okSchema: "Object", errors: []int{400, 404}},
 	"GET /api/result/download/{format}":      {produces: "text/csv, application/json", errors: []int{400, 404}},
 
 	"GET /api/health":                         {okSchema: "Object"},

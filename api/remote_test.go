@@ -102,3 +102,20 @@ func TestDatasets_Remote(t *testing.T) {
 		t.Errorf("TAP queries %q", queries)
 	}
 }
+
+// TestDatasets_RemoteUnreachable: when the archive or the configured S3
+// endpoint cannot be reached, the request was fine: a 502 that names the
+// service, not a 400 asking the client to check an address it never gave.
+func TestDatasets_RemoteUnreachable(t *testing.T) {
+	t.Parallel()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // note: its port now refuses connections
+	env := MustEnv(t, withFetcher(t, remote.Config{S3Endpoint: down.URL, S3Anonymous: true, S3Region: "us-east-1",
+		NASABaseURL: down.URL, BlockPrivate: true}))
+	env.run(t, []scenario{
+		{name: "archive unreachable", method: "POST", url: "/api/datasets", body: `{"nasa":"toi"}`, wantStatus: 502,
+			wantContains: []string{`"code":"upstream_unavailable"`, "the NASA Exoplanet Archive cannot be reached from this server: connection refused"}},
+		{name: "s3 endpoint unreachable", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/koi.csv"}`, wantStatus: 502,
+			wantContains: []string{`"code":"upstream_unavailable"`, "the S3 endpoint " + down.URL + " cannot be reached from this server: connection refused"}},
+	})
+}

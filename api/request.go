@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,7 +90,7 @@ func readJSON(c *fiber.Ctx, limit int, dst any, strict bool) error {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		return jsonError(err, dst)
 	}
 	if dec.More() {
 		return engine.Errorf(engine.BadRequest, "The request body holds more than one JSON value.")
@@ -96,32 +98,139 @@ func readJSON(c *fiber.Ctx, limit int, dst any, strict bool) error {
 	return nil
 }
 
-// jsonError explains a JSON decoding failure.
-func jsonError(err error) error {
+// jsonError explains a JSON decoding failure into dst (a pointer to the
+// request's struct) in JSON's terms: the body's shape, a field's type, an
+// unknown field with the known ones; never Go type names.
+func jsonError(err error, dst any) error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
-	case errors.As(err, &te) && te.Field != "":
-		return engine.Wrap(engine.BadRequest, err, "The field %q must be a JSON %s, not %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	case errors.As(err, &te) && te.Field == "":
+		return engine.Wrap(engine.BadRequest, err, "The request body must be a JSON %s, not %s.", jsonKind(reflect.TypeOf(dst)), withArticle(te.Value))
+	case errors.As(err, &te) && strings.HasPrefix(te.Value, "number "):
+		return engine.Wrap(engine.BadRequest, err, "The field %q holds the %s, which is out of range.", te.Field, te.Value)
+	case errors.As(err, &te):
+		return engine.Wrap(engine.BadRequest, err, "The field %q must be %s, not %s.", te.Field, fieldShape(dst, te), withArticle(te.Value))
 	case errors.As(err, &se):
 		return engine.Wrap(engine.BadRequest, err, "The request body is not valid JSON (at byte %d).", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return engine.Wrap(engine.BadRequest, err, "The request body is not valid JSON: it ends in the middle of a value.")
+	}
+	// note: encoding/json has no type for this error, only its text.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		return engine.Wrap(engine.BadRequest, err, "Unknown field %q; the fields are %s.", name, strings.Join(jsonFields(dst), ", "))
 	}
 	return engine.Wrap(engine.BadRequest, err, "The request body is not valid JSON: %s.", err.Error())
 }
 
-// jsonKind names a Go kind the way a JSON user knows it.
-func jsonKind(k string) string {
-	switch k {
-	case "float64", "float32", "int", "int64", "int32":
-		return "number"
-	case "map", "struct":
-		return "object"
-	case "slice", "array":
-		return "array"
-	case "bool":
-		return "boolean"
+// fieldShape says what te's field must hold: "a JSON number", or for a
+// map or list field whose element was wrong, "a JSON object whose values
+// are strings" or "a JSON array of strings".
+func fieldShape(dst any, te *json.UnmarshalTypeError) string {
+	t := fieldType(reflect.TypeOf(dst), te.Field)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return k
+	switch {
+	case t == nil || t == te.Type:
+		return "a JSON " + jsonKind(te.Type)
+	case t.Kind() == reflect.Map:
+		return "a JSON object whose values are " + jsonKind(t.Elem()) + "s"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "a JSON array of " + jsonKind(t.Elem()) + "s"
+	}
+	return "a JSON " + jsonKind(te.Type)
+}
+
+// fieldType follows a dotted JSON field path ("a.b") through struct
+// types; nil when the path leaves them.
+func fieldType(t reflect.Type, path string) reflect.Type {
+	for _, name := range strings.Split(path, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			return nil
+		}
+		var next reflect.Type
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && jsonName(f) == name {
+				next = f.Type
+				break
+			}
+		}
+		t = next
+	}
+	return t
+}
+
+// jsonFields lists the JSON names of dst's struct fields, in order.
+func jsonFields(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && jsonName(f) != "-" {
+			names = append(names, jsonName(f))
+		}
+	}
+	return names
+}
+
+// jsonName is the name encoding/json gives a struct field.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// jsonKind names a Go type the way a JSON user knows it.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "value"
+}
+
+// withArticle turns encoding/json's name of what it found ("array",
+// "bool") into words: "an array", "a boolean".
+func withArticle(v string) string {
+	switch v {
+	case "array", "object":
+		return "an " + v
+	case "bool":
+		return "a boolean"
+	case "string", "number":
+		return "a " + v
+	}
+	return v
 }
 
 // queryInt parses an optional integer query parameter within [lo, hi].

@@ -45,9 +45,6 @@ func (s *Server) ingestUpload(c *fiber.Ctx, boundary string) (*engine.Dataset, e
 	if boundary == "" {
 		return nil, engine.Errorf(engine.BadRequest, "The multipart body has no boundary in its Content-Type.")
 	}
-	if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > s.cfg.UploadLimit+multipartSlack {
-		return nil, s.uploadTooLarge()
-	}
 	body := &idleReader{r: bodyReader(c), conn: c.Context().Conn(), idle: s.cfg.StreamIdleTimeout}
 	mr := multipart.NewReader(body, boundary)
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
@@ -62,6 +59,12 @@ func (s *Server) ingestUpload(c *fiber.Ctx, boundary string) (*engine.Dataset, e
 			return nil, multipartError(err)
 		}
 		if part.FormName() == "file" {
+			// note: checked here, not before the first part, so that an
+			// oversized field before the file is named as such (field
+			// refuses it after maxFieldBytes); nothing of the file is read.
+			if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > s.cfg.UploadLimit+multipartSlack {
+				return nil, engine.Errorf(engine.TooLarge, "The upload is %s, larger than this server's upload limit of %s.", humanBytes(int64(cl)), humanBytes(s.cfg.UploadLimit))
+			}
 			form.in.OriginalName = clientFileName(part)
 			form.in.Reader = &limitReader{r: part, left: s.cfg.UploadLimit, err: s.uploadTooLarge()}
 			form.in.AfterBody = func(in *engine.IngestInput) error { return lateFields(mr, in) }
@@ -108,7 +111,7 @@ func (f *uploadForm) field(part *multipart.Part) error {
 		return multipartError(err)
 	}
 	if len(b) > maxFieldBytes {
-		return engine.Errorf(engine.BadRequest, "The form field %q is longer than %d bytes.", part.FormName(), maxFieldBytes)
+		return engine.Errorf(engine.BadRequest, "The form field %q is too long: a form field holds at most %d bytes.", part.FormName(), maxFieldBytes)
 	}
 	v := strings.TrimSpace(string(b))
 	switch part.FormName() {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 )
@@ -140,6 +141,10 @@ func (e *Engine) copyIn(src io.Reader, name string) (_ *stored, err error) {
 	default:
 		st.text = newTextScan(e.limits)
 		sink = st.text
+		if gzipNamed(name) {
+			// note: a copy, since Peek's bytes are overwritten by later reads.
+			sink = notGzipSink{textSink: st.text, name: name, head: bytes.Clone(head[:min(len(head), 4)])}
+		}
 	}
 	n, err := copyChunks(f, h, sink, br)
 	if err != nil {
@@ -271,6 +276,44 @@ func (t *tailSink) finish(int64) error {
 		return Errorf(BadRequest, "This is not a valid Parquet file: it is too short to hold a footer.")
 	}
 	return nil
+}
+
+// gzipNamed reports whether a display name (see displayName) ends in .gz.
+func gzipNamed(display string) bool {
+	base, err := strconv.Unquote(display)
+	if err != nil {
+		return false
+	}
+	_, gz := splitExt(base)
+	return gz
+}
+
+// notGzipSink scans a file named .gz whose bytes lack gzip's magic number
+// as text. When the text scan refuses it too (NUL bytes, not UTF-8), the
+// name is the better clue: it is neither gzip nor CSV, most likely damaged
+// or another format renamed. Plain CSV text passes, and checkExtension
+// then says to drop the .gz.
+type notGzipSink struct {
+	textSink
+	name string
+	head []byte
+}
+
+// Write implements io.Writer.
+func (s notGzipSink) Write(p []byte) (int, error) {
+	n, err := s.textSink.Write(p)
+	return n, s.explain(err)
+}
+
+// finish implements textSink.
+func (s notGzipSink) finish(total int64) error { return s.explain(s.textSink.finish(total)) }
+
+// explain replaces a text-scan refusal with the not-gzip sentence.
+func (s notGzipSink) explain(err error) error {
+	if err == nil || ErrorCode(err) != BadRequest {
+		return err
+	}
+	return Wrap(BadRequest, err, "%s is named like a gzip file but is not one: a gzip file starts with the bytes 1f 8b, and this one starts with % x. It is not CSV text either, so it may be damaged or another format renamed; download it again", s.name, s.head)
 }
 
 // gzipSink decompresses the stored bytes in a goroutine and feeds the text

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +49,9 @@ func readHeader(s *textScan) (*headerInfo, error) {
 	if s.bodyOffset == 0 {
 		body = bytes.TrimPrefix(body, utf8BOM)
 	}
+	if isIPAC(headLine(body)) {
+		return nil, Errorf(BadRequest, "The file is an IPAC table (the archive's .tbl format, with \\keyword lines and a |col|col| header), not a CSV file. Download the table from the NASA Exoplanet Archive in CSV format instead (choose CSV as the download format, or format=csv in a TAP query).")
+	}
 	if err := checkLineEnds(s); err != nil {
 		return nil, err
 	}
@@ -76,6 +80,16 @@ func readHeader(s *textScan) (*headerInfo, error) {
 		return nil, err
 	}
 	return h, h.checkRows(r, s.limits.headCheckLines, s.skip)
+}
+
+// isIPAC reports whether the first table line is the start of an IPAC
+// table, the NASA Exoplanet Archive's other download format: a \keyword
+// line, or a |col|col| header (a pipe-separated CSV header does not open
+// and close with the delimiter).
+func isIPAC(line []byte) bool {
+	t := bytes.TrimSpace(line)
+	return bytes.HasPrefix(t, []byte(`\`)) ||
+		(len(t) > 1 && t[0] == '|' && t[len(t)-1] == '|')
 }
 
 // checkLineEnds refuses a # block whose lines end differently from the
@@ -131,6 +145,11 @@ func (h *headerInfo) checkNames(l ingestLimits) error {
 	if len(h.names) > l.maxColumns {
 		return Errorf(TooLarge, "The file has %d columns; ExoHunter reads at most %d.", len(h.names), l.maxColumns)
 	}
+	if n, example := numericNames(h.names); n >= 2 && 2*n > nonEmpty(h.names) {
+		// note: before the duplicate check: a data row's repeated 0s
+		// would otherwise read as a column name given twice.
+		return Errorf(BadRequest, "The first line looks like data, not a header: ExoHunter needs a header line with column names (such as kepoi_name,koi_period,koi_prad). %d of the %d values on line %d are numbers (for example %q); add the table's header line back as its first line.", n, len(h.names), h.line, example)
+	}
 	seen := make(map[string]int, len(h.names))
 	for i, n := range h.names {
 		if len(n) > l.maxNameBytes {
@@ -146,6 +165,35 @@ func (h *headerInfo) checkNames(l ingestLimits) error {
 		seen[key] = i
 	}
 	return nil
+}
+
+// numericNames counts the names that are numbers, as in a data row, and
+// returns the first of them.
+func numericNames(names []string) (n int, first string) {
+	for _, name := range names {
+		v := strings.TrimSpace(name)
+		if v == "" || !strings.ContainsAny(v[:1], "0123456789+-.") {
+			continue // note: ParseFloat also reads "inf" and "nan"
+		}
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			if n == 0 {
+				first = v
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// nonEmpty counts the names that are not blank.
+func nonEmpty(names []string) int {
+	n := 0
+	for _, name := range names {
+		if strings.TrimSpace(name) != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // checkRows reads up to max data records and refuses the first one whose

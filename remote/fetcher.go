@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -139,7 +140,7 @@ func (f *Fetcher) transfer(ctx context.Context, cancel context.CancelCauseFunc, 
 	case errors.As(err, &we):
 		return Info{}, fmt.Errorf("remote: writing %s: %w", display, we.err)
 	case err != nil:
-		return Info{}, f.networkError(ctx, display, fmt.Sprintf("the transfer broke off after %s", humanBytes(n)), err)
+		return Info{}, f.networkError(ctx, display, "", fmt.Sprintf("the transfer broke off after %s", humanBytes(n)), err)
 	case obj.size >= 0 && n != obj.size:
 		return Info{}, newError(ErrUpstream, display, fmt.Sprintf("the transfer ended after %s of %s", humanBytes(n), humanBytes(obj.size)), nil)
 	}
@@ -158,8 +159,10 @@ func (f *Fetcher) tooLarge(display string, size int64) *Error {
 
 // networkError classifies a failure without a usable HTTP answer: the
 // caller's context ending, the idle timeout, a header timeout, or a network
-// error. what says what was happening, such as "the transfer broke off".
-func (f *Fetcher) networkError(ctx context.Context, display, what string, err error) *Error {
+// error. service names the configured service the request went to (see
+// Fetcher.service), "" for an address the caller wrote; what says what was
+// happening, such as "the transfer broke off".
+func (f *Fetcher) networkError(ctx context.Context, display, service, what string, err error) *Error {
 	prefix := ""
 	if what != "" {
 		prefix = what + ": "
@@ -179,6 +182,12 @@ func (f *Fetcher) networkError(ctx context.Context, display, what string, err er
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return newError(ErrUpstream, display, prefix+"the connection closed before the end of the file", err)
 	}
+	if reason := dialFailure(err); reason != "" && service != "" {
+		// note: the caller did not write this address (the operator or
+		// ExoHunter did), so a name that does not resolve is an outage
+		// or a server offline, not a typo to fix in the request.
+		return newError(ErrUpstream, display, prefix+service+" cannot be reached from this server: "+reason, err)
+	}
 	// note: a name that does not resolve is most often a typo in the
 	// address, which trying again later will not mend.
 	var dns *net.DNSError
@@ -186,6 +195,40 @@ func (f *Fetcher) networkError(ctx context.Context, display, what string, err er
 		return newError(ErrBadURL, display, prefix+"there is no host named "+dns.Name+"; check the address", err)
 	}
 	return newError(ErrUpstream, display, prefix+"network error: "+shortCause(err), err)
+}
+
+// service names the configured service behind loc for messages: the S3
+// endpoint (or AWS S3), the GCS base URL, or the location's own service
+// (the NASA archive); "" for an http(s) address the caller wrote.
+func (f *Fetcher) service(loc location) string {
+	switch {
+	case loc.scheme == "s3" && f.cfg.S3Endpoint != "":
+		return "the S3 endpoint " + Redact(f.cfg.S3Endpoint)
+	case loc.scheme == "s3":
+		return "AWS S3"
+	case loc.scheme == "gs":
+		return "Google Cloud Storage (" + Redact(f.cfg.GCSBaseURL) + ")"
+	}
+	return loc.service
+}
+
+// dialFailure returns why a connection could not be opened ("connection
+// refused", "there is no host named …"), or "" when err is not a failure
+// to connect.
+func dialFailure(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return "there is no host named " + dns.Name + " (is this server offline, or its DNS misconfigured?)"
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" || op.Err == nil {
+		return ""
+	}
+	var sc *os.SyscallError
+	if errors.As(op.Err, &sc) {
+		return sc.Err.Error()
+	}
+	return op.Err.Error()
 }
 
 // shortCause drops the request URL that *url.Error repeats (it may carry

@@ -58,7 +58,7 @@ func (f *Fetcher) get(ctx context.Context, client *http.Client, loc location, ta
 		return nil, newError(ErrBadURL, loc.display, "the address "+private.ip.String()+" is on a private or local network, and this server fetches from public addresses only (its operator can allow it with EXOHUNTER_ALLOW_PRIVATE_URLS=true)", err)
 	}
 	if err != nil {
-		return nil, f.networkError(ctx, loc.display, "", err)
+		return nil, f.networkError(ctx, loc.display, f.service(loc), "", err)
 	}
 	return resp, nil
 }

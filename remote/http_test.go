@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -300,19 +301,45 @@ func TestFetch_BlockPrivate(t *testing.T) {
 
 // TestNetworkError_unknownHost: a name that does not resolve is a bad URL
 // (a typo, which trying later will not mend); a refused connection stays
-// a remote failure.
+// a remote failure. For a service the caller did not name (the NASA
+// archive, the S3 endpoint) both are outages, and the message names it.
 func TestNetworkError_unknownHost(t *testing.T) {
 	t.Parallel()
 	f := MustNewFetcher(t, Config{})
 	ctx := context.Background()
 	typo := &url.Error{Op: "Get", URL: "https://exoplanetarchive.ipac.caltec.edu/x.csv", Err: &net.OpError{Op: "dial", Net: "tcp",
 		Err: &net.DNSError{Err: "no such host", Name: "exoplanetarchive.ipac.caltec.edu", IsNotFound: true}}}
-	err := f.networkError(ctx, "https://exoplanetarchive.ipac.caltec.edu/x.csv", "", typo)
+	err := f.networkError(ctx, "https://exoplanetarchive.ipac.caltec.edu/x.csv", "", "", typo)
 	if !errors.Is(err, ErrBadURL) || !strings.Contains(err.Error(), "no host named exoplanetarchive.ipac.caltec.edu") {
 		t.Errorf("unknown host: %v", err)
 	}
 	refused := &url.Error{Op: "Get", URL: "https://example.org/x.csv", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
-	if err := f.networkError(ctx, "https://example.org/x.csv", "", refused); !errors.Is(err, ErrUpstream) {
+	if err := f.networkError(ctx, "https://example.org/x.csv", "", "", refused); !errors.Is(err, ErrUpstream) {
 		t.Errorf("refused connection: %v", err)
+	}
+
+	offline := &url.Error{Op: "Get", URL: DefaultNASABaseURL + "/TAP/sync?query=x", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &net.DNSError{Err: "no such host", Name: "exoplanetarchive.ipac.caltech.edu", IsNotFound: true}}}
+	err = f.networkError(ctx, DefaultNASABaseURL+"/TAP/sync", "the NASA Exoplanet Archive", "", offline)
+	want := "cannot fetch " + DefaultNASABaseURL + "/TAP/sync: the NASA Exoplanet Archive cannot be reached from this server: there is no host named exoplanetarchive.ipac.caltech.edu"
+	if !errors.Is(err, ErrUpstream) || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("archive host unresolvable:\n got %v\nwant ErrUpstream, %s…", err, want)
+	}
+	endpointDown := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/exo/toi.csv", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}}
+	err = f.networkError(ctx, "s3://exo/toi.csv", "the S3 endpoint http://127.0.0.1:1", "", endpointDown)
+	if want := "cannot fetch s3://exo/toi.csv: the S3 endpoint http://127.0.0.1:1 cannot be reached from this server: connection refused"; !errors.Is(err, ErrUpstream) || err.Error() != want {
+		t.Errorf("endpoint down:\n got %v\nwant ErrUpstream, %s", err, want)
+	}
+}
+
+// TestFetcher_NASAUnreachable: an archive that cannot be reached is an
+// outage (ErrUpstream) named as the archive, not an address to check.
+func TestFetcher_NASAUnreachable(t *testing.T) {
+	t.Parallel()
+	f := MustNewFetcher(t, Config{NASABaseURL: closedURL(t)})
+	_, err := f.NASA(context.Background(), TAPQuery{Table: "toi"}, io.Discard)
+	if !errors.Is(err, ErrUpstream) || !strings.Contains(err.Error(), "the NASA Exoplanet Archive cannot be reached from this server: connection refused") {
+		t.Errorf("NASA with the archive down = %v, want ErrUpstream naming the archive", err)
 	}
 }

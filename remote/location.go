@@ -16,6 +16,9 @@ type location struct {
 	key     string   // s3 and gs only, taken literally (no percent-decoding)
 	u       *url.URL // http and https only
 	display string   // the URL without credentials, for messages
+	// service names a built-in service behind an http(s) location, such
+	// as the NASA archive, for messages; "" for an address a caller wrote.
+	service string
 }
 
 // bucketPattern is lenient on purpose: it accepts AWS, GCS and MinIO names

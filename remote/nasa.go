@@ -97,7 +97,7 @@ func (f *Fetcher) NASA(ctx context.Context, q TAPQuery, w io.Writer) (Info, erro
 	u, _ := url.Parse(target) // NB: the base URL was validated by New
 	// note: messages name the endpoint, not the encoded query, which the
 	// scientist wrote and which reads badly once percent-encoded.
-	loc := location{scheme: u.Scheme, u: u, display: Redact(f.cfg.NASABaseURL + "/TAP/sync")}
+	loc := location{scheme: u.Scheme, u: u, display: Redact(f.cfg.NASABaseURL + "/TAP/sync"), service: "the NASA Exoplanet Archive"}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

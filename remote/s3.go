@@ -28,7 +28,7 @@ func (f *Fetcher) openS3(ctx context.Context, loc location) (object, error) {
 	client, anon, err := f.s3Client(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return object{}, f.networkError(ctx, loc.display, "", err)
+			return object{}, f.networkError(ctx, loc.display, f.service(loc), "", err)
 		}
 		return object{}, newError(ErrAccessDenied, loc.display, "the AWS configuration could not be loaded: "+err.Error(), err)
 	}
@@ -179,7 +179,7 @@ func (f *Fetcher) s3Error(ctx context.Context, loc location, anon bool, err erro
 	case errors.As(err, &se):
 		return newError(ErrAccessDenied, loc.display, "the AWS credentials could not be loaded; check AWS_PROFILE and the shared config files", err)
 	}
-	return f.networkError(ctx, loc.display, "", err)
+	return f.networkError(ctx, loc.display, f.service(loc), "", err)
 }
 
 // isCredentialCode reports S3 error codes that mean the key itself is wrong,

@@ -38,6 +38,7 @@ func TestFetcher_FetchS3(t *testing.T) {
 		wantInfo Info
 		wantSHA  string // of the whole file at path, when set
 		wantErr  error
+		wantMsg  string // a fragment of the message; {endpoint} is the endpoint
 	}{
 		{
 			name:     "success",
@@ -69,7 +70,8 @@ func TestFetcher_FetchS3(t *testing.T) {
 		{name: "ErrAccessDenied/anonymous", url: "s3://exohunter/kepler/koi_cumulative_2025.csv", anon: true, wantErr: ErrAccessDenied},
 		{name: "ErrTooLarge", url: "s3://exohunter/kepler/koi_cumulative_2025.csv", creds: good, maxBytes: 1000, wantErr: ErrTooLarge},
 		{name: "ErrUpstream/500", url: "s3://exohunter/broken.csv", creds: good, wantErr: ErrUpstream},
-		{name: "ErrUpstream/connection_refused", url: "s3://exohunter/kepler/koi_cumulative_2025.csv", creds: good, endpoint: closedURL(t), wantErr: ErrUpstream},
+		{name: "ErrUpstream/connection_refused", url: "s3://exohunter/kepler/koi_cumulative_2025.csv", creds: good, endpoint: closedURL(t), wantErr: ErrUpstream,
+			wantMsg: "cannot fetch s3://exohunter/kepler/koi_cumulative_2025.csv: the S3 endpoint {endpoint} cannot be reached from this server: connection refused"},
 		{name: "ErrUnsupportedScheme", url: "ftp://exohunter/kepler/koi.csv", creds: good, wantErr: ErrUnsupportedScheme},
 		{name: "ErrBadURL/no_key", url: "s3://exohunter/", creds: good, wantErr: ErrBadURL},
 	}
@@ -87,6 +89,9 @@ func TestFetcher_FetchS3(t *testing.T) {
 			w := newHashWriter()
 			info, err := f.Fetch(context.Background(), tc.url, w)
 			checkErr(t, err, tc.wantErr, testSecretKey, "not-the-secret")
+			if want := strings.ReplaceAll(tc.wantMsg, "{endpoint}", endpoint); err != nil && !strings.Contains(err.Error(), want) {
+				t.Errorf("message %q does not contain %q", err, want)
+			}
 			if tc.anon && (err == nil || !strings.Contains(err.Error(), "EXOHUNTER_S3_ANONYMOUS=true")) {
 				t.Errorf("an anonymous request asked for on purpose: %v, want the message to name EXOHUNTER_S3_ANONYMOUS", err)
 			}
