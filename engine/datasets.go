@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/exohunter/exohunter/engine/mapping"
@@ -82,11 +84,48 @@ func (e *Engine) datasetWhere(ctx context.Context, q queryer, cond string, arg a
 	ds, err := scanDataset(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		if s, ok := arg.(string); ok && cond == "name = ?" {
-			return nil, Errorf(NotFound, "There is no dataset named %q.", s)
+			return nil, noDataset(ctx, q, s)
 		}
 		return nil, Errorf(NotFound, "There is no such dataset.")
 	}
 	return ds, err
+}
+
+// noDataset is the NotFound for a dataset name, with what the user most
+// likely meant: a file path given where its dataset's name goes (ingest
+// it first), the name ingest would derive from what was typed
+// (toi_2025-09-29 for toi_2025_09_29), or the names there are.
+func noDataset(ctx context.Context, q queryer, name string) error {
+	msg := fmt.Sprintf("There is no dataset named %q.", name)
+	derived := deriveDatasetName(name)
+	if strings.ContainsAny(name, `/\`) || derived != strings.ToLower(name) && slices.ContainsFunc(knownExtensions, func(ext string) bool {
+		return strings.HasSuffix(strings.ToLower(name), ext)
+	}) {
+		return Errorf(NotFound, "%s A file must be ingested first (exohunter ingest %s, or POST /api/datasets); its dataset is then named %s unless --name says otherwise.", msg, name, derived)
+	}
+	var names []string
+	if lq, ok := q.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}); ok {
+		if rows, err := lq.QueryContext(ctx, `SELECT name FROM meta.datasets ORDER BY name LIMIT 21`); err == nil {
+			defer rows.Close()
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil {
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	switch {
+	case len(names) == 0:
+		return Errorf(NotFound, "%s There are no datasets yet: ingest a file first (exohunter ingest PATH, or POST /api/datasets).", msg)
+	case derived != name && slices.Contains(names, derived):
+		return Errorf(NotFound, "%s Did you mean %s?", msg, derived)
+	case len(names) > 20:
+		return Errorf(NotFound, "%s The datasets include %s, ...", msg, strings.Join(names[:20], ", "))
+	}
+	return Errorf(NotFound, "%s The datasets are %s.", msg, strings.Join(names, ", "))
 }
 
 // queryer is what *sql.DB, *sql.Tx and *sql.Conn have in common.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,4 +63,27 @@ func TestEngine_Datasets(t *testing.T) {
 	}
 	// note: the name is free again.
 	MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv"), Name: "a"})
+}
+
+// TestEngine_Dataset_notFoundHint: an unknown name says what was likely
+// meant: no datasets yet, the name ingest derives from what was typed, a
+// file path to ingest first, or the names there are.
+func TestEngine_Dataset_notFoundHint(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	ctx := context.Background()
+	check := func(name, want string) {
+		t.Helper()
+		_, err := e.Dataset(ctx, name)
+		if ErrorCode(err) != NotFound || !strings.Contains(ErrorMessage(err), want) {
+			t.Errorf("Dataset(%q) = %v, want NotFound with %q", name, err, want)
+		}
+	}
+	check("koi", "There are no datasets yet: ingest a file first")
+	MustIngest(t, e, IngestInput{Path: filepath.Join("testdata", "koi_small_commented.csv"), Name: "koi_2025_09_29"})
+	MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, "toi_2025.csv")})
+	check("koi_2025-09-29", `There is no dataset named "koi_2025-09-29". Did you mean koi_2025_09_29?`)
+	check("koi", "The datasets are koi_2025_09_29, toi_2025.")
+	check("../shared/data/toi_2025.csv", "A file must be ingested first (exohunter ingest ../shared/data/toi_2025.csv, or POST /api/datasets); its dataset is then named toi_2025")
+	check("toi_2025.csv", "A file must be ingested first")
 }
