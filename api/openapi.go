@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -368,6 +367,3 @@ func openAPISchemas() map[string]any {
 		}, "columns", "rows", "truncated", "elapsed_ms", "query_id"),
 	}
 }
-
-// openAPIJSON renders the document (tests and tools).
-func (s *Server) openAPIJSON() ([]byte, error) { return json.MarshalIndent(s.openAPI(), "", "  ") }

@@ -95,7 +95,7 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 	case errors.Is(context.Cause(ctx), errConsoleCancelled) || errors.Is(ctx.Err(), context.Canceled):
 		return &Error{Code: BadRequest, Msg: fmt.Sprintf("query %s was cancelled", q.id), Err: context.Canceled}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		return Wrap(Timeout, err, "the query ran longer than its time limit of %s and was stopped; narrow it down, or raise timeout_ms (at most %d)", q.timeout, q.maxTimeout.Milliseconds())
+		return Wrap(Timeout, err, "the query ran longer than its time limit of %s and was stopped; narrow it down, or raise the time limit (timeout_ms, or --timeout-ms on the command line; at most %d ms)", q.timeout, q.maxTimeout.Milliseconds())
 	}
 	if !isDuck {
 		return Wrap(Internal, err, "console query")

@@ -789,3 +789,25 @@ func TestConsole_unknownTableHint(t *testing.T) {
 		t.Fatalf("the hint's query: %v", err)
 	}
 }
+
+// TestConsole_mapNestedKey: a MAP whose keys are lists or structs, which the
+// driver cannot scan into a Go map, comes back as DuckDB's text for it; it
+// failed the query with a 500 before.
+func TestConsole_mapNestedKey(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{})
+	for sql, want := range map[string]string{
+		"SELECT MAP {[1]: 'x'} AS m":      `"{[1]=x}"`,
+		"SELECT MAP {{'a': 1}: 'x'} AS m": `"{{'a': 1}=x}"`,
+		"SELECT [MAP {[1, 2]: 3}] AS m":   `"[{[1, 2]=3}]"`,
+		"SELECT MAP {'k': [1, 2]} AS m":   `{"k":[1,2]}`,
+	} {
+		res, err := f.console.Query(context.Background(), ConsoleRequest{SQL: sql})
+		if err != nil {
+			t.Errorf("%s: %v", sql, err)
+			continue
+		}
+		if got := mustJSON(t, res.Rows[0][0]); got != want {
+			t.Errorf("%s = %s, want %s", sql, got, want)
+		}
+	}
+}

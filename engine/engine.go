@@ -301,12 +301,6 @@ func (e *Engine) Close() error {
 	return e.closeErr
 }
 
-// DB returns the pool for the pipeline and the API.
-func (e *Engine) DB() *sql.DB { return e.db }
-
-// ConsoleDB returns the small pool reserved for the SQL console.
-func (e *Engine) ConsoleDB() *sql.DB { return e.consoleDB }
-
 // DataDir returns the absolute data dir.
 func (e *Engine) DataDir() string { return e.dataDir }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sync"
 	"time"
 
@@ -389,11 +388,4 @@ func orDefault(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// sortedStrings returns a sorted copy of xs.
-func sortedStrings(xs []string) []string {
-	out := slices.Clone(xs)
-	slices.Sort(out)
-	return out
 }

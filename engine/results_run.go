@@ -161,6 +161,10 @@ func slot(ctx context.Context, sem chan struct{}) (release func(), err error) {
 
 var resultsStates sync.Map // *Engine -> *resultsState
 
+// note: a closed engine's cache goes with it; tests and the in-process
+// end-to-end runs open many engines in one process.
+func init() { closeHooks = append(closeHooks, func(e *Engine) { resultsStates.Delete(e) }) }
+
 // results returns the engine's results cache, creating it on first use.
 func (e *Engine) results() *resultsState {
 	if s, ok := resultsStates.Load(e); ok {
