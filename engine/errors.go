@@ -105,6 +105,9 @@ func ErrorCode(err error) Code {
 // those caused by a full disk or a read-only data dir, which get a
 // sentence.
 func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
 	var e *Error
 	if errors.As(err, &e) && e.Code != Internal && e.Msg != "" {
 		return e.Msg

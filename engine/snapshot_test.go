@@ -397,10 +397,11 @@ func TestSnapshot_Cancelled(t *testing.T) {
 	}
 }
 
-// TestSnapshot_UnreadableDataset: a dataset whose file does not parse with
-// the types found at ingest ("inf" in a column sniffed as DATE) stopped
-// every snapshot with a 500 and DuckDB's dump. It is a 409 naming the
-// dataset and the way out, and nothing is written.
+// TestSnapshot_UnreadableDataset: a value that does not fit the type
+// sniffed from the first rows ('inf', sniffed as a DATE) retypes its
+// column and the snapshot completes; a stored file that no longer parses
+// (changed on disk after ingest) stops the snapshot with a 409 that names
+// the dataset and the way out, and leaves no file.
 func TestSnapshot_UnreadableDataset(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -413,10 +414,29 @@ func TestSnapshot_UnreadableDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "s.duckdb")
-	_, err := e.Snapshot(ctx, dst, SnapshotOptions{})
-	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "Dataset teq_inf could not be read to the end") ||
-		!strings.Contains(ErrorMessage(err), "DELETE /api/datasets/teq_inf") {
-		t.Errorf("got %s %q", ErrorCode(err), ErrorMessage(err))
+	if _, err := e.Snapshot(ctx, dst, SnapshotOptions{}); err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if ds, _ := e.Dataset(ctx, "teq_inf"); ds == nil || len(ds.CSV.Retyped) != 1 || ds.CSV.Retyped[0].Column != "koi_teq" || ds.CSV.Retyped[0].Value != "inf" {
+		t.Errorf("retyped: %+v", ds)
+	}
+
+	other := filepath.Join(t.TempDir(), "ragged.csv")
+	if err := os.WriteFile(other, []byte("kepoi_name,koi_period,koi_prad\nK1.01,10,1\nK2.01,5,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := e.Ingest(ctx, IngestInput{Path: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.abs(ds.Path), []byte("kepoi_name,koi_period,koi_prad\nK1.01,10,1,7,8\nK2.01,5,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst = filepath.Join(t.TempDir(), "s2.duckdb")
+	_, err = e.Snapshot(ctx, dst, SnapshotOptions{})
+	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "Dataset ragged could not be read to the end") ||
+		!strings.Contains(ErrorMessage(err), "DELETE /api/datasets/ragged") {
+		t.Errorf("got %s %v", ErrorCode(err), err)
 	}
 	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("snapshot file left behind: %v", err)
