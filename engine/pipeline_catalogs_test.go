@@ -152,6 +152,7 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 			{"a 35% transit of a Sun-sized star is too deep", `SELECT list_contains(flags, 'FLAG_DEPTH_TOO_DEEP') FROM run WHERE object_id = 'K02671.01'`, "true"},
 			// The KOI table has no limit or controversy columns: NULL, never flagged.
 			{"the KOI table's solar stand-ins are flagged", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER')) FROM run`, "105"},
+			{"KOIs without a depth are flagged", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_MISSING_DEPTH')) = count(*) FILTER (koi_depth IS NULL) AND count(*) FILTER (koi_depth IS NULL) > 0 FROM run`, "true"},
 			{"KOI rows have no limits", `SELECT count(*) FILTER (koi_prad_lim IS NOT NULL OR controversial IS NOT NULL OR list_contains(flags, 'FLAG_LIMIT_VALUE')) FROM run`, "0"},
 		}},
 		{"toi", "toi_2025.csv", []check{
@@ -179,10 +180,12 @@ func TestPipeline_flagsOnKnownPlanets(t *testing.T) {
 		{"k2", "k2pandc_2025.csv", []check{
 			// Rows taken from ExoFOP-TESS carry its solar stand-ins: K2-132
 			// at log g 4.438 and 3.79 R_sun would be a 14 M_sun star.
+			{"no depth column, no FLAG_MISSING_DEPTH", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_MISSING_DEPTH')) FROM run`, "0"},
 			{"K2-132 b's stand-in log g is flagged", `SELECT bool_or(list_contains(flags, 'FLAG_STELLAR_PLACEHOLDER')) FROM run WHERE object_id = 'K2-132 b' AND koi_slogg = 4.438`, "true"},
 		}},
 		{"pscomppars", "pscomppars_2025.csv", []check{
 			// pl_eqt of a directly imaged planet is its own heat, not its star's.
+			{"no depth column, no FLAG_MISSING_DEPTH", `SELECT count(*) FILTER (list_contains(flags, 'FLAG_MISSING_DEPTH')) FROM run`, "0"},
 			{"HR 8799 b is no hot Jupiter", `SELECT list_contains(tags, 'hot_jupiter_candidate') FROM run WHERE object_id = 'HR 8799 b'`, "false"},
 			{"51 Peg b is a hot Jupiter", `SELECT list_contains(tags, 'hot_jupiter_candidate') FROM run WHERE object_id = '51 Peg b'`, "true"},
 			{"HD 209458 b is a hot Jupiter", `SELECT list_contains(tags, 'hot_jupiter_candidate') FROM run WHERE object_id = 'HD 209458 b'`, "true"},

@@ -33,6 +33,15 @@ func (p *pipeline) classifySteps(from fmt.Stringer) ([]step, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.Requires != "" && p.in.Mapping != nil {
+			t, ok := p.in.Mapping.Target(f.Requires)
+			if !ok {
+				return nil, fmt.Errorf("%s: flags[%d].requires: %q is not a canonical column", spec.RulesFile, i, f.Requires)
+			}
+			if t.Source == "" {
+				e = "false"
+			}
+		}
 		flags = append(flags, proj{Code: e, Name: Ident(f.Name), Mark: p.marks.add(o)})
 		exclude = append(exclude, Ident(f.Name))
 		flagNames = append(flagNames, named{Ident(f.Name), Lit(f.Name)})

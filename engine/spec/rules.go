@@ -48,6 +48,10 @@ type Flag struct {
 	Name        string `yaml:"name"`
 	When        string `yaml:"when"`
 	Description string `yaml:"description"`
+	// Requires names a canonical column the table must have a source
+	// column for; in a table without one the flag is never raised (a
+	// "missing" flag on every row says nothing about any row).
+	Requires string `yaml:"requires"`
 
 	Expr *Expr `yaml:"-"`
 }
