@@ -134,6 +134,25 @@ func TestEngine_Process_lateText(t *testing.T) {
 		t.Errorf("retyped again: %+v", again.CSV.Retyped)
 	}
 
+	// Two runs that meet the text together both complete: the second finds
+	// the column retyped by the first and reads again.
+	MustIngest(t, e, IngestInput{Reader: bytes.NewReader(lateRows(30000, 26000, "K99999.01,1,CONFIRMED,abc,1.5,5700\n")), OriginalName: "late3.csv", Name: "late3"})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := e.Process(ctx, ProcessInput{Dataset: "late3"})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Process: %v", err)
+		}
+	}
+	if ds3, _ := e.Dataset(ctx, "late3"); len(ds3.CSV.Retyped) != 1 {
+		t.Errorf("late3 retyped = %+v, want one entry", ds3.CSV.Retyped)
+	}
+
 	// A dataset never run: its snapshot meets the text and retypes too.
 	MustIngest(t, e, IngestInput{Reader: bytes.NewReader(lateRows(30000, 28000, "K99999.01,1,CONFIRMED,2.5,n/a,5700\n")), OriginalName: "late2.csv", Name: "late2"})
 	if _, err := e.Snapshot(ctx, filepath.Join(t.TempDir(), "s.duckdb"), SnapshotOptions{}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -76,14 +77,14 @@ func (e *Engine) retypeLateValue(ctx context.Context, dataset string, err error)
 	if derr != nil || ds.Format != FormatCSV || ds.CSV == nil {
 		return nil, derr
 	}
-	i := -1
-	for j, c := range ds.Columns {
-		if c.Name == r.Column && c.Type != "VARCHAR" {
-			i = j
-		}
-	}
-	if i < 0 {
+	i := slices.IndexFunc(ds.Columns, func(c Column) bool { return c.Name == r.Column })
+	switch {
+	case i < 0:
 		return nil, nil
+	case ds.Columns[i].Type == "VARCHAR":
+		// note: another run or snapshot retyped it since this read began;
+		// reading again with the current views is all that is needed.
+		return &r, nil
 	}
 	ds.Columns[i].Type = "VARCHAR"
 	ds.CSV.Retyped = append(ds.CSV.Retyped, r)

@@ -345,12 +345,16 @@ func (e *Engine) countRun(ctx context.Context, run *Run, path string) error {
 	return rows.Err()
 }
 
+// maxRetypes bounds the reads again of one run or snapshot: each retypes a
+// column, or finds it retyped by another reader since it began.
+const maxRetypes = 64
+
 // copyRun writes the run's rows to tmp. A text value that the dataset's
 // sniffed types did not foresee makes its column text (retypeLateValue)
 // and the run reads the file again, at most once per column.
 func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progress func(string, float64)) error {
 	run := p.run
-	for {
+	for tries := 0; ; tries++ {
 		stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.finite, tmp)
 		if err != nil {
 			return err
@@ -363,7 +367,7 @@ func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progre
 		if rerr != nil {
 			return rerr
 		}
-		if r == nil {
+		if r == nil || tries > maxRetypes {
 			return e.runSQLError(err, run.Dataset)
 		}
 		progress(fmt.Sprintf("materialize again: %s", r.Sentence()), 0.05)

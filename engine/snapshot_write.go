@@ -53,9 +53,9 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 	// note: a dataset's stages may meet text the types sniffed at ingest
 	// did not foresee, as a run may; its column is retyped as a run does
 	// it, and the copy (rolled back, nothing kept) starts again.
-	for late := (*lateCopy)(nil); errors.As(err, &late); {
+	for late, tries := (*lateCopy)(nil), 0; errors.As(err, &late); tries++ {
 		r, rerr := e.retypeLateValue(ctx, late.copy.Name, late.err)
-		if rerr != nil || r == nil {
+		if rerr != nil || r == nil || tries > maxRetypes {
 			err = cmp.Or(rerr, snapshotCopyError(late.err, late.copy))
 			break
 		}
