@@ -332,8 +332,20 @@ function renderReport(box, d) {
       h('a', { class: 'btn', href: `#/run?dataset=${enc(d.name)}`, 'data-testid': 'goto-run' }, 'Run this dataset →')),
     h('div', { class: 'panel-body', 'data-testid': 'mapping-report' },
       d.duplicate_of ? h('p', { class: 'note' }, `Identical bytes were already stored as ${d.duplicate_of}; showing that dataset.`) : null,
+      retypedNote(d),
       d.original_name ? h('p', { class: 'muted' }, `From ${d.original_name}`, d.sha256 ? ` · sha256 ${String(d.sha256).slice(0, 16)}…` : '') : null,
       sum, collisionBox, mappedTable, unmappedBox, droppedBox));
+}
+
+/** Columns a run found holding text beyond the rows their type was sniffed from (csv.retyped). */
+function retypedNote(d) {
+  const retyped = d.csv && Array.isArray(d.csv.retyped) ? d.csv.retyped : [];
+  if (!retyped.length) return null;
+  return h('div', { class: 'note', 'data-testid': 'mapping-retyped' },
+    h('p', {}, 'Read as text: a run met a value that the first rows, from which column types are taken, did not show.'),
+    h('ul', {}, retyped.map((r) => h('li', {},
+      h('code', {}, r.column), ` was typed ${r.was} from the first rows, but line ${count(r.line)} holds `, h('code', {}, JSON.stringify(r.value)),
+      '; its values that are not numbers are empty where a number is needed.'))));
 }
 
 function stat(label, v) {
