@@ -239,14 +239,17 @@ func consoleKeywordMessage(kw string) string {
 // runs SQL from a string, such as query()) is closed until reviewed. Left
 // out on purpose: histogram and histogram_values (table macros over
 // query_table, so histogram('file.csv', col) reads the file) and
-// sql_auto_complete (completes file names).
+// sql_auto_complete (completes file names); duckdb_settings,
+// duckdb_databases, duckdb_temporary_files and duckdb_extensions, which
+// show the server's folders (the database file, allowed_directories, the
+// spill and extension paths).
 var consoleTableFunctions = consoleSet(
 	"range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
 	"summary",
-	"duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies",
+	"duckdb_columns", "duckdb_constraints", "duckdb_dependencies",
 	"duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas",
 	"duckdb_sequences", "duckdb_tables", "duckdb_types", "duckdb_views", "duckdb_optimizers",
-	"duckdb_extensions", "duckdb_settings", "duckdb_memory", "duckdb_temporary_files",
+	"duckdb_memory",
 	"duckdb_approx_database_count", "duckdb_connection_count", "duckdb_variables",
 	"pragma_table_info", "pragma_show", "pragma_version", "pragma_platform",
 	"pragma_collations", "pragma_database_size", "pragma_storage_info",
@@ -265,6 +268,10 @@ var consoleFileFunctions = consoleSet(
 	"parquet_bloom_probe", "sniff_csv", "read_duckdb", "read_xlsx", "iceberg_scan",
 	"iceberg_metadata", "delta_scan", "sqlite_scan", "st_read", "arrow_scan", "arrow_scan_dumb",
 )
+
+// consoleServerFunctions show the server's settings, among them its
+// folders (current_setting('allowed_directories'), 'temp_directory').
+var consoleServerFunctions = consoleSet("current_setting", "getenv")
 
 // consoleSQLFunctions run SQL held in a string, out of the guard's sight.
 var consoleSQLFunctions = consoleSet("query", "query_table", "json_execute_serialized_sql")
@@ -403,6 +410,8 @@ func consoleCheckFunction(name string) error {
 		return Errorf(BadRequest, "%s reads files directly, which the console does not allow; query the registered views instead (raw.<dataset>, classified.<dataset>, runs.results, ...)", name)
 	case consoleSQLFunctions[name]:
 		return Errorf(BadRequest, "%s runs SQL from a string, which the console does not allow; write the query itself", name)
+	case consoleServerFunctions[name]:
+		return Errorf(BadRequest, "%s shows the server's own settings and folders, which the console does not expose", name)
 	}
 	return nil
 }

@@ -275,6 +275,11 @@ func consoleAttacks(f *consoleFixture) []consoleAttack {
 		{"database file as schema.table", "SELECT * FROM \"" + filepath.Join(f.raw, "snap") + "\".\"duckdb\"", BadRequest, "reading files by path"},
 		{"database file dotted", "SELECT * FROM " + sqltmpl.Lit(filepath.Join(f.raw, "snap.db")).String(), BadRequest, "reading files by path"},
 		{"glob in the schema part", "SELECT count(*) FROM \"/tmp/*/idx\".\"duckdb\"", BadRequest, "reading files by path"},
+		// the server's folders
+		{"allowed directories", "SELECT current_setting('allowed_directories')", BadRequest, "current_setting shows the server's own settings"},
+		{"settings table", "SELECT * FROM duckdb_settings()", BadRequest, "the table function duckdb_settings is not available"},
+		{"database file path", "SELECT path FROM duckdb_databases()", BadRequest, "the table function duckdb_databases is not available"},
+		{"spill files", "SELECT * FROM duckdb_temporary_files()", BadRequest, "not available"},
 		// values built outside the memory and time limits
 		{"NOT MATERIALIZED chain", "WITH a0 AS NOT MATERIALIZED (SELECT 1 AS x), a1 AS NOT /* c */ materialized (SELECT p.x FROM a0 p, a0 q) SELECT count(*) FROM a1", BadRequest, "NOT MATERIALIZED is not allowed"},
 		{"NOT MATERIALIZED in a string is data", "SELECT 'not materialized' AS s", "", ""},
