@@ -14,9 +14,9 @@ import (
 // at the first record whose number of values differs from the header's, or
 // when a quote is never closed. readHeader checks only the first rows and
 // DuckDB's sniffer only its sample: without this a ragged line 55,000 was
-// accepted at ingest and then failed every run and every snapshot. A byte
-// scan costs about a second per gigabyte, against a minute for DuckDB to
-// parse the same file. Dialects the scan does not model (a quote other
+// accepted at ingest and then failed every run and every snapshot. The
+// scan reads about 6 GB/s from the page cache (BenchmarkCheckFields),
+// where DuckDB needs seconds to parse the same file. Dialects the scan does not model (a quote other
 // than ", an escape other than " or none; the caller leaves out bare CR
 // line ends) are left to DuckDB, as the row count is.
 func checkFields(ctx context.Context, path string, o *CSVOptions, h *headerInfo) error {
@@ -111,6 +111,24 @@ func (c *fieldCounter) scan(p []byte) *badRecord {
 		}
 	}
 	for i := 0; i < len(p); i++ {
+		if !c.inQuote && !c.content && c.fields == 0 {
+			// note: the fast path, a whole line without a quote: SIMD
+			// searches and counts instead of a branch per byte, 59 ms
+			// instead of 530 ms for the bench's 1M-row file (361 MB).
+			j := bytes.IndexByte(p[i:], '\n')
+			if j >= 0 && (!c.quote || bytes.IndexByte(p[i:i+j], '"') < 0) {
+				line := p[i : i+j]
+				c.fields = bytes.Count(line, []byte{c.delim})
+				c.content = len(line) > 1 || len(line) == 1 && line[0] != '\r'
+				if bad := c.endRecord(); bad != nil {
+					return bad
+				}
+				c.line++
+				c.recLine = c.line
+				i += j
+				continue
+			}
+		}
 		if c.inQuote {
 			// note: inside quotes only the closing quote matters.
 			j := bytes.IndexByte(p[i:], '"')

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -67,6 +68,7 @@ func TestEngine_Ingest_lateBadRow(t *testing.T) {
 		{"extra value", "ragged.csv", ragged, "Line 25002 has 7 values but the header (line 1) has 6 columns separated by comma"},
 		{"missing values", "short.csv", short, "Line 25002 has 3 values but the header (line 1) has 6 columns"},
 		{"gzip", "ragged.csv.gz", gzipped(t, ragged), "Line 25002 has 7 values"},
+		{"CRLF", "crlf.csv", bytes.ReplaceAll(ragged, []byte("\n"), []byte("\r\n")), "Line 25002 has 7 values"},
 		{"unclosed quote", "quote.csv", quote, "Line 25002 opens a quoted value (\") that is never closed"},
 		// note: a quoted value holding the delimiter and a line end is one
 		// value; the record after it is counted from its own line.
@@ -220,5 +222,23 @@ func TestEngine_Ingest_unitOverrides(t *testing.T) {
 	}
 	if i := slices.IndexFunc(ds.Mapping, func(r mapping.ReportEntry) bool { return r.Canonical == "koi_depth" }); i < 0 || !strings.Contains(ds.Mapping[i].Conversion, "percent") {
 		t.Errorf("mapping of koi_depth: %+v", ds.Mapping)
+	}
+}
+
+// BenchmarkCheckFields measures the extra read of ingest on the bench's
+// 1M-row KOI replica when it is there (BENCH_DIR=/tmp/benchw make bench).
+func BenchmarkCheckFields(b *testing.B) {
+	const path = "/tmp/benchw/koi_1M.csv"
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Skip("no", path)
+	}
+	h := &headerInfo{delim: ',', line: 1, names: make([]string, 49)}
+	o := &CSVOptions{Delimiter: ",", Quote: `"`, Escape: `"`, Compression: CompressionNone}
+	b.SetBytes(fi.Size())
+	for b.Loop() {
+		if err := checkFields(context.Background(), path, o, h); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
