@@ -9,7 +9,8 @@ import (
 
 // handSQL is the baseline of issue 2 §8: the whole KOI pipeline written by
 // hand as ONE DuckDB statement (read the file, normalize, derive, classify,
-// write Parquet), with the default thresholds and albedo 0.3 inlined. It is
+// write Parquet, compressed as the run files are), with the default
+// thresholds and albedo 0.3 inlined. It is
 // written from DESIGN.md and configs/*.yaml by a person, not rendered by the
 // engine, so the ratio measures the engine's overhead over plain DuckDB.
 // from is read_csv(...) or read_parquet(...); out is the Parquet file.
@@ -177,7 +178,7 @@ SELECT
          'super_earth_or_mini_neptune', 'hot_jupiter_candidate', 'habitable_zone_candidate') THEN 'match'
        ELSE 'mismatch' END AS disposition_compare
 FROM tagged
-) TO %[2]s (FORMAT parquet, COMPRESSION zstd)`
+) TO %[2]s (FORMAT parquet, COMPRESSION snappy)`
 
 // handFrom is the hand-written reader of an input file: CSV with the id
 // columns typed as text, or Parquet.

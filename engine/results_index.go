@@ -22,7 +22,7 @@ import (
 // and rebuilt from scratch if its file is lost or damaged.
 //
 // Why (measured on a 10M-row run, 2 cores, DuckDB 1.5.6, `make bench`):
-// the Parquet file is written in 16,384-row zstd groups so that a page's
+// the Parquet file is written in 16,384-row groups so that a page's
 // rows decode cheaply, but a new filter must also be counted, and counting
 // category = X AND koi_period < P over the file took 162 ms (about 300 ms
 // of CPU): 32 clients opening new filters at once waited 5 s. On the sorted
