@@ -335,17 +335,20 @@ func (b *bench) pipeline(ctx context.Context, n int64, in string, keep bool) (pi
 		ing, proc, e2e = append(ing, mi.seconds), append(proc, mp.seconds), append(e2e, mi.seconds+mp.seconds)
 		export = append(export, out.Timings["export"]/1000) // note: run timings are in milliseconds
 		ingRSS, procRSS = append(ingRSS, mi.rssKB), append(procRSS, mp.rssKB)
-		if keep && i == b.cfg.repeat-1 {
-			b.servedDir, b.servedRun, b.servedRows = dd, out.RunID, n
-		} else {
-			os.RemoveAll(dd)
-		}
 
 		progress("%s %s: hand-written SQL, repetition %d/%d", sizeName(n), row.input, i+1, b.cfg.repeat)
 		self, _ := os.Executable()
 		outFile := filepath.Join(b.cfg.work, "hand.parquet")
 		mh, err := runProc(ctx, b.log, self, "handsql", in, outFile, filepath.Join(b.cfg.work, "tmp"))
+		if err == nil && i == 0 {
+			err = sameClasses(ctx, filepath.Join(dd, "result.parquet"), outFile)
+		}
 		os.Remove(outFile)
+		if keep && i == b.cfg.repeat-1 {
+			b.servedDir, b.servedRun, b.servedRows = dd, out.RunID, n
+		} else {
+			os.RemoveAll(dd)
+		}
 		if err != nil {
 			return row, err
 		}
@@ -354,6 +357,29 @@ func (b *bench) pipeline(ctx context.Context, n int64, in string, keep bool) (pi
 	row.ingest, row.process, row.e2e, row.hand, row.exportS = summarize(ing), summarize(proc), summarize(e2e), summarize(hand), summarize(export)
 	row.ingestRSS, row.processRSS, row.handRSS = maxInt64(ingRSS), maxInt64(procRSS), maxInt64(handRSS)
 	return row, nil
+}
+
+// sameClasses checks that the hand-written statement still does the
+// pipeline's work: every row gets the run's category, flags, tags, score
+// and disposition_compare. A rule changed in configs/ without the same
+// change in handsql.go would otherwise leave the ratio measuring less work.
+func sameClasses(ctx context.Context, run, hand string) error {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cols := "row_id, category, flags, tags, score, disposition_compare"
+	var n int64
+	q := fmt.Sprintf(`SELECT count(*) FROM ((SELECT %[1]s FROM read_parquet(%[2]s) EXCEPT ALL SELECT %[1]s FROM read_parquet(%[3]s))
+		UNION ALL (SELECT %[1]s FROM read_parquet(%[3]s) EXCEPT ALL SELECT %[1]s FROM read_parquet(%[2]s)))`, cols, lit(run), lit(hand))
+	if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return fmt.Errorf("compare the run with the hand-written SQL: %w", err)
+	}
+	if n != 0 {
+		return fmt.Errorf("the hand-written SQL no longer does the pipeline's work: %d rows differ in category, flags, tags, score or disposition_compare; bring bench/handsql.go up to date with configs/", n)
+	}
+	return nil
 }
 
 // memoryLimit processes a memRows-row CSV under --memory-limit.
