@@ -7,54 +7,54 @@ SELECT
   true AS "is_default",
   CASE upper(trim(CAST("koi_disposition" AS VARCHAR))) WHEN 'APC' THEN 'CANDIDATE' WHEN 'CANDIDATE' THEN 'CANDIDATE' WHEN 'CONFIRMED' THEN 'CONFIRMED' WHEN 'CP' THEN 'CONFIRMED' WHEN 'FA' THEN 'FALSE POSITIVE' WHEN 'FALSE POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FALSE_POSITIVE' THEN 'FALSE POSITIVE' WHEN 'FP' THEN 'FALSE POSITIVE' WHEN 'KP' THEN 'CONFIRMED' WHEN 'PC' THEN 'CANDIDATE' WHEN 'REFUTED' THEN 'FALSE POSITIVE' END AS "koi_disposition",
   CAST(NULL AS BOOLEAN) AS "controversial",
-  nullif(nullif(nullif(TRY_CAST("koi_period" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_period",
-  nullif(nullif(nullif(TRY_CAST("koi_period_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_period_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_period_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_period_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_period" AS DOUBLE)) THEN TRY_CAST("koi_period" AS DOUBLE) END AS "koi_period",
+  CASE WHEN isfinite(TRY_CAST("koi_period_err1" AS DOUBLE)) THEN TRY_CAST("koi_period_err1" AS DOUBLE) END AS "koi_period_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_period_err2" AS DOUBLE)) THEN TRY_CAST("koi_period_err2" AS DOUBLE) END AS "koi_period_err2",
   CAST(NULL AS INTEGER) AS "koi_period_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_time0bk" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_time0bk",
-  nullif(nullif(nullif(TRY_CAST("koi_time0bk_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_time0bk_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_time0bk_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_time0bk_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_time0bk" AS DOUBLE)) THEN TRY_CAST("koi_time0bk" AS DOUBLE) END AS "koi_time0bk",
+  CASE WHEN isfinite(TRY_CAST("koi_time0bk_err1" AS DOUBLE)) THEN TRY_CAST("koi_time0bk_err1" AS DOUBLE) END AS "koi_time0bk_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_time0bk_err2" AS DOUBLE)) THEN TRY_CAST("koi_time0bk_err2" AS DOUBLE) END AS "koi_time0bk_err2",
   CAST(NULL AS INTEGER) AS "koi_time0bk_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_duration" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_duration",
-  nullif(nullif(nullif(TRY_CAST("koi_duration_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_duration_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_duration_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_duration_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_duration" AS DOUBLE)) THEN TRY_CAST("koi_duration" AS DOUBLE) END AS "koi_duration",
+  CASE WHEN isfinite(TRY_CAST("koi_duration_err1" AS DOUBLE)) THEN TRY_CAST("koi_duration_err1" AS DOUBLE) END AS "koi_duration_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_duration_err2" AS DOUBLE)) THEN TRY_CAST("koi_duration_err2" AS DOUBLE) END AS "koi_duration_err2",
   CAST(NULL AS INTEGER) AS "koi_duration_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_depth" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_depth",
-  nullif(nullif(nullif(TRY_CAST("koi_depth_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_depth_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_depth_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_depth_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_depth" AS DOUBLE)) THEN TRY_CAST("koi_depth" AS DOUBLE) END AS "koi_depth",
+  CASE WHEN isfinite(TRY_CAST("koi_depth_err1" AS DOUBLE)) THEN TRY_CAST("koi_depth_err1" AS DOUBLE) END AS "koi_depth_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_depth_err2" AS DOUBLE)) THEN TRY_CAST("koi_depth_err2" AS DOUBLE) END AS "koi_depth_err2",
   CAST(NULL AS INTEGER) AS "koi_depth_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_impact" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_impact",
-  nullif(nullif(nullif(TRY_CAST("koi_impact_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_impact_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_impact_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_impact_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_impact" AS DOUBLE)) THEN TRY_CAST("koi_impact" AS DOUBLE) END AS "koi_impact",
+  CASE WHEN isfinite(TRY_CAST("koi_impact_err1" AS DOUBLE)) THEN TRY_CAST("koi_impact_err1" AS DOUBLE) END AS "koi_impact_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_impact_err2" AS DOUBLE)) THEN TRY_CAST("koi_impact_err2" AS DOUBLE) END AS "koi_impact_err2",
   CAST(NULL AS INTEGER) AS "koi_impact_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_model_snr" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_model_snr",
-  nullif(nullif(nullif(TRY_CAST("koi_prad" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_prad",
-  nullif(nullif(nullif(TRY_CAST("koi_prad_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_prad_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_prad_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_prad_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_model_snr" AS DOUBLE)) THEN TRY_CAST("koi_model_snr" AS DOUBLE) END AS "koi_model_snr",
+  CASE WHEN isfinite(TRY_CAST("koi_prad" AS DOUBLE)) THEN TRY_CAST("koi_prad" AS DOUBLE) END AS "koi_prad",
+  CASE WHEN isfinite(TRY_CAST("koi_prad_err1" AS DOUBLE)) THEN TRY_CAST("koi_prad_err1" AS DOUBLE) END AS "koi_prad_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_prad_err2" AS DOUBLE)) THEN TRY_CAST("koi_prad_err2" AS DOUBLE) END AS "koi_prad_err2",
   CAST(NULL AS INTEGER) AS "koi_prad_lim",
   CAST(NULL AS DOUBLE) AS "koi_sma",
   CAST(NULL AS DOUBLE) AS "koi_sma_err1",
   CAST(NULL AS DOUBLE) AS "koi_sma_err2",
   CAST(NULL AS INTEGER) AS "koi_sma_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_teq" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_teq",
-  nullif(nullif(nullif(TRY_CAST("koi_teq_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_teq_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_teq_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_teq_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_teq" AS DOUBLE)) THEN TRY_CAST("koi_teq" AS DOUBLE) END AS "koi_teq",
+  CASE WHEN isfinite(TRY_CAST("koi_teq_err1" AS DOUBLE)) THEN TRY_CAST("koi_teq_err1" AS DOUBLE) END AS "koi_teq_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_teq_err2" AS DOUBLE)) THEN TRY_CAST("koi_teq_err2" AS DOUBLE) END AS "koi_teq_err2",
   CAST(NULL AS INTEGER) AS "koi_teq_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_insol" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_insol",
-  nullif(nullif(nullif(TRY_CAST("koi_insol_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_insol_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_insol_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_insol_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_insol" AS DOUBLE)) THEN TRY_CAST("koi_insol" AS DOUBLE) END AS "koi_insol",
+  CASE WHEN isfinite(TRY_CAST("koi_insol_err1" AS DOUBLE)) THEN TRY_CAST("koi_insol_err1" AS DOUBLE) END AS "koi_insol_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_insol_err2" AS DOUBLE)) THEN TRY_CAST("koi_insol_err2" AS DOUBLE) END AS "koi_insol_err2",
   CAST(NULL AS INTEGER) AS "koi_insol_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_steff" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_steff",
-  nullif(nullif(nullif(TRY_CAST("koi_steff_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_steff_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_steff_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_steff_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_steff" AS DOUBLE)) THEN TRY_CAST("koi_steff" AS DOUBLE) END AS "koi_steff",
+  CASE WHEN isfinite(TRY_CAST("koi_steff_err1" AS DOUBLE)) THEN TRY_CAST("koi_steff_err1" AS DOUBLE) END AS "koi_steff_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_steff_err2" AS DOUBLE)) THEN TRY_CAST("koi_steff_err2" AS DOUBLE) END AS "koi_steff_err2",
   CAST(NULL AS INTEGER) AS "koi_steff_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_slogg" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_slogg",
-  nullif(nullif(nullif(TRY_CAST("koi_slogg_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_slogg_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_slogg_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_slogg_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_slogg" AS DOUBLE)) THEN TRY_CAST("koi_slogg" AS DOUBLE) END AS "koi_slogg",
+  CASE WHEN isfinite(TRY_CAST("koi_slogg_err1" AS DOUBLE)) THEN TRY_CAST("koi_slogg_err1" AS DOUBLE) END AS "koi_slogg_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_slogg_err2" AS DOUBLE)) THEN TRY_CAST("koi_slogg_err2" AS DOUBLE) END AS "koi_slogg_err2",
   CAST(NULL AS INTEGER) AS "koi_slogg_lim",
-  nullif(nullif(nullif(TRY_CAST("koi_srad" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_srad",
-  nullif(nullif(nullif(TRY_CAST("koi_srad_err1" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_srad_err1",
-  nullif(nullif(nullif(TRY_CAST("koi_srad_err2" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_srad_err2",
+  CASE WHEN isfinite(TRY_CAST("koi_srad" AS DOUBLE)) THEN TRY_CAST("koi_srad" AS DOUBLE) END AS "koi_srad",
+  CASE WHEN isfinite(TRY_CAST("koi_srad_err1" AS DOUBLE)) THEN TRY_CAST("koi_srad_err1" AS DOUBLE) END AS "koi_srad_err1",
+  CASE WHEN isfinite(TRY_CAST("koi_srad_err2" AS DOUBLE)) THEN TRY_CAST("koi_srad_err2" AS DOUBLE) END AS "koi_srad_err2",
   CAST(NULL AS INTEGER) AS "koi_srad_lim",
   CAST(NULL AS DOUBLE) AS "koi_smass",
   CAST(NULL AS DOUBLE) AS "koi_smass_err1",
@@ -64,9 +64,9 @@ SELECT
   CAST(NULL AS DOUBLE) AS "koi_smet_err1",
   CAST(NULL AS DOUBLE) AS "koi_smet_err2",
   CAST(NULL AS INTEGER) AS "koi_smet_lim",
-  nullif(nullif(nullif(TRY_CAST("ra" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "ra",
-  nullif(nullif(nullif(TRY_CAST("dec" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "dec",
-  nullif(nullif(nullif(TRY_CAST("koi_kepmag" AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "koi_kepmag",
+  CASE WHEN isfinite(TRY_CAST("ra" AS DOUBLE)) THEN TRY_CAST("ra" AS DOUBLE) END AS "ra",
+  CASE WHEN isfinite(TRY_CAST("dec" AS DOUBLE)) THEN TRY_CAST("dec" AS DOUBLE) END AS "dec",
+  CASE WHEN isfinite(TRY_CAST("koi_kepmag" AS DOUBLE)) THEN TRY_CAST("koi_kepmag" AS DOUBLE) END AS "koi_kepmag",
   "kepler_name" AS "kepler_name",
   "koi_pdisposition" AS "koi_pdisposition",
   "koi_score" AS "koi_score",
@@ -82,7 +82,7 @@ CREATE OR REPLACE VIEW "metrics"."koi" AS
 WITH "metric_stellar_mass_derived" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10 AND pow(10, koi_slogg - 4.438) * koi_srad * koi_srad BETWEEN 0.07 AND 20 THEN pow(10, koi_slogg - 4.438) * koi_srad * koi_srad END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "stellar_mass_derived"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10 AND pow(10, koi_slogg - 4.438) * koi_srad * koi_srad BETWEEN 0.07 AND 20 THEN pow(10, koi_slogg - 4.438) * koi_srad * koi_srad END) AS DOUBLE)) THEN CAST((CASE WHEN koi_srad > 0 AND koi_slogg BETWEEN 0 AND 10 AND pow(10, koi_slogg - 4.438) * koi_srad * koi_srad BETWEEN 0.07 AND 20 THEN pow(10, koi_slogg - 4.438) * koi_srad * koi_srad END) AS DOUBLE) END AS "stellar_mass_derived"
   FROM "normalized"."koi"
 ),
 "fill_koi_smass" AS (
@@ -94,7 +94,7 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_sma_derived" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_smass > 0 AND koi_period > 0 THEN cbrt(koi_smass * pow(koi_period / 365.25, 2)) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "sma_derived"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_smass > 0 AND koi_period > 0 THEN cbrt(koi_smass * pow(koi_period / 365.25, 2)) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_smass > 0 AND koi_period > 0 THEN cbrt(koi_smass * pow(koi_period / 365.25, 2)) END) AS DOUBLE) END AS "sma_derived"
   FROM "fill_koi_smass"
 ),
 "fill_koi_sma" AS (
@@ -106,13 +106,13 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_stellar_luminosity" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_srad > 0 AND koi_steff > 0 THEN koi_srad * koi_srad * pow(koi_steff / 5772, 4) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "stellar_luminosity"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_srad > 0 AND koi_steff > 0 THEN koi_srad * koi_srad * pow(koi_steff / 5772, 4) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_srad > 0 AND koi_steff > 0 THEN koi_srad * koi_srad * pow(koi_steff / 5772, 4) END) AS DOUBLE) END AS "stellar_luminosity"
   FROM "fill_koi_sma"
 ),
 "metric_insol_derived" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_sma > 0 THEN stellar_luminosity / (koi_sma * koi_sma) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "insol_derived"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_sma > 0 THEN stellar_luminosity / (koi_sma * koi_sma) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_sma > 0 THEN stellar_luminosity / (koi_sma * koi_sma) END) AS DOUBLE) END AS "insol_derived"
   FROM "metric_stellar_luminosity"
 ),
 "fill_koi_insol" AS (
@@ -124,7 +124,7 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_teq_derived" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_insol >= 0 AND 0.3 <= 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "teq_derived"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_insol >= 0 AND 0.3 <= 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_insol >= 0 AND 0.3 <= 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE) END AS "teq_derived"
   FROM "fill_koi_insol"
 ),
 "fill_koi_teq" AS (
@@ -136,96 +136,96 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_radius_ratio" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_prad > 0 AND koi_srad > 0 THEN koi_prad / (109.076 * koi_srad) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "radius_ratio"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_prad > 0 AND koi_srad > 0 THEN koi_prad / (109.076 * koi_srad) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_prad > 0 AND koi_srad > 0 THEN koi_prad / (109.076 * koi_srad) END) AS DOUBLE) END AS "radius_ratio"
   FROM "fill_koi_teq"
 ),
 "metric_depth_from_radii_ppm" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * radius_ratio * radius_ratio END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "depth_from_radii_ppm"
+    CASE WHEN isfinite(CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * radius_ratio * radius_ratio END) AS DOUBLE)) THEN CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * radius_ratio * radius_ratio END) AS DOUBLE) END AS "depth_from_radii_ppm"
   FROM "metric_radius_ratio"
 ),
 "metric_impact_used" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((coalesce(koi_impact, 0.5)) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "impact_used"
+    CASE WHEN isfinite(CAST((coalesce(koi_impact, 0.5)) AS DOUBLE)) THEN CAST((coalesce(koi_impact, 0.5)) AS DOUBLE) END AS "impact_used"
   FROM "metric_depth_from_radii_ppm"
 ),
 "metric_expected_duration_hours" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 AND (1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used > 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * sqrt((1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used) * 24 END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "expected_duration_hours"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 AND (1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used > 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * sqrt((1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used) * 24 END) AS DOUBLE)) THEN CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 AND (1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used > 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * sqrt((1 + radius_ratio) * (1 + radius_ratio) - impact_used * impact_used) * 24 END) AS DOUBLE) END AS "expected_duration_hours"
   FROM "metric_impact_used"
 ),
 "metric_max_duration_hours" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * (1 + radius_ratio) * 24 END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "max_duration_hours"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * (1 + radius_ratio) * 24 END) AS DOUBLE)) THEN CAST((CASE WHEN koi_period > 0 AND koi_sma > 0 AND koi_srad > 0 AND radius_ratio >= 0 THEN koi_period / pi() * (koi_srad * 0.00465047 / koi_sma) * (1 + radius_ratio) * 24 END) AS DOUBLE) END AS "max_duration_hours"
   FROM "metric_expected_duration_hours"
 ),
 "metric_duration_ratio" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_duration > 0 AND expected_duration_hours > 0 THEN koi_duration / expected_duration_hours END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "duration_ratio"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_duration > 0 AND expected_duration_hours > 0 THEN koi_duration / expected_duration_hours END) AS DOUBLE)) THEN CAST((CASE WHEN koi_duration > 0 AND expected_duration_hours > 0 THEN koi_duration / expected_duration_hours END) AS DOUBLE) END AS "duration_ratio"
   FROM "metric_max_duration_hours"
 ),
 "metric_hz_teff_offset" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN koi_steff > 0 THEN koi_steff - 5780 END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_teff_offset"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_steff > 0 THEN koi_steff - 5780 END) AS DOUBLE)) THEN CAST((CASE WHEN koi_steff > 0 THEN koi_steff - 5780 END) AS DOUBLE) END AS "hz_teff_offset"
   FROM "metric_duration_ratio"
 ),
 "metric_hz_seff_recent_venus" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_seff_recent_venus"
+    CASE WHEN isfinite(CAST((1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_recent_venus"
   FROM "metric_hz_teff_offset"
 ),
 "metric_hz_seff_runaway_greenhouse" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_seff_runaway_greenhouse"
+    CASE WHEN isfinite(CAST((1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_runaway_greenhouse"
   FROM "metric_hz_seff_recent_venus"
 ),
 "metric_hz_seff_maximum_greenhouse" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_seff_maximum_greenhouse"
+    CASE WHEN isfinite(CAST((0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_maximum_greenhouse"
   FROM "metric_hz_seff_runaway_greenhouse"
 ),
 "metric_hz_seff_early_mars" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_seff_early_mars"
+    CASE WHEN isfinite(CAST((0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_early_mars"
   FROM "metric_hz_seff_maximum_greenhouse"
 ),
 "metric_hz_inner_optimistic_au" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_recent_venus > 0 THEN sqrt(stellar_luminosity / hz_seff_recent_venus) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_inner_optimistic_au"
+    CASE WHEN isfinite(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_recent_venus > 0 THEN sqrt(stellar_luminosity / hz_seff_recent_venus) END) AS DOUBLE)) THEN CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_recent_venus > 0 THEN sqrt(stellar_luminosity / hz_seff_recent_venus) END) AS DOUBLE) END AS "hz_inner_optimistic_au"
   FROM "metric_hz_seff_early_mars"
 ),
 "metric_hz_inner_conservative_au" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_runaway_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_runaway_greenhouse) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_inner_conservative_au"
+    CASE WHEN isfinite(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_runaway_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_runaway_greenhouse) END) AS DOUBLE)) THEN CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_runaway_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_runaway_greenhouse) END) AS DOUBLE) END AS "hz_inner_conservative_au"
   FROM "metric_hz_inner_optimistic_au"
 ),
 "metric_hz_outer_conservative_au" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_maximum_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_maximum_greenhouse) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_outer_conservative_au"
+    CASE WHEN isfinite(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_maximum_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_maximum_greenhouse) END) AS DOUBLE)) THEN CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_maximum_greenhouse > 0 THEN sqrt(stellar_luminosity / hz_seff_maximum_greenhouse) END) AS DOUBLE) END AS "hz_outer_conservative_au"
   FROM "metric_hz_inner_conservative_au"
 ),
 "metric_hz_outer_optimistic_au" AS (
   SELECT
     *,
-    nullif(nullif(nullif(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_early_mars > 0 THEN sqrt(stellar_luminosity / hz_seff_early_mars) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_outer_optimistic_au"
+    CASE WHEN isfinite(CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_early_mars > 0 THEN sqrt(stellar_luminosity / hz_seff_early_mars) END) AS DOUBLE)) THEN CAST((CASE WHEN stellar_luminosity > 0 AND hz_seff_early_mars > 0 THEN sqrt(stellar_luminosity / hz_seff_early_mars) END) AS DOUBLE) END AS "hz_outer_optimistic_au"
   FROM "metric_hz_outer_conservative_au"
 )
 SELECT
   *,
-  nullif(nullif(nullif(CAST((CASE WHEN koi_insol > 0 AND hz_seff_early_mars > 0 AND hz_seff_recent_venus > hz_seff_early_mars THEN (1 / sqrt(koi_insol) - 1 / sqrt(hz_seff_recent_venus)) / (1 / sqrt(hz_seff_early_mars) - 1 / sqrt(hz_seff_recent_venus)) END) AS DOUBLE), 'NaN'::DOUBLE), 'Infinity'::DOUBLE), '-Infinity'::DOUBLE) AS "hz_position"
+  CASE WHEN isfinite(CAST((CASE WHEN koi_insol > 0 AND hz_seff_early_mars > 0 AND hz_seff_recent_venus > hz_seff_early_mars THEN (1 / sqrt(koi_insol) - 1 / sqrt(hz_seff_recent_venus)) / (1 / sqrt(hz_seff_early_mars) - 1 / sqrt(hz_seff_recent_venus)) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_insol > 0 AND hz_seff_early_mars > 0 AND hz_seff_recent_venus > hz_seff_early_mars THEN (1 / sqrt(koi_insol) - 1 / sqrt(hz_seff_recent_venus)) / (1 / sqrt(hz_seff_early_mars) - 1 / sqrt(hz_seff_recent_venus)) END) AS DOUBLE) END AS "hz_position"
 FROM "metric_hz_outer_optimistic_au";
 
 CREATE OR REPLACE VIEW "classified"."koi" AS
