@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -41,7 +42,18 @@ func (m *Main) runLabels(ctx context.Context, args []string) error {
 	if n, ok := want[pos[0]]; !ok {
 		return usageErr(errUsageText(fmt.Sprintf("labels has no action %q; it %s", pos[0], labelsUsage)))
 	} else if n != len(pos) {
-		return usageErr(errUsageText("labels " + labelsUsage))
+		if n == 2 {
+			arg := map[string]string{"import-nasa": "DATASET", "import-run": "RUN"}[pos[0]]
+			return usageErr(errUsageText("labels " + pos[0] + " needs " + arg))
+		}
+		return usageErr(errUsageText("labels " + pos[0] + " takes no argument (" + pos[1] + ")"))
+	}
+	limitSet := false
+	f.Visit(func(fl *flag.Flag) { limitSet = limitSet || fl.Name == "limit" })
+	if limitSet && *limit < 1 {
+		// note: 0 is the flag's unset value; given explicitly it is a
+		// mistake, as the API's limit=0 is.
+		return usageErr(errUsageText(fmt.Sprintf("labels queue --limit must be at least 1 (got %d)", *limit)))
 	}
 	e, err := m.open(ctx, &g)
 	if err != nil {

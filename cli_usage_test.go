@@ -89,3 +89,25 @@ func TestExitCode_interrupted(t *testing.T) {
 		t.Errorf("not interrupted: exit %d, want 1", got)
 	}
 }
+
+// TestLabels_usage: a missing argument names itself, and an explicit
+// --limit 0 is refused as the API refuses limit=0 (it used to mean the
+// default batch).
+func TestLabels_usage(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"labels", "import-nasa"}, "labels import-nasa needs DATASET"},
+		{[]string{"labels", "import-run"}, "labels import-run needs RUN"},
+		{[]string{"labels", "stats", "koi"}, "labels stats takes no argument (koi)"},
+		{[]string{"labels", "queue", "--limit", "0"}, "--limit must be at least 1 (got 0)"},
+	} {
+		_, _, err := runMain(t, append(tc.args, "--data-dir", data)...)
+		if !errors.Is(err, errUsage) || !strings.Contains(fmt.Sprint(err), tc.want) {
+			t.Errorf("%q: err %v; want a usage error saying %q", tc.args, err, tc.want)
+		}
+	}
+}

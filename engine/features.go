@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -114,6 +115,29 @@ type FeatureBuild struct {
 	*FeatureManifest
 	Path   string `json:"path"`
 	Status string `json:"status"` // created | unchanged
+	// Warnings name the features whose input has no value in any row
+	// (a column the catalog lacks): every row gets the imputed value, so
+	// the column carries nothing a model can learn from.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// emptyFeatureWarnings lists the features of m whose input was missing
+// in every row, in name order.
+func emptyFeatureWarnings(m *FeatureManifest) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(m.Stats)) {
+		st := m.Stats[name]
+		if st.Count > 0 || st.Missing == 0 {
+			continue
+		}
+		v := "NULL"
+		if st.ImputeValue != nil {
+			v = strconv.FormatFloat(*st.ImputeValue, 'g', -1, 64)
+		}
+		out = append(out, fmt.Sprintf("%s has no value in any of the %d rows of run %s (the catalog has no such column, or it is empty): every row gets the imputed %s.",
+			name, st.Missing, m.Source.RunID, v))
+	}
+	return out
 }
 
 // Build statuses.
@@ -137,6 +161,9 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 	if err := checkFeatureVersion(in.Version); err != nil {
 		return nil, err
 	}
+	if other := e.versionCaseClash(in.Version); other != "" {
+		return nil, caseClashError(in.Version, other)
+	}
 	run, err := e.ResolveRun(ctx, in.Run, in.Dataset)
 	if err != nil {
 		return nil, err
@@ -146,7 +173,15 @@ func (e *Engine) BuildFeatures(ctx context.Context, in FeatureBuildInput) (*Feat
 		return nil, err
 	}
 	defer release()
-	return e.buildFeatures(ctx, in.Version, run)
+	b, err := e.buildFeatures(ctx, in.Version, run)
+	if err != nil {
+		return nil, err
+	}
+	b.Warnings = emptyFeatureWarnings(b.FeatureManifest)
+	for _, w := range b.Warnings {
+		e.log.Warn("feature set " + b.Version + ": " + w)
+	}
+	return b, nil
 }
 
 // checkFeatureVersion refuses a version that cannot name a folder and a
@@ -155,7 +190,36 @@ func checkFeatureVersion(version string) error {
 	if !featureVersionRe.MatchString(version) {
 		return Errorf(BadRequest, "%q cannot be a feature-set version: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters (for example v1 or 2025-11-koi).", version)
 	}
+	if strings.EqualFold(version, "meta") {
+		// note: GET /api/features/meta is the prototype's route, which
+		// would hide this version's page.
+		return Errorf(BadRequest, "%q is reserved (GET /api/features/meta is the manifest of the newest feature set); choose another version.", version)
+	}
 	return nil
+}
+
+// versionCaseClash returns the existing version that differs from version
+// only in letter case, or "". Such a pair cannot both exist: the console
+// names each version's view features.<version>, and DuckDB's names ignore
+// case, so one would replace the other's view and a snapshot would keep
+// only one of them.
+func (e *Engine) versionCaseClash(version string) string {
+	entries, err := os.ReadDir(e.featureStore)
+	if err != nil {
+		return ""
+	}
+	for _, d := range entries {
+		if d.IsDir() && d.Name() != version && strings.EqualFold(d.Name(), version) && !strings.HasPrefix(d.Name(), featureBuildPrefix) {
+			return d.Name()
+		}
+	}
+	return ""
+}
+
+// caseClashError is the 409 for versionCaseClash.
+func caseClashError(version, existing string) error {
+	return Errorf(Conflict, "Feature set %s already exists as %s: versions that differ only in letter case would share the console view features.%s. Choose another version.",
+		version, existing, strings.ToLower(version))
 }
 
 // buildFeatures is BuildFeatures once the version is valid and the run
@@ -434,6 +498,9 @@ func (e *Engine) commitFeatureSet(ctx context.Context, m *FeatureManifest, tmp s
 	featureMu.Lock()
 	defer featureMu.Unlock()
 	dir := filepath.Join(e.featureStore, m.Version)
+	if other := e.versionCaseClash(m.Version); other != "" {
+		return nil, caseClashError(m.Version, other)
+	}
 	old, err := readFeatureManifest(dir)
 	switch {
 	case err == nil && old.ContentHash == m.ContentHash:

@@ -43,6 +43,7 @@ func (e *Engine) registerFeatureSet(ctx context.Context, m *FeatureManifest, dir
 // and forgets versions whose folder is gone.
 func syncFeatureStore(ctx context.Context, e *Engine) error {
 	onDisk := map[string]bool{}
+	folded := map[string]string{}
 	entries, err := os.ReadDir(e.featureStore)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Wrap(BadRequest, err, "Cannot read the feature store %s.", e.featureStore)
@@ -68,6 +69,14 @@ func syncFeatureStore(ctx context.Context, e *Engine) error {
 			e.log.Warn("a folder of the feature store is not a feature set", "dir", dir, "err", err)
 			continue
 		}
+		if first, ok := folded[strings.ToLower(m.Version)]; ok {
+			// note: stores written before versionCaseClash existed may
+			// hold such pairs; the view goes to the first in name order,
+			// the same one at every start.
+			e.log.Warn("two feature sets differ only in letter case and share one console view; rename one folder", "view", "features."+strings.ToLower(m.Version), "kept", first, "skipped", m.Version)
+			continue
+		}
+		folded[strings.ToLower(m.Version)] = m.Version
 		if err := e.registerFeatureSet(ctx, m, dir); err != nil {
 			return err
 		}

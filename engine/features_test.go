@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -78,6 +79,22 @@ func TestEngine_BuildFeatures(t *testing.T) {
 	list, err := e.FeatureSets(ctx)
 	if err != nil || len(list.Items) != 1 || list.Items[0].ContentHash != b.ContentHash {
 		t.Errorf("FeatureSets = %+v, %v", list, err)
+	}
+	// The KOI table has no metallicity column: the build says that
+	// koi_smet carries nothing, and names no feature that has values.
+	if len(b.Warnings) != 1 || !strings.HasPrefix(b.Warnings[0], "koi_smet has no value in any of the 12 rows") {
+		t.Errorf("warnings = %q, want one for koi_smet", b.Warnings)
+	}
+	// Versions that differ only in case would share the view features.v1;
+	// "meta" is the prototype's route.
+	for _, v := range []string{"V1", "Meta"} {
+		_, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: v})
+		if want := map[string]Code{"V1": Conflict, "Meta": BadRequest}[v]; ErrorCode(err) != want {
+			t.Errorf("BuildFeatures(%s) = %v, want %s", v, err, want)
+		}
+		if _, serr := os.Stat(filepath.Join(e.FeatureStore(), v)); serr == nil {
+			t.Errorf("a refused build left the folder %s", v)
+		}
 	}
 }
 
@@ -290,6 +307,62 @@ func TestEngine_syncFeatureStore(t *testing.T) {
 	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 'features' AND view_name = 'gone'`); n != 0 {
 		t.Error("the view of a removed version survived")
+	}
+}
+
+// TestEngine_syncFeatureStore_caseClash: a store written before versions
+// were compared without case may hold v1 and V1, which share one console
+// view; every start registers the same one of them.
+func TestEngine_syncFeatureStore_caseClash(t *testing.T) {
+	t.Parallel()
+	dir := MustTempDir(t)
+	opts := func(o *Options) {
+		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
+	}
+	e := MustOpenEngine(t, opts)
+	mustKOISmallRun(t, e)
+	ctx := context.Background()
+	b, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// V1: five of v1's rows, its manifest renamed.
+	upper := filepath.Join(dir, "fs", "V1")
+	if err := os.Mkdir(upper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`COPY (FROM read_parquet(` + litPath(filepath.Join(b.Path, FeaturesParquet)) + `) LIMIT 5) TO ` +
+		litPath(filepath.Join(upper, FeaturesParquet)) + ` (FORMAT parquet)`); err != nil {
+		t.Fatal(err)
+	}
+	m := *b.FeatureManifest
+	m.Version, m.Rows = "V1", 5
+	raw, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(upper, FeaturesManifest), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		e = MustOpenEngine(t, opts)
+		// note: "V1" sorts before "v1": its rows are the view's at every
+		// start, v1's folder is left alone.
+		n := mustQueryInt(t, e, `SELECT count(*) FROM features.v1`)
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 {
+			t.Errorf("features.v1 has %d rows, want V1's 5", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b.Path, FeaturesParquet)); err != nil {
+		t.Errorf("v1's files: %v", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,16 +131,18 @@ func (e *Engine) checkLabel(ctx context.Context, in LabelInput) (LabelInput, err
 		return in, Errorf(BadRequest, "Unknown label source %q: use human, heuristic, nasa or model.", in.Source)
 	}
 	in.Source = src
-	if src == SourceNASA {
+	switch src {
+	case SourceNASA:
 		// note: a nasa label says the catalog's disposition; a client
 		// could otherwise pass its own opinion off as NASA's.
 		return in, Errorf(BadRequest, "Labels with source nasa come from the catalog's disposition: import them with POST /api/labels/import (exohunter labels import-nasa DATASET). A person's label has source human.")
+	case SourceHeuristic:
+		// note: likewise, a heuristic label is a run's category, and the
+		// agreement tables compare it with the other sources.
+		return in, Errorf(BadRequest, "Labels with source heuristic are the categories of a run: import them with POST /api/labels/import {\"source\":\"heuristic\",\"run_id\":...} (exohunter labels import-run RUN). A person's label has source human.")
 	}
-	for name, v := range map[string]string{"object_id": in.ObjectID, "dataset": in.Dataset, "label": in.Label, "annotator": in.Annotator, "note": in.Note} {
-		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-			return in, &Error{Code: BadRequest, Msg: fmt.Sprintf("The %s is not valid UTF-8 text (or holds a NUL byte).", name),
-				Details: []Detail{{Field: name, Message: "not valid UTF-8 text"}}}
-		}
+	if err := checkLabelText(map[string]string{"object_id": in.ObjectID, "dataset": in.Dataset, "label": in.Label, "annotator": in.Annotator, "note": in.Note}); err != nil {
+		return in, err
 	}
 	lab, err := normalizeLabel(in.Label)
 	if err != nil {
@@ -167,14 +171,41 @@ func (e *Engine) checkLabel(ctx context.Context, in LabelInput) (LabelInput, err
 	return in, nil
 }
 
-// normalizeLabel accepts a category or a disposition in any case.
+// checkLabelText refuses text fields that are not valid UTF-8 or hold a
+// NUL byte, naming the field.
+func checkLabelText(fields map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if v := fields[name]; !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return &Error{Code: BadRequest, Msg: fmt.Sprintf("The %s is not valid UTF-8 text (or holds a NUL byte).", name),
+				Details: []Detail{{Field: name, Message: "not valid UTF-8 text"}}}
+		}
+	}
+	return nil
+}
+
+// normalizeLabel accepts a category or a disposition, in its own case or
+// in any case that names only one of them. "candidate" (the category) and
+// "CANDIDATE" (NASA's disposition) differ only in case: each matches
+// itself, and "Candidate" is refused as ambiguous.
 func normalizeLabel(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if l, ok := matchFold(LabelValues(), s); ok {
-		return l, nil
-	}
-	if l, ok := matchFold(LabelValues(), strings.ReplaceAll(s, "_", " ")); ok {
-		return l, nil // note: FALSE_POSITIVE is the usual spelling in code
+	for _, v := range []string{s, strings.ReplaceAll(s, "_", " ")} {
+		if slices.Contains(LabelValues(), v) {
+			return v, nil
+		}
+		var folded []string
+		for _, l := range LabelValues() {
+			if strings.EqualFold(l, v) {
+				folded = append(folded, l)
+			}
+		}
+		switch len(folded) {
+		case 1:
+			return folded[0], nil // note: FALSE_POSITIVE is the usual spelling in code
+		case 2:
+			return "", &Error{Code: BadRequest, Msg: fmt.Sprintf("Label %q is ambiguous: write %q for the category or %q for NASA's disposition.", s, folded[0], folded[1]),
+				Details: []Detail{{Field: "label", Message: "ambiguous: " + folded[0] + " or " + folded[1]}}}
+		}
 	}
 	if s == "" {
 		return "", Errorf(BadRequest, "A label needs a value (label): one of the nine categories or CONFIRMED, CANDIDATE, FALSE POSITIVE.")
@@ -191,6 +222,28 @@ func matchFold(xs []string, s string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkLabelDataset refuses a dataset filter ("" is all datasets) that
+// names neither a dataset nor the labels of one: a mistyped name would
+// otherwise give an empty export or all-zero tables. Labels outlive their
+// dataset, so a deleted dataset's labels can still be exported.
+func (e *Engine) checkLabelDataset(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	_, err := e.Dataset(ctx, name)
+	if ErrorCode(err) != NotFound {
+		return err
+	}
+	var labeled bool
+	if qerr := e.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM labels.labels WHERE dataset = ?)`, name).Scan(&labeled); qerr != nil {
+		return fmt.Errorf("look up the labels of %s: %w", name, qerr)
+	}
+	if labeled {
+		return nil
+	}
+	return err
 }
 
 // labelTarget checks the dataset and the optional run and returns the run
@@ -418,6 +471,9 @@ func (e *Engine) ReviewLabel(ctx context.Context, labelID int64, in ReviewInput)
 		return nil, Errorf(BadRequest, "A review needs the reviewer who made it (reviewer).")
 	case len(in.Reviewer) > maxLabelText || len(in.Note) > maxLabelNote:
 		return nil, Errorf(BadRequest, "reviewer is limited to %d bytes and note to %d.", maxLabelText, maxLabelNote)
+	}
+	if err := checkLabelText(map[string]string{"reviewer": in.Reviewer, "note": in.Note}); err != nil {
+		return nil, err
 	}
 	if _, err := e.Label(ctx, labelID); err != nil {
 		return nil, err

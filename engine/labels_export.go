@@ -65,6 +65,9 @@ func (e *Engine) ExportLabels(ctx context.Context, in LabelExportInput) (*LabelE
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkLabelDataset(ctx, in.Dataset); err != nil {
+		return nil, err
+	}
 	src, err := sqltmpl.LabelExportSource(in.Dataset, m.Filter.Sources)
 	if err != nil {
 		return nil, err

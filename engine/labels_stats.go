@@ -59,6 +59,9 @@ type ConfusionCell struct {
 // LabelStats computes the confusion tables of human vs NASA, human vs
 // heuristic and heuristic vs NASA labels, optionally for one dataset.
 func (e *Engine) LabelStats(ctx context.Context, dataset string) (*LabelStats, error) {
+	if err := e.checkLabelDataset(ctx, dataset); err != nil {
+		return nil, err
+	}
 	q, err := sqltmpl.LabelPairs(dataset, statsPairs)
 	if err != nil {
 		return nil, err

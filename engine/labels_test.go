@@ -56,6 +56,10 @@ func TestEngine_AddLabel(t *testing.T) {
 		{"annotator not UTF-8", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "\xff\xfe"}, BadRequest, ""},
 		{"annotator with NUL", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "a\x00b"}, BadRequest, ""},
 		{"note not UTF-8", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "candidate", Annotator: "ann", Note: "bad \xc3"}, BadRequest, ""},
+		{"NASA's CANDIDATE keeps its case", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "CANDIDATE", Annotator: "ann"}, "", "CANDIDATE"},
+		{"category in capitals", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "ROCKY_CANDIDATE", Annotator: "ann"}, "", "rocky_candidate"},
+		{"Candidate is ambiguous", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "Candidate", Annotator: "ann"}, BadRequest, ""},
+		{"heuristic source is a run's", LabelInput{ObjectID: "K00752.01", Dataset: "koi", Label: "CONFIRMED", Source: "heuristic", Annotator: "bob"}, BadRequest, ""},
 	}
 	stored := 0
 	for _, tc := range tests {
@@ -137,6 +141,17 @@ func TestEngine_Labels_filtersAndPaging(t *testing.T) {
 			}
 		})
 	}
+	// NASA's CANDIDATE and the category candidate differ only in case;
+	// each filter finds its own labels.
+	for _, lab := range []string{"CANDIDATE", "candidate"} {
+		want := mustQueryInt(t, e, `SELECT count(*) FROM labels.labels WHERE label = ?`, lab)
+		if want == 0 {
+			t.Fatalf("the fixture has no %s label", lab)
+		}
+		if got := count(LabelFilter{Label: lab}); int64(got) != want {
+			t.Errorf("label=%s: %d labels, want %d", lab, got, want)
+		}
+	}
 	// Cursor paging visits every label once, in id order.
 	var ids []int64
 	cursor := ""
@@ -189,6 +204,8 @@ func TestEngine_ReviewLabel(t *testing.T) {
 		{"unknown label", l.ID + 1000, ReviewInput{Status: "accept", Reviewer: "rev"}, NotFound, ReviewRejected},
 		{"bad status", l.ID, ReviewInput{Status: "maybe", Reviewer: "rev"}, BadRequest, ReviewRejected},
 		{"no reviewer", l.ID, ReviewInput{Status: "accept"}, BadRequest, ReviewRejected},
+		{"reviewer with NUL", l.ID, ReviewInput{Status: "accept", Reviewer: "a\x00b"}, BadRequest, ReviewRejected},
+		{"note not UTF-8", l.ID, ReviewInput{Status: "accept", Reviewer: "rev", Note: "bad \xc3"}, BadRequest, ReviewRejected},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -447,6 +464,26 @@ func TestEngine_ExportLabels(t *testing.T) {
 	}
 	if _, err := e.ExportLabels(ctx, LabelExportInput{Format: "xlsx"}); ErrorCode(err) != BadRequest {
 		t.Errorf("unknown format = %v, want BadRequest", err)
+	}
+	// A mistyped dataset is named, not answered with an empty export or
+	// all-zero tables; nothing is written for it.
+	before, _ := os.ReadDir(e.path(DirLabeled))
+	if _, err := e.ExportLabels(ctx, LabelExportInput{Dataset: "kio"}); ErrorCode(err) != NotFound || !strings.Contains(ErrorMessage(err), `"kio"`) {
+		t.Errorf("export of an unknown dataset = %v, want NotFound naming it", err)
+	}
+	if _, err := e.LabelStats(ctx, "kio"); ErrorCode(err) != NotFound {
+		t.Errorf("stats of an unknown dataset = %v, want NotFound", err)
+	}
+	if after, _ := os.ReadDir(e.path(DirLabeled)); len(after) != len(before) {
+		t.Errorf("a refused export left files: %d entries, was %d", len(after), len(before))
+	}
+	// Labels outlive their dataset, and stay exportable by its name.
+	if err := e.DeleteDataset(ctx, "koi"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.ExportLabels(ctx, LabelExportInput{Dataset: "koi"})
+	if err != nil || m.Rows != 25 {
+		t.Errorf("export of a deleted dataset's labels = %+v, %v; want its 25 labels", m, err)
 	}
 }
 
