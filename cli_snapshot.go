@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -38,6 +39,16 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 		return usageErr(err)
 	}
 	if *server != "" {
+		// note: the server's database is locked by the server, which
+		// CheckSnapshotTarget sees; the data dir's own database may be
+		// named while no server runs, and replacing it would leave a data
+		// dir that no longer opens.
+		if db, err := filepath.Abs(cmp.Or(g.db, filepath.Join(g.dataDir, engine.DefaultDBName))); err == nil && db == out {
+			return engine.Errorf(engine.BadRequest, "The snapshot cannot overwrite the database of %s (%s); name another file.", g.dataDir, out)
+		}
+		if err := engine.CheckSnapshotTarget(out); err != nil {
+			return err
+		}
 		return m.snapshotFromServer(ctx, *server, out, strings.Join(runs, ","), *include)
 	}
 	e, err := m.open(ctx, &g)

@@ -144,6 +144,26 @@ func TestSnapshotCommand_Server(t *testing.T) {
 		!strings.Contains(engine.ErrorMessage(err), `There is no run "nope"`) {
 		t.Errorf("unknown run through the server: %v", err)
 	}
+	// The server's own database, by its path (the server holds its lock)
+	// or as the data dir's default, is never replaced: the server would
+	// go on writing to a deleted file.
+	db := filepath.Join(data, engine.DefaultDBName)
+	before, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"snapshot", db, "--server", url, "--data-dir", filepath.Join(dir, "elsewhere")},
+		{"snapshot", db, "--server", url, "--data-dir", data},
+	} {
+		_, _, err := runMain(t, args...)
+		if code := engine.ErrorCode(err); code != engine.Conflict && code != engine.BadRequest || !strings.Contains(engine.ErrorMessage(err), db) {
+			t.Errorf("%q: err = %v, want a refusal naming %s", args, err, db)
+		}
+	}
+	if after, err := os.Stat(db); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the server's database was replaced: %v", err)
+	}
 	if r, err := http.Get(url + "/api/health"); err != nil || r.StatusCode != 200 {
 		t.Errorf("server after the snapshot: %v", err)
 	}

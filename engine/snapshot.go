@@ -149,8 +149,8 @@ func (e *Engine) Snapshot(ctx context.Context, dst string, opts SnapshotOptions)
 	if dst == e.dbPath {
 		return nil, Errorf(BadRequest, "The snapshot cannot overwrite the database it copies (%s).", dst)
 	}
-	if st, err := os.Stat(dst); err == nil && st.IsDir() {
-		return nil, Errorf(BadRequest, "%s is a folder; name the snapshot file, e.g. %s.", dst, filepath.Join(dst, "snapshot.duckdb"))
+	if err := CheckSnapshotTarget(dst); err != nil {
+		return nil, err
 	}
 	// note: as process --out does; DuckDB's ATTACH would fail with a raw
 	// IO error on a missing folder.
