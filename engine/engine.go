@@ -148,6 +148,8 @@ type Engine struct {
 	memAvailable func() int64
 	// bulk makes the work over whole large runs take turns (bulk.go).
 	bulk *bulk
+	// snapshotTurn lets one snapshot write at a time (writeSnapshot).
+	snapshotTurn chan struct{}
 	// ingestMu serializes the short register step of Ingest, DeleteDataset
 	// (duplicate check, name choice, rename, meta row, views) and the
 	// recording of a new run (insertRun).
@@ -189,7 +191,7 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	e := &Engine{
 		dbPath: opts.DBPath, dataDir: opts.DataDir, featureStore: opts.FeatureStore,
 		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: scoreBatchOf(opts.ScoreBatch), memAvailable: memAvailable,
-		bulk: newBulk(),
+		bulk: newBulk(), snapshotTurn: make(chan struct{}, 1),
 	}
 	if err := e.makeDirs(); err != nil {
 		return nil, err

@@ -32,6 +32,13 @@ func (e *Engine) finishSnapshot(ctx context.Context, path string, plan *snapshot
 		}
 		stmts = append(stmts, q)
 	}
+	if plan.scored {
+		q, err := sqltmpl.ScoredRunsView()
+		if err != nil {
+			return nil, err
+		}
+		stmts = append(stmts, q)
+	}
 	cat, err := sqltmpl.SnapshotCatalog(e.catalogDocs())
 	if err != nil {
 		return nil, err

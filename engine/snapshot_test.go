@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,6 +395,87 @@ func TestSnapshot_Cancelled(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) && ErrorCode(err) != Timeout {
 		t.Logf("cancelled snapshot error: %v (code %s)", err, ErrorCode(err))
+	}
+}
+
+// TestSnapshot_Concurrent: snapshots asked for at the same time all
+// complete (they take turns); the second of two used to fail with DuckDB's
+// "Unique file handle conflict" when its phase 2 opened its file.
+func TestSnapshot_Concurrent(t *testing.T) {
+	t.Parallel()
+	e, _ := mustSnapshotEngine(t)
+	const n = 3
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			res, err := e.Snapshot(context.Background(), e.path(DirSnapshots, fmt.Sprintf("c%d.duckdb", i)), SnapshotOptions{Include: []string{}})
+			if err == nil && len(res.Tables) == 0 {
+				err = fmt.Errorf("snapshot %d holds no table", i)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestSnapshot_Scores: model probabilities and anomaly scores of the
+// included runs come along (meta.scores, runs.scored), as in exports;
+// another run's scores do not.
+func TestSnapshot_Scores(t *testing.T) {
+	t.Parallel()
+	e, run := mustSnapshotEngine(t)
+	ctx := context.Background()
+	if _, err := e.db.ExecContext(ctx, `INSERT INTO meta.scores (run_id, row_id, object_id, model, p_model, anomaly_score, created_at)
+		VALUES (?, 1, 'K00752.01', 'm/1', 0.75, 0.25, now()), ('other-run', 1, 'x', 'm/1', 0.5, 0.5, now())`, run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	out := e.path(DirSnapshots, "scored.duckdb")
+	if _, err := e.Snapshot(ctx, out, SnapshotOptions{Include: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenSnapshot(t, e, out)
+	var p, a float64
+	var model string
+	if err := db.QueryRowContext(ctx, `SELECT p_model, anomaly_score, p_model_model FROM runs.scored WHERE row_id = 1`).Scan(&p, &a, &model); err != nil || p != 0.75 || a != 0.25 || model != "m/1" {
+		t.Errorf("runs.scored row 1 = %v, %v, %q (%v); want 0.75, 0.25, m/1", p, a, model, err)
+	}
+	var n, unscored int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (p_model IS NULL) FROM runs.scored`).Scan(&n, &unscored); err != nil || n != run.Rows || unscored != run.Rows-1 {
+		t.Errorf("runs.scored has %d rows, %d unscored (%v); want %d and %d", n, unscored, err, run.Rows, run.Rows-1)
+	}
+	var scores int64
+	var comment string
+	if err := db.QueryRowContext(ctx, `SELECT count(*), (SELECT comment FROM duckdb_views() WHERE schema_name = 'runs' AND view_name = 'scored') FROM meta.scores`).Scan(&scores, &comment); err != nil || scores != 1 || !strings.Contains(comment, "p_model") {
+		t.Errorf("meta.scores has %d rows, runs.scored comment %q (%v); want 1 and a description", scores, comment, err)
+	}
+}
+
+// TestSnapshot_DatasetDeletedDuring: a dataset deleted while its run file
+// is being copied stops the snapshot with a 409 that names it (it was a
+// 500, "No files found"), and nothing is left behind.
+func TestSnapshot_DatasetDeletedDuring(t *testing.T) {
+	t.Parallel()
+	e, _ := mustSnapshotEngine(t)
+	ctx := context.Background()
+	var derr error
+	opts := SnapshotOptions{Include: []string{}, Progress: func(_ float64, msg string) {
+		if msg == "copying runs.results" && derr == nil {
+			derr = e.DeleteDataset(ctx, "koi")
+		}
+	}}
+	_, err := e.Snapshot(ctx, e.path(DirSnapshots, "deleted.duckdb"), opts)
+	if derr != nil {
+		t.Fatalf("delete during the snapshot: %v", derr)
+	}
+	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "Dataset koi was deleted while the snapshot was being written") {
+		t.Errorf("snapshot = %v (%s), want a Conflict naming koi", err, ErrorCode(err))
+	}
+	if files, _ := os.ReadDir(e.path(DirSnapshots)); len(files) != 0 {
+		t.Errorf("files left: %v", files)
 	}
 }
 

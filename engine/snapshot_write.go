@@ -24,6 +24,8 @@ type snapshotPlan struct {
 	runs      []snapshotRun
 	// latest is each dataset's newest included run, with its columns.
 	latest []snapshotRun
+	// scored: meta.scores is copied, so phase 2 creates runs.scored.
+	scored bool
 }
 
 // snapshotRun is a complete run as meta.runs records it.
@@ -49,6 +51,19 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 		return nil, err
 	}
 	defer release()
+	// note: one snapshot at a time. With two, the DETACH of one waits for
+	// the other's transaction to end before DuckDB lets go of the file, and
+	// phase 2, which opens it in an instance of its own, failed with
+	// "Unique file handle conflict" (a 500 for the second of two
+	// concurrent GET /api/snapshot). Long reads and writes elsewhere do
+	// not hold a DETACH back.
+	select {
+	case e.snapshotTurn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, snapshotError(ctx, ctx.Err())
+	}
+	defer func() { <-e.snapshotTurn }()
+	before, _ := datasetNames(ctx, e.db)
 	plan, err := e.copySnapshotData(ctx, tmp, alias, opts, progress)
 	// note: a dataset's stages may meet text the types sniffed at ingest
 	// did not foresee, as a run may; its column is retyped as a run does
@@ -63,7 +78,7 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 		plan, err = e.copySnapshotData(ctx, tmp, alias, opts, progress)
 	}
 	if err != nil {
-		return nil, snapshotError(ctx, err)
+		return nil, e.deletedDuringSnapshot(ctx, before, snapshotError(ctx, err))
 	}
 	progress(0.85, "catalog and comments")
 	res, err := e.finishSnapshot(ctx, tmp, plan)
@@ -72,6 +87,23 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 	}
 	progress(1, "complete")
 	return res, nil
+}
+
+// deletedDuringSnapshot explains an unexpected failure of a snapshot whose
+// datasets were deleted while it copied them: their run files are read
+// outside its transaction, and DuckDB reports the vanished file ("No files
+// found that match the pattern"), which was a 500.
+func (e *Engine) deletedDuringSnapshot(ctx context.Context, before []string, err error) error {
+	if ErrorCode(err) != Internal {
+		return err
+	}
+	now, nerr := datasetNames(context.WithoutCancel(ctx), e.db)
+	for _, name := range before {
+		if nerr == nil && !slices.Contains(now, name) {
+			return Wrap(Conflict, err, "Dataset %s was deleted while the snapshot was being written, so nothing was kept. Take the snapshot again.", name)
+		}
+	}
+	return err
 }
 
 // snapshotError explains a failure: a cancelled context is a Timeout.
@@ -258,6 +290,13 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 		return nil, nil, err
 	}
 	copies = append(copies, sqltmpl.SnapshotCopy{Schema: "runs", Name: "results", RunFiles: paths})
+	if rels["meta.scores"] != "" && len(ids) > 0 {
+		// note: model probabilities and anomaly scores are columns of the
+		// results (runs.scored, exports); without them a notebook could
+		// not see what a model said about the included runs.
+		copies = append(copies, sqltmpl.SnapshotCopy{Schema: "meta", Name: "scores", Filter: true, Column: "run_id", Values: ids})
+		plan.scored = true
+	}
 	for _, key := range sortedRelKeys(rels) {
 		schema, name := splitRelKey(key)
 		switch {
@@ -392,9 +431,11 @@ func (e *Engine) snapshotRows(ctx context.Context, opts SnapshotOptions) (int64,
 	return most, nil
 }
 
-// datasetNames lists the datasets as the transaction sees them.
-func datasetNames(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM meta.datasets ORDER BY name`)
+// datasetNames lists the datasets, as the transaction (or pool) sees them.
+func datasetNames(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM meta.datasets ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list datasets: %w", err)
 	}
