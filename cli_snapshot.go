@@ -135,5 +135,11 @@ func (m *Main) download(ctx context.Context, u, out string) (string, error) {
 		os.Remove(f.Name())
 		return "", err
 	}
+	// note: CreateTemp makes the file 0600; a snapshot is shared as a
+	// local one is (0644).
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
 	return f.Name(), nil
 }

@@ -102,7 +102,7 @@ func (s *Server) envelope(c *fiber.Ctx, err error) (int, errorDetail) {
 		case http.StatusInternalServerError:
 			msg = "internal error"
 		case http.StatusRequestHeaderFieldsTooLarge:
-			msg = "The request's URL or headers are too large for this server; send a long SQL query in the body of POST /api/query instead of GET."
+			msg = "The request's URL or headers are too large for this server (a very long filter or column list?); shorten them, or send a long SQL query in the body of POST /api/query instead of GET."
 		}
 		return fe.Code, errorDetail{Code: code, Message: msg, Details: []engine.Detail{}, RequestID: rid}
 	}

@@ -34,6 +34,13 @@ func (e *Engine) registerFeatureSet(ctx context.Context, m *FeatureManifest, dir
 	if _, err := e.db.ExecContext(ctx, v); err != nil {
 		return fmt.Errorf("create view of feature set %s: %w", m.Version, err)
 	}
+	q, err := sqltmpl.SnapshotComments([]sqltmpl.RelationComment{e.featureComments(m)})
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("describe the columns of feature set %s: %w", m.Version, err)
+	}
 	return nil
 }
 

@@ -80,6 +80,25 @@ func TestEngine_BuildFeatures(t *testing.T) {
 	if err != nil || len(list.Items) != 1 || list.Items[0].ContentHash != b.ContentHash {
 		t.Errorf("FeatureSets = %+v, %v", list, err)
 	}
+	// The catalog describes a feature by what it holds: koi_period is
+	// ln(1+P), not days, and the engineered features are not "source
+	// columns".
+	for col, want := range map[string]string{
+		"koi_period":         "[input in days]; missing values imputed with the median; stored as sign(x)·ln(1+|x|)",
+		"koi_steff":          "stored standardized",
+		"depth_consistency":  "ln(measured depth / depth from radii)",
+		"koi_impact_missing": "1 where the input of koi_impact was missing",
+		"stellar_type_G":     "1 when stellar_type is G, else 0",
+	} {
+		var desc string
+		var unit sql.NullString
+		if err := e.db.QueryRowContext(ctx, `SELECT description, unit FROM catalog.columns WHERE schema_name = 'features' AND table_name = 'v1' AND column_name = ?`, col).Scan(&desc, &unit); err != nil {
+			t.Fatalf("catalog.columns %s: %v", col, err)
+		}
+		if !strings.Contains(desc, want) || unit.Valid {
+			t.Errorf("features.v1.%s: description %q, unit %v; want one containing %q and no unit", col, desc, unit, want)
+		}
+	}
 	// The KOI table has no metallicity column: the build says that
 	// koi_smet carries nothing, and names no feature that has values.
 	if len(b.Warnings) != 1 || !strings.HasPrefix(b.Warnings[0], "koi_smet has no value in any of the 12 rows") {

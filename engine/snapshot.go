@@ -102,6 +102,9 @@ func ParseSnapshotOptions(runs, include string) (SnapshotOptions, error) {
 		o.Include = []string{}
 	default:
 		for _, p := range inc {
+			if p == "none" {
+				return o, Errorf(BadRequest, "include=none leaves out every optional part, so it cannot be combined with others (%q).", include)
+			}
 			if p != SnapshotRaw && p != SnapshotFeatures && p != SnapshotLabels {
 				return o, Errorf(BadRequest, "Unknown snapshot part %q: include takes raw, features, labels or none.", p)
 			}

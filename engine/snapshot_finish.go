@@ -26,7 +26,22 @@ func (e *Engine) finishSnapshot(ctx context.Context, path string, plan *snapshot
 	defer closeDB()
 	var stmts []string
 	for _, r := range plan.latest {
-		q, err := sqltmpl.SnapshotLatestView(r.dataset, r.id, r.columns)
+		// note: with runs chosen by id, the newest included run of a
+		// dataset need not be its latest; the view's comment says which
+		// run it is, so that a notebook's "start here" query cannot read
+		// an old run unawares.
+		comment := fmt.Sprintf("The latest complete run of dataset %s (run %s)", r.dataset, r.id)
+		if plan.explicitRuns {
+			comment = fmt.Sprintf("The newest run of dataset %s among the runs this snapshot was asked for (run %s); the server may hold newer runs of it", r.dataset, r.id)
+		}
+		q, err := sqltmpl.SnapshotLatestView(r.dataset, r.id, comment, r.columns)
+		if err != nil {
+			return nil, err
+		}
+		stmts = append(stmts, q)
+	}
+	if len(plan.features) > 0 {
+		q, err := sqltmpl.SnapshotComments(plan.features)
 		if err != nil {
 			return nil, err
 		}

@@ -168,6 +168,7 @@ func TestSnapshot_Options(t *testing.T) {
 		{name: "unknown_run", runs: "nope", wantCode: NotFound},
 		{name: "mixed_runs", runs: "all," + first.RunID, wantCode: BadRequest},
 		{name: "unknown_part", include: "models", wantCode: BadRequest},
+		{name: "none_with_others", include: "none,labels", wantCode: BadRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,6 +247,27 @@ func TestSnapshot_RunsByIDBringTheirDatasets(t *testing.T) {
 	}
 	if got, n := tables("latest"); !slices.Contains(got, "classified.koi") || !slices.Contains(got, "classified.other") || n != 2 {
 		t.Errorf("default snapshot holds %v and %d datasets; want every dataset's stages, 2 datasets", got, n)
+	}
+	// runs.latest_koi says which run it is; asked for by id, that the
+	// server may hold a newer one (here it does).
+	albedo := 0.1
+	if _, err := e.Process(ctx, ProcessInput{Dataset: "koi", Albedo: &albedo}); err != nil {
+		t.Fatal(err)
+	}
+	for runs, want := range map[string]string{
+		first.RunID: "The newest run of dataset koi among the runs this snapshot was asked for (run " + first.RunID + "); the server may hold newer runs",
+		"latest":    "The latest complete run of dataset koi (run ",
+	} {
+		tables(runs)
+		db := mustOpenSnapshot(t, e, e.path(DirSnapshots, "s-"+runs+".duckdb"))
+		var comment, desc string
+		if err := db.QueryRowContext(ctx, `SELECT v.comment, t.description FROM duckdb_views() AS v JOIN catalog.tables AS t
+			ON t.schema_name = v.schema_name AND t.table_name = v.view_name WHERE v.schema_name = 'runs' AND v.view_name = 'latest_koi'`).Scan(&comment, &desc); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(comment, want) || desc != comment {
+			t.Errorf("--runs %s: runs.latest_koi comment %q, catalog %q; want %q...", runs, comment, desc, want)
+		}
 	}
 }
 
@@ -451,6 +473,33 @@ func TestSnapshot_Scores(t *testing.T) {
 	var comment string
 	if err := db.QueryRowContext(ctx, `SELECT count(*), (SELECT comment FROM duckdb_views() WHERE schema_name = 'runs' AND view_name = 'scored') FROM meta.scores`).Scan(&scores, &comment); err != nil || scores != 1 || !strings.Contains(comment, "p_model") {
 		t.Errorf("meta.scores has %d rows, runs.scored comment %q (%v); want 1 and a description", scores, comment, err)
+	}
+}
+
+// TestSnapshot_FeatureDocs: a feature set copied into a snapshot keeps the
+// description of what each column holds (a copied view loses its comments).
+func TestSnapshot_FeatureDocs(t *testing.T) {
+	t.Parallel()
+	e, _ := mustSnapshotEngine(t)
+	ctx := context.Background()
+	if _, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	out := e.path(DirSnapshots, "features.duckdb")
+	if _, err := e.Snapshot(ctx, out, SnapshotOptions{Include: []string{SnapshotFeatures}}); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenSnapshot(t, e, out)
+	var comment, desc string
+	if err := db.QueryRowContext(ctx, `SELECT c.comment, k.description FROM duckdb_columns() AS c
+		JOIN catalog.columns AS k ON k.schema_name = c.schema_name AND k.table_name = c.table_name AND k.column_name = c.column_name
+		WHERE c.schema_name = 'features' AND c.table_name = 'v1' AND c.column_name = 'koi_period'`).Scan(&comment, &desc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{comment, desc} {
+		if !strings.Contains(s, "stored as sign(x)·ln(1+|x|)") {
+			t.Errorf("features.v1.koi_period is described as %q", s)
+		}
 	}
 }
 

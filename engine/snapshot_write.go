@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,8 +25,13 @@ type snapshotPlan struct {
 	runs      []snapshotRun
 	// latest is each dataset's newest included run, with its columns.
 	latest []snapshotRun
+	// explicitRuns: the runs were chosen by id (--runs ID,...).
+	explicitRuns bool
 	// scored: meta.scores is copied, so phase 2 creates runs.scored.
 	scored bool
+	// features describe the copied feature sets' columns (phase 2 sets
+	// them as comments; a copied view's comments do not come along).
+	features []sqltmpl.RelationComment
 }
 
 // snapshotRun is a complete run as meta.runs records it.
@@ -236,7 +242,7 @@ func (e *Engine) copySnapshotData(ctx context.Context, tmp, alias string, opts S
 // comes first) and lists the tables to copy, in order, once it has checked
 // that they can fit in dir.
 func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOptions, dir string) (*snapshotPlan, []sqltmpl.SnapshotCopy, error) {
-	plan := &snapshotPlan{include: opts.include(), source: filepath.Base(e.dbPath)}
+	plan := &snapshotPlan{include: opts.include(), source: filepath.Base(e.dbPath), explicitRuns: explicitRuns(opts.Runs)}
 	var datasets int
 	if err := tx.QueryRowContext(ctx, `SELECT (now() AT TIME ZONE 'UTC')::TIMESTAMP, library_version, (SELECT count(*) FROM meta.datasets)
 		FROM pragma_version()`).Scan(&plan.createdAt, &plan.duckdb, &datasets); err != nil {
@@ -310,7 +316,37 @@ func (e *Engine) planSnapshot(ctx context.Context, tx *sql.Tx, opts SnapshotOpti
 	if plan.latest, err = e.latestRunColumns(ctx, tx, plan.runs); err != nil {
 		return nil, nil, err
 	}
+	if slices.Contains(plan.include, SnapshotFeatures) && rels["meta.feature_sets"] != "" {
+		if plan.features, err = e.snapshotFeatureDocs(ctx, tx, rels); err != nil {
+			return nil, nil, err
+		}
+	}
 	return plan, copies, nil
+}
+
+// snapshotFeatureDocs describes the feature sets the snapshot copies, from
+// the manifests meta.feature_sets holds.
+func (e *Engine) snapshotFeatureDocs(ctx context.Context, tx *sql.Tx, rels map[string]string) ([]sqltmpl.RelationComment, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT CAST(manifest AS VARCHAR) FROM meta.feature_sets ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("read feature manifests: %w", err)
+	}
+	defer rows.Close()
+	var out []sqltmpl.RelationComment
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		var m FeatureManifest
+		if err := json.Unmarshal([]byte(raw), &m); err != nil || rels["features."+m.Version] == "" {
+			continue
+		}
+		r := e.featureComments(&m)
+		r.View = false // copied as a table
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // snapshotRelations lists the catalog schemas' tables and views as the

@@ -96,12 +96,12 @@ func SnapshotInfoTable(alias string, in SnapshotInfo) (string, error) {
 
 // SnapshotLatestView renders runs."latest_D" inside a snapshot: the rows of
 // one run of runs.results, with exactly that run's columns.
-func SnapshotLatestView(dataset, runID string, columns []string) (string, error) {
+func SnapshotLatestView(dataset, runID, comment string, columns []string) (string, error) {
 	cols := make([]Ident, len(columns))
 	for i, c := range columns {
 		cols[i] = Ident(c)
 	}
-	return exec("snapshot_latest_view", map[string]any{"View": Ident("latest_" + dataset), "RunID": Lit(runID), "Columns": cols})
+	return exec("snapshot_latest_view", map[string]any{"View": Ident("latest_" + dataset), "RunID": Lit(runID), "Columns": cols, "Comment": Lit(comment)})
 }
 
 // SnapshotCatalog renders catalog.tables and catalog.columns as tables of

@@ -3,6 +3,7 @@ package spec
 //go:generate go run ./cmd/dictgen -root ../..
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func BuildDictionary(b *Bundle) *Dictionary {
 			if m.Fills != "" {
 				filledBy[m.Fills] = m.Name
 			}
-			d.Metrics = append(d.Metrics, DictMetric{Name: m.Name, Unit: m.Unit, Description: m.Description,
+			d.Metrics = append(d.Metrics, DictMetric{Name: m.Name, Unit: m.Unit, Description: describeParams(b, m.Description),
 				Formula: m.Formula, Fills: m.Fills, SourceColumn: m.SourceColumn(), SQL: m.SQL})
 		}
 		for _, p := range b.Metrics.Parameters {
@@ -253,4 +254,22 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// paramRef is a $parameter in a description.
+var paramRef = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_.]*)`)
+
+// describeParams writes each $parameter of a description as its default
+// value, naming the parameter: the dictionary serves readers of every run
+// ("Bond albedo $albedo" was printed as is), and a run that sets another
+// value records it (meta.runs.albedo, thresholds).
+func describeParams(b *Bundle, desc string) string {
+	return paramRef.ReplaceAllStringFunc(desc, func(ref string) string {
+		name := ref[1:]
+		v, ok := b.Param(name)
+		if !ok {
+			return ref
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64) + " (parameter " + name + ", default)"
+	})
 }
