@@ -237,20 +237,21 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete dataset %s: %w", name, err)
 	}
-	// note: files go after the commit; a crash in between leaves unreferenced
-	// files, never a meta row without its file.
+	// note: files go after the commit, and after runs.results stops
+	// listing them; a crash in between leaves unreferenced files (removed
+	// at the next Open, sweepOrphanFiles), never a meta row or a view
+	// without its file.
+	if len(runFiles) > 0 {
+		if err := e.refreshRunViews(ctx); err != nil {
+			return err
+		}
+	}
 	if err := os.RemoveAll(e.path(DirRaw, ds.Name)); err != nil {
 		e.log.Warn("delete dataset files", "dataset", name, "err", err)
 	}
 	for _, p := range runFiles {
 		if err := os.RemoveAll(e.abs(p)); err != nil {
 			e.log.Warn("delete run file", "dataset", name, "path", p, "err", err)
-		}
-	}
-	if len(runFiles) > 0 {
-		// note: runs.results lists run files; drop the deleted ones from it.
-		if err := e.refreshRunViews(ctx); err != nil {
-			return err
 		}
 	}
 	e.index().poke() // note: drops the deleted runs' indexes

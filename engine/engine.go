@@ -253,6 +253,13 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	} else if n > 0 {
 		e.log.Info("re-created dataset views", "datasets", n)
 	}
+	// note: before the hooks. runs.results lists run files by path, and
+	// a view over a file that is gone (a crash in the middle of a dataset
+	// delete) fails every statement that binds it: runs.scored's refresh
+	// stopped the server and every CLI command from starting.
+	if err := recoverRuns(ctx, e); err != nil {
+		return nil, err
+	}
 	for _, hook := range openHooks {
 		if err := hook(ctx, e); err != nil {
 			return nil, err

@@ -254,22 +254,61 @@ func (j *Jobs) update(id string, change func(*Job)) {
 		lj.subs = nil
 	}
 	j.mu.Unlock()
+	saved := true
 	if persist {
 		// note: a fresh context, so that the final state is written even
 		// when the registry is closing.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := j.save(ctx, &snap); err != nil {
+			saved = false
 			j.e.log.Error("cannot record job state", "job", id, "err", err)
 		}
 	}
 	if snap.Done() {
 		// note: the job leaves the live set only once its final state is
 		// recorded, so that Get never reads an older state from the table.
-		j.mu.Lock()
-		delete(j.live, id)
-		j.mu.Unlock()
+		// When that write fails (a full disk), the job stays in memory,
+		// ended, and the write is retried: it used to read "running" until
+		// a restart, which then called it interrupted.
+		if saved {
+			j.mu.Lock()
+			delete(j.live, id)
+			j.mu.Unlock()
+		} else {
+			j.wg.Add(1)
+			go j.saveFinalLater(id, snap)
+		}
 		close(lj.done)
+	}
+}
+
+// jobSaveRetry is how often saveFinalLater tries again.
+var jobSaveRetry = 5 * time.Second
+
+// saveFinalLater retries recording an ended job's final state until it is
+// written, then lets the job leave the live set; at Close it gives up (the
+// next Open marks the job interrupted, as before).
+func (j *Jobs) saveFinalLater(id string, snap Job) {
+	defer j.wg.Done()
+	t := time.NewTicker(jobSaveRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(j.ctx, 10*time.Second)
+		err := j.save(ctx, &snap)
+		cancel()
+		if err == nil {
+			j.mu.Lock()
+			delete(j.live, id)
+			j.mu.Unlock()
+			j.e.log.Info("recorded a job's final state on a later try", "job", id)
+			return
+		}
 	}
 }
 

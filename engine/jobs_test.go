@@ -91,3 +91,53 @@ func TestJobs_reserveVersion(t *testing.T) {
 		r()
 	}
 }
+
+// TestJobs_finalStateNotSaved: when the final state cannot be written (a
+// full disk), the ended job reads as ended, not "running", and the write
+// is retried until it lands.
+func TestJobs_finalStateNotSaved(t *testing.T) {
+	e := MustOpenEngine(t)
+	j := NewJobs(e)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = j.Close(ctx) })
+	old := jobSaveRetry
+	jobSaveRetry = 20 * time.Millisecond
+	t.Cleanup(func() { jobSaveRetry = old })
+	release := make(chan struct{})
+	job, err := j.Start(ctx, JobKindTrain, func(context.Context, func(float64, string)) (any, error) {
+		<-release
+		return "done", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// note: with meta.jobs renamed away every write of the job fails, as
+	// on a full disk.
+	if _, err := e.db.ExecContext(ctx, `ALTER TABLE meta.jobs RENAME TO jobs_away`); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	got, err := j.Wait(ctx, job.ID)
+	if err != nil || got.Status != JobComplete {
+		t.Fatalf("Wait = %+v, %v", got, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got, err := j.Get(ctx, job.ID); err != nil || got.Status != JobComplete {
+		t.Errorf("Get while its state cannot be written = %+v, %v; want complete", got, err)
+	}
+	if _, err := e.db.ExecContext(ctx, `ALTER TABLE meta.jobs_away RENAME TO jobs`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var status string
+		err := e.db.QueryRowContext(ctx, `SELECT status FROM meta.jobs WHERE id = ?`, job.ID).Scan(&status)
+		if err == nil && status == JobComplete {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("meta.jobs says %q (%v) 10 s after the table came back; want complete", status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

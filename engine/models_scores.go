@@ -185,8 +185,18 @@ func dropOrphanScores(ctx context.Context, e *Engine, _ string) error {
 	return err
 }
 
+// openScoredView is refreshScoredView at Open, where a failure is logged
+// rather than fatal: a server without runs.scored still serves
+// everything else, and the next write of scores retries.
+func openScoredView(ctx context.Context, e *Engine) error {
+	if err := refreshScoredView(ctx, e); err != nil {
+		e.log.Warn("runs.scored could not be created", "err", err)
+	}
+	return nil
+}
+
 func init() {
-	openHooks = append(openHooks, refreshScoredView)
+	openHooks = append(openHooks, openScoredView)
 	datasetDeleteHooks = append(datasetDeleteHooks, dropOrphanScores)
 }
 

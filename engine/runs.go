@@ -674,5 +674,3 @@ func recoverRuns(ctx context.Context, e *Engine) error {
 	}
 	return e.refreshRunViews(ctx)
 }
-
-func init() { openHooks = append(openHooks, recoverRuns) }
