@@ -40,8 +40,14 @@ func featureData(in FeatureInput) (map[string]any, error) {
 		if f.Expr == nil {
 			return nil, fmt.Errorf("features: %s has no expression", f.Name)
 		}
+		// note: Ordered sums a feature's values in value order where its
+		// mean or std becomes content (standardize, impute mean). A
+		// parallel sum's last digits depend on how the threads split the
+		// rows, and rounding the statistic to 12 digits still flips at a
+		// boundary now and then: the same run gave two content hashes.
+		ordered := f.Transform == "standardize" || f.Impute == "mean"
 		num = append(num, map[string]any{"Name": Ident(f.Name), "Expr": Expr(f.Expr.Text),
-			"Median": in.Medians == nil || slices.Contains(in.Medians, f.Name)})
+			"Median": in.Medians == nil || slices.Contains(in.Medians, f.Name), "Ordered": ordered})
 	}
 	for i := range in.Spec.Categorical {
 		c := &in.Spec.Categorical[i]
