@@ -87,7 +87,11 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 	}
 	var de *duckdb.Error
 	isDuck := errors.As(err, &de)
-	switch {
+	switch msg := storageFault(err); {
+	case msg != "":
+		// note: a full disk (or spill folder) is the server's condition,
+		// not the query's; DuckDB's own text names a server path.
+		return Wrap(Storage, err, "%s", msg)
 	case isDuck && de.Type == duckdb.ErrorTypeOutOfMemory:
 		// note: before the deadline case: a query that ran out of memory
 		// after its time limit passed must not be reported as slow.

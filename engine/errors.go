@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"syscall"
 )
 
@@ -151,8 +152,13 @@ func storageFault(err error) string {
 		text = m[1]
 	}
 	switch {
+	case strings.Contains(err.Error(), "max_temp_directory_size"):
+		// note: DuckDB reports a full spill folder as "Out of Memory
+		// Error: ... (18.0 MiB/18.0 MiB used)", the sizes being the
+		// folder's free space, not the memory limit.
+		return "The server's spill folder (--temp-dir, default DATA-DIR/tmp) is full: the work spilled more data than the free space there, so nothing was stored. Free some space there or point --temp-dir at a larger disk, then try again."
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), text == "No space left on device", text == "Disk quota exceeded":
-		return "The server's disk is full (no free space left in its data dir), so nothing was stored. Free some space, then try again."
+		return "The server's disk is full (no free space left where it stores or spills data), so nothing was stored. Free some space, then try again."
 	case errors.Is(err, syscall.EROFS), text == "Read-only file system":
 		return "The server's data dir is read-only, so nothing was stored. Make it writable, then try again."
 	case text == "Permission denied":

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // TestErrorCode_Storage: a full disk or a read-only data dir is the
@@ -61,6 +64,17 @@ func TestErrorCode_Memory(t *testing.T) {
 	}
 	if ErrorCode(Errorf(BadRequest, "Out of Memory Error: (1 MiB/1 MiB used)")) != BadRequest {
 		t.Error("a request's own error keeps its code")
+	}
+	// A full spill folder reads as an out-of-memory error whose sizes are
+	// the folder's free space: it is a storage fault, not the memory limit.
+	spill := errors.New("Out of Memory Error: failed to offload data block of size 256.0 KiB (18.0 MiB/18.0 MiB used).\nThis limit was set by the 'max_temp_directory_size' setting.")
+	if ErrorCode(spill) != Storage || !strings.Contains(ErrorMessage(spill), "spill folder (--temp-dir") {
+		t.Errorf("full spill folder: code %q, message %q", ErrorCode(spill), ErrorMessage(spill))
+	}
+	// The console says it as the other routes do, without DuckDB's path.
+	full := &duckdb.Error{Type: duckdb.ErrorTypeIO, Msg: `IO Error: Could not write file "/srv/data/outputs/tmp_.console-1.csv": No space left on device`}
+	if err := consoleError(context.Background(), full, consoleQuery{id: "q1", timeout: time.Second, maxTimeout: time.Minute}, "SELECT 1"); ErrorCode(err) != Storage || strings.Contains(ErrorMessage(err), "/srv") {
+		t.Errorf("console on a full disk: %s %q", ErrorCode(err), ErrorMessage(err))
 	}
 	e := MustOpenEngine(t, func(o *Options) { o.MemoryLimit = "64MB" })
 	ds := MustIngest(t, e, IngestInput{Path: sharedData + "/koi_cumulative_2025.csv"})
