@@ -184,7 +184,9 @@ func writeFileAtomically(ctx context.Context, out string, write func(tmp string)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Wrap(BadRequest, err, "Cannot create the folder of %s.", out)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".*.tmp")
+	prefix := "." + filepath.Base(out) + "."
+	removeDeadWriters(dir, prefix)
+	f, err := os.CreateTemp(dir, ownedTempPrefix(prefix)+"*.tmp")
 	if err != nil {
 		return Wrap(BadRequest, err, "Cannot write in the folder of %s.", out)
 	}

@@ -160,6 +160,7 @@ func (e *Engine) Snapshot(ctx context.Context, dst string, opts SnapshotOptions)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot create the folder for the snapshot %s.", dst)
 	}
+	removeDeadWriters(filepath.Dir(dst), snapshotTempPrefix)
 	tmp, alias := tempSnapshotPath(filepath.Dir(dst))
 	defer removeSnapshotFiles(tmp)
 	res, err := e.writeSnapshot(ctx, tmp, alias, opts)
@@ -184,7 +185,7 @@ func tempSnapshotPath(dir string) (path, alias string) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
-	return filepath.Join(dir, snapshotTempPrefix+id+".duckdb"), "exohunter_snapshot_" + id
+	return filepath.Join(dir, ownedTempPrefix(snapshotTempPrefix)+id+".duckdb"), "exohunter_snapshot_" + id
 }
 
 // removeSnapshotFiles removes a snapshot file and DuckDB's companions.
