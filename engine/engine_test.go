@@ -277,14 +277,26 @@ func TestOpen_LockedByOtherProcess(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("helper: %q", line)
 	}
+	// Not a server (no DATA/server.json names it): the holder's command
+	// line, and the advice to wait rather than to use a server.
+	_, err := Open(context.Background(), Options{DataDir: dir})
+	msg := ErrorMessage(err)
+	for _, want := range []string{fmt.Sprintf("(PID %d: ", cmd.Process.Pid), "-test.run=^TestHelperHoldDatabase$", "Wait for it to finish"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "use its API at") {
+		t.Errorf("message %q points to a server that does not exist", msg)
+	}
 	if err := WriteServerInfo(dir, ServerInfo{PID: cmd.Process.Pid, Addr: "127.0.0.1:9999"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(context.Background(), Options{DataDir: dir})
+	_, err = Open(context.Background(), Options{DataDir: dir})
 	if ErrorCode(err) != Conflict || !errors.Is(err, ErrLocked) {
 		t.Fatalf("Open = %v (code %q), want Conflict wrapping ErrLocked", err, ErrorCode(err))
 	}
-	msg := ErrorMessage(err)
+	msg = ErrorMessage(err)
 	for _, want := range []string{fmt.Sprintf("PID %d", cmd.Process.Pid), "http://127.0.0.1:9999", "--server URL"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)

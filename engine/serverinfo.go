@@ -108,16 +108,34 @@ func openError(dbPath, dataDir string, err error) error {
 
 // lockedMessage is the sentence for a database held by another process.
 func lockedMessage(dbPath, dataDir, exe string, pid int) string {
+	if info, err := ReadServerInfo(dataDir); err == nil && info.Addr != "" && (pid == 0 || info.PID == pid) {
+		return fmt.Sprintf("The database %s is in use by the ExoHunter server at %s (PID %d). While it runs, use its API at %s, or pass --server URL to commands that offer it.",
+			dbPath, serverURL(info.Addr), info.PID, serverURL(info.Addr))
+	}
 	holder := "another process"
 	if pid > 0 {
 		holder = fmt.Sprintf("another process (PID %d, %s)", pid, exe)
+		if cmd := commandLine(pid); cmd != "" {
+			// note: not a server (DATA/server.json does not name it): most
+			// often another CLI command, which ends by itself.
+			holder = fmt.Sprintf("another process (PID %d: %s)", pid, cmd)
+		}
 	}
-	api := "use the running server's API"
-	if info, err := ReadServerInfo(dataDir); err == nil && info.Addr != "" && (pid == 0 || info.PID == pid) {
-		holder = fmt.Sprintf("the ExoHunter server at %s (PID %d)", serverURL(info.Addr), info.PID)
-		api = "use its API at " + serverURL(info.Addr)
+	return fmt.Sprintf("The database %s is in use by %s. Wait for it to finish (or stop it) and try again; while a server runs, use its API or pass --server URL to commands that offer it.", dbPath, holder)
+}
+
+// commandLine is a process's command line as a shell would show it,
+// shortened to 200 bytes, or "" when it cannot be read.
+func commandLine(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return ""
 	}
-	return fmt.Sprintf("The database %s is in use by %s. While it runs, %s, or pass --server URL to commands that offer it.", dbPath, holder, api)
+	cmd := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	if len(cmd) > 200 {
+		cmd = cmd[:200] + "…"
+	}
+	return cmd
 }
 
 // serverURL turns a listen address into a URL a user can paste.
