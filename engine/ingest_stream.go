@@ -435,9 +435,9 @@ func removeFile(p string) error {
 func storageError(err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return Wrap(Storage, err, "There is not enough free disk space in the data dir to store this file; nothing was stored")
+		return Wrap(Storage, err, "There is not enough free disk space in the data dir to store this file; nothing was stored. Free some space, then try again.")
 	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
-		return Wrap(Storage, err, "The data dir is read-only or not writable; nothing was stored")
+		return Wrap(Storage, err, "The data dir is read-only or not writable; nothing was stored.")
 	}
 	return Wrap(Internal, err, "Cannot store the file under the data dir")
 }
