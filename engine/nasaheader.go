@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -114,6 +115,16 @@ func parseColumnLine(s string) (NASAColumn, bool) {
 			c.Unit = strings.TrimSpace(c.Label[i+1 : len(c.Label)-1])
 			c.Label = strings.TrimSpace(c.Label[:i])
 		}
+		return c, true
+	}
+	// note: uncertainties put the unit before their kind, "Distance [pc]
+	// Upper Unc"; a "[Earth Mass] Limit Flag" is a flag and has none.
+	if m := uncUnitRe.FindStringSubmatch(c.Label); m != nil {
+		c.Unit = strings.TrimSpace(m[2])
+		c.Label = strings.TrimSpace(m[1]) + " " + m[3]
 	}
 	return c, true
 }
+
+// uncUnitRe matches an uncertainty's label with its unit in the middle.
+var uncUnitRe = regexp.MustCompile(`^(.*?)\s*\[([^\]]+)\]\s*((?:Upper|Lower) Unc\.?)$`)

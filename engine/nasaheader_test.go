@@ -23,6 +23,10 @@ func TestParseNASAHeader(t *testing.T) {
 				Columns: []NASAColumn{{Name: "kepid", Label: "KepID"}, {Name: "koi_period", Label: "Orbital Period", Unit: "days"}, {Name: "koi_depth", Label: "Transit Depth", Unit: "ppm"}, {Name: "st_metratio", Label: "Stellar Metallicity Ratio"}}}},
 		{name: "padded day and crlf", block: "# Sat Oct  4 22:17:01 2025\r\n#\r\n", want: &NASAHeader{Lines: 2, ExportTime: "Sat Oct  4 22:17:01 2025", ExportedAt: "2025-10-04T22:17:01", Columns: []NASAColumn{}}},
 		{name: "generic comments", block: "# exported by my script\n\n# COLUMN bad line\n", want: &NASAHeader{Lines: 3, Notes: []string{"exported by my script", "COLUMN bad line"}, Columns: []NASAColumn{}}},
+		{name: "unit before an uncertainty's kind", block: "# COLUMN sy_disterr1:    Distance [pc] Upper Unc\n# COLUMN pl_bmasseerr2:  Planet Mass or Mass*sin(i) [Earth Mass] Lower Unc.\n# COLUMN pl_bmasselim:   Planet Mass or Mass*sin(i) [Earth Mass] Limit Flag\n",
+			want: &NASAHeader{Lines: 3, Columns: []NASAColumn{{Name: "sy_disterr1", Label: "Distance Upper Unc", Unit: "pc"},
+				{Name: "pl_bmasseerr2", Label: "Planet Mass or Mass*sin(i) Lower Unc.", Unit: "Earth Mass"},
+				{Name: "pl_bmasselim", Label: "Planet Mass or Mass*sin(i) [Earth Mass] Limit Flag"}}}},
 		{name: "no block", block: "", want: nil},
 	}
 	for _, tc := range tests {
