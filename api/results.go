@@ -82,6 +82,11 @@ func (s *Server) handleExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	for _, k := range []string{"limit", "offset", "cursor"} {
+		if c.Context().QueryArgs().Has(k) {
+			return engine.ExportPagingError(k)
+		}
+	}
 	x, err := s.eng.OpenRunExport(c.UserContext(), id, f, q)
 	if err != nil {
 		return err

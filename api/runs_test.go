@@ -93,6 +93,8 @@ func TestRuns(t *testing.T) {
 			wantContains: []string{"percent-encode", "%25"}},
 		{name: "export with a page size", method: "GET", url: "/api/runs/{run}/export?format=csv&limit=1", wantStatus: 400,
 			wantContains: []string{`"field":"limit"`, "drop limit"}},
+		{name: "export with a zero page size", method: "GET", url: "/api/runs/{run}/export?format=csv&limit=0", wantStatus: 400,
+			wantContains: []string{`"field":"limit"`, "drop limit"}},
 		{name: "export with a cursor", method: "GET", url: "/api/runs/{run}/export?format=csv&cursor=abc", wantStatus: 400,
 			wantContains: []string{`"field":"cursor"`}},
 		{name: "export unknown run", method: "GET", url: "/api/runs/nope/export", wantStatus: 404},

@@ -69,8 +69,7 @@ func (e *Engine) OpenRunExport(ctx context.Context, runID string, f ExportFormat
 	// that asked for one page.
 	for field, set := range map[string]bool{"limit": q.Limit != 0, "offset": q.Offset != 0, "cursor": q.Cursor != ""} {
 		if set {
-			return nil, &Error{Code: BadRequest, Msg: "An export holds every row that matches the filters; drop " + field + ", which pages the results endpoint.",
-				Details: []Detail{{Field: field, Message: "not supported for exports"}}}
+			return nil, ExportPagingError(field)
 		}
 	}
 	r, err := e.resultRun(ctx, runID)
@@ -287,3 +286,11 @@ func removeStaleExports(_ context.Context, e *Engine) error {
 }
 
 func init() { openHooks = append(openHooks, removeStaleExports) }
+
+// ExportPagingError refuses a paging parameter (limit, offset, cursor) on
+// an export, which holds every matching row; the API also calls it for a
+// zero value, which the query struct cannot tell from an absent one.
+func ExportPagingError(field string) error {
+	return &Error{Code: BadRequest, Msg: "An export holds every row that matches the filters; drop " + field + ", which pages the results endpoint.",
+		Details: []Detail{{Field: field, Message: "not supported for exports"}}}
+}
