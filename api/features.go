@@ -153,7 +153,7 @@ func (s *Server) handleFeatureDownload(c *fiber.Ctx) error {
 func init() {
 	for k, v := range map[string]opDoc{
 		"GET /api/features":  {okSchema: "Object"},
-		"POST /api/features": {body: "Object", ok: 201, okSchema: "Object", errors: []int{400, 404, 409, 422}},
+		"POST /api/features": {body: "FeatureBuildRequest", ok: 201, okSchema: "Object", errors: []int{400, 404, 409, 422}},
 		"GET /api/features/{version}": {query: []string{"q: object_id or star_id contains this (any case)",
 			"page: 1-based page (default 1)", "page_size: rows per page (default 50, at most 1000)",
 			"columns: comma-separated projection (id columns always included)"}, okSchema: "Object", errors: []int{400, 404}},

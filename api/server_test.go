@@ -101,4 +101,25 @@ func TestOpenAPI_Coverage(t *testing.T) {
 			}
 		}
 	}
+	// A JSON body is described by its fields, not a bare object (a client
+	// generator would otherwise accept anything).
+	var bodies struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Ref string `json:"$ref"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	mustJSON(t, body, &bodies)
+	for _, op := range []string{"post /api/labels", "post /api/labels/{id}/review", "post /api/features", "post /api/models/train", "post /api/snapshots"} {
+		m, p, _ := strings.Cut(op, " ")
+		ref := bodies.Paths[p][m].RequestBody.Content["application/json"].Schema.Ref
+		if ref == "" || strings.HasSuffix(ref, "/Object") {
+			t.Errorf("%s: request body schema %q, want one listing its fields", op, ref)
+		}
+	}
 }
