@@ -239,6 +239,11 @@ func (e *Engine) buildFeatures(ctx context.Context, version string, run *Run) (*
 		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)
 	}
 	defer os.RemoveAll(tmp)
+	// note: MkdirTemp makes the folder 0700; the version it becomes is
+	// read by notebooks and other users, as the store itself (0755) is.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, Wrap(BadRequest, err, "Cannot write to the feature store %s.", e.featureStore)
+	}
 	buildStep("started")
 	m, err := e.writeFeatureSet(ctx, fs, run, version, tmp)
 	if err != nil {

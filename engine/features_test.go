@@ -35,6 +35,11 @@ func TestEngine_BuildFeatures(t *testing.T) {
 	if b.Path != dir {
 		t.Errorf("path = %s, want %s", b.Path, dir)
 	}
+	if st, err := os.Stat(dir); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o755 {
+		t.Errorf("version folder mode = %v, want 0755 like the store", st.Mode().Perm())
+	}
 	// The manifest on disk is the Contracts' shape.
 	raw, err := os.ReadFile(filepath.Join(dir, FeaturesManifest))
 	if err != nil {
