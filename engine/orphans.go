@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,26 +17,34 @@ func sweepOrphanFiles(ctx context.Context, e *Engine) error {
 	if !e.aloneInDataDir() || e.dbPath != filepath.Join(e.dataDir, DefaultDBName) {
 		return nil
 	}
-	known := map[string]bool{}
-	rows, err := e.db.QueryContext(ctx, `SELECT path FROM meta.datasets UNION ALL
-		SELECT path FROM meta.runs WHERE path IS NOT NULL`)
+	// note: by name, not by full path: a row written with an absolute
+	// path before the data dir was moved still protects its folder.
+	rawDirs, runFiles := map[string]bool{}, map[string]bool{}
+	rows, err := e.db.QueryContext(ctx, `SELECT coalesce(path, ''), true FROM meta.datasets UNION ALL
+		SELECT path, false FROM meta.runs WHERE path IS NOT NULL`)
 	if err != nil {
-		return fmt.Errorf("list stored files: %w", err)
+		// note: a sweep that cannot run must not keep the data dir shut.
+		e.log.Warn("cannot look for unreferenced files", "err", err)
+		return nil
 	}
 	for rows.Next() {
 		var p string
-		if err := rows.Scan(&p); err != nil {
+		var dataset bool
+		if err := rows.Scan(&p, &dataset); err != nil {
 			rows.Close()
-			return err
+			e.log.Warn("cannot look for unreferenced files", "err", err)
+			return nil
 		}
-		known[e.abs(p)] = true
-		// note: a dataset's folder is raw/<name>/ (meta.datasets.path is
-		// the file in it).
-		known[filepath.Dir(e.abs(p))] = true
+		if dataset {
+			rawDirs[filepath.Base(filepath.Dir(p))] = true // raw/<name>/<file>
+		} else {
+			runFiles[filepath.Base(p)] = true
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		e.log.Warn("cannot look for unreferenced files", "err", err)
+		return nil
 	}
 	for _, dir := range []string{DirRaw, DirRuns} {
 		entries, err := os.ReadDir(e.path(dir))
@@ -45,14 +52,14 @@ func sweepOrphanFiles(ctx context.Context, e *Engine) error {
 			continue
 		}
 		for _, d := range entries {
-			p := e.path(dir, d.Name())
+			name := d.Name()
 			switch {
-			case strings.HasPrefix(d.Name(), "."), known[p]:
-				continue
-			case dir == DirRaw && !d.IsDir(),
-				dir == DirRuns && (d.IsDir() || !strings.HasSuffix(d.Name(), ".parquet")):
+			case strings.HasPrefix(name, "."),
+				dir == DirRaw && (!d.IsDir() || rawDirs[name]),
+				dir == DirRuns && (d.IsDir() || !strings.HasSuffix(name, ".parquet") || runFiles[name]):
 				continue
 			}
+			p := e.path(dir, name)
 			e.log.Warn("removing a file no dataset or run refers to (left by an interrupted delete)", "path", p)
 			if err := os.RemoveAll(p); err != nil {
 				e.log.Warn("cannot remove an unreferenced file", "path", p, "err", err)
