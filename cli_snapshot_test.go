@@ -87,6 +87,15 @@ func TestSnapshotCommand(t *testing.T) {
 	if _, _, err := runMain(t, "snapshot", "--data-dir", data); err == nil {
 		t.Error("snapshot without OUT succeeded")
 	}
+	// The database and its write-ahead log are never replaced.
+	for _, out := range []string{filepath.Join(data, "exohunter.duckdb"), filepath.Join(data, "exohunter.duckdb.wal")} {
+		if _, _, err := runMain(t, "snapshot", out, "--data-dir", data, "--config-dir", "."); engine.ErrorCode(err) != engine.BadRequest {
+			t.Errorf("snapshot onto %s: %v, want a refusal", out, err)
+		}
+	}
+	if _, stderr, err := runMain(t, "--data-dir", data, "query", "SELECT count(*) FROM runs.results"); err != nil {
+		t.Errorf("the data dir after the refused snapshots: %v\n%s", err, stderr)
+	}
 }
 
 // serveEnv starts `exohunter serve` in TestHelperServe.
@@ -155,6 +164,7 @@ func TestSnapshotCommand_Server(t *testing.T) {
 	for _, args := range [][]string{
 		{"snapshot", db, "--server", url, "--data-dir", filepath.Join(dir, "elsewhere")},
 		{"snapshot", db, "--server", url, "--data-dir", data},
+		{"snapshot", db + ".wal", "--server", url, "--data-dir", data},
 	} {
 		_, _, err := runMain(t, args...)
 		if code := engine.ErrorCode(err); code != engine.Conflict && code != engine.BadRequest || !strings.Contains(engine.ErrorMessage(err), db) {
