@@ -43,7 +43,7 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 		// CheckSnapshotTarget sees; the data dir's own database may be
 		// named while no server runs, and replacing it would leave a data
 		// dir that no longer opens.
-		if db, err := filepath.Abs(cmp.Or(g.db, filepath.Join(g.dataDir, engine.DefaultDBName))); err == nil && (db == out || db+".wal" == out) {
+		if db, err := filepath.Abs(cmp.Or(g.db, filepath.Join(g.dataDir, engine.DefaultDBName))); err == nil && engine.ReplacesDatabase(db, out) {
 			return engine.Errorf(engine.BadRequest, "The snapshot cannot overwrite the database of %s (%s); name another file.", g.dataDir, out)
 		}
 		if err := engine.CheckSnapshotTarget(out); err != nil {

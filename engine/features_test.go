@@ -220,9 +220,7 @@ func TestEngine_BuildFeatures_killed(t *testing.T) {
 	}
 	t.Parallel()
 	dir := MustTempDir(t)
-	opts := func(o *Options) {
-		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
-	}
+	opts := onDiskUnder(dir)
 	e := MustOpenEngine(t, opts)
 	mustKOISmallRun(t, e)
 	if err := e.Close(); err != nil {
@@ -294,9 +292,7 @@ func featureKillHelper(t *testing.T, dir string) {
 func TestEngine_syncFeatureStore(t *testing.T) {
 	t.Parallel()
 	dir := MustTempDir(t)
-	opts := func(o *Options) {
-		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
-	}
+	opts := onDiskUnder(dir)
 	e := MustOpenEngine(t, opts)
 	mustKOISmallRun(t, e)
 	ctx := context.Background()
@@ -340,9 +336,7 @@ func TestEngine_syncFeatureStore(t *testing.T) {
 func TestEngine_syncFeatureStore_caseClash(t *testing.T) {
 	t.Parallel()
 	dir := MustTempDir(t)
-	opts := func(o *Options) {
-		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
-	}
+	opts := onDiskUnder(dir)
 	e := MustOpenEngine(t, opts)
 	mustKOISmallRun(t, e)
 	ctx := context.Background()
@@ -598,5 +592,13 @@ func TestEngine_featureStats_medianBatches(t *testing.T) {
 	}
 	if medians < len(one)/2 {
 		t.Errorf("only %d of %d features have a median", medians, len(one))
+	}
+}
+
+// onDiskUnder keeps an engine's database, data dir and feature store under
+// dir, so that a test can close it and open it again.
+func onDiskUnder(dir string) func(*Options) {
+	return func(o *Options) {
+		o.DBPath, o.DataDir, o.FeatureStore = filepath.Join(dir, "db.duckdb"), filepath.Join(dir, "data"), filepath.Join(dir, "fs")
 	}
 }

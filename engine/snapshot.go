@@ -149,7 +149,7 @@ func (e *Engine) Snapshot(ctx context.Context, dst string, opts SnapshotOptions)
 	if snaps := e.path(DirSnapshots) + string(filepath.Separator); e.Locked() && !strings.HasPrefix(dst, snaps) {
 		return nil, Errorf(BadRequest, "A server writes snapshots only under %s; %s is outside it.", snaps, dst)
 	}
-	if dst == e.dbPath || dst == e.dbPath+".wal" {
+	if ReplacesDatabase(e.dbPath, dst) {
 		return nil, Errorf(BadRequest, "The snapshot cannot overwrite the database it copies (%s).", dst)
 	}
 	if err := CheckSnapshotTarget(dst); err != nil {

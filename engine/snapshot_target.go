@@ -31,3 +31,9 @@ func CheckSnapshotTarget(dst string) error {
 	}
 	return nil
 }
+
+// ReplacesDatabase reports whether writing dst would replace the database
+// file db or its write-ahead log (which the next open would replay).
+func ReplacesDatabase(db, dst string) bool {
+	return dst == db || dst == db+".wal"
+}
