@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -97,10 +98,13 @@ func (m *Main) printResult(v any, err error) error {
 // writeQueueTable prints queue items with the terms of their priority.
 func writeQueueTable(w io.Writer, q *engine.Queue) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\tobject_id\tcategory\tpriority\tcategory_weight\tflag_weight\tuncertainty\tflags\n")
+	// note: p_model is the probability the uncertainty term used; "-" means the
+	// run's rule score stood in, because no model scored the run.
+	fmt.Fprintf(tw, "#\tobject_id\tcategory\tpriority\tcategory_weight\tflag_weight\tuncertainty\tp_model\tanomaly\tflags\n")
 	for i, it := range q.Items {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%g\t%g\t%g\t%g\t%s\n", i+1, it.ObjectID, it.Category, it.Priority,
-			it.Reason.CategoryWeight, it.Reason.FlagWeight, it.Reason.Uncertainty, strings.Join(it.Reason.Flags, " "))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%g\t%g\t%g\t%g\t%s\t%s\t%s\n", i+1, it.ObjectID, it.Category, it.Priority,
+			it.Reason.CategoryWeight, it.Reason.FlagWeight, it.Reason.Uncertainty, optionalNumber(it.Reason.PModel),
+			optionalNumber(it.Reason.Anomaly), strings.Join(it.Reason.Flags, " "))
 	}
 	fmt.Fprintf(tw, "(run %s, strategy %s, %d items)\n", q.RunID, q.Strategy, len(q.Items))
 	return tw.Flush()
@@ -171,4 +175,12 @@ func writeMatrix(w io.Writer, rows, cols []string, n func(a, b string) int64) er
 	}
 	fmt.Fprintf(tw, "total\t%s\t%d\t\n\n", strings.Join(cells, "\t"), all)
 	return tw.Flush()
+}
+
+// optionalNumber prints a term that may be absent as "-".
+func optionalNumber(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }

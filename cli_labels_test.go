@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,5 +195,32 @@ func TestLabels_SIGKILL(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "serving ExoHunter") {
 		t.Errorf("server logs:\n%s", logs.String())
+	}
+}
+
+// The queue table shows every term of the priority, so that its columns add
+// up, and says which items' uncertainty came from a model.
+func TestWriteQueueTable_terms(t *testing.T) {
+	p, a := 0.42, 0.9
+	q := &engine.Queue{RunID: "r1", Strategy: "priority", Items: []engine.QueueItem{
+		{ObjectID: "K00001.01", Category: "candidate", Priority: 3.9,
+			Reason: engine.QueueReason{CategoryWeight: 1, FlagWeight: 0.5, Uncertainty: 1.5, PModel: &p, Anomaly: &a, Flags: []string{"FLAG_A"}}},
+		{ObjectID: "K00002.01", Category: "candidate", Priority: 2.6,
+			Reason: engine.QueueReason{CategoryWeight: 1, Uncertainty: 1.6, Flags: []string{}}},
+	}}
+	var b bytes.Buffer
+	if err := writeQueueTable(&b, q); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"#", "object_id", "category", "priority",
+		"category_weight", "flag_weight", "uncertainty", "p_model", "anomaly", "flags"}) {
+		t.Fatalf("header %q", got)
+	}
+	if got := strings.Fields(lines[1]); !slices.Equal(got, []string{"1", "K00001.01", "candidate", "3.9", "1", "0.5", "1.5", "0.42", "0.9", "FLAG_A"}) {
+		t.Errorf("scored item %q", got)
+	}
+	if got := strings.Fields(lines[2]); !slices.Equal(got, []string{"2", "K00002.01", "candidate", "2.6", "1", "0", "1.6", "-", "-"}) {
+		t.Errorf("unscored item %q", got)
 	}
 }
