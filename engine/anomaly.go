@@ -25,7 +25,7 @@ import (
 // circular orbit around a star of that density, the radius ratio (a
 // planet is a small fraction of its star) and the impact parameter that
 // goes with it (a transit with b < 1 and Rp/R★ near 1 would hide the
-// whole star; the catalog's large ratios come with grazing b > 1). Raw
+// whole star; 93 of the 107 KOIs with Rp/R★ > 1 are grazing, b >= 1). Raw
 // extremes (period, depth, radius, SNR, stellar parameters) are left out:
 // their tails belong to the catalog's false positives (radii of
 // thousands of R⊕, depths of tens of percent); with them, both detectors
@@ -58,6 +58,10 @@ type AnomalyResult struct {
 	Features string   `json:"features"`
 	Columns  []string `json:"columns"`
 	Rows     int      `json:"rows"`
+	// Unassessed counts objects with none of the detectors' inputs (no
+	// depth, radius or duration to check): their scores are NULL, not the
+	// score their imputed values alone would get.
+	Unassessed int `json:"unassessed"`
 	// Flagged counts rows with anomaly_score >= 0.5.
 	Flagged int `json:"flagged"`
 	// Top lists the most anomalous objects.
@@ -139,6 +143,14 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 		return nil, e.runDeletedDuring(ctx, src.run.RunID, err, "it was being scored for anomalies")
 	}
 	anomalyInputsOf(x, cols, src.manifest)
+	assessed, err := e.anomalyAssessed(ctx, src, cols, rowIDs)
+	if err != nil {
+		return nil, e.runDeletedDuring(ctx, src.run.RunID, err, "it was being scored for anomalies")
+	}
+	if len(assessed) < 3 {
+		return nil, Errorf(BadRequest, "Run %s has %d objects with any of the values the anomaly detectors read (%s); detection needs at least 3.",
+			src.run.RunID, len(assessed), strings.Join(cols, ", "))
+	}
 	p := anomaly.DefaultParams()
 	// note: LOF's neighbour search is most of the time (30 of 36 s at a
 	// million rows), hence its large share of the bar.
@@ -149,26 +161,28 @@ func (e *Engine) DetectAnomalies(ctx context.Context, in AnomalyInput) (*Anomaly
 			progress(0.25, "Local Outlier Factor")
 		}
 	}
-	s, err := anomaly.Detect(ctx, x, p)
+	s, err := anomaly.Detect(ctx, matrixRows(x, assessed), p)
 	if err != nil && ctx.Err() != nil {
 		return nil, e.queryError(ctx, err, "score run "+src.run.RunID+" for anomalies")
 	}
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Run %s cannot be scored for anomalies: %v", src.run.RunID, err)
 	}
+	s = spreadScores(s, assessed, len(rowIDs))
 	sc := scoreColumns{rowIDs: rowIDs, names: []string{"anomaly_score_iforest", "anomaly_score_lof", "anomaly_score"},
 		values: [][]float64{s.IForest, s.LOF, s.Combined}, constants: map[string]string{"anomaly_features": src.manifest.Version}}
 	progress(0.9, "writing anomaly_score")
 	if err := e.writeScores(ctx, src.run, sc); err != nil {
 		return nil, err
 	}
-	res := &AnomalyResult{RunID: src.run.RunID, Features: src.manifest.Version, Columns: cols, Rows: len(rowIDs), Top: []AnomalyRow{}}
+	res := &AnomalyResult{RunID: src.run.RunID, Features: src.manifest.Version, Columns: cols, Rows: len(rowIDs),
+		Unassessed: len(rowIDs) - len(assessed), Top: []AnomalyRow{}}
 	for _, v := range s.Combined {
 		if v >= 0.5 {
 			res.Flagged++
 		}
 	}
-	for _, i := range anomaly.Ranking(s.Combined)[:min(anomalyTop, len(rowIDs))] {
+	for _, i := range anomaly.Ranking(s.Combined)[:min(anomalyTop, len(assessed))] {
 		res.Top = append(res.Top, AnomalyRow{ObjectID: objectIDs[i], Score: round4dp(s.Combined[i]),
 			IForest: round4dp(s.IForest[i]), LOF: round4dp(s.LOF[i])})
 	}
@@ -276,4 +290,85 @@ func (e *Engine) anomalyMatrix(ctx context.Context, path string, cols []string) 
 		return nil, nil, nil, Errorf(BadRequest, "The run has %d objects; anomaly detection needs at least 3.", len(rowIDs))
 	}
 	return rowIDs, objectIDs, mat.NewDense(len(rowIDs), len(cols), data), nil
+}
+
+// anomalyAssessed returns the indexes (into rowIDs, in order) of the
+// objects with at least one of the detectors' inputs before imputation.
+// The feature set imputes a missing input with its median, so an object
+// missing all of them (no depth and no radius: 363 KOIs) would become the
+// most ordinary point of all, anomaly_score 0, and read as checked and
+// normal although nothing of it was checked. A manifest without its spec
+// counts every object as assessed.
+func (e *Engine) anomalyAssessed(ctx context.Context, src *trainSource, cols []string, rowIDs []int64) ([]int, error) {
+	all := make([]int, len(rowIDs))
+	for i := range all {
+		all[i] = i
+	}
+	if src.manifest.Spec == nil {
+		return all, nil
+	}
+	fs, err := manifestSpec(src.manifest, "feature set "+src.manifest.Version)
+	if err != nil {
+		return nil, err
+	}
+	q, err := sqltmpl.FeatureAllMissing(sqltmpl.FeatureInput{RunPath: e.abs(src.run.Path), Spec: fs}, cols)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, e.queryError(ctx, err, "find the objects without anomaly inputs")
+	}
+	defer rows.Close()
+	missing := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		missing[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, e.queryError(ctx, err, "find the objects without anomaly inputs")
+	}
+	out := all[:0]
+	for i, id := range rowIDs {
+		if !missing[id] {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+// matrixRows returns the rows idx of x as a new matrix (x itself when idx
+// holds every row).
+func matrixRows(x *mat.Dense, idx []int) *mat.Dense {
+	n, d := x.Dims()
+	if len(idx) == n {
+		return x
+	}
+	out := mat.NewDense(len(idx), d, nil)
+	for r, i := range idx {
+		out.SetRow(r, x.RawRowView(i))
+	}
+	return out
+}
+
+// spreadScores places the scores of the rows idx back among n rows; the
+// others get NaN, written as NULL.
+func spreadScores(s *anomaly.Scores, idx []int, n int) *anomaly.Scores {
+	if len(idx) == n {
+		return s
+	}
+	spread := func(v []float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		for r, i := range idx {
+			out[i] = v[r]
+		}
+		return out
+	}
+	return &anomaly.Scores{IForest: spread(s.IForest), LOF: spread(s.LOF), Combined: spread(s.Combined)}
 }

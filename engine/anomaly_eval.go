@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -86,6 +88,10 @@ type RuleScore struct {
 	ByKind  map[string]float64 `json:"recall_by_kind"`
 }
 
+// anomalyEvalPrefix names the folder under DATA/tmp that holds an
+// evaluation's copy while it runs (removed at Open after a kill).
+const anomalyEvalPrefix = ".anomaly-eval-"
+
 // EvaluateAnomalies runs the injected-anomaly evaluation. Nothing is
 // written to this engine's database: the copy lives in a temporary data
 // dir under DATA/tmp with its own in-memory engine, removed at the end.
@@ -115,7 +121,7 @@ func (e *Engine) EvaluateAnomalies(ctx context.Context, in AnomalyEvalInput) (*A
 	if ds.Mission != "koi" {
 		return nil, Errorf(BadRequest, "The injected-anomaly evaluation needs a Kepler KOI table; dataset %s is %s.", ds.Name, ds.Mission)
 	}
-	dir, err := os.MkdirTemp(e.path(DirTmp), ".anomaly-eval-")
+	dir, err := os.MkdirTemp(e.path(DirTmp), anomalyEvalPrefix)
 	if err != nil {
 		return nil, Wrap(BadRequest, err, "Cannot write to %s.", e.path(DirTmp))
 	}
@@ -201,7 +207,7 @@ func (e *Engine) evaluateCopy(ctx context.Context, csvPath, dir string) (*Anomal
 	}
 	rows, err := te.db.QueryContext(ctx, `SELECT object_id, coalesce(list_contains(tags, 'anomalous_signal'), false),
 		coalesce(koi_disposition, ''), anomaly_score_iforest, anomaly_score_lof, anomaly_score
-		FROM `+from+` WHERE anomaly_score IS NOT NULL ORDER BY object_id, row_id`)
+		FROM `+from+` WHERE coalesce(is_default, true) ORDER BY object_id, row_id`)
 	if err != nil {
 		return nil, te.queryError(ctx, err, "read the evaluation scores")
 	}
@@ -213,13 +219,19 @@ func (e *Engine) evaluateCopy(ctx context.Context, csvPath, dir string) (*Anomal
 	for rows.Next() {
 		var id, disp string
 		var tag bool
-		var s [3]float64
+		// note: an object without any detector input has NULL scores
+		// (anomalyAssessed); it stays in the population and ranks last.
+		var s [3]sql.NullFloat64
 		if err := rows.Scan(&id, &tag, &disp, &s[0], &s[1], &s[2]); err != nil {
 			return nil, err
 		}
 		ids, tagged, queued = append(ids, id), append(tagged, tag), append(queued, !contains(excluded, disp))
 		for k := range s {
-			scores[k] = append(scores[k], s[k])
+			v := math.NaN()
+			if s[k].Valid {
+				v = s[k].Float64
+			}
+			scores[k] = append(scores[k], v)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -265,7 +277,7 @@ func recallReport(ids []string, tagged, queued []bool, scores [3][]float64, colu
 			return nil, err
 		}
 		top := map[int]bool{}
-		for _, i := range anomaly.Ranking(scores[d])[:min(100, len(ids))] {
+		for _, i := range anomaly.RankingAgainst(scores[d], known)[:min(100, len(ids))] {
 			top[i] = true
 		}
 		ds.ByKindAt100 = shareByKind(known, kindOf, count, func(i int) bool { return top[i] })

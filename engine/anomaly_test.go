@@ -48,25 +48,43 @@ func TestEngine_DetectAnomalies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Objects with none of the detectors' inputs (no depth, no radius) are
+	// not assessed: NULL scores, not the score of their imputed values.
+	noInputs := mustQueryInt(t, e, `SELECT count(*) FROM `+from+` WHERE radius_ratio IS NULL AND duration_ratio IS NULL
+		AND koi_impact IS NULL AND NOT coalesce(koi_depth > 0 AND depth_from_radii_ppm > 0, false)`)
+	if noInputs == 0 || int64(res.Unassessed) != noInputs {
+		t.Errorf("unassessed = %d, want the %d objects without any input (the KOI file has such objects)", res.Unassessed, noInputs)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM `+from+` WHERE anomaly_score IS NULL AND anomaly_score_iforest IS NULL
+		AND anomaly_score_lof IS NULL AND radius_ratio IS NULL AND duration_ratio IS NULL AND koi_impact IS NULL`); n != noInputs {
+		t.Errorf("%d objects without inputs have NULL scores, want %d", n, noInputs)
+	}
+	assessed := int64(res.Rows - res.Unassessed)
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM `+from+` WHERE anomaly_score BETWEEN 0 AND 1
-		AND anomaly_score_iforest BETWEEN 0 AND 1 AND anomaly_score_lof > 0`); n != int64(res.Rows) {
-		t.Errorf("%d scored rows in the scored run, want %d", n, res.Rows)
+		AND anomaly_score_iforest BETWEEN 0 AND 1 AND anomaly_score_lof > 0`); n != assessed {
+		t.Errorf("%d scored rows in the scored run, want %d", n, assessed)
 	}
-	if n := mustQueryInt(t, e, `SELECT count(*) FROM runs.scored WHERE run_id = ? AND anomaly_score IS NOT NULL`, run.RunID); n != int64(res.Rows) {
-		t.Errorf("runs.scored has %d scored rows, want %d", n, res.Rows)
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM runs.scored WHERE run_id = ? AND anomaly_score IS NOT NULL`, run.RunID); n != assessed {
+		t.Errorf("runs.scored has %d scored rows, want %d", n, assessed)
 	}
-	q, err := e.LabelQueue(ctx, QueueRequest{Run: run.RunID, Limit: 20})
+	q, err := e.LabelQueue(ctx, QueueRequest{Run: run.RunID, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	withAnomaly := 0
+	withAnomaly, without := 0, 0
 	for _, it := range q.Items {
-		if it.Reason.Anomaly != nil {
+		scored := mustQueryInt(t, e, `SELECT count(*) FROM `+from+` WHERE object_id = ? AND anomaly_score IS NOT NULL`, it.ObjectID) == 1
+		switch {
+		case it.Reason.Anomaly != nil && scored:
 			withAnomaly++
+		case it.Reason.Anomaly == nil && !scored:
+			without++
+		default:
+			t.Errorf("queue item %s: anomaly term %v, but scored = %v", it.ObjectID, it.Reason.Anomaly, scored)
 		}
 	}
-	if withAnomaly != len(q.Items) || len(q.Items) == 0 {
-		t.Errorf("%d of %d queue items carry the anomaly term", withAnomaly, len(q.Items))
+	if withAnomaly == 0 || without == 0 {
+		t.Errorf("%d queue items carry the anomaly term and %d (unassessed) do not; want both kinds", withAnomaly, without)
 	}
 	// Deleting the dataset deletes its runs' scores.
 	if err := e.DeleteDataset(ctx, run.Dataset); err != nil {

@@ -38,6 +38,7 @@ func TestOpen_SharedFoldersKeepOthersWork(t *testing.T) {
 		filepath.Join(dir, "data", DirTmp, ".score-1.parquet"),
 		filepath.Join(dir, "data", DirTmp, ".matrix-1.parquet"),
 		filepath.Join(dir, "data", DirTmp, ".scores-1.csv"),
+		filepath.Join(dir, "data", DirTmp, anomalyEvalPrefix+"123", "engine", "data", DirRuns, "injected-1.parquet"),
 	}
 	for _, p := range inProgress {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -561,4 +562,19 @@ func readFeatureManifest(dir string) (*FeatureManifest, error) {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, FeaturesManifest), err)
 	}
 	return &m, nil
+}
+
+// manifestSpec parses a manifest's copy of the feature spec, which the
+// JSON leaves without its compiled expressions. JSON is YAML, so the copy
+// goes through the same strict parser and validation as
+// configs/features.yaml; name says where the manifest came from.
+func manifestSpec(fm *FeatureManifest, name string) (*spec.Features, error) {
+	if fm.Spec == nil {
+		return nil, fmt.Errorf("%s holds no feature spec", name)
+	}
+	b, err := json.Marshal(fm.Spec)
+	if err != nil {
+		return nil, err
+	}
+	return spec.ParseFeatures(bytes.NewReader(b), name)
 }

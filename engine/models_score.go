@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/csv"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/exohunter/exohunter/engine/spec"
 	"github.com/exohunter/exohunter/ml/xgb"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
@@ -350,13 +348,7 @@ func (e *Engine) scoringFeatures(ctx context.Context, run *Run, mi *ModelInfo, m
 		return nil, "", none, Wrap(NotFound, err, "Model %s/%s has no readable %s, so its features cannot be computed over run %s.",
 			mi.Name, mi.Version, ModelFeatureSetFile, run.RunID)
 	}
-	// note: JSON is YAML, so the manifest's copy of the spec goes through
-	// the same strict parser and validation as configs/features.yaml.
-	specJSON, err := json.Marshal(fm.Spec)
-	if err != nil {
-		return nil, "", none, err
-	}
-	fs, err := spec.ParseFeatures(bytes.NewReader(specJSON), ModelFeatureSetFile)
+	fs, err := manifestSpec(&fm, ModelFeatureSetFile)
 	if err != nil {
 		return nil, "", none, fmt.Errorf("model %s/%s feature spec: %w", mi.Name, mi.Version, err)
 	}

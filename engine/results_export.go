@@ -257,7 +257,8 @@ func openExportFile(path, name string, f ExportFormat, temporary bool) (*ExportF
 
 // removeStaleExports deletes export files a crashed process left behind,
 // and the staged values of a score write (writeScores), the features and
-// matrix of a scoring (scoringFeatures, writeMatrix).
+// matrix of a scoring (scoringFeatures, writeMatrix), and the throw-away
+// copies of an injected-anomaly evaluation (EvaluateAnomalies).
 // Label exports leave a .tmp file and a Parquet snapshot in DATA/labeled
 // when killed. Only when no other process uses the data dir.
 func removeStaleExports(_ context.Context, e *Engine) error {
@@ -281,6 +282,10 @@ func removeStaleExports(_ context.Context, e *Engine) error {
 		for _, m := range matches {
 			os.Remove(m)
 		}
+	}
+	evals, _ := filepath.Glob(e.path(DirTmp, anomalyEvalPrefix+"*"))
+	for _, d := range evals {
+		os.RemoveAll(d)
 	}
 	return nil
 }

@@ -88,6 +88,26 @@ func FeatureMedians(in FeatureInput, names []string) (string, error) {
 	return exec("features_medians", data)
 }
 
+// FeatureAllMissing renders the row_id of each row whose inputs to the
+// named features are all missing before imputation (NULL, NaN, ±Inf or a
+// placeholder magnitude, as the statistics count them): rows a reader of
+// those features would otherwise see only as imputed values.
+func FeatureAllMissing(in FeatureInput, names []string) (string, error) {
+	if len(names) == 0 {
+		return "", fmt.Errorf("features: no columns to check")
+	}
+	data, err := featureData(in)
+	if err != nil {
+		return "", err
+	}
+	ids := make([]Ident, len(names))
+	for i, n := range names {
+		ids[i] = Ident(n)
+	}
+	data["MissingNames"] = ids
+	return exec("features_all_missing", data)
+}
+
 // FeatureCopy renders the COPY that writes the feature set: the key and
 // label columns, then each feature imputed and transformed with Params,
 // its missing indicator, and the one-hot columns, ordered by object_id and

@@ -63,6 +63,9 @@ func TestRenderStore(t *testing.T) {
 			return sqltmpl.FeatureMedians(feat, []string{all[2].Name, all[3].Name})
 		}},
 		{"features_copy", func() (string, error) { return sqltmpl.FeatureCopy(feat) }},
+		{"features_all_missing", func() (string, error) {
+			return sqltmpl.FeatureAllMissing(feat, []string{"depth_consistency", "koi_impact"})
+		}},
 		{"features_hash", func() (string, error) { return sqltmpl.FeatureHash("/fs/.build-v1/features.parquet") }},
 		{"matrix_copy_unordered", func() (string, error) {
 			mm := sqltmpl.ModelMatrix{Dataset: "koi", RunPath: "/data/runs/koi-run.parquet", FeaturesPath: "/fs/v1/features.parquet",

@@ -173,6 +173,20 @@ func Ranking(scores []float64) []int {
 	return idx
 }
 
+// RankingAgainst is Ranking with ties broken against the rows marked in
+// known: among equal scores, unmarked rows rank first, so that a detector
+// gets no credit for a tie.
+func RankingAgainst(scores []float64, known []bool) []int {
+	adj := make([]float64, len(scores))
+	for i, v := range scores {
+		adj[i] = v
+		if known[i] && !math.IsNaN(v) {
+			adj[i] = math.Nextafter(v, math.Inf(-1))
+		}
+	}
+	return Ranking(adj)
+}
+
 // RecallAtK is the share of the rows marked in known that rank among the
 // k highest scores. Ties are counted against the detector: among equal
 // scores, unmarked rows rank first.
@@ -189,15 +203,8 @@ func RecallAtK(scores []float64, known []bool, k int) (float64, error) {
 	if total == 0 {
 		return 0, fmt.Errorf("%w: no known anomaly", ErrInput)
 	}
-	adj := make([]float64, len(scores))
-	for i, v := range scores {
-		adj[i] = v
-		if known[i] && !math.IsNaN(v) {
-			adj[i] = math.Nextafter(v, math.Inf(-1))
-		}
-	}
 	found := 0
-	for _, i := range Ranking(adj)[:min(k, len(scores))] {
+	for _, i := range RankingAgainst(scores, known)[:min(k, len(scores))] {
 		if known[i] {
 			found++
 		}

@@ -18,11 +18,15 @@
 // false.
 //
 // Duplicates: with more than k identical points, k-distance is 0 and lrd
-// would be infinite (the paper's own caveat). Following the paper's remedy,
-// distances are taken between distinct locations: identical rows are merged
-// before neighbours are counted, so k-distance is always positive, and every
-// copy gets its location's scores. This also keeps rows that became
-// identical through median imputation from inflating their neighbours' LOF.
+// would be infinite (the paper's own caveat). The paper's remedy is the
+// k-distinct-distance, with every copy still counted in the neighbourhood;
+// this package uses a variant: identical rows are merged into one location
+// before neighbours are counted, so k-distance is always positive, every
+// copy gets its location's scores, and how many copies a location has no
+// longer weighs. LOF differs from the paper's remedy by about 1 % in the
+// cases a review compared (2.066 against 2.087, 1.016 against 1.004).
+// Merging also keeps rows that became identical through median imputation
+// from inflating their neighbours' LOF.
 //
 // Missing values (NaN) are replaced by their column's median before
 // standardising; infinite values are an error.
