@@ -575,7 +575,7 @@ test('10. train a model, see its metrics, confusion matrix and card, and score t
   await page.click('[data-testid=run-anomalies]');
   assert.equal((await detecting).status(), 202, 'anomaly detection answers 202 with a job');
   await page.waitForFunction(() => /written for/.test(document.querySelector('[data-testid=run-anomalies-status]')?.textContent || ''));
-  assert.match(await page.locator('[data-testid=run-anomalies-status]').innerText(), /anomaly_score written for [\d,]+ rows; [\d,]+ flagged \(anomaly_score ≥ 0\.5\)\. Most anomalous: /);
+  assert.match(await page.locator('[data-testid=run-anomalies-status]').innerText(), /anomaly_score written for [\d,]+ rows \([\d,]+ more have no depth, radius or duration to check: their score is empty\); [\d,]+ flagged \(anomaly_score ≥ 0\.5\)\. Most anomalous: /);
   assert.match(await page.locator('[data-testid=run-anomalies-status] a').getAttribute('href'), /sort=anomaly_score&order=desc/, 'the link lists the most anomalous first');
   assert.ok(await page.locator('[data-testid=run-anomalies-progress]').isHidden(), 'the progress bar hides once the job ends');
   await shot('10-models');

@@ -179,7 +179,7 @@ async function queueMode(box, runId, getAnnotator, annIn) {
         h('div', { class: 'actions' }, title, categoryBadge(item.category)),
         h('button', { type: 'button', class: 'btn-ghost', onclick: () => openDetail(item.run_id || runId, item.object_id) }, 'All columns')),
       h('div', { class: 'panel-body' }, prog,
-        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)}${r.anomaly == null ? '' : ` + anomaly ${num(r.anomaly, 3)}`}`),
+        h('p', { class: 'muted small' }, `dataset ${item.dataset || '—'} · priority ${num(item.priority, 3)} = category ${num(r.category_weight, 3)} + flags ${num(r.flag_weight, 3)} + uncertainty ${num(r.uncertainty, 3)} (${r.p_model == null ? "from the run's rule score: no model scored it" : `model p = ${num(r.p_model, 3)}`})${r.anomaly == null ? '' : ` + anomaly ${num(r.anomaly, 3)}`}`),
         h('div', { class: 'label-grid' }, numbers, charts), flagsBox,
         h('div', { class: 'label-actions', role: 'group', 'aria-label': 'Label this object' },
           KEYS.map(([k, label]) => h('button', { type: 'button', class: 'label-btn', style: { '--c': categoryColor(label) }, title: categoryText(label) || label, 'aria-keyshortcuts': k, onclick: () => submit(label) },

@@ -259,7 +259,7 @@ async function anomalyAction() {
     try {
       const r = await inBackground(`/api/runs/${enc(runId)}/anomalies`, undefined, bar, 'Scoring with Isolation Forest and LOF…');
       const top = Array.isArray(r.top) ? r.top.slice(0, 5).map((x) => `${x.object_id} (${num(x.anomaly_score, 3)})`).join(', ') : '';
-      replace(out, `anomaly_score written for ${count(r.rows)} rows; ${count(r.flagged)} flagged (anomaly_score ≥ 0.5).${top ? ` Most anomalous: ${top}. ` : ' '}`,
+      replace(out, `anomaly_score written for ${count(r.rows - (r.unassessed || 0))} rows${r.unassessed ? ` (${count(r.unassessed)} more have no depth, radius or duration to check: their score is empty)` : ""}; ${count(r.flagged)} flagged (anomaly_score ≥ 0.5).${top ? ` Most anomalous: ${top}. ` : ' '}`,
         h('a', { href: `#/results?run=${enc(r.run_id || runId)}&sort=anomaly_score&order=desc` }, 'Results, most anomalous first'));
     } catch (err) {
       out.textContent = err.message;
