@@ -74,8 +74,10 @@ func writeOOF(path string, m *ModelMetrics, mx *matrix, res *supervised.Result) 
 	return f.Close()
 }
 
-// formatProbability prints a probability with 6 decimals.
-func formatProbability(p float64) string { return strconv.FormatFloat(p, 'f', 6, 64) }
+// formatProbability prints a probability exactly (the shortest text that
+// reads back as the same float64): metrics recomputed from the file then
+// match metrics.json, and `exohunter score` hands out the same values.
+func formatProbability(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) }
 
 // csvQuote quotes a value when it needs it.
 func csvQuote(s string) string {

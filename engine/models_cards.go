@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/exohunter/exohunter/engine/spec"
 	"github.com/exohunter/exohunter/ml/metrics"
+	"github.com/exohunter/exohunter/ml/supervised"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
@@ -29,7 +31,7 @@ var mdContextText = map[string]string{
 	"ephem_match_depth_ratio":    "ln(depth of the best match / own depth): > 0 when the matching star shows the deeper signal, so this one is likely its copy.",
 	"ephem_match_sep_arcsec":     "Sky separation of the best match, arcsec.",
 	"ephem_matches":              "Number of KOIs of other stars that match within tolerance.",
-	"tce_excess":                 "koi_tce_plnt_num minus the star's KOI count: > 0 when the pipeline found more transit-like events on the star than became KOIs (TCE numbering comes before any vetting).",
+	"tce_excess":                 "koi_tce_plnt_num minus the star's KOI count (0 where the TCE number is missing): > 0 when the pipeline found more transit-like events on the star than became KOIs. TCE numbering comes before any vetting; the KOI count, like multiplicity, comes after a TCE was made a KOI.",
 }
 
 // modelCard renders model_card.md.
@@ -61,9 +63,11 @@ func modelCard(m *ModelMetrics) string {
 	s := m.Splits
 	w("Grouped by `%s` (the planets of one star are never on both sides), %s, seed %d:\n\n", s.GroupBy, mdStratified(s.Stratify), s.Seed)
 	w("- %d-fold cross-validation over all %d rows; the out-of-fold predictions are `%s`;\n", s.CV.Folds, m.Rows, ModelOOFFile)
-	w("- a separate holdout, %.0f/%.0f/%.0f: %d train, %d valid (early stopping after %d rounds without improvement: %d trees kept), %d test.\n\n",
+	w("- a separate holdout, %.0f/%.0f/%.0f: %d train, %d valid (early stopping after %d rounds without improvement: %d trees kept), %d test.\n",
 		100*s.Holdout.Train, 100*s.Holdout.Valid, 100*s.Holdout.Test, m.Holdout.TrainRows, m.Holdout.ValidRows,
 		m.Params.EarlyStoppingRounds, m.Holdout.Rounds, m.Holdout.TestRows)
+	w("The holdout's figures describe its own early-stopped model of %d trees, not the %d-round model the folds and the final fit use; its test part is one draw of %.0f %% of the stars, so its figures move with the seed more than the cross-validation mean does.\n\n",
+		m.Holdout.Rounds, m.Params.NumBoostRound, 100*s.Holdout.Test)
 	w("## Metrics\n\n")
 	if m.Threshold > 0 {
 		w("Accuracy, macro F1 and the confusion matrix at p ≥ %g; ROC AUC and PR AUC (average precision) of the positive class.\n\n", m.Threshold)
@@ -98,7 +102,8 @@ func modelCard(m *ModelMetrics) string {
 	w("## Intended use and limitations\n\n")
 	w("- It ranks objects for follow-up and for the labeling queue (`p_model`, the probability of a planet); it is not a vetting verdict. `exohunter score` gives the %d objects it was trained on their out-of-fold probability (`%s`), since the final model has seen their labels.\n", m.Rows, ModelOOFFile)
 	w("- It sees catalog columns only, no light curves or centroids: the Robovetter's best evidence (centroid offsets, secondary eclipses, odd/even depths) is out of its reach.\n")
-	w("- The catalog's uncertainties carry its history as well as its physics: hosts of confirmed planets were observed spectroscopically more often, so their stellar errors are smaller (`rel_err_steff`, `koi_steff_err*` rank high). That is leak-free by the rule above (no vetting output), but it is survey bias, not evidence about the signal.\n")
+	w("- The catalog's uncertainties carry its history as well as its physics: hosts of confirmed planets were observed spectroscopically more often, so their stellar errors are smaller (%s by gain). That is leak-free by the rule above (no vetting output), but it is survey bias, not evidence about the signal.\n", mdRanks(m.Importance, len(m.Features), "rel_err_steff", "koi_steff_err1", "koi_steff_err2"))
+
 	w("- CANDIDATE is not a class of nature but an unfinished review; `planet_vs_fp` counts candidates as planets, so some of its \"errors\" are candidates that will become false positives.\n")
 	w("- Catalog-context features (ephemeris matches, TCE excess) compare an object with the rest of its catalog, so a run is scored against its own catalog.\n")
 	if m.Ephemeris != nil && !m.Ephemeris.Computed {
@@ -106,14 +111,19 @@ func modelCard(m *ModelMetrics) string {
 	}
 	w("- Tables of other missions lack some KOI columns (errors, TCE numbers); those features are missing there and the model was not validated on them.\n\n")
 	w("## Leakage\n\n")
-	w("No feature reads the disposition, the Robovetter's outputs (%s, koi_fpflag_*) or a run's classification (category, tags, score, disposition_compare). ",
-		strings.Join(slices.DeleteFunc(slices.Clone(spec.LeakyColumns), func(c string) bool { return c == "label" || c == "labels" }), ", "))
-	w("On the KOI table, any fpflag alone reproduces the disposition 98.8%% of the time and koi_pdisposition 99.9%%, which is why published 98–99%% accuracies on this table are leakage. ")
+	banned := strings.Join(slices.DeleteFunc(slices.Clone(spec.LeakyColumns), func(c string) bool { return c == "label" || c == "labels" }), ", ")
 	if m.Leaky {
-		w("This variant adds them on purpose; compare it with the leak-free model of the same target to see the gap.\n")
+		w("This variant reads the Robovetter's outputs on purpose (%s); compare it with the leak-free model of the same target to see the gap. ",
+			strings.Join(leakyFeatureNames(), ", "))
+		w("Its other features are the leak-free model's: none reads the disposition or a run's classification (category, tags, score, disposition_compare). ")
 	} else {
-		w("`exohunter train --leaky` trains the variant that reads them, to show the gap.\n")
+		w("No feature reads the disposition, the Robovetter's outputs (%s, koi_fpflag_*) or a run's classification (category, tags, score, disposition_compare). ", banned)
 	}
+	w("On the KOI table, any fpflag alone reproduces the disposition 98.8%% of the time and koi_pdisposition 99.9%%, which is why published 98–99%% accuracies on this table are leakage. ")
+	if !m.Leaky {
+		w("`exohunter train --leaky` trains the variant that reads them, to show the gap. ")
+	}
+	w("The trees also learn where missing values go, and a catalog column's missing values can carry the pipeline's history: on the KOI table, 449 of the 454 objects without MCMC uncertainties (`koi_period_err1` and the rest empty) are not confirmed, so the error columns pass some of that on. `tce_excess` is 0, not missing, where the TCE number is missing, because that happens exactly where `koi_tce_delivname`, a banned column, is empty.\n")
 	return b.String()
 }
 
@@ -290,4 +300,36 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// mdRanks says where each named feature ranks by gain among total, e.g.
+// "`rel_err_steff` 1st, `koi_steff_err1` 12th of 66"; a feature no tree
+// split on is "unused".
+func mdRanks(imp []supervised.Importance, total int, names ...string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		r := slices.IndexFunc(imp, func(x supervised.Importance) bool { return x.Feature == n && x.Gain > 0 })
+		if r < 0 {
+			parts[i] = "`" + n + "` unused"
+		} else {
+			parts[i] = "`" + n + "` " + ordinal(r+1)
+		}
+	}
+	return strings.Join(parts, ", ") + " of " + strconv.Itoa(total)
+}
+
+// ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st...
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return strconv.Itoa(n) + suffix
 }

@@ -91,6 +91,13 @@ func TestEngine_ephemerisBudget(t *testing.T) {
 	if !mx.ephemeris.Computed || present(mx, "ephem_match_score") == 0 || present(mx, "ephem_matches") != mx.data.X.Rows {
 		t.Errorf("at the budget: %+v, %d scores, %d match counts of %d rows", mx.ephemeris, present(mx, "ephem_match_score"), present(mx, "ephem_matches"), mx.data.X.Rows)
 	}
+	// tce_excess is never missing: where the TCE number is (exactly where
+	// the banned koi_tce_delivname is empty) it is 0, so its missing values
+	// cannot pass that column on.
+	noTCE := mustQueryInt(t, e, "SELECT count(*) FROM read_parquet(?) WHERE koi_tce_plnt_num IS NULL AND koi_disposition IN ('CONFIRMED', 'FALSE POSITIVE') AND coalesce(is_default, true)", e.abs(run.Path))
+	if noTCE == 0 || present(mx, "tce_excess") != mx.data.X.Rows {
+		t.Errorf("tce_excess present in %d of %d rows (%d of them without a TCE number; the subset must hold some)", present(mx, "tce_excess"), mx.data.X.Rows, noTCE)
+	}
 	withPairs, err := e.Train(ctx, TrainInput{Target: TargetConfirmedVsFP})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/exohunter/exohunter/ml/supervised"
 	"github.com/exohunter/exohunter/ml/xgb"
 )
 
@@ -124,6 +126,15 @@ func TestEngine_Train(t *testing.T) {
 			t.Errorf("model card lacks %q", s)
 		}
 	}
+	// The card states facts of this model: where the stellar errors rank by
+	// gain, and the holdout model's own size.
+	rank := slices.IndexFunc(m.Importance, func(x supervised.Importance) bool { return x.Feature == "rel_err_steff" })
+	for _, s := range []string{fmt.Sprintf("`rel_err_steff` %d", rank+1), fmt.Sprintf(" of %d by gain", len(m.Features)),
+		fmt.Sprintf("its own early-stopped model of %d trees, not the %d-round model", m.Holdout.Rounds, m.Params.NumBoostRound)} {
+		if rank < 0 || !strings.Contains(card, s) {
+			t.Errorf("model card lacks %q (rel_err_steff at %d)", s, rank)
+		}
+	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.models WHERE name = ? AND version = ? AND run_id = ?`,
 		res.Model, res.Version, run.RunID); n != 1 {
 		t.Errorf("meta.models has %d rows for the model", n)
@@ -141,6 +152,16 @@ func TestEngine_Train(t *testing.T) {
 	a.Seconds, b.Seconds = 0, 0
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("same seed, different metrics (-first +second):\n%s", diff)
+	}
+	// The leaky variant's card says what it reads, and does not also claim
+	// to read none of it.
+	leaky, err := e.Train(ctx, TrainInput{Target: TargetConfirmedVsFP, Leaky: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lcard := mustReadString(t, filepath.Join(leaky.ArtifactDir, ModelCardFile))
+	if !strings.Contains(lcard, "This variant reads the Robovetter's outputs on purpose (koi_score") || strings.Contains(lcard, "No feature reads") {
+		t.Errorf("leaky card's leakage section:\n%s", lcard[strings.Index(lcard, "## Leakage"):])
 	}
 }
 
@@ -405,6 +426,15 @@ func TestEngine_Train_KOI(t *testing.T) {
 		}
 		if took > 2*time.Minute {
 			t.Errorf("%s took %s, budget 2 minutes", tc.target, took)
+		}
+	}
+}
+
+func TestOrdinal(t *testing.T) {
+	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th",
+		21: "21st", 22: "22nd", 23: "23rd", 101: "101st", 111: "111th", 112: "112th"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

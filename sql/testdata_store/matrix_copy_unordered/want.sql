@@ -47,7 +47,7 @@ ctx AS (
     CAST(matches.ephem_match_depth_ratio AS DOUBLE) AS ephem_match_depth_ratio,
     CAST(matches.ephem_match_sep_arcsec AS DOUBLE) AS ephem_match_sep_arcsec,
     CAST(matches.ephem_matches AS DOUBLE) AS ephem_matches,
-    src.koi_tce_plnt_num - CASE WHEN src.star_id IS NULL THEN 1 ELSE count(*) OVER (PARTITION BY src.star_id) END AS tce_excess,
+    coalesce(src.koi_tce_plnt_num - CASE WHEN src.star_id IS NULL THEN 1 ELSE count(*) OVER (PARTITION BY src.star_id) END, 0) AS tce_excess,
     src."koi_period_err1",
     src."koi_time0bk_err1",
     src."koi_impact_err1",
