@@ -280,6 +280,14 @@ test('3. filter to habitable_zone_candidate: only those are shown', { timeout: S
   assert.ok(shown.every((t) => t.trim() === 'habitable zone candidate'), 'the category column says so too');
   const filtered = Number(await page.locator('[data-testid=results-status]').getAttribute('data-total'));
   assert.ok(filtered > 0 && filtered < all, `the total shrinks (${filtered} of ${all})`);
+  // The skip link moves focus to the content; it must not navigate (as a
+  // plain #main link did, to the Datasets page, dropping the filter).
+  const hashBefore = await page.evaluate(() => location.hash);
+  await page.focus('.skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => location.hash), hashBefore, 'the skip link keeps the page and its filter');
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'main', 'focus is on the content');
+  assert.equal(await page.locator('#main').getAttribute('data-page'), 'results');
   await shot('03-results-hz-filter');
   assert.deepEqual(errorsIn('filter'), []);
 });
@@ -476,6 +484,7 @@ test('9. label from the queue with a keyboard shortcut, then review it', { timeo
   await card.waitFor({ state: 'visible' });
   const objectId = await card.getAttribute('data-object');
   assert.ok(objectId, 'the card names its object');
+  assert.match(await card.innerText(), /uncertainty [\d.]+ \(from the run's rule score: no model scored it\)/, 'before any model scored the run, the card says where the uncertainty came from');
   await page.waitForFunction(() => document.querySelector('[data-testid=label-card] .keynums dl'));
   await shot('09-labeling-queue');
   // Key 3 is the third category, anomalous_signal.
@@ -778,6 +787,23 @@ test('15. a run named in the URL is the header picker\'s run', { timeout: STEP_T
   assert.equal(await page.locator('#run-select').getAttribute('title'), runId);
   const short = runId.startsWith(`${datasetName}-`) ? runId.slice(datasetName.length + 1) : runId;
   assert.ok((await page.locator('#results-run').innerText()).includes(short), `the page shows run ${short}`);
+  // Models: the train note and the score button follow the header's run,
+  // so a click never acts on a run other than the one they name.
+  await goto('#/models');
+  await page.waitForSelector('[data-testid=train-run]', { state: 'attached' }); // inside the closed Train details
+  const trainNote = () => page.locator('[data-testid=train-run]').textContent();
+  assert.ok((await trainNote()).includes(short), `the train note names run ${short}: ${await trainNote()}`);
+  const secondShort = second.startsWith(`${datasetName}-`) ? second.slice(datasetName.length + 1) : second;
+  await page.selectOption('#run-select', second);
+  await page.waitForFunction((s) => (document.querySelector('[data-testid=train-run]')?.textContent || '').includes(s), secondShort);
+  if (await page.locator('[data-testid=model-score]').count()) {
+    assert.ok((await page.locator('[data-testid=model-score]').textContent()).includes(secondShort), 'the score button names the new run');
+  }
+  // Labeling keeps the run in its URL, so a reload labels the same run.
+  await goto(`#/labeling?mode=review&run=${encodeURIComponent(runId)}`);
+  await page.waitForFunction((id) => location.hash.includes(`run=${encodeURIComponent(id)}`) && document.getElementById('run-select')?.value === id, runId);
+  await page.reload();
+  await page.waitForFunction((id) => document.getElementById('run-select')?.value === id, runId);
   await shot('15-results-picker');
   assert.deepEqual(errorsIn('picker'), []);
 });

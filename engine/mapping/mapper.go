@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,6 +112,9 @@ func (mp *mapper) mapColumn(col *spec.Column) []Target {
 	}
 	if winner >= 0 {
 		mp.convert(&t, col, winner)
+		if len(col.Values) > 0 {
+			mp.entries[winner].Conversion = describeValues(col.Values)
+		}
 	} else {
 		mp.fillMissing(&t, col)
 	}
@@ -156,6 +161,26 @@ func describe(from, to string, c spec.Conversion) string {
 		parts = append(parts, fmt.Sprintf("%+g", c.Offset))
 	}
 	return fmt.Sprintf("%s -> %s (%s)", from, to, strings.Join(parts, " "))
+}
+
+// describeValues prints a value map for the report, e.g. "values: CP, KP ->
+// CONFIRMED; FA, FP -> FALSE POSITIVE; other values -> NULL": a reader
+// must see that a TESS false alarm (FA) was counted as a false positive.
+// Values kept as they are (CONFIRMED -> CONFIRMED) are not listed.
+func describeValues(values map[string]string) string {
+	by := map[string][]string{}
+	for from, to := range values {
+		if from != to {
+			by[to] = append(by[to], from)
+		}
+	}
+	var parts []string
+	for _, to := range slices.Sorted(maps.Keys(by)) {
+		slices.Sort(by[to])
+		parts = append(parts, strings.Join(by[to], ", ")+" -> "+to)
+	}
+	parts = append(parts, "other values -> NULL")
+	return "values: " + strings.Join(parts, "; ")
 }
 
 // fillMissing sets a constant or generated value for a column without source.

@@ -150,15 +150,21 @@ func checkUnits(c *spec.Columns, units map[string]string) error {
 	return nil
 }
 
-// hasMeasure reports whether any measurement column found a source.
+// hasMeasure reports whether any of the signalMeasures found a source.
 func hasMeasure(ts []Target) bool {
 	for _, t := range ts {
-		if t.Source != "" && t.Spec.Role == spec.RoleMeasure {
+		if t.Source != "" && t.Spec.Role == spec.RoleMeasure && slices.Contains(signalMeasures, t.Canonical) {
 			return true
 		}
 	}
 	return false
 }
+
+// signalMeasures are the measurements that make a file a catalog of
+// signals: without one of them the pipeline has nothing to compute from.
+// A file that only matches a short generic alias (a column "b", read as the
+// impact parameter) or only stellar columns is not one.
+var signalMeasures = []string{"koi_period", "koi_prad", "koi_depth", "koi_duration"}
 
 // Detect returns the first mission, in columns.yaml order, whose required
 // columns are all present; generic when none matches.

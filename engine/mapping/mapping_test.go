@@ -250,6 +250,8 @@ func TestMap_errors(t *testing.T) {
 	}{
 		{name: "no known columns", cols: cols("name", "colour", "price"), want: mapping.ErrNoKnownColumns},
 		{name: "only ids", cols: cols("kepoi_name", "kepid", "koi_disposition"), want: mapping.ErrNoKnownColumns},
+		{name: "only a one-letter alias", cols: cols("a", "b", "c"), want: mapping.ErrNoKnownColumns},
+		{name: "only stellar columns", cols: cols("kepid", "koi_steff", "koi_srad", "koi_impact"), want: mapping.ErrNoKnownColumns},
 		{name: "unknown mission", cols: cols("koi_period"), opt: mapping.Options{Mission: "tess"}, want: mapping.ErrUnknownMission},
 	}
 	for _, tc := range tests {

@@ -27,6 +27,8 @@ let routeSeq = 0;
 let lastPage = '';
 
 async function route() {
+  // A hash that is not a route (#/...) is an in-page anchor: stay.
+  if (lastPage && location.hash && !location.hash.startsWith('#/')) return;
   const { page, params } = parseHash();
   const name = PAGES[page] ? page : 'datasets';
   if (name === lastPage && params.get('_') === null && cleanup && cleanup.sameRoute) {
@@ -101,7 +103,17 @@ function init() {
   sel.addEventListener('change', () => setRun(sel.value));
   // Respect a run named in the URL before the picker loads.
   const { params } = parseHash();
-  if (params.get('run')) state.run = params.get('run');
+  // note: through setRun, so that a reload of this URL (or of one that
+  // drops run=) keeps the run rather than falling back to the newest.
+  if (params.get('run')) setRun(params.get('run'), { silent: true });
+  // note: the skip link moves focus only; as a plain #main link it would
+  // change the hash, which this app reads as a page (and loses filters).
+  document.querySelector('.skip-link')?.addEventListener('click', (e) => {
+    e.preventDefault();
+    const main = document.getElementById('main');
+    main.setAttribute('tabindex', '-1');
+    main.focus();
+  });
   refreshRuns(params.get('run') || undefined);
   window.addEventListener('hashchange', route);
   route();

@@ -35,7 +35,7 @@ export function shortRunId(r) {
 
 export function runLabel(r) {
   const when = r.created_at ? new Date(r.created_at).toISOString().slice(0, 16).replace('T', ' ') : shortRunId(r);
-  const rows = r.rows != null ? ` · ${Number(r.rows).toLocaleString('en-US')} rows` : '';
+  const rows = r.rows != null ? ` · ${Number(r.rows).toLocaleString('en-US')} row${Number(r.rows) === 1 ? '' : 's'}` : '';
   return `${r.dataset || '?'} · ${when}${rows}`;
 }
 

@@ -83,8 +83,12 @@ export async function render(root, params) {
     replace(prBox);
     replace(hzBox);
     const pr = scatter(prBox, {
-      x: { label: 'Orbital period [days]', log: true },
-      y: { label: 'Planet radius [R⊕]', log: true },
+      // note: robust, as the insolation chart: the KOI table's false
+      // positives reach radii of 200,000 R⊕ and periods near 1e5 d, which
+      // would squash the planets (and the radius valley) into a third of
+      // the plot. The note under the chart counts the points left outside.
+      x: { label: 'Orbital period [days]', log: true, robust: true, include: [0.5, 500] },
+      y: { label: 'Planet radius [R⊕]', log: true, robust: true, include: [0.5, 20] },
       colorOf, isHidden, highlight: null,
       tip: (p) => [p.object_id, humanizeCategory(p.category), `P = ${num(p.x)} d`, `Rp = ${num(p.y)} R⊕`],
       onClick: open,
@@ -185,7 +189,11 @@ export async function render(root, params) {
   }
 
   function showPoints(a, b) {
-    if (a.status === 'fulfilled') { pr.update(a.value.points); note(prNote, a.value, 'period and radius'); } else { pr.update([]); replace(prNote, errorBox(a.reason, 'Could not load points.')); }
+    if (a.status === 'fulfilled') {
+      pr.update(a.value.points);
+      note(prNote, a.value, 'period and radius');
+      if (pr.outside) prNote.append(` ${count(pr.outside)} extreme points lie outside the axes.`);
+    } else { pr.update([]); replace(prNote, errorBox(a.reason, 'Could not load points.')); }
     if (b.status === 'fulfilled') {
       hz.update(b.value.points);
       note(hzNote, b.value, 'insolation and Teff');

@@ -165,7 +165,7 @@ function importPanel(onImported) {
 }
 
 function nameInput() {
-  return h('input', { type: 'text', name: 'name', pattern: '[A-Za-z_][A-Za-z0-9_]*', placeholder: 'derived from the file name', autocomplete: 'off' });
+  return h('input', { type: 'text', name: 'name', pattern: '[A-Za-z_][A-Za-z0-9_]*', title: 'Letters, digits and underscores, not starting with a digit (it names the dataset\'s SQL views, e.g. raw.my_koi)', placeholder: 'derived from the file name', autocomplete: 'off' });
 }
 
 function uploadForm(onImported) {

@@ -50,6 +50,8 @@ export async function render(root, params) {
     if (cleanup) { cleanup(); cleanup = null; }
     const run = state.runs.find((r) => r.run_id === state.run) || null;
     runInfo.textContent = run ? `${run.dataset} · run ${shortRunId(run)}` : '';
+    // note: the URL names the run, so a reload or a bookmark labels the same one.
+    setHashParams({ mode: mode === 'review' ? 'review' : undefined, run: state.run });
     if (!state.run) {
       replace(body, emptyState('Nothing to label yet',
         'Labeling works on the objects of a run. Import a catalog on the Datasets page and run it; its objects then queue here, the most informative first.',
@@ -457,7 +459,7 @@ async function reviewMode(box, run, getAnnotator) {
   }
 
   await loadStats();
-  setHashParams({ mode: 'review' });
+  setHashParams({ mode: 'review', run: state.run });
 }
 
 function statsPanel(stats) {

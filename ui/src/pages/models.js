@@ -7,7 +7,7 @@ import { h, replace, errorBox, notAvailable, emptyState, select, progressBar, to
 import { api, items, enc, followJob } from '../lib/api.js';
 import { num, age, count, ms } from '../lib/format.js';
 import { confusion } from '../lib/confusion.js';
-import { state, runsReady, setHashParams, shortRunId, runFromParams } from '../lib/state.js';
+import { state, runsReady, setHashParams, shortRunId, runFromParams, onRunChange } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
 
 const METRICS = [['accuracy', 'accuracy'], ['macro_f1', 'macro F1'], ['roc_auc', 'ROC AUC'], ['pr_auc', 'PR AUC']];
@@ -22,12 +22,24 @@ const TARGETS = [
 // (each holds an event stream, and a browser opens few per server). The
 // jobs themselves go on.
 const following = new Set();
+// note: texts that name the header's run follow its changes, so a button
+// never says one run and acts on another; leaving the page stops them.
+const runWatchers = new Set();
+
+/** Keeps fn(run) up to date with the header's run (run: the runs entry, or undefined). */
+function followRun(fn) {
+  const call = () => fn(state.runs.find((r) => r.run_id === state.run));
+  call();
+  runWatchers.add(onRunChange(call));
+}
 
 export async function render(root, params) {
   await renderPage(root, params);
   return () => {
     for (const f of following) f.cancel();
     following.clear();
+    for (const off of runWatchers) off();
+    runWatchers.clear();
   };
 }
 
@@ -184,10 +196,10 @@ function modelDetail(name, version, m) {
 /** Writes the model's p_model for the current run (POST /api/models/{name}/{version}/score). */
 function scoreAction(name, version) {
   if (!state.run) return null;
-  const run = state.runs.find((r) => r.run_id === state.run);
   const out = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite' });
   const bar = jobBar('Scoring progress', 'model-score-progress');
-  const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'model-score' }, `Score run ${run ? `${run.dataset} · ${shortRunId(run)}` : state.run}`);
+  const btn = h('button', { type: 'button', class: 'btn', 'data-testid': 'model-score' });
+  followRun((run) => { btn.textContent = `Score run ${run ? `${run.dataset} · ${shortRunId(run)}` : state.run}`; });
   btn.onclick = async () => {
     btn.disabled = true;
     out.textContent = '';
@@ -277,7 +289,10 @@ function trainForm(open) {
   bar.hidden = true;
   const msg = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite', 'data-testid': 'train-status' });
   const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'train-start' }, 'Train');
-  const run = state.runs.find((r) => r.run_id === state.run);
+  const note = h('p', { class: 'muted small', 'data-testid': 'train-run' });
+  followRun((run) => {
+    note.textContent = run ? `Trains on run ${run.dataset} · ${shortRunId(run)} (the header's run), 5-fold cross-validation grouped by star plus a holdout.` : 'Trains on the only dataset\'s latest run.';
+  });
   return h('details', { class: 'train', open: open || undefined }, h('summary', {}, 'Train a model'),
     h('form', {
       class: 'form panel-body', onsubmit: async (e) => {
@@ -303,7 +318,7 @@ function trainForm(open) {
     h('div', { class: 'actions' },
       h('label', { for: 'train-target', class: 'inline-label' }, 'Target'), target,
       h('label', { for: 'train-leaky', class: 'inline-label' }, leaky, ' leaky variant (reads Robovetter outputs; for comparison only)')),
-    h('p', { class: 'muted small' }, run ? `Trains on run ${run.dataset} · ${shortRunId(run)} (the header's run), 5-fold cross-validation grouped by star plus a holdout.` : 'Trains on the only dataset\'s latest run.'),
+    note,
     h('div', { class: 'actions' }, go), bar, msg));
 }
 

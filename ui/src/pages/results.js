@@ -40,7 +40,7 @@ export async function render(root, params) {
   const colChooser = h('details', { class: 'col-chooser' }, h('summary', {}, 'Columns'), h('div', { class: 'col-list' }));
 
   const legend = h('ul', { class: 'legend', 'aria-label': 'Row colours' },
-    Object.entries(COMPARE).map(([k, text]) => h('li', { class: `cmp-key cmp-${k}`, title: text }, h('span', { class: 'cmp-dot', 'aria-hidden': 'true' }), `${k}: ${text.toLowerCase()}`)));
+    Object.entries(COMPARE).map(([k, text]) => h('li', { class: `cmp-key cmp-${k}`, title: text }, h('span', { class: 'cmp-dot', 'aria-hidden': 'true' }), `${k}: ${text}`)));
 
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Results'), h('p', { class: 'muted', id: 'results-run' })),

@@ -79,7 +79,7 @@ export async function render(root, params) {
           h('small', { id: did, class: 'hint' }, t.description || ''));
       })));
   }
-  const albedo = h('input', { type: 'number', min: 0, max: 1, step: 0.01, value: defaultAlbedo, id: 'run-albedo', required: true, 'aria-describedby': 'run-albedo-hint' });
+  const albedo = h('input', { type: 'number', min: 0, max: 0.99, step: 0.01, value: defaultAlbedo, id: 'run-albedo', required: true, 'aria-describedby': 'run-albedo-hint' });
   const extra = h('textarea', { id: 'run-extra', rows: 2, placeholder: 'planet_radius.rocky_max=2.2', spellcheck: 'false' });
   const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'run-start' }, 'Start run');
   const reset = h('button', { type: 'button', class: 'btn-ghost', onclick: () => { for (const { inp, def } of inputs.values()) { inp.value = def; inp.classList.remove('changed'); } albedo.value = defaultAlbedo; } }, 'Reset to defaults');
@@ -88,7 +88,7 @@ export async function render(root, params) {
     thresholds.length ? fieldsets
       : h('div', { class: 'note' }, spec && spec.error ? `The threshold list is not available from this server (${spec.error.message}). The configured defaults apply; override keys below.` : 'No thresholds reported.'),
     h('fieldset', { class: 'thresholds' }, h('legend', {}, 'physics'),
-      h('div', { class: 'thr-row' }, h('label', { for: 'run-albedo' }, 'albedo'), albedo, h('span', { class: 'unit' }, '0–1'),
+      h('div', { class: 'thr-row' }, h('label', { for: 'run-albedo' }, 'albedo'), albedo, h('span', { class: 'unit' }, '0 ≤ A < 1'),
         h('small', { class: 'hint', id: 'run-albedo-hint' }, albedoText))),
     h('details', { class: 'extra' }, h('summary', {}, 'Other overrides (dotted keys)'),
       h('label', { for: 'run-extra' }, 'One KEY=VALUE per line; numbers only'), extra),
