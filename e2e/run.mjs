@@ -921,9 +921,23 @@ test('20. Datasets: a column a run found holding text past the sniffed rows is r
   assert.match(text, /koi_period was typed DOUBLE from the first rows, but line 25,002 holds "abc"/, text);
   await a11y('datasets retyped note');
   await shot('20-datasets-retyped');
-  // note: later steps and the header's picker must not see this dataset.
-  const del = await fetch(`${BASE}/api/datasets/late_text`, { method: 'DELETE' });
-  assert.ok(del.ok, `DELETE: HTTP ${del.status}`);
+  // Delete it from the page while its run is the header's: one toast says
+  // so, and no second one reports the just-deleted run as missing. (Later
+  // steps and the header's picker must not see this dataset either.)
+  // note: a reload lists the run, which was started outside the page.
+  await page.reload();
+  await page.waitForSelector(`#run-select option[value="${started.run_id}"]`, { state: 'attached' });
+  await page.selectOption('#run-select', started.run_id);
+  await page.locator('[aria-label="Delete dataset late_text"]').waitFor();
+  page.once('dialog', (d) => d.accept());
+  const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith('/api/datasets/late_text'));
+  await page.click('[aria-label="Delete dataset late_text"]');
+  assert.ok((await deleted).ok(), 'DELETE answers 2xx');
+  await page.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent.includes('Deleted late_text')));
+  await page.waitForFunction((id) => document.getElementById('run-select')?.value !== id, started.run_id);
+  await page.waitForTimeout(500);
+  const errorToasts = await page.locator('#toasts .toast-error').allInnerTexts();
+  assert.deepEqual(errorToasts, [], 'no error toast after deleting the dataset of the run in view');
   assert.deepEqual(errorsIn('retyped'), []);
 });
 

@@ -4,7 +4,7 @@ import { h, replace, clear, field, select, progressBar, toast, errorBox } from '
 import { api, items, upload, enc } from '../lib/api.js';
 import { bytes, count, age } from '../lib/format.js';
 import { unit, loadDictionary, prettyUnit } from '../lib/dict.js';
-import { setHashParams, refreshRuns } from '../lib/state.js';
+import { state, setRun, setHashParams, refreshRuns } from '../lib/state.js';
 
 const NASA_TABLES = [
   ['cumulative', 'cumulative — Kepler KOI cumulative'],
@@ -102,7 +102,9 @@ export async function render(root, params) {
       toast(`Deleted ${name}`);
       if (selected === name) { selected = ''; clear(reportBox); }
       loadList();
-      // note: its runs are gone; the header's picker must not keep one.
+      // note: its runs are gone; the header's picker must not keep one, nor
+      // report the run the user just deleted as missing.
+      if (state.runs.find((r) => r.run_id === state.run)?.dataset === name) setRun('', { silent: true });
       refreshRuns();
     } catch (err) {
       toast(err.message, 'error');
