@@ -941,6 +941,50 @@ test('20. Datasets: a column a run found holding text past the sniffed rows is r
   assert.deepEqual(errorsIn('retyped'), []);
 });
 
+test('21. a table with several parameter sets per planet: rows are sets, and one switch keeps the default set of each', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'paramsets';
+  const form = new FormData();
+  form.append('name', 'k2_sets');
+  form.append('file', new Blob([await readFile(resolve(dirname(SAMPLE), 'k2pandc_2025.csv'))], { type: 'text/csv' }), 'k2pandc_2025.csv');
+  const up = await fetch(`${BASE}/api/datasets`, { method: 'POST', body: form });
+  assert.equal(up.status, 201, `upload: HTTP ${up.status} ${await up.clone().text()}`);
+  const started = await (await fetch(`${BASE}/api/datasets/k2_sets/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json();
+  let run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
+  for (let i = 0; i < 600 && run.status !== 'complete' && run.status !== 'failed'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
+  }
+  assert.equal(run.status, 'complete');
+  const defaults = (await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}/results?is_default__eq=true&limit=1`)).total;
+  assert.ok(defaults > 0 && defaults < run.rows, `${defaults} default sets of ${run.rows} rows`);
+  // note: the header learns of a run started outside the page at a load
+  // (of a page that exists: test 20 left the deleted dataset's in the URL).
+  await goto(`#/results?run=${encodeURIComponent(runId)}`);
+  await page.reload();
+  await goto(`#/results?run=${encodeURIComponent(started.run_id)}`);
+  const status = page.locator('[data-testid=results-status]');
+  await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''), null, { timeout: 20000 })
+    .catch(async (err) => { throw new Error(`status "${await status.textContent()}", run picker ${await page.locator('#run-select').inputValue()}, hash ${await page.evaluate(() => location.hash)}: ${err.message}`); });
+  assert.equal(Number(await status.getAttribute('data-total')), run.rows, 'every parameter set is a row');
+  const sw = page.locator('[data-testid=filter-default]');
+  assert.ok(await sw.isVisible(), 'the default-set switch shows for this table');
+  await sw.check();
+  await page.waitForFunction(() => /objects match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
+  assert.equal(Number(await status.getAttribute('data-total')), defaults, 'one row per planet: its default set');
+  assert.match(await page.evaluate(() => location.hash), /is_default__eq=true/, 'the switch is in the URL');
+  await shot('21-results-parameter-sets');
+  await sw.uncheck();
+  await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
+  // A KOI run has one set per object: no switch, and its rows are objects.
+  const koiRows = (await apiGet(`/api/runs/${encodeURIComponent(runId)}`)).rows;
+  await goto(`#/results?run=${encodeURIComponent(runId)}`);
+  await page.waitForFunction((n) => { const s = document.querySelector('[data-testid=results-status]'); return s && s.dataset.total === String(n) && /objects match/.test(s.textContent); }, koiRows);
+  assert.equal(await page.locator('[data-testid=filter-default]').isVisible(), false, 'no switch for a table with one set per object');
+  const del = await fetch(`${BASE}/api/datasets/k2_sets`, { method: 'DELETE' });
+  assert.ok(del.ok, `DELETE: HTTP ${del.status}`);
+  assert.deepEqual(errorsIn('paramsets'), []);
+});
+
 test('every page loads without console errors, polling or outside requests, and passes axe', { timeout: STEP_TIMEOUT * 2 }, async () => {
   for (const [w, hgt, suffix] of [[1440, 900, 'laptop'], [820, 1180, 'tablet']]) {
     await page.setViewportSize({ width: w, height: hgt });

@@ -4,6 +4,14 @@
 import { h, select, debounce, id } from './dom.js';
 import { CATEGORIES, DISPOSITIONS, humanizeCategory } from './meta.js';
 import { knownFlags, unit } from './dict.js';
+import { api, enc } from './api.js';
+
+// DEFAULT_KEY keeps one parameter set per planet in a multi-parameter-set
+// table (K2's k2pandc, the Planetary Systems table): a run keeps every row,
+// and is_default marks the archive's default set. It is a switch, not a
+// range row, although the API reads it as a column filter.
+export const DEFAULT_KEY = 'is_default__eq';
+const isRangeKey = (k) => k !== DEFAULT_KEY && /__(gte|lte|gt|lt|eq|ne)$/.test(k);
 
 const OPS = [['gte', '≥'], ['lte', '≤'], ['gt', '>'], ['lt', '<'], ['eq', '='], ['ne', '≠']];
 
@@ -65,7 +73,7 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
   // is applied is always what is shown. A row that takes another row's
   // column and comparison replaces it (one value per key).
   const syncRanges = (changed) => {
-    for (const k of Object.keys(f)) if (/__(gte|lte|gt|lt|eq|ne)$/.test(k)) delete f[k];
+    for (const k of Object.keys(f)) if (isRangeKey(k)) delete f[k];
     const rows = [...ranges.querySelectorAll('.range-row')];
     const mine = changed && rowKey(changed);
     for (const row of rows) {
@@ -91,16 +99,22 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
     return row;
   };
   for (const [k, v] of Object.entries(f)) {
-    const m = /^(.*)__(gte|lte|gt|lt|eq|ne)$/.exec(k);
+    const m = isRangeKey(k) && /^(.*)__(gte|lte|gt|lt|eq|ne)$/.exec(k);
     if (m) ranges.append(rangeRow(m[1], m[2], v));
   }
   const addRange = h('button', { type: 'button', class: 'btn-ghost', onclick: () => { const r = rangeRow(); ranges.append(r); r.colSel.focus(); } }, '+ range filter');
+
+  const defOnly = h('input', { type: 'checkbox', name: 'is_default', 'data-testid': 'filter-default', checked: f[DEFAULT_KEY] === 'true',
+    onchange: (e) => set(DEFAULT_KEY, e.target.checked ? 'true' : '') });
+  const defCtl = h('div', { class: 'fctl', hidden: f[DEFAULT_KEY] !== 'true', title: 'This table holds several parameter sets per planet (one row each); keep the archive\'s default set only, one row per planet' },
+    h('label', {}, defOnly, ' default parameter sets only'));
 
   const clearBtn = h('button', {
     type: 'button', class: 'btn-ghost', onclick: () => {
       for (const k of Object.keys(f)) if (k !== 'sort' && k !== 'order') delete f[k];
       [cat, tag, disp].forEach((s) => { s.value = ''; });
       [flag, minS, maxS, q].forEach((i) => { i.value = ''; });
+      defOnly.checked = false;
       ranges.textContent = '';
       emit();
     },
@@ -108,9 +122,12 @@ export function filterBar({ filters, numericColumns = [], onChange }) {
 
   const el = h('form', { class: 'filterbar', role: 'search', 'aria-label': 'Result filters', onsubmit: (e) => { e.preventDefault(); emit(); } },
     lab('Search id', q), lab('Category', cat), lab('Tag', tag), lab('Disposition', disp), lab('Flag', flag), flagData,
-    lab('Score ≥', minS), lab('Score ≤', maxS),
+    lab('Score ≥', minS), lab('Score ≤', maxS), defCtl,
     h('div', { class: 'fctl fctl-actions' }, addRange, clearBtn),
     ranges);
+  // setParameterSets shows the switch when the run has rows that are not
+  // the default set (a table with several sets per planet).
+  el.setParameterSets = (multi) => { defCtl.hidden = !multi && !defOnly.checked; };
   el.setColumns = (c) => {
     cols = c;
     fillFlags();
@@ -129,11 +146,23 @@ export function describeFilters(f) {
   for (const [k, v] of Object.entries(f)) {
     if (k === 'sort' || k === 'order' || v === '' || v == null) continue;
     const m = /^(.*)__(gte|lte|gt|lt|eq|ne)$/.exec(k);
-    if (m) parts.push(`${m[1]} ${{ gte: '≥', lte: '≤', gt: '>', lt: '<', eq: '=', ne: '≠' }[m[2]]} ${v}`);
+    if (k === DEFAULT_KEY) parts.push('default parameter sets only');
+    else if (m) parts.push(`${m[1]} ${{ gte: '≥', lte: '≤', gt: '>', lt: '<', eq: '=', ne: '≠' }[m[2]]} ${v}`);
     else if (k === 'min_score') parts.push(`score ≥ ${v}`);
     else if (k === 'max_score') parts.push(`score ≤ ${v}`);
     else if (k === 'q') parts.push(`id contains "${v}"`);
     else parts.push(`${k} = ${v}`);
   }
   return parts.length ? parts.join(' · ') : 'no filters';
+}
+
+const setsOf = new Map();
+/** Whether a run holds rows that are not their planet's default parameter set (asked once per run). */
+export function hasParameterSets(runId) {
+  if (!setsOf.has(runId)) {
+    setsOf.set(runId, api(`/api/runs/${enc(runId)}/results`, { query: { [DEFAULT_KEY]: 'false', limit: 1, columns: 'object_id' } })
+      .then((r) => (r.total ?? (r.rows || []).length) > 0)
+      .catch(() => { setsOf.delete(runId); return false; }));
+  }
+  return setsOf.get(runId);
 }

@@ -8,7 +8,7 @@ import { count, num, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, runFromParams } from '../lib/state.js';
-import { filterBar } from '../lib/filters.js';
+import { filterBar, hasParameterSets } from '../lib/filters.js';
 import { openDetail } from '../lib/drawer.js';
 import { scatter } from '../lib/scatter.js';
 import { boundary } from '../lib/hz.js';
@@ -146,6 +146,7 @@ export async function render(root, params) {
     try {
       const res = await api(`/api/runs/${enc(state.run)}/results`, { query: { limit: 1, columns: 'object_id' } });
       bar.setColumns((res.columns || []).filter((c) => /DOUBLE|FLOAT|INT|DECIMAL|REAL|NUMERIC/i.test(c.type || '')).map((c) => c.name));
+      bar.setParameterSets(await hasParameterSets(state.run));
     } catch {
       colsFor = ''; // note: the charts themselves report the error
     }

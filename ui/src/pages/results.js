@@ -6,7 +6,7 @@ import { count, value } from '../lib/format.js';
 import { asList, COMPARE } from '../lib/meta.js';
 import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId, runFromParams } from '../lib/state.js';
-import { filterBar } from '../lib/filters.js';
+import { filterBar, hasParameterSets, DEFAULT_KEY } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
 
 const DEFAULT_COLS = ['object_id', 'star_id', 'category', 'score', 'koi_disposition', 'disposition_compare',
@@ -200,6 +200,7 @@ export async function render(root, params) {
     if (filters.sort) { query.sort = filters.sort; query.order = filters.order || 'asc'; }
     if (cursors[page]) query.cursor = cursors[page];
     else if (page > 0) query.offset = page * limit;
+    const sets = hasParameterSets(state.run);
     let res;
     try {
       res = await api(`/api/runs/${enc(state.run)}/results`, { query, signal: abort.signal });
@@ -230,7 +231,13 @@ export async function render(root, params) {
     renderTable(rows);
     renderPager(res.total ?? rows.length, res.next_cursor || null);
     const total = res.total ?? rows.length;
-    status.textContent = total === 1 ? '1 object matches' : `${count(total)} objects match`;
+    // note: in a table with several parameter sets per planet (K2, PS) a row
+    // is one set, not one object, unless the default-set switch is on.
+    const multi = await sets;
+    if (my !== seq) return;
+    bar.setParameterSets(multi);
+    const [one, many] = multi && filters[DEFAULT_KEY] !== 'true' ? ['row (parameter set)', 'rows (parameter sets)'] : ['object', 'objects'];
+    status.textContent = total === 1 ? `1 ${one} matches` : `${count(total)} ${many} match`;
     status.dataset.total = String(res.total ?? rows.length);
   }
 
