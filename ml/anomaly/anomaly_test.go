@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,5 +97,17 @@ func TestRecallAtK(t *testing.T) {
 	}
 	if _, err := RecallAtK(scores, make([]bool, 5), 2); !errors.Is(err, ErrInput) {
 		t.Errorf("no known anomaly: err = %v", err)
+	}
+}
+
+func TestRankingAgainst(t *testing.T) {
+	// A known row tied with an unknown one ranks after it; NaN stays last.
+	scores := []float64{0.5, 0.5, 0.4, math.NaN(), 0.9}
+	known := []bool{true, false, false, true, false}
+	if got, want := RankingAgainst(scores, known), []int{4, 1, 0, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("RankingAgainst = %v, want %v", got, want)
+	}
+	if got, want := Ranking(scores), []int{4, 0, 1, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("Ranking = %v, want %v (stable: ties keep row order)", got, want)
 	}
 }
