@@ -961,6 +961,7 @@ test('21. a table with several parameter sets per planet: rows are sets, and one
   // (of a page that exists: test 20 left the deleted dataset's in the URL).
   await goto(`#/results?run=${encodeURIComponent(runId)}`);
   await page.reload();
+  await page.waitForSelector(`#run-select option[value="${started.run_id}"]`, { state: 'attached' });
   await goto(`#/results?run=${encodeURIComponent(started.run_id)}`);
   const status = page.locator('[data-testid=results-status]');
   await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''), null, { timeout: 20000 })
@@ -975,6 +976,19 @@ test('21. a table with several parameter sets per planet: rows are sets, and one
   await shot('21-results-parameter-sets');
   await sw.uncheck();
   await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
+  // The drawer of a non-default row lists every set and marks the one opened.
+  const nd = (await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}/results?is_default__eq=false&limit=1`)).rows[0];
+  await goto(`#/results?run=${encodeURIComponent(started.run_id)}&q=${encodeURIComponent(nd.object_id)}`);
+  const ndRow = page.locator(`[data-testid=results-table] tbody tr[data-row="${nd.row_id}"]`);
+  await ndRow.waitFor();
+  await ndRow.click();
+  const opened = page.locator('[data-testid=detail-drawer] h3[data-opened=true]');
+  await opened.waitFor();
+  assert.match(await opened.textContent(), /the row you opened/);
+  assert.doesNotMatch(await opened.textContent(), /\(default\)/, 'the opened row is not the default set');
+  await page.keyboard.press('Escape');
+  await a11y('results with parameter sets');
+  await page.click('button:has-text("Clear filters")'); // note: filters stay across runs, as on any change of the header's run
   // A KOI run has one set per object: no switch, and its rows are objects.
   const koiRows = (await apiGet(`/api/runs/${encodeURIComponent(runId)}`)).rows;
   await goto(`#/results?run=${encodeURIComponent(runId)}`);

@@ -114,7 +114,10 @@ function init() {
     main.setAttribute('tabindex', '-1');
     main.focus();
   });
-  refreshRuns(params.get('run') || undefined);
+  // note: no preferred run here: setRun has made the URL's run current, and
+  // the list, once loaded, keeps whatever run is current by then (the user
+  // may have moved on to another page's run while it loaded).
+  refreshRuns();
   window.addEventListener('hashchange', route);
   route();
 }

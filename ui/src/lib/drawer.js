@@ -105,16 +105,26 @@ export async function openDetail(runId, objectId, row) {
   closeBtn.focus();
 
   let rows = row ? [row] : [];
+  const clickedId = row && row.row_id != null ? row.row_id : null;
   let provenance = {};
   const render = () => {
     clear(body);
     const filter = search.value.trim().toLowerCase();
     if (!rows.length) { body.append(h('p', { class: 'muted' }, 'Loading…')); return; }
-    if (rows.length > 1) body.append(h('p', { class: 'muted' }, `${rows.length} parameter sets for this object; the default set first.`));
+    if (rows.length > 1) body.append(h('p', { class: 'muted' }, `${rows.length} parameter sets for this object; the default set first${clickedId != null ? ', the row you opened marked' : ''}.`));
+    let mark = null;
     rows.forEach((r, i) => {
-      if (rows.length > 1) body.append(h('h3', {}, `Parameter set ${i + 1}${r.is_default ? ' (default)' : ''}`));
+      // note: a results row is one parameter set; the drawer lists them all
+      // and marks the one the user opened (and scrolls to it).
+      const opened = rows.length > 1 && clickedId != null && r.row_id === clickedId;
+      if (rows.length > 1) {
+        const head = h('h3', { 'data-opened': opened ? 'true' : undefined }, `Parameter set ${i + 1}${r.is_default ? ' (default)' : ''}${opened ? ' · the row you opened' : ''}`);
+        if (opened) mark = head;
+        body.append(head);
+      }
       body.append(detailBody(r, filter, i === 0 ? provenance : {}));
     });
+    if (mark && !filter) mark.scrollIntoView({ block: 'start' });
   };
   search.oninput = render;
   render();

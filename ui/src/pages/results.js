@@ -145,7 +145,7 @@ export async function render(root, params) {
     const tbody = h('tbody');
     rows.forEach((r, i) => {
       const tr = h('tr', {
-        class: `row cmp-row-${r.disposition_compare || 'none'}`, tabindex: '0', 'data-object': r.object_id, 'data-category': r.category,
+        class: `row cmp-row-${r.disposition_compare || 'none'}`, tabindex: '0', 'data-object': r.object_id, 'data-category': r.category, 'data-row': r.row_id,
         'aria-label': `${r.object_id}, ${r.category}. Press Enter for details.`,
         onclick: () => openDetail(state.run, r.object_id, r),
         onkeydown: (e) => {
