@@ -361,8 +361,9 @@ export function markdown(src) {
       while (i < lines.length && /^\|/.test(lines[i])) rows.push(lines[i++]);
       const cells = (r) => r.replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
       const body = rows.filter((r) => !/^\|[\s:|-]+\|$/.test(r));
-      out.append(h('table', { class: 'grid compact' }, h('thead', {}, h('tr', {}, cells(body[0] || '').map((c) => h('th', { scope: 'col' }, inline(c))))),
-        h('tbody', {}, body.slice(1).map((r) => h('tr', {}, cells(r).map((c) => h('td', {}, inline(c))))))));
+      // note: a card's wide tables scroll inside their own box on a phone.
+      out.append(h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `Table: ${cells(body[0] || '').slice(0, 3).join(', ')}` }, h('table', { class: 'grid compact' }, h('thead', {}, h('tr', {}, cells(body[0] || '').map((c) => h('th', { scope: 'col' }, inline(c))))),
+        h('tbody', {}, body.slice(1).map((r) => h('tr', {}, cells(r).map((c) => h('td', {}, inline(c)))))))));
     } else if (!l.trim()) {
       i += 1;
     } else {
