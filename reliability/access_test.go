@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -258,6 +259,16 @@ func TestAccess_ClientLimit(t *testing.T) {
 	defer cancel()
 	release := make(chan struct{})
 	var wg sync.WaitGroup
+	// note: how each upload ended before the limit was seen, so that a
+	// failure says why the uploads did not pile up (seen once in a full
+	// make test, never alone).
+	var endedMu sync.Mutex
+	ended := map[string]int{}
+	end := func(what string) {
+		endedMu.Lock()
+		ended[what]++
+		endedMu.Unlock()
+	}
 	slow := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 64}}
 	for i := range 40 {
 		wg.Add(1)
@@ -274,24 +285,37 @@ func TestAccess_ClientLimit(t *testing.T) {
 				}})
 			req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.Base+"/api/datasets", body)
 			req.Header.Set("Content-Type", ct)
-			if res, err := slow.Do(req); err == nil {
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
+			res, err := slow.Do(req)
+			if err != nil {
+				end("error: " + err.Error())
+				return
 			}
+			msg, _ := io.ReadAll(io.LimitReader(res.Body, 200))
+			res.Body.Close()
+			end(fmt.Sprintf("%d %s", res.StatusCode, msg))
 		}()
 	}
 	var limited *Response
+	health := map[string]int{}
 	ok := waitUntil(ctx, time.Minute, func() bool {
 		res, err := e.c.Get(ctx, "/api/health")
-		if err == nil && res.Status == 429 {
+		switch {
+		case err != nil:
+			health["error: "+err.Error()]++
+		case res.Status == 429:
 			limited = res
+		default:
+			health[strconv.Itoa(res.Status)]++
 		}
 		return limited != nil
 	})
 	if !ok {
+		endedMu.Lock()
+		before := fmt.Sprint(ended)
+		endedMu.Unlock()
 		close(release)
 		wg.Wait()
-		t.Fatal("40 slow uploads from one client never made it hit the limit (no 429)")
+		t.Fatalf("40 slow uploads from one client never made it hit the limit (no 429); uploads ended before the release: %s; health answers: %v", before, health)
 	}
 	if limited.Header.Get("Retry-After") == "" || limited.ErrorCode() != "too_many_requests" {
 		t.Errorf("429 answer: %s %v", limited, limited.Header)
