@@ -65,6 +65,10 @@ func (s *Server) ingestUpload(c *fiber.Ctx, boundary string) (*engine.Dataset, e
 			if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > s.cfg.UploadLimit+multipartSlack {
 				return nil, engine.Errorf(engine.TooLarge, "The upload is %s, larger than this server's upload limit of %s.", humanBytes(int64(cl)), humanBytes(s.cfg.UploadLimit))
 			}
+			// note: the body's length, a little more than the file's
+			// (the fields and boundaries): near enough to refuse a file
+			// the disk cannot hold before reading it.
+			form.in.Size = int64(max(c.Request().Header.ContentLength(), 0))
 			form.in.OriginalName = clientFileName(part)
 			form.in.Reader = &limitReader{r: part, left: s.cfg.UploadLimit, err: s.uploadTooLarge()}
 			form.in.AfterBody = func(in *engine.IngestInput) error { return lateFields(mr, in) }

@@ -224,6 +224,10 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	// note: on a full disk the delete's own writes need the reserve
+	// (engine/reserve.go); it is taken again once the files are gone.
+	e.releaseReserveIfLow()
+	defer e.takeReserve()
 	err = e.inTx(ctx, func(tx *sql.Tx) error {
 		if err := dropDatasetViews(ctx, tx, name); err != nil {
 			return err
@@ -237,17 +241,19 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete dataset %s: %w", name, err)
 	}
-	// note: files go after the commit, and after runs.results stops
-	// listing them; a crash in between leaves unreferenced files (removed
-	// at the next Open, sweepOrphanFiles), never a meta row or a view
-	// without its file.
+	// note: files go after the commit, and run files after runs.results
+	// stops listing them; a crash in between leaves unreferenced files
+	// (removed at the next Open, sweepOrphanFiles), never a meta row or a
+	// view without its file. The raw files, whose views the commit
+	// dropped, go first: on a full disk the space they free lets the
+	// views' refresh be written.
+	if err := os.RemoveAll(e.path(DirRaw, ds.Name)); err != nil {
+		e.log.Warn("delete dataset files", "dataset", name, "err", err)
+	}
 	if len(runFiles) > 0 {
 		if err := e.refreshRunViews(ctx); err != nil {
 			return err
 		}
-	}
-	if err := os.RemoveAll(e.path(DirRaw, ds.Name)); err != nil {
-		e.log.Warn("delete dataset files", "dataset", name, "err", err)
 	}
 	for _, p := range runFiles {
 		if err := os.RemoveAll(e.abs(p)); err != nil {

@@ -39,6 +39,10 @@ type IngestInput struct {
 	Units map[string]string
 	// Mission forces the mission (a name in schemas/columns.yaml: koi, toi, k2, ps, pscomppars, generic); "" detects it.
 	Mission string
+	// Size is the input's size when known beforehand (an upload's
+	// Content-Length), 0 otherwise; a local Path's is read from the file.
+	// A file larger than the free disk is refused before a byte is stored.
+	Size int64
 	// AfterBody, when set, is called once Reader has been read to its end
 	// and before anything is decided or registered: an upload's form
 	// fields that follow the file (curl -F file=@x -F name=y sends them in
@@ -121,14 +125,36 @@ func (e *Engine) receive(ctx context.Context, in *IngestInput) (*stored, string,
 		if in.OriginalName == "" {
 			in.OriginalName = filepath.Base(in.Path)
 		}
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			in.Size = fi.Size()
+		}
+		if err := e.checkRoom(in.Size, displayName(in.OriginalName)); err != nil {
+			return nil, "", err
+		}
 		st, err := e.copyIn(ctxReader{ctx, f}, displayName(in.OriginalName))
 		return st, in.OriginalName, err
 	}
 	if in.OriginalName == "" {
 		in.OriginalName = "upload"
 	}
+	if err := e.checkRoom(in.Size, displayName(in.OriginalName)); err != nil {
+		return nil, "", err
+	}
 	st, err := e.copyIn(ctxReader{ctx, in.Reader}, displayName(in.OriginalName))
 	return st, in.OriginalName, err
+}
+
+// checkRoom refuses, before a byte is stored, a file of known size that
+// the data dir's disk cannot hold, and says both sizes.
+func (e *Engine) checkRoom(size int64, name string) error {
+	if size <= 0 {
+		return nil
+	}
+	need, free, ok, err := diskShortfall(diskNeed{e.path(DirRaw), size})
+	if err != nil || ok {
+		return nil
+	}
+	return Errorf(Storage, "%s needs %s of disk space and the data dir's disk has %s free; nothing was stored. Free some space, then try again.", name, humanBytes(need), humanBytes(free))
 }
 
 // displayName is a client file name as messages quote it.

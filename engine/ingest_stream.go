@@ -154,7 +154,7 @@ func (e *Engine) copyIn(src io.Reader, name string) (_ *stored, err error) {
 		return nil, err
 	}
 	if err := f.Close(); err != nil {
-		return nil, storageError(err)
+		return nil, storageError(err, n)
 	}
 	if t, ok := sink.(*tailSink); ok && !bytes.Equal(t.tail(), []byte("PAR1")) {
 		return nil, Errorf(BadRequest, "%s is not a valid Parquet file: its footer is missing or damaged (was the file cut short?).", name)
@@ -171,7 +171,7 @@ func (e *Engine) createPart() (string, *os.File, error) {
 	p := e.path(DirRaw, dirIncoming, hex.EncodeToString(rnd[:])+".part")
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		return "", nil, storageError(err)
+		return "", nil, storageError(err, 0)
 	}
 	return p, f, nil
 }
@@ -218,7 +218,7 @@ func copyChunks(f *os.File, h io.Writer, sink textSink, r io.Reader) (n int64, e
 				return n, err
 			}
 			if _, err := f.Write(chunk); err != nil {
-				return n, storageError(err)
+				return n, storageError(err, n)
 			}
 			n += int64(k)
 		}
@@ -429,13 +429,18 @@ func removeFile(p string) error {
 	return nil
 }
 
-// storageError explains a failure to write under the data dir. A full disk
-// and a read-only or forbidden data dir are the server's condition
-// (Storage, 507), not the upload's fault.
-func storageError(err error) error {
+// storageError explains a failure to write under the data dir, after
+// written bytes of the file were stored. A full disk and a read-only or
+// forbidden data dir are the server's condition (Storage, 507), not the
+// upload's fault.
+func storageError(err error, written int64) error {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return Wrap(Storage, err, "There is not enough free disk space in the data dir to store this file; nothing was stored. Free some space, then try again.")
+		filled := ""
+		if written > 0 {
+			filled = fmt.Sprintf(": the disk filled after %s of it had been written", humanBytes(written))
+		}
+		return Wrap(Storage, err, "There is not enough free disk space in the data dir to store this file%s; nothing was stored. Free some space, then try again.", filled)
 	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
 		return Wrap(Storage, err, "The data dir is read-only or not writable; nothing was stored.")
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,12 +75,28 @@ func umount(t *testing.T, dir string) {
 	}
 }
 
+// smallDiskEnv mounts a 48 MiB tmpfs (removed after the test) and makes
+// an env whose data dir and feature store are on it.
+func smallDiskEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	mnt := filepath.Join(testDir(t), "mnt")
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustMount(t, "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt)
+	t.Cleanup(func() { umount(t, mnt) })
+	e := newEnv(t, func(o *Options) {
+		o.DataDir, o.FeatureStore = filepath.Join(mnt, "data"), filepath.Join(mnt, "fs")
+	})
+	return e, mnt
+}
+
 // fillDisk writes a file under dir until the filesystem is full, and
-// returns its path.
+// returns its path. Called again, it fills up what was freed since.
 func fillDisk(t *testing.T, dir string) string {
 	t.Helper()
 	p := filepath.Join(dir, "filler")
-	f, err := os.Create(p)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +281,12 @@ func assertNoStorageLeftovers(t *testing.T, e *env) {
 	}
 }
 
+// knownSizeFull is the 507 of an upload whose size was known.
+var knownSizeFull = regexp.MustCompile(`needs [0-9.]+ MiB of disk space and the data dir's disk has [0-9.]+ (B|KiB|MiB) free`)
+
+// filledAfter is the 507 of a streamed upload that filled 2.5 MiB.
+var filledAfter = regexp.MustCompile(`the disk filled after 2(\.[0-9]+)? MiB of it had been written`)
+
 // TestStorage_DiskFull fills the tmpfs that holds the data dir and the
 // feature store while the server runs, then tries every kind of write: an
 // upload, a run, a feature build, labels, and reads and exports. Each
@@ -272,16 +296,7 @@ func assertNoStorageLeftovers(t *testing.T, e *env) {
 // every acknowledged label and all earlier data are there.
 func TestStorage_DiskFull(t *testing.T) {
 	t.Parallel()
-	dir := testDir(t)
-	mnt := filepath.Join(dir, "mnt")
-	if err := os.MkdirAll(mnt, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mustMount(t, "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt)
-	t.Cleanup(func() { umount(t, mnt) })
-	e := newEnv(t, func(o *Options) {
-		o.DataDir, o.FeatureStore = filepath.Join(mnt, "data"), filepath.Join(mnt, "fs")
-	})
+	e, mnt := smallDiskEnv(t)
 	acked, before := storageEnv(t, e)
 	upload := []byte(KOIString(20_000, 5))
 	filler := fillDisk(t, mnt)
@@ -289,6 +304,29 @@ func TestStorage_DiskFull(t *testing.T) {
 
 	res, err := e.c.Upload(ctx, "late", "koi_late.csv", bytes.NewReader(upload))
 	wantStorage(t, "upload on a full disk", res, err, "disk space")
+	// note: with a Content-Length the upload is refused before it is
+	// read, and the answer says how much it needs and how much is free.
+	body, ct := MultipartStream("late", "koi_late.csv", bytes.NewReader(upload))
+	whole, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.c.Do(ctx, "POST", "/api/datasets", bytes.NewReader(whole), map[string]string{"Content-Type": ct})
+	wantStorage(t, "upload of a known size on a full disk", res, err, `"koi_late.csv" needs `)
+	if res != nil && !knownSizeFull.MatchString(res.ErrorMessage()) {
+		t.Errorf("upload of a known size on a full disk: %q does not give both sizes", res.ErrorMessage())
+	}
+	// With 2.5 MiB free the streamed upload stops after 2 to 2.5 MiB,
+	// and the answer says how much had been written.
+	if fi, err := os.Stat(filler); err != nil || os.Truncate(filler, fi.Size()-5<<19) != nil {
+		t.Fatalf("free 2.5 MiB: %v", err)
+	}
+	res, err = e.c.Upload(ctx, "late", "koi_late.csv", bytes.NewReader(upload))
+	wantStorage(t, "upload that fills the disk", res, err, "the disk filled after ")
+	if res != nil && !filledAfter.MatchString(res.ErrorMessage()) {
+		t.Errorf("upload that fills the disk: %q does not say that 2 to 2.5 MiB were written", res.ErrorMessage())
+	}
+	fillDisk(t, mnt)
 
 	stuck := wantRunRefused(t, e.c, "small", "disk is full")
 
@@ -480,4 +518,54 @@ func TestStorage_ReadOnlyAtStart(t *testing.T) {
 	if !strings.Contains(err.Error(), "exohunter.duckdb for writing") || !strings.Contains(err.Error(), "data dir") {
 		t.Errorf("serve on a read-only data dir: want a sentence naming the database file and the data dir, got %v", err)
 	}
+}
+
+// TestStorage_DeleteOnFullDisk: deleting a dataset is how a user frees
+// space from the dashboard, so it must work when the disk is completely
+// full, the first time (engine/reserve.go); afterwards an upload fits
+// again and the other dataset, its run and labels are intact, also after
+// a restart.
+func TestStorage_DeleteOnFullDisk(t *testing.T) {
+	t.Parallel()
+	e, mnt := smallDiskEnv(t)
+	dir := testDir(t)
+	spare := filepath.Join(dir, "spare.csv")
+	if err := os.WriteFile(spare, []byte(KOIString(20_000, 7)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.cli("ingest", spare, "--name", "spare")
+	e.cli("process", "spare")
+	acked, before := storageEnv(t, e)
+	filler := fillDisk(t, mnt)
+	defer os.Remove(filler)
+	ctx := ctxFor(t, 5*time.Minute)
+	// note: labels until one is refused, so that the WAL's last pages
+	// (tmpfs gives them out a page at a time) have no room left either.
+	for i := range 500 {
+		l, res := postLabel(t, e.c, "full", i, 1000)
+		if l == nil {
+			wantStorage(t, "label on a full disk", res, nil, "disk is full")
+			break
+		}
+		acked = append(acked, *l)
+	}
+
+	res, err := e.c.Do(ctx, "DELETE", "/api/datasets/spare", nil, nil)
+	if err != nil || res.Status/100 != 2 {
+		t.Fatalf("delete on a full disk: %v %v, want 2xx", res, err)
+	}
+	if list, err := e.c.Datasets(ctx); err != nil || len(list) != 1 || list[0].Name != "small" {
+		t.Errorf("datasets after the delete: %+v %v, want only small", list, err)
+	}
+	if fi, err := os.Stat(filepath.Join(mnt, "data", ".reserve")); err != nil || fi.Size() < 1<<20 {
+		t.Errorf("the disk reserve was not taken again after the delete freed space: %v", err)
+	}
+	res, err = e.c.Upload(ctx, "late", "koi_late.csv", bytes.NewReader([]byte(KOIString(2_000, 5))))
+	if err != nil || res.Status != 201 {
+		t.Errorf("upload after the delete freed space: %v %v", res, err)
+	}
+	e.kill()
+	e.start()
+	assertLabels(t, e.c, acked)
+	assertSameState(t, e.c, before)
 }
