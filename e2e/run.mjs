@@ -109,6 +109,17 @@ async function apiGet(path) {
   return r.json();
 }
 
+/** Starts a run of a dataset from the test (not the page) and waits until it ends; returns the run. */
+async function startRun(dataset, body = {}) {
+  const started = await (await fetch(`${BASE}/api/datasets/${encodeURIComponent(dataset)}/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+  let run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
+  for (let i = 0; i < 600 && run.status !== 'complete' && run.status !== 'failed'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
+  }
+  return run;
+}
+
 async function goto(hash) {
   await page.goto(`${BASE}/${hash}`, { waitUntil: 'domcontentloaded' });
 }
@@ -251,6 +262,7 @@ test('2. run it and see the counts', { timeout: STEP_TIMEOUT }, async () => {
   assert.equal(total, expectedRows, `category counts add up to the ${expectedRows} rows of the file`);
   assert.ok(counts.confirmed_planet > 0, 'there are confirmed planets');
   assert.ok(counts.likely_false_positive > 0, 'there are likely false positives');
+  assert.equal(await page.locator('[data-testid=run-counts-note], [data-testid=run-default-only]').count(), 0, 'one parameter set per object: no note, no switch');
   runId = (await page.locator('[data-testid=run-summary] .stat .mono').first().innerText()).trim();
   assert.ok(runId, 'the summary shows the run id');
   const posted = requests.slice(before).findIndex((r) => r.method === 'POST' && /\/api\/datasets\/[^/]+\/runs$/.test(r.url));
@@ -367,6 +379,13 @@ test('5. the period–radius chart has drawn points', { timeout: STEP_TIMEOUT },
   });
   assert.ok(coloured > 500, `coloured pixels on the canvas: ${coloured}`);
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-insolation-teff]')?.dataset.points || 0) > 0);
+  // The ring note counts the tagged objects in the run, not only those the sample drew.
+  await page.waitForFunction(() => /Ringed:/.test(document.querySelector('[data-testid=hz-note]')?.textContent || ''));
+  const ring = /Ringed: ([\d,]+) of the ([\d,]+) objects tagged habitable_zone_candidate/.exec(await page.locator('[data-testid=hz-note]').innerText());
+  assert.ok(ring, `the note says how many of how many are ringed: ${await page.locator('[data-testid=hz-note]').innerText()}`);
+  const tagged = (await apiGet(`/api/runs/${encodeURIComponent(runId)}/counts?by=tag`)).counts.find((c) => c.value === 'habitable_zone_candidate').count;
+  assert.equal(Number(ring[2].replace(/,/g, '')), tagged, 'of every tagged object in the run');
+  assert.ok(Number(ring[1].replace(/,/g, '')) < tagged, `the sample draws some of them: ${ring[1]}`);
   // Category counts and the radius distribution come from the server's aggregates, not from the drawn sample.
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-counts] tbody tr').length > 0
     && document.querySelectorAll('[data-testid=chart-radius-hist] rect').length > 0);
@@ -836,6 +855,28 @@ test('16. the detail drawer shows a number in full', { timeout: STEP_TIMEOUT }, 
   assert.deepEqual(errorsIn('exact'), []);
 });
 
+test('16b. a value next to a threshold it does not equal is not rounded onto it', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'near-threshold';
+  // K00752.01's period, 9.48803557 d, reads 9.488 at four digits: beside a
+  // hot_jupiter.max_period of 9.488 that would look like a period on it.
+  const id = 'K00752.01';
+  const run = await startRun(datasetName, { thresholds: { 'hot_jupiter.max_period': 9.488 } });
+  assert.equal(run.status, 'complete');
+  await page.reload(); // note: the header learns of a run started outside the page at a load
+  await page.waitForSelector(`#run-select option[value="${run.run_id}"]`, { state: 'attached' });
+  const period = async (r) => {
+    await goto(`#/results?run=${encodeURIComponent(r)}&q=${id}`);
+    await page.waitForFunction((rid) => document.getElementById('run-select')?.value === rid && document.querySelector('[data-testid=results-status]')?.dataset.total === '1', r);
+    return page.locator('[data-testid=results-table]').evaluate((t) => {
+      const i = [...t.querySelectorAll('thead th')].findIndex((th) => th.textContent.startsWith('koi_period'));
+      return t.querySelector('tbody tr').children[i].textContent;
+    });
+  };
+  assert.equal(await period(runId), '9.488', 'four digits where no threshold is near');
+  assert.equal(await period(run.run_id), '9.48804', 'the digits that tell it from the threshold');
+  assert.deepEqual(errorsIn('near-threshold'), []);
+});
+
 test('17. a run named in the URL that does not exist: one message, the current run kept', { timeout: STEP_TIMEOUT }, async () => {
   step = 'badrun';
   const from = requests.length;
@@ -873,6 +914,25 @@ test('18. Results: the column chooser opens inside the window', { timeout: STEP_
   await page.locator('[data-testid=run-history]').waitFor();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 390, `the Run page is ${wide} px wide at 390`);
+  // Charts: the count bars fit their panel (they were cut at its edge), and
+  // the radius histogram's text is readable (its SVG was scaled to 6 px).
+  await goto(`#/charts?run=${encodeURIComponent(runId)}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-counts] .hbar').length > 0
+    && document.querySelectorAll('[data-testid=chart-radius-hist] text').length > 0);
+  const fit = await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid=chart-counts]').getBoundingClientRect();
+    const bars = [...document.querySelectorAll('[data-testid=chart-counts] .hbar')].map((b) => b.getBoundingClientRect().right);
+    // note: the font size times the text's scale on screen (rotated labels too)
+    const sizes = [...document.querySelectorAll('[data-testid=chart-radius-hist] text')].map((t) => {
+      const m = t.getScreenCTM();
+      return Math.hypot(m.a, m.b) * parseFloat(getComputedStyle(t).fontSize);
+    });
+    return { right: panel.right, bar: Math.max(...bars), font: Math.min(...sizes), wide: document.documentElement.scrollWidth };
+  });
+  assert.ok(fit.wide <= 390, `the Charts page is ${fit.wide} px wide at 390`);
+  assert.ok(fit.bar <= fit.right, `the longest count bar ends at ${fit.bar} px, its panel at ${fit.right}`);
+  assert.ok(fit.font >= 10, `the histogram's smallest text is ${fit.font.toFixed(1)} CSS px`);
+  await shot('18-charts-390');
   await page.setViewportSize({ width: 1440, height: 900 });
   assert.deepEqual(errorsIn('columns'), []);
 });
@@ -906,12 +966,7 @@ test('20. Datasets: a column a run found holding text past the sniffed rows is r
   form.append('file', new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }), 'late_text.csv');
   const up = await fetch(`${BASE}/api/datasets`, { method: 'POST', body: form });
   assert.equal(up.status, 201, `upload: HTTP ${up.status} ${await up.clone().text()}`);
-  const started = await (await fetch(`${BASE}/api/datasets/late_text/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json();
-  let run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
-  for (let i = 0; i < 600 && run.status !== 'complete' && run.status !== 'failed'; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
-  }
+  const run = await startRun('late_text');
   assert.equal(run.status, 'complete', `the run completes: ${JSON.stringify(run.error || run.status)}`);
   assert.equal(run.rows, 30000, 'every row is kept');
   await goto('#/datasets?dataset=late_text');
@@ -926,15 +981,15 @@ test('20. Datasets: a column a run found holding text past the sniffed rows is r
   // steps and the header's picker must not see this dataset either.)
   // note: a reload lists the run, which was started outside the page.
   await page.reload();
-  await page.waitForSelector(`#run-select option[value="${started.run_id}"]`, { state: 'attached' });
-  await page.selectOption('#run-select', started.run_id);
+  await page.waitForSelector(`#run-select option[value="${run.run_id}"]`, { state: 'attached' });
+  await page.selectOption('#run-select', run.run_id);
   await page.locator('[aria-label="Delete dataset late_text"]').waitFor();
   page.once('dialog', (d) => d.accept());
   const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith('/api/datasets/late_text'));
   await page.click('[aria-label="Delete dataset late_text"]');
   assert.ok((await deleted).ok(), 'DELETE answers 2xx');
   await page.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent.includes('Deleted late_text')));
-  await page.waitForFunction((id) => document.getElementById('run-select')?.value !== id, started.run_id);
+  await page.waitForFunction((id) => document.getElementById('run-select')?.value !== id, run.run_id);
   await page.waitForTimeout(500);
   const errorToasts = await page.locator('#toasts .toast-error').allInnerTexts();
   assert.deepEqual(errorToasts, [], 'no error toast after deleting the dataset of the run in view');
@@ -948,21 +1003,33 @@ test('21. a table with several parameter sets per planet: rows are sets, and one
   form.append('file', new Blob([await readFile(resolve(dirname(SAMPLE), 'k2pandc_2025.csv'))], { type: 'text/csv' }), 'k2pandc_2025.csv');
   const up = await fetch(`${BASE}/api/datasets`, { method: 'POST', body: form });
   assert.equal(up.status, 201, `upload: HTTP ${up.status} ${await up.clone().text()}`);
-  const started = await (await fetch(`${BASE}/api/datasets/k2_sets/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json();
-  let run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
-  for (let i = 0; i < 600 && run.status !== 'complete' && run.status !== 'failed'; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    run = await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}`);
-  }
+  const run = await startRun('k2_sets');
   assert.equal(run.status, 'complete');
-  const defaults = (await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}/results?is_default__eq=true&limit=1`)).total;
+  const defaults = (await apiGet(`/api/runs/${encodeURIComponent(run.run_id)}/results?is_default__eq=true&limit=1`)).total;
   assert.ok(defaults > 0 && defaults < run.rows, `${defaults} default sets of ${run.rows} rows`);
   // note: the header learns of a run started outside the page at a load
   // (of a page that exists: test 20 left the deleted dataset's in the URL).
   await goto(`#/results?run=${encodeURIComponent(runId)}`);
   await page.reload();
-  await page.waitForSelector(`#run-select option[value="${started.run_id}"]`, { state: 'attached' });
-  await goto(`#/results?run=${encodeURIComponent(started.run_id)}`);
+  await page.waitForSelector(`#run-select option[value="${run.run_id}"]`, { state: 'attached' });
+  // The Run page says its counts are of rows (parameter sets), and its
+  // switch counts the default set of each planet instead.
+  await goto(`#/run?run=${encodeURIComponent(run.run_id)}`);
+  const countsSum = () => page.locator('[data-testid=run-counts] tbody tr').evaluateAll((trs) => trs.reduce((s, tr) => s + Number(tr.children[1].innerText.replace(/[^0-9]/g, '')), 0));
+  const caption = page.locator('[data-testid=run-counts] caption');
+  await caption.waitFor();
+  assert.match(await page.locator('[data-testid=run-counts-note]').innerText(), /rows \(parameter sets\)/);
+  assert.equal(await caption.innerText(), 'Rows (parameter sets) per category');
+  assert.equal(await countsSum(), run.rows, 'every parameter set is counted');
+  const runSwitch = page.locator('[data-testid=run-default-only]');
+  await runSwitch.check();
+  await page.waitForFunction(() => /default parameter sets only/.test(document.querySelector('[data-testid=run-counts] caption')?.textContent || ''));
+  assert.equal(await countsSum(), defaults, 'one row per planet: its default set');
+  assert.match(await page.locator('[data-testid=run-counts] tbody a').first().getAttribute('href'), /is_default__eq=true/, 'a count links to the rows it counts');
+  await a11y('run page with parameter sets');
+  await runSwitch.uncheck(); // note: the switch is the Results filter too; Results starts without it below
+  await page.waitForFunction(() => /^Rows/.test(document.querySelector('[data-testid=run-counts] caption')?.textContent || ''));
+  await goto(`#/results?run=${encodeURIComponent(run.run_id)}`);
   const status = page.locator('[data-testid=results-status]');
   await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''), null, { timeout: 20000 })
     .catch(async (err) => { throw new Error(`status "${await status.textContent()}", run picker ${await page.locator('#run-select').inputValue()}, hash ${await page.evaluate(() => location.hash)}: ${err.message}`); });
@@ -977,8 +1044,8 @@ test('21. a table with several parameter sets per planet: rows are sets, and one
   await sw.uncheck();
   await page.waitForFunction(() => /rows \(parameter sets\) match/.test(document.querySelector('[data-testid=results-status]')?.textContent || ''));
   // The drawer of a non-default row lists every set and marks the one opened.
-  const nd = (await apiGet(`/api/runs/${encodeURIComponent(started.run_id)}/results?is_default__eq=false&limit=1`)).rows[0];
-  await goto(`#/results?run=${encodeURIComponent(started.run_id)}&q=${encodeURIComponent(nd.object_id)}`);
+  const nd = (await apiGet(`/api/runs/${encodeURIComponent(run.run_id)}/results?is_default__eq=false&limit=1`)).rows[0];
+  await goto(`#/results?run=${encodeURIComponent(run.run_id)}&q=${encodeURIComponent(nd.object_id)}`);
   const ndRow = page.locator(`[data-testid=results-table] tbody tr[data-row="${nd.row_id}"]`);
   await ndRow.waitFor();
   await ndRow.click();

@@ -87,6 +87,13 @@ export function items(x, ...keys) {
   return [];
 }
 
+/** Counts of GET /api/runs/{id}/counts as {value: count}: read from [{"value","count"}] (documented) or an object. */
+export function countMap(res) {
+  const c = res && res.counts;
+  if (Array.isArray(c)) return Object.fromEntries(c.map((r) => [r.value, r.count]));
+  return c && typeof c === 'object' ? { ...c } : {};
+}
+
 /**
  * Multipart upload with real progress (XHR upload events; fetch has none).
  * Returns {promise, abort}. onProgress(fraction|null, phase).

@@ -1,15 +1,24 @@
 // format.js: numbers, sizes and ages as a scientist expects to read them.
 
-export function num(v, digits = 4) {
+/**
+ * A number with `digits` significant digits, or more where fewer would
+ * round it onto or across one of `near` (the thresholds its column is
+ * compared with): 2.19963 next to a threshold of 2.2 reads 2.1996, not 2.2,
+ * which would look like a value on the threshold.
+ */
+export function num(v, digits = 4, near = []) {
   if (v === null || v === undefined || v === '') return '—';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   const n = typeof v === 'number' ? v : Number(v);
   if (typeof v === 'string' && (Number.isNaN(n) || v.trim() === '')) return v;
   if (!Number.isFinite(n)) return String(v);
   if (Number.isInteger(n) && Math.abs(n) < 1e15) return n.toLocaleString('en-US');
+  let d = digits;
+  // note: 17 significant digits give the double itself, which is on the right side.
+  while (d < 17 && near.some((t) => Math.sign(Number(n.toPrecision(d)) - t) !== Math.sign(n - t))) d += 1;
   const a = Math.abs(n);
-  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return n.toExponential(digits - 1);
-  return Number(n.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return n.toExponential(d - 1);
+  return Number(n.toPrecision(d)).toLocaleString('en-US', { maximumFractionDigits: 20 });
 }
 
 /** part of total as a percentage with one decimal; a non-zero share below 0.1 % reads "<0.1%", not "0.0%". */
@@ -61,10 +70,10 @@ export function exact(v) {
   return value(v);
 }
 
-/** Any JSON value as display text. */
-export function value(v) {
+/** Any JSON value as display text; `near` as for num(). */
+export function value(v, near) {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return num(v);
+  if (typeof v === 'number') return num(v, 4, near);
   if (Array.isArray(v)) return v.length ? v.join(', ') : '—';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);

@@ -3,7 +3,7 @@
 // All respect the current result filters. Scatter plots draw a server-side
 // sample when the matching set exceeds the point budget, and say so.
 import { h, replace, errorBox } from '../lib/dom.js';
-import { api, enc } from '../lib/api.js';
+import { api, enc, countMap } from '../lib/api.js';
 import { count, num, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
@@ -25,13 +25,16 @@ export async function render(root, params) {
   let seq = 0;
   // pseq orders the scatter points' loads: load() and legend toggles.
   let pseq = 0;
+  // The radius histogram's bins, and the width it was drawn at.
+  let histBins = [];
+  let histW = 0;
 
   const bar = filterBar({ filters, onChange: (f) => { filters = f; setFilters(f); load(); } });
   const legend = h('div', { class: 'cat-legend', role: 'group', 'aria-label': 'Categories shown (toggle)' });
   const prBox = h('div', { class: 'chart', 'data-testid': 'chart-period-radius', role: 'img', 'aria-label': 'Period–radius diagram, log–log, coloured by category' });
   const hzBox = h('div', { class: 'chart', 'data-testid': 'chart-insolation-teff', role: 'img', 'aria-label': 'Insolation versus stellar effective temperature with habitable-zone boundaries' });
   const prNote = h('p', { class: 'chart-note', 'data-testid': 'pr-note' });
-  const hzNote = h('p', { class: 'chart-note' });
+  const hzNote = h('p', { class: 'chart-note', 'data-testid': 'hz-note' });
   const countsBox = h('div', { class: 'chart-counts', 'data-testid': 'chart-counts' });
   const histBox = h('div', { class: 'chart-hist', 'data-testid': 'chart-radius-hist' });
   const histNote = h('p', { class: 'chart-note' });
@@ -108,15 +111,23 @@ export async function render(root, params) {
   const onTheme = () => { ({ pr, hz } = makeCharts()); load(); };
   window.addEventListener('themechange', onTheme);
 
-  async function points(x, y) {
-    const query = { x, y, limit: POINT_BUDGET, ...filterParams(filters) };
+  // shownFilters: the filters with the categories hidden in the legend left
+  // out, or null when none is left to show.
+  function shownFilters() {
+    const query = filterParams(filters);
     if (hidden.size) {
       const base = query.category ? String(query.category).split(',') : CATEGORIES;
       const visible = base.filter((c) => !hidden.has(c));
-      if (!visible.length) return { points: [], total: 0, sampled: false };
+      if (!visible.length) return null;
       query.category = visible.join(',');
     }
-    const res = await api(`/api/runs/${enc(state.run)}/points`, { query });
+    return query;
+  }
+
+  async function points(x, y) {
+    const query = shownFilters();
+    if (!query) return { points: [], total: 0, sampled: false };
+    const res = await api(`/api/runs/${enc(state.run)}/points`, { query: { x, y, limit: POINT_BUDGET, ...query } });
     const list = Array.isArray(res.points) ? res.points : [];
     // Points come as arrays in the order of res.fields (default object_id, x, y, category, hz) or as objects.
     const fields = Array.isArray(res.fields) && res.fields.length ? res.fields : ['object_id', 'x', 'y', 'category', 'hz'];
@@ -168,14 +179,15 @@ export async function render(root, params) {
     const pmy = ++pseq;
     prNote.textContent = 'Loading…';
     hzNote.textContent = 'Loading…';
-    const [a, b, c, d] = await Promise.allSettled([
+    const [a, b, c, d, e] = await Promise.allSettled([
       points('koi_period', 'koi_prad'),
       points('koi_insol', 'koi_steff'),
       categoryCounts(),
       histogram(),
+      ringTotal(),
     ]);
     if (my !== seq) return;
-    if (pmy === pseq) showPoints(a, b);
+    if (pmy === pseq) showPoints(a, b, e);
     const cts = c.status === 'fulfilled' ? c.value : null;
     renderCounts(cts, c.status === 'rejected' ? c.reason : null, a.status === 'fulfilled' ? a.value : null);
     renderHist(d.status === 'fulfilled' ? d.value : null, a.status === 'fulfilled' ? a.value : null);
@@ -185,11 +197,23 @@ export async function render(root, params) {
   async function reloadPoints() {
     if (!state.run) return;
     const pmy = ++pseq;
-    const [a, b] = await Promise.allSettled([points('koi_period', 'koi_prad'), points('koi_insol', 'koi_steff')]);
-    if (pmy === pseq) showPoints(a, b);
+    const [a, b, e] = await Promise.allSettled([points('koi_period', 'koi_prad'), points('koi_insol', 'koi_steff'), ringTotal()]);
+    if (pmy === pseq) showPoints(a, b, e);
   }
 
-  function showPoints(a, b) {
+  // ringTotal counts the habitable-zone candidates among all the rows the
+  // insolation chart draws from, not only in its sample: a tagged row always
+  // has an insolation and a Teff (hz_position needs both), so it is their
+  // count by tag under the same filters. null when it cannot be counted.
+  async function ringTotal() {
+    const query = shownFilters();
+    if (!query) return 0;
+    if ((await has('get', '/api/runs/{id}/counts')) === false) return null;
+    const res = await api(`/api/runs/${enc(state.run)}/counts`, { query: { by: 'tag', ...query } });
+    return countMap(res).habitable_zone_candidate ?? 0;
+  }
+
+  function showPoints(a, b, ring) {
     if (a.status === 'fulfilled') {
       pr.update(a.value.points);
       note(prNote, a.value, 'period and radius');
@@ -198,8 +222,12 @@ export async function render(root, params) {
     if (b.status === 'fulfilled') {
       hz.update(b.value.points);
       note(hzNote, b.value, 'insolation and Teff');
-      const n = b.value.points.filter(isHz).length;
-      hzNote.append(` ${count(n)} ringed: objects with the habitable_zone_candidate tag, whatever their category (a confirmed planet in the zone is ringed too). Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
+      const drawn = b.value.points.filter(isHz).length;
+      const total = ring.status === 'fulfilled' ? ring.value : null;
+      const tagged = 'objects tagged habitable_zone_candidate, whatever their category (a confirmed planet in the zone is ringed too)';
+      hzNote.append(` ${!b.value.sampled || total === drawn ? `Ringed: ${count(drawn)} ${tagged}.`
+        : total != null ? `Ringed: ${count(drawn)} of the ${count(total)} ${tagged}; the other ${count(total - drawn)} are not in the drawn sample.`
+          : `Ringed: the ${count(drawn)} ${tagged} in the drawn sample.`} Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
       if (hz.outside) hzNote.append(` ${count(hz.outside)} extreme points lie outside the axes.`);
     } else { hz.update([]); replace(hzNote, errorBox(b.reason, 'Could not load points.')); }
   }
@@ -214,10 +242,7 @@ export async function render(root, params) {
     if ((await has('get', '/api/runs/{id}/counts')) === false) return fallback();
     try {
       const res = await api(`/api/runs/${enc(state.run)}/counts`, { query: { by: 'category', ...f } });
-      const map = {};
-      for (const r of res.counts || []) map[r.value] = r.count;
-      if (!Array.isArray(res.counts) && res.counts && typeof res.counts === 'object') Object.assign(map, res.counts);
-      return { counts: map, exact: true };
+      return { counts: countMap(res), exact: true };
     } catch (err) {
       if (!err.missing) throw err;
       return fallback();
@@ -267,13 +292,31 @@ export async function render(root, params) {
     } else if (res) {
       histNote.textContent = `${count(res.total ?? bins.reduce((s, b) => s + b.count, 0))} objects with a radius${res.nulls ? `; ${count(res.nulls)} without` : ''}. Log-spaced bins.`;
     }
-    replace(histBox, bins && bins.length ? histogramSvg(bins) : h('p', { class: 'empty' }, 'No radii to show.'));
+    histBins = bins || [];
+    drawHist();
   }
+
+  // The histogram is drawn at its box's width, one SVG unit to a CSS pixel,
+  // so that its text keeps its CSS size on a phone (a fixed viewBox scaled
+  // to 390 px made 11 px labels 6 px); it is drawn again when that changes.
+  const histWidth = () => {
+    const cs = getComputedStyle(histBox);
+    return Math.round(histBox.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+  };
+  function drawHist() {
+    const w = histWidth();
+    histW = w > 0 ? w : 600;
+    replace(histBox, histBins.length ? histogramSvg(histBins, histW) : h('p', { class: 'empty' }, 'No radii to show.'));
+  }
+  const histResize = new ResizeObserver(() => {
+    if (histBins.length && histWidth() > 0 && Math.abs(histWidth() - histW) > 2) drawHist();
+  });
+  histResize.observe(histBox);
 
   const off = onRunChange(() => load());
   renderLegend(null);
   load();
-  return () => { off(); destroyCharts(); window.removeEventListener('themechange', onTheme); };
+  return () => { off(); destroyCharts(); histResize.disconnect(); window.removeEventListener('themechange', onTheme); };
 }
 
 /** Draws the optimistic (Recent Venus–Early Mars) and conservative (Runaway–Maximum Greenhouse) bands. */
@@ -323,9 +366,8 @@ function logBins(vals, n) {
   return bins;
 }
 
-/** A log-x histogram as SVG with an accessible data table fallback. */
-function histogramSvg(bins) {
-  const W = 600;
+/** A log-x histogram as SVG, W CSS pixels wide. */
+function histogramSvg(bins, W) {
   const H = 260;
   const m = { l: 48, r: 10, t: 10, b: 40 };
   const los = bins.map((b) => b.lo).filter((v) => v > 0);
@@ -357,8 +399,10 @@ function histogramSvg(bins) {
     svg.append(rect);
   }
   svg.append(el('line', { x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, class: 'axis-line' }));
+  // note: 2 and 5 are labelled too when a decade is wide enough for three labels.
+  const steps = (W - m.l - m.r) / (x1 - x0 || 1) >= 150 ? [1, 2, 5] : [1];
   for (let e = Math.ceil(x0); e <= Math.floor(x1); e++) {
-    for (const k of x1 - x0 > 3.5 ? [1] : [1, 2, 5]) {
+    for (const k of steps) {
       const v = k * 10 ** e;
       if (Math.log10(v) < x0 || Math.log10(v) > x1) continue;
       svg.append(el('line', { x1: sx(v), x2: sx(v), y1: H - m.b, y2: H - m.b + 4, class: 'axis-line' }));

@@ -12,6 +12,7 @@ import { seff } from '../lib/hz.js';
 import { confusion } from '../lib/confusion.js';
 import { state, runsReady, onRunChange, setHashParams, shortRunId, runFromParams } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
+import { columnThresholds } from '../lib/thresholds.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
 // note: no CANDIDATE key: the API stores that label as the category
@@ -206,12 +207,14 @@ async function queueMode(box, runId, getAnnotator, annIn) {
     replace(flagsBox, flags.length ? h('ul', { class: 'flags' }, flags.map((f) => h('li', {}, h('code', {}, f), ' — ', flagText(f)))) : h('p', { class: 'muted' }, 'No flags.'));
     if (!row) { replace(numbers, h('p', { class: 'muted' }, 'Object details unavailable.')); return; }
     const kv = [
-      ['Period', row.koi_period, 'd'], ['Radius', row.koi_prad, 'R⊕'], ['Insolation', row.koi_insol, 'S⊕'],
-      ['Teq', row.koi_teq, 'K'], ['Depth', row.koi_depth, 'ppm'], ['Duration', row.koi_duration, 'h'],
-      ['Duration ratio', row.duration_ratio, ''], ['Star Teff', row.koi_steff, 'K'], ['Star radius', row.koi_srad, 'R☉'],
-      ['Score', row.score, ''], ['NASA', row.koi_disposition, ''], ['Model p', row.p_model, ''], ['Anomaly', row.anomaly_score, ''],
-    ].filter(([, v]) => v !== undefined);
-    replace(numbers, h('dl', {}, kv.map(([k, v, u]) => [h('dt', {}, k), h('dd', {}, typeof v === 'number' ? num(v) : v ?? '—', u && v != null ? h('span', { class: 'unit' }, ` ${u}`) : null)])));
+      ['Period', 'koi_period', 'd'], ['Radius', 'koi_prad', 'R⊕'], ['Insolation', 'koi_insol', 'S⊕'],
+      ['Teq', 'koi_teq', 'K'], ['Depth', 'koi_depth', 'ppm'], ['Duration', 'koi_duration', 'h'],
+      ['Duration ratio', 'duration_ratio', ''], ['Star Teff', 'koi_steff', 'K'], ['Star radius', 'koi_srad', 'R☉'],
+      ['Score', 'score', ''], ['NASA', 'koi_disposition', ''], ['Model p', 'p_model', ''], ['Anomaly', 'anomaly_score', ''],
+    ].filter(([, c]) => row[c] !== undefined);
+    const near = await columnThresholds(item.run_id || runId);
+    if (current !== item) return;
+    replace(numbers, h('dl', {}, kv.map(([k, c, u]) => [h('dt', {}, k), h('dd', {}, typeof row[c] === 'number' ? num(row[c], 4, near(c)) : row[c] ?? '—', u && row[c] != null ? h('span', { class: 'unit' }, ` ${u}`) : null)])));
     replace(charts, radiusGauge(row.koi_prad), hzGauge(row.koi_insol, row.koi_steff), ratioGauge(row.duration_ratio));
   }
 

@@ -8,6 +8,7 @@ import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId, runFromParams } from '../lib/state.js';
 import { filterBar, hasParameterSets, DEFAULT_KEY } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
+import { columnThresholds } from '../lib/thresholds.js';
 
 const DEFAULT_COLS = ['object_id', 'star_id', 'category', 'score', 'koi_disposition', 'disposition_compare',
   'koi_period', 'koi_prad', 'koi_insol', 'koi_teq', 'koi_steff', 'hz_position', 'p_model', 'anomaly_score', 'model_probability', 'flags'];
@@ -29,6 +30,8 @@ export async function render(root, params) {
   let cursors = [null];
   let page = 0;
   let lastRows = [];
+  // near(column): the run's thresholds of a column, which no shown value may seem to equal.
+  let near = () => [];
   let seq = 0;
   let abort = null;
 
@@ -117,8 +120,8 @@ export async function render(root, params) {
     if (col === 'disposition_compare') return h('span', { class: `cmp cmp-${v}` }, v ?? '—');
     if (col === 'object_id') return h('span', { class: 'mono' }, v ?? '—');
     const src = row[`${col}_source`];
-    if (src === 'derived') return h('span', { title: 'derived by ExoHunter' }, value(v), h('sup', { class: 'derived-mark', 'aria-label': 'derived' }, 'd'));
-    return value(v);
+    if (src === 'derived') return h('span', { title: 'derived by ExoHunter' }, value(v, near(col)), h('sup', { class: 'derived-mark', 'aria-label': 'derived' }, 'd'));
+    return value(v, near(col));
   }
 
   // sortable: the API orders numbers, dates, text and booleans, not lists
@@ -201,6 +204,7 @@ export async function render(root, params) {
     if (cursors[page]) query.cursor = cursors[page];
     else if (page > 0) query.offset = page * limit;
     const sets = hasParameterSets(state.run);
+    const thresholds = columnThresholds(state.run);
     let res;
     try {
       res = await api(`/api/runs/${enc(state.run)}/results`, { query, signal: abort.signal });
@@ -216,7 +220,9 @@ export async function render(root, params) {
       }
       return;
     }
+    const runNear = await thresholds;
     if (my !== seq) return;
+    near = runNear;
     tableBox.removeAttribute('aria-busy');
     const rows = Array.isArray(res.rows) ? res.rows : [];
     if (Array.isArray(res.columns) && res.columns.length) columns = res.columns.map((c) => (typeof c === 'string' ? { name: c } : c));

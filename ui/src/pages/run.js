@@ -2,11 +2,14 @@
 // GET /api/thresholds), albedo, a progress bar fed by SSE while the job runs,
 // and the run summary.
 import { h, replace, clear, select, progressBar, errorBox, toast, id } from '../lib/dom.js';
-import { api, items, enc, followJob } from '../lib/api.js';
+import { api, items, enc, qs, followJob, countMap } from '../lib/api.js';
 import { count, ms, num, age, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { categoryText, prettyUnit } from '../lib/dict.js';
-import { state, runsReady, refreshRuns, setRun, setHashParams, shortRunId, missingRun } from '../lib/state.js';
+import { state, runsReady, refreshRuns, setRun, setHashParams, shortRunId, missingRun, getFilters, setFilters } from '../lib/state.js';
+import { hasParameterSets, DEFAULT_KEY } from '../lib/filters.js';
+import { flatten } from '../lib/thresholds.js';
+import { has } from '../lib/capabilities.js';
 
 export async function render(root, params) {
   let follower = null;
@@ -184,41 +187,71 @@ export async function render(root, params) {
     summaryBox.hidden = false;
     replace(summaryBox, h('p', { class: 'muted panel-body' }, 'Loading summary…'));
     let run;
+    let multi;
     try {
-      run = await api(`/api/runs/${enc(runId)}`);
+      [run, multi] = await Promise.all([api(`/api/runs/${enc(runId)}`), hasParameterSets(runId)]);
     } catch (err) {
       replace(summaryBox, errorBox(err, 'Could not load the run.'));
       return;
     }
-    const counts = run.counts || {};
-    const total = Object.values(counts).reduce((a, b) => a + Number(b || 0), 0) || run.rows || 1;
-    const max = Math.max(1, ...Object.values(counts).map(Number));
-    const cats = [...CATEGORIES.filter((c) => c in counts), ...Object.keys(counts).filter((c) => !CATEGORIES.includes(c))];
+    // note: in a table with several parameter sets per planet (K2, PS) the
+    // run's counts are of rows, as on Results; the switch counts the
+    // default set of each planet instead (GET …/counts, the Results filter).
+    const canSwitch = multi && (await has('get', '/api/runs/{id}/counts')) !== false;
+    let defaultOnly = canSwitch && getFilters()[DEFAULT_KEY] === 'true';
+    const link = (page, extra = {}) => `#/${page}${qs({ run: runId, ...extra, [DEFAULT_KEY]: defaultOnly ? 'true' : '' })}`;
+    const resultsLink = h('a', { class: 'btn', href: link('results') }, 'Results →');
+    const chartsLink = h('a', { class: 'btn-ghost', href: link('charts') }, 'Charts');
+    const countsBox = h('div');
+    const showCounts = async () => {
+      const asked = defaultOnly;
+      let counts = run.counts || {};
+      if (asked) {
+        try {
+          counts = countMap(await api(`/api/runs/${enc(runId)}/counts`, { query: { by: 'category', [DEFAULT_KEY]: 'true' } }));
+        } catch (err) {
+          replace(countsBox, errorBox(err, 'Could not count the default parameter sets.'));
+          return;
+        }
+        if (asked !== defaultOnly) return; // switched off meanwhile
+      }
+      resultsLink.href = link('results');
+      chartsLink.href = link('charts');
+      const [caption, what] = defaultOnly ? ['Objects per category, default parameter sets only', 'objects']
+        : multi ? ['Rows (parameter sets) per category', 'rows'] : ['Objects per category', 'objects'];
+      replace(countsBox, countsTable(counts, caption, what, (c) => link('results', { category: c })));
+    };
+    const sw = canSwitch ? h('input', {
+      type: 'checkbox', 'data-testid': 'run-default-only', checked: defaultOnly,
+      onchange: (e) => {
+        defaultOnly = e.target.checked;
+        // note: the same switch as on Results and Charts, so those pages open with it.
+        const f = getFilters();
+        if (defaultOnly) f[DEFAULT_KEY] = 'true'; else delete f[DEFAULT_KEY];
+        setFilters(f);
+        showCounts();
+      },
+    }) : null;
     const timings = run.timings && typeof run.timings === 'object' ? Object.entries(run.timings) : [];
     const thr = run.thresholds && typeof run.thresholds === 'object' ? Object.entries(flatten(run.thresholds)) : [];
     replace(summaryBox,
       h('header', { class: 'panel-head' }, h('h2', { id: 'summary-title' }, 'Run summary'),
-        h('div', { class: 'actions' },
-          h('a', { class: 'btn', href: `#/results?run=${enc(runId)}` }, 'Results →'),
-          h('a', { class: 'btn-ghost', href: `#/charts?run=${enc(runId)}` }, 'Charts'))),
+        h('div', { class: 'actions' }, resultsLink, chartsLink)),
       h('div', { class: 'panel-body', 'data-testid': 'run-summary' },
         h('div', { class: 'stats' },
           h('div', { class: 'stat' }, h('span', { class: 'stat-v mono' }, String(run.run_id)), h('span', { class: 'stat-l' }, 'run id')),
-          h('div', { class: 'stat' }, h('span', { class: 'stat-v' }, count(run.rows)), h('span', { class: 'stat-l' }, 'rows')),
+          h('div', { class: 'stat' }, h('span', { class: 'stat-v' }, count(run.rows)), h('span', { class: 'stat-l' }, multi ? 'rows (parameter sets)' : 'rows')),
           h('div', { class: 'stat' }, h('span', { class: 'stat-v' }, run.dataset || '—'), h('span', { class: 'stat-l' }, 'dataset')),
           h('div', { class: 'stat' }, h('span', { class: 'stat-v mono' }, String(run.config_hash || '—').slice(0, 12)), h('span', { class: 'stat-l' }, 'config hash')),
           h('div', { class: 'stat' }, h('span', { class: 'stat-v' }, age(run.created_at)), h('span', { class: 'stat-l' }, 'created'))),
-        h('table', { class: 'grid compact counts', 'data-testid': 'run-counts' },
-          h('caption', {}, 'Objects per category'),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'category'), h('th', { scope: 'col', class: 'numcell' }, 'objects'), h('th', { scope: 'col', class: 'numcell' }, 'share'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'bar')))),
-          h('tbody', {}, cats.map((c) => h('tr', { 'data-category': c },
-            h('th', { scope: 'row', title: categoryText(c) }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c)),
-            h('td', { class: 'numcell' }, h('a', { href: `#/results?run=${enc(runId)}&category=${enc(c)}` }, count(counts[c]))),
-            h('td', { class: 'numcell' }, percent(counts[c], total)),
-            h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * counts[c]) / max}%`, background: categoryColor(c) } })))))),
+        multi ? h('p', { class: 'note', 'data-testid': 'run-counts-note' },
+          'This table holds several parameter sets per planet, one row each: the counts are of rows (parameter sets), not planets.',
+          sw ? h('label', { class: 'switch-label' }, sw, ' default parameter sets only (one row per planet)') : null) : null,
+        countsBox,
         timings.length ? h('details', {}, h('summary', {}, 'Timings'), h('table', { class: 'grid compact' }, h('tbody', {}, timings.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'numcell' }, typeof v === 'number' ? ms(v) : String(v))))))) : null,
         thr.length ? h('details', {}, h('summary', {}, 'Thresholds used'), h('table', { class: 'grid compact' }, h('tbody', {}, thr.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'numcell' }, num(v)))))))
           : null));
+    await showCounts();
   }
 
   async function loadHistory() {
@@ -261,11 +294,17 @@ export async function render(root, params) {
   return () => { if (follower) follower.cancel(); };
 }
 
-function flatten(obj, prefix = '', out = {}) {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v, key, out);
-    else out[key] = v;
-  }
-  return out;
+/** The category counts table; `what` is counted (objects or rows), href(category) links a count to Results. */
+function countsTable(counts, caption, what, href) {
+  const total = Object.values(counts).reduce((a, b) => a + Number(b || 0), 0) || 1;
+  const max = Math.max(1, ...Object.values(counts).map(Number));
+  const cats = [...CATEGORIES.filter((c) => c in counts), ...Object.keys(counts).filter((c) => !CATEGORIES.includes(c))];
+  return h('table', { class: 'grid compact counts', 'data-testid': 'run-counts' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'category'), h('th', { scope: 'col', class: 'numcell' }, what), h('th', { scope: 'col', class: 'numcell' }, 'share'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'bar')))),
+    h('tbody', {}, cats.map((c) => h('tr', { 'data-category': c },
+      h('th', { scope: 'row', title: categoryText(c) }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c)),
+      h('td', { class: 'numcell' }, h('a', { href: href(c) }, count(counts[c]))),
+      h('td', { class: 'numcell' }, percent(counts[c], total)),
+      h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * counts[c]) / max}%`, background: categoryColor(c) } }))))));
 }
