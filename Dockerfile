@@ -1,5 +1,5 @@
 # ExoHunter: one cgo binary (DuckDB linked in) on Debian bookworm.
-# Build: docker build -t exohunter .   Run: docker run -p 8080:8080 -v exo:/data exohunter
+# Build: docker build -t exohunter .   Run: docker run -p 8080:8080 -e EXOHUNTER_TOKEN=secret -v exo:/data exohunter
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

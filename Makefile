@@ -10,19 +10,24 @@ DATA      ?= data
 DURATION  ?= 60s
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test test-go test-e2e deps vet bench soak fuzz ui clean
+.PHONY: all build run test test-go test-e2e deps deps-run vet bench soak fuzz ui clean
 
 all: build
 
+# deps-run: what the server needs (XGBoost for training from the
+# dashboard); deps: also Chromium, Node.js and the tests' npm packages.
+deps-run:
+	@./scripts/install-deps.sh run
+
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh test
 
 build:
 	$(GO) build -o $(BIN) .
 
 # Serve on the embedded default database. When the shared NASA sample exists
 # it is ingested and processed once, on an empty database only.
-run: deps build
+run: deps-run build
 	@if [ -f "$(SAMPLE)" ]; then \
 		exec ./$(BIN) serve --addr $(ADDR) --data-dir $(DATA) --sample "$(SAMPLE)"; \
 	else \
@@ -48,10 +53,10 @@ fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
 
 # Benchmarks print numbers and are not part of `make test`.
-bench: deps build
+bench: deps-run build
 	@./scripts/bench.sh
 
-soak: deps build
+soak: deps-run build
 	@./scripts/soak.sh $(DURATION)
 
 ui:

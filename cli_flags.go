@@ -23,13 +23,13 @@ type globalFlags struct {
 // register adds the global flags to fs, with defaults taken from the
 // environment so that EXOHUNTER_* variables work for every command.
 func (g *globalFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&g.db, "db", getenv("EXOHUNTER_DB"), "DuckDB database file (default DATA-DIR/exohunter.duckdb)")
-	fs.StringVar(&g.dataDir, "data-dir", envOr(getenv, "EXOHUNTER_DATA", "data"), "folder for all runtime state")
-	fs.StringVar(&g.featureStore, "feature-store", envOr(getenv, "EXOHUNTER_FEATURE_STORE", "feature_store"), "folder of versioned feature sets")
-	fs.StringVar(&g.configDir, "config-dir", getenv("EXOHUNTER_CONFIG_DIR"), "folder overriding the embedded configs/ and schemas/")
+	fs.StringVar(&g.db, "db", getenv("EXOHUNTER_DB"), "DuckDB database file (env EXOHUNTER_DB; default DATA-DIR/exohunter.duckdb)")
+	fs.StringVar(&g.dataDir, "data-dir", envOr(getenv, "EXOHUNTER_DATA", "data"), "folder for all runtime state (env EXOHUNTER_DATA)")
+	fs.StringVar(&g.featureStore, "feature-store", envOr(getenv, "EXOHUNTER_FEATURE_STORE", "feature_store"), "folder of versioned feature sets (env EXOHUNTER_FEATURE_STORE)")
+	fs.StringVar(&g.configDir, "config-dir", getenv("EXOHUNTER_CONFIG_DIR"), "folder overriding the embedded configs/ and schemas/ (env EXOHUNTER_CONFIG_DIR)")
 	fs.StringVar(&g.memoryLimit, "memory-limit", getenv("EXOHUNTER_MEMORY_LIMIT"), "DuckDB memory limit, e.g. 4GB (env EXOHUNTER_MEMORY_LIMIT; default 1GB)")
 	fs.IntVar(&g.threads, "threads", 0, "DuckDB worker threads (default: all cores)")
-	fs.StringVar(&g.tempDir, "temp-dir", getenv("EXOHUNTER_TEMP_DIR"), "spill folder for larger-than-memory work (default DATA-DIR/tmp)")
+	fs.StringVar(&g.tempDir, "temp-dir", getenv("EXOHUNTER_TEMP_DIR"), "spill folder for larger-than-memory work (env EXOHUNTER_TEMP_DIR; default DATA-DIR/tmp)")
 }
 
 // check refuses global flag values that would otherwise be ignored
@@ -107,7 +107,26 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func newFlagSet(name string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
+	fs.Usage = func() {
+		if h, ok := commandHelp[name]; ok {
+			fmt.Fprintf(w, "usage: exohunter %s %s\n  %s\n\nflags (before or after the arguments):\n", name, h.args, h.summary)
+		} else {
+			fmt.Fprintf(w, "usage of %s:\n", name)
+		}
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// commandHelp is the commands table by name, for each command's --help.
+// note: filled by init, since commands refers to the run functions that
+// build these flag sets (a package-level initializer would be a cycle).
+var commandHelp = map[string]struct{ args, summary string }{}
+
+func init() {
+	for _, c := range commands {
+		commandHelp[c.name] = struct{ args, summary string }{c.args, c.summary}
+	}
 }
 
 // multiFlag collects a repeatable flag such as --set KEY=VALUE.

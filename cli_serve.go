@@ -53,6 +53,13 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return usageErr(err)
 	}
 	opts.BlockPrivateURLs = !allowPrivate
+	// note: the port first, so that a busy one is said at once, before
+	// minutes of loading a sample that the server could not serve.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return engine.Wrap(engine.BadRequest, err, "Cannot listen on %s (%v): choose another address with --addr HOST:PORT or EXOHUNTER_ADDR.", *addr, err)
+	}
+	defer ln.Close()
 	e, err := engine.Open(ctx, opts)
 	if err != nil {
 		return err
@@ -70,12 +77,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
-	}
 	if err := engine.WriteServerInfo(e.DataDir(), engine.ServerInfo{Addr: ln.Addr().String()}); err != nil {
-		ln.Close()
 		return err
 	}
 	defer func() {
@@ -85,7 +87,16 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	}()
 	m.Logger.Info("serving ExoHunter", "url", "http://"+ln.Addr().String(), "data_dir", e.DataDir(),
 		"token", cfg.Token != "", "upload_limit", srv.Config().UploadLimit)
+	if cfg.Token == "" && !loopback(ln.Addr()) {
+		m.Logger.Warn("anyone who can reach this address can upload, delete datasets and start runs: set EXOHUNTER_TOKEN to require a bearer token for writes", "addr", ln.Addr().String())
+	}
 	return m.serveUntilDone(ctx, srv, jobs, ln)
+}
+
+// loopback reports whether addr accepts connections from this machine only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // serveUntilDone serves until ctx ends or the server fails, then shuts

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -162,6 +163,42 @@ func TestServe_EmptyHint(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServe_BusyPort: a port in use is a usage mistake said at once,
+// before the sample is loaded; the data dir stays as it was.
+func TestServe_BusyPort(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	logs := &lockedBuffer{}
+	m := &Main{Stdout: io.Discard, Stderr: logs, Getenv: func(string) string { return "" },
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	err = m.Run(context.Background(), []string{"serve", "--data-dir", data, "--addr", busy.Addr().String(),
+		"--sample", filepath.Join("api", "testdata", "koi_tiny.csv")})
+	m.Close()
+	if engine.ErrorCode(err) != engine.BadRequest || !strings.Contains(engine.ErrorMessage(err), "choose another address with --addr") {
+		t.Errorf("serve on a busy port: %v, want a bad request naming --addr", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, engine.DefaultDBName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the sample was loaded before the port was checked: %v\n%s", err, logs)
+	}
+}
+
+// TestLoopback: serve warns that writes are open when it listens beyond
+// this machine without a token, which loopback decides.
+func TestLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		ip   net.IP
+		want bool
+	}{{net.IPv4(127, 0, 0, 1), true}, {net.IPv6loopback, true}, {net.IPv4zero, false}, {net.IPv6unspecified, false}, {net.IPv4(10, 0, 0, 1), false}} {
+		if got := loopback(&net.TCPAddr{IP: tc.ip}); got != tc.want {
+			t.Errorf("loopback(%s) = %v, want %v", tc.ip, got, tc.want)
+		}
 	}
 }
 

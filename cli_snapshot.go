@@ -53,7 +53,7 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 	}
 	e, err := m.open(ctx, &g)
 	if errors.Is(err, engine.ErrLocked) {
-		return lockedSnapshotError(err, g.dataDir, pos[0])
+		return lockedSnapshotError(err, g.dataDir, pos[0], strings.Join(runs, ","), *include)
 	}
 	if err != nil {
 		return err
@@ -66,14 +66,31 @@ func (m *Main) runSnapshot(ctx context.Context, args []string) error {
 }
 
 // lockedSnapshotError adds the exact command to retry through the server
-// to the engine's "database in use" message.
-func lockedSnapshotError(err error, dataDir, out string) error {
+// to the engine's "database in use" message: the same file, runs and
+// parts, through the server.
+func lockedSnapshotError(err error, dataDir, out, runs, include string) error {
 	addr := runningServerURL(dataDir)
 	if addr == "" {
 		return err
 	}
-	return engine.Wrap(engine.Conflict, err, "%s To snapshot it now, run: exohunter snapshot %s --server %s",
-		engine.ErrorMessage(err), out, addr)
+	cmd := []string{shellWord(cmp.Or(os.Args[0], "exohunter")), "snapshot", shellWord(out)}
+	if runs != "" {
+		cmd = append(cmd, "--runs", shellWord(runs))
+	}
+	if include != "" {
+		cmd = append(cmd, "--include", shellWord(include))
+	}
+	return engine.Wrap(engine.Conflict, err, "%s To snapshot it now, run: %s --server %s",
+		engine.ErrorMessage(err), strings.Join(cmd, " "), addr)
+}
+
+// shellWord quotes s for a POSIX shell when it holds more than letters,
+// digits and ./_,:=+-.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./_,:=+-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // snapshotFromServer downloads GET /api/snapshot into out (through a

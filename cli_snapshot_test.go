@@ -130,12 +130,14 @@ func TestSnapshotCommand_Server(t *testing.T) {
 	data, url := startServer(t, dir)
 
 	out := filepath.Join(dir, "nb.duckdb")
-	_, stderr, err := runMain(t, "snapshot", out, "--data-dir", data, "--config-dir", ".")
+	_, stderr, err := runMain(t, "snapshot", out, "--data-dir", data, "--config-dir", ".", "--runs", "all", "--include", "raw,labels")
 	if engine.ErrorCode(err) != engine.Conflict {
 		t.Fatalf("snapshot while the server runs: err = %v, want a Conflict\n%s", err, stderr)
 	}
 	msg := engine.ErrorMessage(err)
-	for _, want := range []string{"in use by the ExoHunter server at " + url, "exohunter snapshot " + out + " --server " + url} {
+	// note: the command keeps the runs and parts asked for; its program
+	// name is how this process was started (the test binary here).
+	for _, want := range []string{"in use by the ExoHunter server at " + url, " snapshot " + out + " --runs all --include raw,labels --server " + url} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
@@ -226,4 +228,20 @@ func waitServer(t *testing.T, data, logPath string) string {
 	log, _ := os.ReadFile(logPath)
 	t.Fatalf("the server did not start:\n%s", log)
 	return ""
+}
+
+// TestShellWord: the retry command a user pastes keeps odd paths whole.
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"/tmp/nb.duckdb":     "/tmp/nb.duckdb",
+		"my notebook.db":     "'my notebook.db'",
+		"it's.duckdb":        `'it'\''s.duckdb'`,
+		"":                   "''",
+		"raw,labels":         "raw,labels",
+		"$(rm -rf x).duckdb": "'$(rm -rf x).duckdb'",
+	} {
+		if got := shellWord(in); got != want {
+			t.Errorf("shellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
 }

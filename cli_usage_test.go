@@ -30,6 +30,13 @@ func TestUsage(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "-addr") || strings.Contains(stdout, "commands:") {
 		t.Errorf("serve --help: err %v, stdout:\n%s", err, stdout)
 	}
+	// A command's help starts with its synopsis and summary, and the
+	// global flags name their environment variables.
+	stdout, _, err = runMain(t, "process", "--help")
+	if err != nil || !strings.HasPrefix(stdout, "usage: exohunter process DATASET [--set KEY=VALUE]") ||
+		!strings.Contains(stdout, "derive metrics, classify") || !strings.Contains(stdout, "(env EXOHUNTER_DATA)") {
+		t.Errorf("process --help: err %v, stdout:\n%s", err, stdout)
+	}
 	// A flag mistake's usage stays on stderr.
 	stdout, stderr, err = runMain(t, "score", "--bogus")
 	if !errors.Is(err, errUsage) || stdout != "" || !strings.Contains(stderr, "-model") {

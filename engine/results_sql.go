@@ -240,9 +240,19 @@ func appendSearch(conds sq.And, r *resultRun, s string, cols []string) sq.And {
 			continue
 		}
 		c := "lower(" + ident(col) + ")"
-		for _, n := range searchNeedles(s) {
+		for i, n := range searchNeedles(s) {
+			// note: the catalog form of a TOI-/KOI- number (i > 0) is an
+			// object id, and a prefix of one: as a substring, TOI-700's
+			// "700" matched 74 KOIs and any star id holding 700.
+			if i > 0 && col != "object_id" {
+				continue
+			}
 			whole = append(whole, sq.Expr("("+c+" = ? OR starts_with("+c+", ?) OR starts_with("+c+", ?))", n, n+".", n+" "))
-			part = append(part, sq.Expr("contains("+c+", ?)", n))
+			if i > 0 {
+				part = append(part, sq.Expr("starts_with("+c+", ?)", n))
+			} else {
+				part = append(part, sq.Expr("contains("+c+", ?)", n))
+			}
 		}
 	}
 	if len(whole) == 0 {

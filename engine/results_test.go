@@ -782,6 +782,8 @@ func TestEngine_Results_searchWhole(t *testing.T) {
 		{toi.RunID, "TOI-700", []string{"700.01", "700.02", "700.03", "700.04"}, 0},
 		{toi.RunID, "toi 700.02", []string{"700.02"}, 0},
 		{toi.RunID, "700.01", []string{"700.01"}, 0},
+		{toi.RunID, "TOI-70", nil, 10},        // typing on: TOIs whose number starts with 70
+		{koi.RunID, "TOI-700", []string{}, 0}, // no TOI in the KOI table, not every id holding 700
 	}
 	MustIngest(t, e, IngestInput{Path: filepath.Join(sharedData, "pscomppars_2025.csv"), Name: "ps"})
 	ps, err := e.Process(ctx, ProcessInput{Dataset: "ps"})
