@@ -59,6 +59,14 @@ func (m *Main) flags(name string, g *globalFlags) *newFlags {
 	return &newFlags{FlagSet: fs, g: g}
 }
 
+// flagGiven reports whether the flag name was on the command line, even
+// with an empty value (--albedo= must not mean "the default").
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 // newFlags wraps a FlagSet to parse interleaved arguments and turn flag
 // errors into usage errors.
 type newFlags struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,19 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// note: the JSON line is for scripts; a person at a terminal would
+	// miss a note inside it, and then ask for a dataset that was not made.
+	switch {
+	case ds.Note != "":
+		fmt.Fprintln(m.Stderr, "exohunter: "+ds.Note)
+	case ds.DuplicateOf != "":
+		fmt.Fprintf(m.Stderr, "exohunter: these bytes are already dataset %q; nothing new was stored.\n", ds.DuplicateOf)
+	}
+	for _, r := range ds.Mapping {
+		if r.Unreadable > 0 {
+			fmt.Fprintf(m.Stderr, "exohunter: column %s: %d value(s) are not numbers and read as missing (the mapping report has an example).\n", r.Source, r.Unreadable)
+		}
+	}
 	return m.printJSON(ds)
 }
 
@@ -58,7 +72,7 @@ func (m *Main) runProcess(ctx context.Context, args []string) error {
 		return usageErr(err)
 	}
 	in := engine.ProcessInput{Dataset: pos[0], Overrides: over, Out: *out}
-	if *albedo != "" {
+	if flagGiven(f.FlagSet, "albedo") {
 		a, err := strconv.ParseFloat(*albedo, 64)
 		if err != nil {
 			return engine.Errorf(engine.BadRequest, "--albedo %q is not a number", *albedo)

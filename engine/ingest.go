@@ -396,6 +396,9 @@ func (e *Engine) register(ctx context.Context, st *stored, ds *Dataset, m *mappi
 		if err := e.createViews(ctx, tx, ds, m); err != nil {
 			return err
 		}
+		if err := e.noteUnreadable(ctx, tx, ds, m); err != nil {
+			return err
+		}
 		return insertDataset(ctx, tx, ds)
 	})
 	if err != nil {

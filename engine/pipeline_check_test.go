@@ -78,7 +78,7 @@ func TestCheckSpec(t *testing.T) {
 				"when: koi_period > $plausible.max_period OR", "when: koi_period > [1, 2] OR"),
 			want: []string{
 				fmt.Sprintf("configs/rules.yaml:%d:5: flags[0].when", lineOf(t, spec.RulesFile, "when: koi_prad IS NULL\n")),
-				fmt.Sprintf("configs/rules.yaml:%d:5: flags[7].when", lineOf(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
+				fmt.Sprintf("configs/rules.yaml:%d:5: flags[8].when", lineOf(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
 			},
 		},
 		{

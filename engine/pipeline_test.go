@@ -33,7 +33,7 @@ func TestPipeline_fixtures(t *testing.T) {
 		{name: "toi_ids", file: "toi_ids.csv", wantRows: 4},
 		{name: "nasa_commented", file: "nasa_commented.csv", wantRows: 5},
 		{name: "science", file: "science.csv", wantRows: 3},
-		{name: "flags", file: "flags.csv", wantRows: 9},
+		{name: "flags", file: "flags.csv", wantRows: 16},
 		// KOI-format: the Sun itself (5772 K) is no stand-in; 5780 K without
 		// uncertainty is, and log g 4.438 with a 0.5 R_sun star.
 		{name: "koi_sun", file: "koi_sun.csv", wantRows: 3},
@@ -65,6 +65,31 @@ func TestPipeline_fixtures(t *testing.T) {
 			mustExec(t, db, `CREATE TABLE view_rows AS SELECT * FROM classified."`+tc.name+`"`)
 			assertPipelineInvariants(t, db, "view_rows")
 		})
+	}
+}
+
+// TestPipeline_edgeValues checks what the formulas make of values at or
+// beyond their domain (flags.csv rows 13-16): a planet disc that misses
+// the star has no expected duration, a 15,000 K star no habitable-zone
+// fluxes (the quartic is negative there), an insolation of 0 no 0 K
+// temperature, and a body larger than its star a depth of the whole star,
+// not 21 stars' worth.
+func TestPipeline_edgeValues(t *testing.T) {
+	t.Parallel()
+	db := mustPipelineDB(t)
+	mustLoadDataset(t, db, mustPipelineBundle(t), "flags", "testdata/pipeline/flags.csv", mapping.Options{})
+	got := queryCSV(t, db, `SELECT object_id, expected_duration_hours IS NULL AS no_duration,
+			hz_seff_recent_venus IS NULL AND hz_seff_runaway_greenhouse IS NULL
+				AND hz_seff_maximum_greenhouse IS NULL AND hz_seff_early_mars IS NULL AS no_hz_flux,
+			teq_derived IS NULL AS no_teq, depth_from_radii_ppm
+		FROM classified.flags WHERE row_id BETWEEN 13 AND 16 ORDER BY row_id`)
+	want := "object_id,no_duration,no_hz_flux,no_teq,depth_from_radii_ppm\n" +
+		"No-geometry,true,false,false,84.05\n" +
+		"Hot-star,false,true,false,21.01\n" +
+		"Zero-insol,false,false,true,84.05\n" +
+		"Larger-than-star,false,false,false,1e+06\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

@@ -164,9 +164,6 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 			return nil, err
 		}
 	}
-	if in.Albedo != nil && (*in.Albedo < 0 || *in.Albedo >= 1) {
-		return nil, Errorf(BadRequest, "The albedo must be in [0, 1); got %g.", *in.Albedo)
-	}
 	ds, err := e.Dataset(ctx, in.Dataset)
 	if err != nil {
 		return nil, err
@@ -210,7 +207,9 @@ func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []string, error
 	return q, passedFloats(ds, m), nil
 }
 
-// overrideError turns threshold/albedo problems into a 400 listing each.
+// overrideError turns threshold/albedo problems into a 400 listing each;
+// the ranges are the configs' (an albedo of 1 would make every derived
+// Teq 0 K, so metrics.yaml allows at most 0.99).
 func overrideError(err error) error {
 	list := spec.AsErrors(err)
 	out := &Error{Code: BadRequest, Err: err, Details: make([]Detail, 0, len(list))}
@@ -221,7 +220,7 @@ func overrideError(err error) error {
 		}
 		out.Details = append(out.Details, Detail{Field: p.Path, Message: msg})
 	}
-	out.Msg = "Threshold overrides were refused: " + list[0].Error()
+	out.Msg = "The run's settings were refused: " + list[0].Error()
 	return out
 }
 

@@ -256,3 +256,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// UnreadableNumbers renders, for each source column (read as text) that
+// feeds a numeric canonical column, the count of its values that are not
+// numbers and the smallest of them, over the dataset's raw view. The
+// normalized view reads those values as NULL; the mapping report says how
+// many there were.
+func UnreadableNumbers(dataset string, sources []string) (string, error) {
+	if len(sources) == 0 {
+		return "", fmt.Errorf("unreadable numbers: no columns")
+	}
+	ids := make([]Ident, len(sources))
+	for i, s := range sources {
+		ids[i] = Ident(s)
+	}
+	return exec("unreadable_numbers", map[string]any{"From": QualifiedIdent{Schema: SchemaRaw, Name: Ident(dataset)}, "Sources": ids})
+}

@@ -66,6 +66,7 @@ func TestRenderStore(t *testing.T) {
 		{"features_all_missing", func() (string, error) {
 			return sqltmpl.FeatureAllMissing(feat, []string{"depth_consistency", "koi_impact"})
 		}},
+		{"unreadable_numbers", func() (string, error) { return sqltmpl.UnreadableNumbers("koi", []string{"koi_prad", "koi_teq"}) }},
 		{"features_hash", func() (string, error) { return sqltmpl.FeatureHash("/fs/.build-v1/features.parquet") }},
 		{"matrix_copy_unordered", func() (string, error) {
 			mm := sqltmpl.ModelMatrix{Dataset: "koi", RunPath: "/data/runs/koi-run.parquet", FeaturesPath: "/fs/v1/features.parquet",

@@ -53,6 +53,9 @@ type ReportEntry struct {
 	Conversion string `json:"conversion"`
 	Status     string `json:"status"`
 	Reason     string `json:"reason,omitempty"`
+	// Unreadable counts the source's values that are not numbers, read as
+	// missing (set at ingest, for a numeric column read as text).
+	Unreadable int64 `json:"unreadable,omitempty"`
 }
 
 // Target is how the normalized view builds one canonical column.

@@ -162,6 +162,8 @@ func TestThresholds_With(t *testing.T) {
 		{name: "fraction above 1", set: map[string]string{"score.candidate": "1.5"}, wantErr: spec.ErrInvalidValue},
 		{name: "out of order with the default", set: map[string]string{"planet_radius.rocky_max": "10"}, wantErr: spec.ErrInvalidValue},
 		{name: "out of order between two overrides", set: map[string]string{"duration_ratio.min": "2", "duration_ratio.max": "1.5"}, wantErr: spec.ErrInvalidValue},
+		{name: "stellar-mass bounds crossed", set: map[string]string{"plausible.min_derived_smass": "30"}, wantErr: spec.ErrInvalidValue},
+		{name: "hot Jupiters above the anomalous radius", set: map[string]string{"planet_radius.hot_jupiter_min": "50"}, wantErr: spec.ErrInvalidValue},
 		{name: "both moved in order", set: map[string]string{"planet_radius.rocky_max": "7", "planet_radius.super_earth_max": "8"}, key: "planet_radius.rocky_max", want: 7},
 		{name: "zero is allowed", set: map[string]string{"score.anomalous_penalty": "0"}, key: "score.anomalous_penalty", want: 0},
 	}
@@ -207,9 +209,10 @@ func TestBundle_WithRun(t *testing.T) {
 	if v, _ := b.Param("albedo"); v != 0.3 {
 		t.Errorf("original albedo changed to %v", v)
 	}
-	bad := 1.2
-	if _, err := b.WithRun(nil, &bad); !errors.Is(err, spec.ErrOutOfRange) {
-		t.Errorf("albedo 1.2: err = %v, want ErrOutOfRange", err)
+	for _, bad := range []float64{1.2, 1} {
+		if _, err := b.WithRun(nil, &bad); !errors.Is(err, spec.ErrOutOfRange) {
+			t.Errorf("albedo %g: err = %v, want ErrOutOfRange", bad, err)
+		}
 	}
 }
 

@@ -92,6 +92,10 @@ var thresholdOrder = [][2]string{
 	{"duration_ratio.min", "duration_ratio.max"},
 	{"duration_ratio.max", "duration_ratio.extreme_max"},
 	{"habitable_zone.teff_min", "habitable_zone.teff_max"},
+	{"plausible.min_derived_smass", "plausible.max_derived_smass"},
+	// note: above anomalous_min a hot Jupiter could not exist: every
+	// such radius is anomalous_signal, which takes precedence.
+	{"planet_radius.hot_jupiter_min", "planet_radius.anomalous_min"},
 }
 
 // checkDomain refuses overridden values no physical threshold can take:

@@ -124,7 +124,7 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_teq_derived" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((CASE WHEN koi_insol >= 0 AND 0.3 <= 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_insol >= 0 AND 0.3 <= 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE) END AS "teq_derived"
+    CASE WHEN isfinite(CAST((CASE WHEN koi_insol > 0 AND 0.3 < 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE)) THEN CAST((CASE WHEN koi_insol > 0 AND 0.3 < 1 THEN 5772 * sqrt(0.00465047 / 2) * pow(koi_insol, 0.25) * pow(1 - 0.3, 0.25) END) AS DOUBLE) END AS "teq_derived"
   FROM "fill_koi_insol"
 ),
 "fill_koi_teq" AS (
@@ -142,7 +142,7 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_depth_from_radii_ppm" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * radius_ratio * radius_ratio END) AS DOUBLE)) THEN CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * radius_ratio * radius_ratio END) AS DOUBLE) END AS "depth_from_radii_ppm"
+    CASE WHEN isfinite(CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * pow(least(radius_ratio, 1), 2) END) AS DOUBLE)) THEN CAST((CASE WHEN radius_ratio >= 0 THEN 1e6 * pow(least(radius_ratio, 1), 2) END) AS DOUBLE) END AS "depth_from_radii_ppm"
   FROM "metric_radius_ratio"
 ),
 "metric_impact_used" AS (
@@ -178,25 +178,25 @@ WITH "metric_stellar_mass_derived" AS (
 "metric_hz_seff_recent_venus" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_recent_venus"
+    CASE WHEN isfinite(CAST((nullif(greatest(0, 1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE)) THEN CAST((nullif(greatest(0, 1.776 + 2.136e-4 * hz_teff_offset + 2.533e-8 * pow(hz_teff_offset, 2) - 1.332e-11 * pow(hz_teff_offset, 3) - 3.097e-15 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE) END AS "hz_seff_recent_venus"
   FROM "metric_hz_teff_offset"
 ),
 "metric_hz_seff_runaway_greenhouse" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_runaway_greenhouse"
+    CASE WHEN isfinite(CAST((nullif(greatest(0, 1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE)) THEN CAST((nullif(greatest(0, 1.107 + 1.332e-4 * hz_teff_offset + 1.580e-8 * pow(hz_teff_offset, 2) - 8.308e-12 * pow(hz_teff_offset, 3) - 1.931e-15 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE) END AS "hz_seff_runaway_greenhouse"
   FROM "metric_hz_seff_recent_venus"
 ),
 "metric_hz_seff_maximum_greenhouse" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_maximum_greenhouse"
+    CASE WHEN isfinite(CAST((nullif(greatest(0, 0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE)) THEN CAST((nullif(greatest(0, 0.356 + 6.171e-5 * hz_teff_offset + 1.698e-9 * pow(hz_teff_offset, 2) - 3.198e-12 * pow(hz_teff_offset, 3) - 5.575e-16 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE) END AS "hz_seff_maximum_greenhouse"
   FROM "metric_hz_seff_runaway_greenhouse"
 ),
 "metric_hz_seff_early_mars" AS (
   SELECT
     *,
-    CASE WHEN isfinite(CAST((0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)) AS DOUBLE)) THEN CAST((0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)) AS DOUBLE) END AS "hz_seff_early_mars"
+    CASE WHEN isfinite(CAST((nullif(greatest(0, 0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE)) THEN CAST((nullif(greatest(0, 0.320 + 5.547e-5 * hz_teff_offset + 1.526e-9 * pow(hz_teff_offset, 2) - 2.874e-12 * pow(hz_teff_offset, 3) - 5.011e-16 * pow(hz_teff_offset, 4)), 0)) AS DOUBLE) END AS "hz_seff_early_mars"
   FROM "metric_hz_seff_maximum_greenhouse"
 ),
 "metric_hz_inner_optimistic_au" AS (
@@ -239,6 +239,7 @@ WITH "flagged" AS (
     coalesce((koi_prad <= 0), false) AS "FLAG_INVALID_PRAD",
     coalesce((koi_period <= 0), false) AS "FLAG_INVALID_PERIOD",
     coalesce((koi_srad <= 0 OR koi_steff <= 0 OR koi_smass <= 0), false) AS "FLAG_INVALID_STELLAR",
+    coalesce((koi_depth <= 0 OR koi_duration <= 0 OR koi_insol < 0 OR koi_teq <= 0), false) AS "FLAG_INVALID_VALUE",
     coalesce((koi_period > 10000000000 OR koi_steff > 60000 OR koi_srad > 3000), false) AS "FLAG_IMPLAUSIBLE_VALUE",
     coalesce((koi_period_lim <> 0 OR koi_duration_lim <> 0 OR koi_depth_lim <> 0 OR koi_impact_lim <> 0 OR koi_prad_lim <> 0 OR koi_sma_lim <> 0 OR koi_teq_lim <> 0 OR koi_insol_lim <> 0 OR koi_steff_lim <> 0 OR koi_slogg_lim <> 0 OR koi_srad_lim <> 0 OR koi_smass_lim <> 0), false) AS "FLAG_LIMIT_VALUE",
     coalesce((controversial), false) AS "FLAG_CONTROVERSIAL",
@@ -250,8 +251,9 @@ WITH "flagged" AS (
     coalesce((koi_prad > 30), false) AS "FLAG_RADIUS_TOO_LARGE",
     coalesce((CASE WHEN koi_srad > 0 THEN koi_depth > 1e6 * pow(30 / (109.076 * koi_srad), 2) ELSE koi_depth > 5 * 10000 END), false) AS "FLAG_DEPTH_TOO_DEEP",
     coalesce(((koi_impact IS NOT NULL AND duration_ratio < 0.5) OR koi_duration > 1.8 * max_duration_hours), false) AS "FLAG_DURATION_INCONSISTENT",
+    coalesce((koi_impact > 1 + radius_ratio), false) AS "FLAG_NO_TRANSIT_GEOMETRY",
     coalesce(((koi_impact IS NOT NULL AND duration_ratio < 0.33) OR koi_duration > 3 * max_duration_hours), false) AS "FLAG_DURATION_EXTREME",
-    coalesce((koi_teq < 80 AND koi_depth > 1 * 10000), false) AS "FLAG_COLD_DEEP_TRANSIT",
+    coalesce((koi_teq > 0 AND koi_teq < 80 AND koi_depth > 1 * 10000), false) AS "FLAG_COLD_DEEP_TRANSIT",
     coalesce((koi_depth > 0 AND depth_from_radii_ppm > 0 AND greatest(koi_depth / depth_from_radii_ppm, depth_from_radii_ppm / koi_depth) > 3), false) AS "FLAG_DEPTH_RADII_MISMATCH",
     coalesce((koi_insol_source = 'catalog' AND koi_insol > 0 AND insol_derived > 0 AND greatest(koi_insol / insol_derived, insol_derived / koi_insol) > 2), false) AS "FLAG_INSOL_MISMATCH",
     coalesce((detected_mission <> 'generic' AND ((koi_steff = 5780 AND koi_steff_err1 IS NULL) OR (koi_slogg = 4.438 AND koi_slogg_err1 IS NULL AND koi_srad IS DISTINCT FROM 1))), false) AS "FLAG_STELLAR_PLACEHOLDER",
@@ -275,7 +277,7 @@ WITH "flagged" AS (
 ),
 "scored" AS (
   SELECT
-    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_LIMIT_VALUE", "FLAG_CONTROVERSIAL", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_SMASS_IMPLAUSIBLE", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_DURATION_EXTREME", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_INSOL_MISMATCH", "FLAG_STELLAR_PLACEHOLDER", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
+    * EXCLUDE ("FLAG_MISSING_PRAD", "FLAG_MISSING_PERIOD", "FLAG_MISSING_STELLAR", "FLAG_MISSING_DEPTH", "FLAG_INVALID_PRAD", "FLAG_INVALID_PERIOD", "FLAG_INVALID_STELLAR", "FLAG_INVALID_VALUE", "FLAG_IMPLAUSIBLE_VALUE", "FLAG_LIMIT_VALUE", "FLAG_CONTROVERSIAL", "FLAG_ASSUMED_ALBEDO", "FLAG_ASSUMED_IMPACT", "FLAG_DERIVED_SMASS", "FLAG_DERIVED_SMASS_IMPLAUSIBLE", "FLAG_DERIVED_INSOL", "FLAG_RADIUS_TOO_LARGE", "FLAG_DEPTH_TOO_DEEP", "FLAG_DURATION_INCONSISTENT", "FLAG_NO_TRANSIT_GEOMETRY", "FLAG_DURATION_EXTREME", "FLAG_COLD_DEEP_TRANSIT", "FLAG_DEPTH_RADII_MISMATCH", "FLAG_INSOL_MISMATCH", "FLAG_STELLAR_PLACEHOLDER", "FLAG_HZ_CONSERVATIVE", "FLAG_HZ_TEFF_OUT_OF_RANGE", "no_result", "likely_false_positive", "anomalous_signal", "confirmed_planet", "habitable_zone_candidate", "hot_jupiter_candidate", "rocky_candidate", "super_earth_or_mini_neptune", "candidate"),
     list_filter([
       CASE WHEN "FLAG_MISSING_PRAD" THEN 'FLAG_MISSING_PRAD' END,
       CASE WHEN "FLAG_MISSING_PERIOD" THEN 'FLAG_MISSING_PERIOD' END,
@@ -284,6 +286,7 @@ WITH "flagged" AS (
       CASE WHEN "FLAG_INVALID_PRAD" THEN 'FLAG_INVALID_PRAD' END,
       CASE WHEN "FLAG_INVALID_PERIOD" THEN 'FLAG_INVALID_PERIOD' END,
       CASE WHEN "FLAG_INVALID_STELLAR" THEN 'FLAG_INVALID_STELLAR' END,
+      CASE WHEN "FLAG_INVALID_VALUE" THEN 'FLAG_INVALID_VALUE' END,
       CASE WHEN "FLAG_IMPLAUSIBLE_VALUE" THEN 'FLAG_IMPLAUSIBLE_VALUE' END,
       CASE WHEN "FLAG_LIMIT_VALUE" THEN 'FLAG_LIMIT_VALUE' END,
       CASE WHEN "FLAG_CONTROVERSIAL" THEN 'FLAG_CONTROVERSIAL' END,
@@ -295,6 +298,7 @@ WITH "flagged" AS (
       CASE WHEN "FLAG_RADIUS_TOO_LARGE" THEN 'FLAG_RADIUS_TOO_LARGE' END,
       CASE WHEN "FLAG_DEPTH_TOO_DEEP" THEN 'FLAG_DEPTH_TOO_DEEP' END,
       CASE WHEN "FLAG_DURATION_INCONSISTENT" THEN 'FLAG_DURATION_INCONSISTENT' END,
+      CASE WHEN "FLAG_NO_TRANSIT_GEOMETRY" THEN 'FLAG_NO_TRANSIT_GEOMETRY' END,
       CASE WHEN "FLAG_DURATION_EXTREME" THEN 'FLAG_DURATION_EXTREME' END,
       CASE WHEN "FLAG_COLD_DEEP_TRANSIT" THEN 'FLAG_COLD_DEEP_TRANSIT' END,
       CASE WHEN "FLAG_DEPTH_RADII_MISMATCH" THEN 'FLAG_DEPTH_RADII_MISMATCH' END,
