@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 )
@@ -147,6 +148,49 @@ func (b *Bundle) Param(name string) (float64, bool) {
 		return p.Value, true
 	}
 	return b.Thresholds.Get(name)
+}
+
+// nearParam names, for a parameter no config defines, the one it was
+// probably meant to be ("hot_jupiter.min_teqq" in thresholds.yaml for a rule
+// reading $hot_jupiter.min_teq): the typo is in the file the error does not
+// point at, so the message points there too.
+func (b *Bundle) nearParam(name string) string {
+	// note: one edit away only: teff_min is two from teff_max, and a
+	// rule that lost teff_max was not meant to read teff_min.
+	best, dist := "", 2
+	consider := func(key, file string) {
+		if d := editDistance(name, key); d < dist {
+			best, dist = fmt.Sprintf(" (%s has %q: a typo?)", file, key), d
+		}
+	}
+	for _, t := range b.Thresholds.entries {
+		consider(t.Key, "configs/thresholds.yaml")
+	}
+	for _, p := range b.Metrics.Parameters {
+		consider(p.Name, "configs/metrics.yaml")
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // reserved lists every name the pipeline adds after normalization.

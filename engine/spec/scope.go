@@ -39,7 +39,7 @@ func checkScopes(b *Bundle) Errors {
 		}
 		for _, p := range e.Params {
 			if _, ok := b.Param(p); !ok && !b.Thresholds.broken[p] {
-				errs = append(errs, src.errorf(path, errf(ErrUnknownParameter, "%q", "$"+p)))
+				errs = append(errs, src.errorf(path, errf(ErrUnknownParameter, "%q%s", "$"+p, b.nearParam(p))))
 			}
 		}
 	}

@@ -56,6 +56,22 @@ func TestLoad_defaults(t *testing.T) {
 	}
 }
 
+// TestLoad_parameterTypo: a threshold renamed by a typo breaks the rules
+// that read it, and their error names the key it probably meant.
+func TestLoad_parameterTypo(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../" + spec.ThresholdsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typo := strings.Replace(string(data), "  min_teq: ", "  min_teqq: ", 1)
+	_, err = spec.Load(withFile(t, spec.ThresholdsFile, typo))
+	want := `unknown parameter "$hot_jupiter.min_teq" (configs/thresholds.yaml has "hot_jupiter.min_teqq": a typo?)`
+	if !errors.Is(err, spec.ErrUnknownParameter) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want one saying %s", err, want)
+	}
+}
+
 // TestLoad_errors checks the sentinel and the position of each problem.
 func TestLoad_errors(t *testing.T) {
 	t.Parallel()
