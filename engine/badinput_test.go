@@ -41,6 +41,7 @@ func hostileCases() []hostileCase {
 		{name: "wrong extension json", file: "koi.json", data: fixed(koiHeader + koiRow), wantCode: BadRequest, wantMsg: "JSON"},
 		{name: "wrong extension parquet", file: "koi.parquet", data: fixed(koiHeader + koiRow), wantCode: BadRequest, wantMsg: "content is not Parquet"},
 		{name: "excel workbook", file: "koi.xlsx", data: fixed("PK\x03\x04\x14\x00\x06\x00rest of a zip"), wantCode: BadRequest, wantMsg: "Excel"},
+		{name: "a text file", file: "notes.csv", data: fixed("# Notes\n\nsome words\nwords, with, commas\n"), wantCode: BadRequest, wantMsg: "This does not look like a catalog table: its header (line 3) is a single column, and line 4 has 3 values"},
 		{name: "ragged rows", file: "ragged.csv", data: fixed(koiHeader + koiRow + "K00002.01,10000002,CANDIDATE\n"), wantCode: BadRequest, wantMsg: "Line 3 has 3 values but the header (line 1) has 6 columns"},
 		{name: "mixed delimiters", file: "mixed.csv", data: fixed(koiHeader + strings.ReplaceAll(koiRow, ",", ";")), wantCode: BadRequest, wantMsg: "mixes delimiters"},
 		{name: "non-UTF-8 text", file: "latin1.csv", data: fixed(koiHeader + "K00001.01,10000001,CONFIRMED,2.47,12.1,5800\nK\xe9\xe8,1,CANDIDATE,1,1,1\n"), wantCode: BadRequest, wantMsg: "not UTF-8 text (first invalid byte on line 3)"},

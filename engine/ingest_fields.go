@@ -186,6 +186,17 @@ func (c *fieldCounter) refuse(bad *badRecord, h *headerInfo) error {
 	if bad.unclosed {
 		return Errorf(BadRequest, "Line %d opens a quoted value (\") that is never closed, so the rest of the file would read as one value; close the quote or remove it.", bad.line)
 	}
-	return Errorf(BadRequest, "Line %d has %d values but the header (line %d) has %d columns separated by %s; every row needs one value per column.",
-		bad.line, bad.values, h.line, len(h.names), delimName(h.delim))
+	return Errorf(BadRequest, "%s", raggedRow(bad.line, int64(bad.values), h))
+}
+
+// raggedRow words a row whose number of values differs from the header's.
+func raggedRow(line, values int64, h *headerInfo) string {
+	if len(h.names) == 1 {
+		// note: a text file (a README, a log) reads as a one-column table
+		// until a line with a comma; a count of values misleads there.
+		return fmt.Sprintf("This does not look like a catalog table: its header (line %d) is a single column, and line %d has %d values separated by %s. ExoHunter reads CSV tables with a header line of column names.",
+			h.line, line, values, delimName(h.delim))
+	}
+	return fmt.Sprintf("Line %d has %d values but the header (line %d) has %d columns separated by %s; every row needs one value per column.",
+		line, values, h.line, len(h.names), delimName(h.delim))
 }

@@ -211,8 +211,7 @@ func (h *headerInfo) checkRows(r *csv.Reader, max, skip int) error {
 			continue
 		}
 		line, _ := r.FieldPos(0)
-		msg := fmt.Sprintf("Line %d has %d values but the header (line %d) has %d columns separated by %s; every row needs one value per column.",
-			line+skip, len(rec), h.line, len(h.names), delimName(h.delim))
+		msg := raggedRow(int64(line+skip), int64(len(rec)), h)
 		if alt := otherDelimiter(rec, h.delim, len(h.names)); alt != 0 {
 			msg += fmt.Sprintf(" This row seems to use %s instead: the file mixes delimiters.", delimName(alt))
 		}
