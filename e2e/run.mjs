@@ -59,6 +59,7 @@ const allowed = [
 
 let datasetName = '';
 let runId = '';
+let overrideRun = ''; // test 16b's run, made with threshold overrides
 let expectedRows = 0;
 
 function isAllowedFailure(text, url) {
@@ -394,6 +395,10 @@ test('5. the period–radius chart has drawn points', { timeout: STEP_TIMEOUT },
   assert.ok(agg.some((u) => /\/api\/runs\/[^/]+\/histogram\?/.test(u) && u.includes('column=koi_prad')), 'GET /api/runs/{id}/histogram?column=koi_prad');
   const countsTotal = await page.locator('[data-testid=chart-counts] tbody tr td:nth-child(2)').evaluateAll((tds) => tds.reduce((s, td) => s + Number(td.innerText.replace(/[^0-9]/g, '')), 0));
   assert.equal(countsTotal, expectedRows, 'the category counts cover every row, not a sample');
+  // One set per object: the counts, notes and histogram count objects.
+  assert.equal(await page.locator('#counts-title').innerText(), 'Objects per category');
+  assert.equal(await page.locator('[data-testid=chart-radius-hist] text.axis-label').last().textContent(), 'objects');
+  assert.match(await page.locator('[data-testid=pr-note]').innerText(), /objects with period and radius/);
   assert.doesNotMatch(await page.locator('main').innerText(), /from the drawn sample/, 'no chart falls back to counting the sample');
   await shot('05-charts');
   // Hiding a category draws the sample again from the others (it used to
@@ -859,9 +864,11 @@ test('16b. a value next to a threshold it does not equal is not rounded onto it'
   step = 'near-threshold';
   // K00752.01's period, 9.48803557 d, reads 9.488 at four digits: beside a
   // hot_jupiter.max_period of 9.488 that would look like a period on it.
+  // (The duration_ratio overrides are for 16c.)
   const id = 'K00752.01';
-  const run = await startRun(datasetName, { thresholds: { 'hot_jupiter.max_period': 9.488 } });
+  const run = await startRun(datasetName, { thresholds: { 'hot_jupiter.max_period': 9.488, 'duration_ratio.min': 0.45, 'duration_ratio.max': 2.1 } });
   assert.equal(run.status, 'complete');
+  overrideRun = run.run_id;
   await page.reload(); // note: the header learns of a run started outside the page at a load
   await page.waitForSelector(`#run-select option[value="${run.run_id}"]`, { state: 'attached' });
   const period = async (r) => {
@@ -875,6 +882,31 @@ test('16b. a value next to a threshold it does not equal is not rounded onto it'
   assert.equal(await period(runId), '9.488', 'four digits where no threshold is near');
   assert.equal(await period(run.run_id), '9.48804', 'the digits that tell it from the threshold');
   assert.deepEqual(errorsIn('near-threshold'), []);
+});
+
+test('16c. Labeling: the duration-ratio gauge marks the bounds of the run being labeled', { timeout: STEP_TIMEOUT }, async () => {
+  step = 'ratio-gauge';
+  // The run of 16b has duration_ratio.min 0.45 and max 2.1 (the gauge
+  // marked the defaults, 0.5 and 1.8, whatever the run). Too long is
+  // judged against a central transit: on the measured / expected scale
+  // the bound is max · max_duration_hours / expected_duration_hours.
+  assert.ok(overrideRun, 'test 16b made a run with overrides');
+  await goto(`#/labeling?run=${encodeURIComponent(overrideRun)}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=queue-table] tbody tr').length > 0);
+  await page.fill('[data-testid=annotator]', 'e2e-annotator');
+  await page.click('[data-testid=queue-start]');
+  const gauge = page.locator('[data-testid=label-card] figure.mini', { hasText: 'Duration ratio' });
+  await gauge.locator('svg').waitFor();
+  const obj = await page.locator('[data-testid=label-card]').getAttribute('data-object');
+  const d = await (await page.request.get(`${BASE}/api/runs/${encodeURIComponent(overrideRun)}/results/${encodeURIComponent(obj)}`)).json();
+  const row = (d.rows || [d.row || d]).find((x) => x.is_default !== false);
+  const upper = Number((2.1 * row.max_duration_hours / row.expected_duration_hours).toPrecision(3));
+  assert.ok(upper >= 2.1, `the central-transit bound ${upper} is at least 2.1 on this scale`);
+  const marks = (await gauge.locator('text.gauge-text').allTextContents()).map(Number);
+  if (row.koi_impact != null) assert.equal(marks[0], 0.45, 'too short: the run\'s duration_ratio.min');
+  else assert.ok(!marks.includes(0.45), 'no catalogued b: nothing is too short');
+  assert.equal(marks.at(-1), upper, 'too long: the run\'s duration_ratio.max times the central duration, on this scale');
+  assert.deepEqual(errorsIn('ratio-gauge'), []);
 });
 
 test('17. a run named in the URL that does not exist: one message, the current run kept', { timeout: STEP_TIMEOUT }, async () => {
@@ -1055,6 +1087,22 @@ test('21. a table with several parameter sets per planet: rows are sets, and one
   assert.doesNotMatch(await opened.textContent(), /\(default\)/, 'the opened row is not the default set');
   await page.keyboard.press('Escape');
   await a11y('results with parameter sets');
+  // Charts counts rows (parameter sets) too, and objects with the switch on.
+  await goto(`#/charts?run=${encodeURIComponent(run.run_id)}`);
+  const chartsSay = async (many) => {
+    await page.waitForFunction((m) => document.getElementById('counts-title')?.textContent === m, `${many[0].toUpperCase()}${many.slice(1)} per category`);
+    await page.waitForFunction((m) => document.querySelector('[data-testid=chart-radius-hist] text.axis-label:last-of-type')?.textContent === m, many);
+    const countsTotal = await page.locator('[data-testid=chart-counts] tbody tr td:nth-child(2)').evaluateAll((tds) => tds.reduce((s, td) => s + Number(td.innerText.replace(/[^0-9]/g, '')), 0));
+    for (const t of ['pr-note', 'hz-note', 'hist-note']) assert.ok((await page.locator(`[data-testid=${t}]`).innerText()).includes(`${many} with`), `${t}: ${await page.locator(`[data-testid=${t}]`).innerText()}`);
+    return countsTotal;
+  };
+  assert.equal(await chartsSay('rows (parameter sets)'), run.rows, 'every parameter set is counted');
+  const chartSwitch = page.locator('[data-testid=filter-default]');
+  await chartSwitch.check();
+  assert.equal(await chartsSay('objects'), defaults, 'one row per planet: its default set');
+  await shot('21-charts-parameter-sets');
+  await chartSwitch.uncheck();
+  await chartsSay('rows (parameter sets)');
   await page.click('button:has-text("Clear filters")'); // note: filters stay across runs, as on any change of the header's run
   // A KOI run has one set per object: no switch, and its rows are objects.
   const koiRows = (await apiGet(`/api/runs/${encodeURIComponent(runId)}`)).rows;

@@ -156,6 +156,15 @@ export function describeFilters(f) {
   return parts.length ? parts.join(' · ') : 'no filters';
 }
 
+/**
+ * countNouns(multi, filters) -> [one, many]: what a count counts. In a run
+ * with several parameter sets per planet (multi, see hasParameterSets) a
+ * row is one set, not one object, unless the default-set switch is on.
+ */
+export function countNouns(multi, filters) {
+  return multi && filters[DEFAULT_KEY] !== 'true' ? ['row (parameter set)', 'rows (parameter sets)'] : ['object', 'objects'];
+}
+
 const setsOf = new Map();
 /** Whether a run holds rows that are not their planet's default parameter set (asked once per run). */
 export function hasParameterSets(runId) {

@@ -27,6 +27,31 @@ export function flatten(obj, prefix = '', out = {}) {
   return out;
 }
 
+const flatOf = new Map();
+// flatThresholds reads the run's numeric thresholds once (rejecting, and
+// asked again next time, when the run cannot be read).
+function flatThresholds(runId) {
+  if (!flatOf.has(runId)) {
+    const p = (async () => {
+      await runsReady;
+      const run = state.runs.find((r) => r.run_id === runId) || await api(`/api/runs/${enc(runId)}`);
+      return Object.fromEntries(Object.entries(flatten(run.thresholds || {})).filter(([, v]) => typeof v === 'number'));
+    })();
+    p.catch(() => flatOf.delete(runId));
+    flatOf.set(runId, p);
+  }
+  return flatOf.get(runId);
+}
+
+/**
+ * Resolves to the run's numeric thresholds as {dotted.key: value}, with the
+ * run's overrides (the run from GET /api/runs, else GET /api/runs/{id}).
+ * Never rejects: {} when the run cannot be read.
+ */
+export function runThresholds(runId) {
+  return flatThresholds(runId).catch(() => ({}));
+}
+
 const ofRun = new Map();
 /**
  * Resolves to near(column) -> the run's threshold values for that column:
@@ -38,10 +63,8 @@ const ofRun = new Map();
 export function columnThresholds(runId) {
   if (!ofRun.has(runId)) {
     ofRun.set(runId, (async () => {
-      await runsReady;
-      const run = state.runs.find((r) => r.run_id === runId) || await api(`/api/runs/${enc(runId)}`);
-      const [unitOf] = await Promise.all([thresholdUnits(), loadDictionary()]);
-      const all = Object.entries(flatten(run.thresholds || {})).filter(([, v]) => typeof v === 'number');
+      const [thr, unitOf] = await Promise.all([flatThresholds(runId), thresholdUnits(), loadDictionary()]);
+      const all = Object.entries(thr);
       const memo = new Map();
       return (col) => {
         if (!memo.has(col)) {

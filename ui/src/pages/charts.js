@@ -8,7 +8,7 @@ import { count, num, percent } from '../lib/format.js';
 import { CATEGORIES, categoryColor, humanizeCategory } from '../lib/meta.js';
 import { loadDictionary, categoryText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, runFromParams } from '../lib/state.js';
-import { filterBar, hasParameterSets } from '../lib/filters.js';
+import { filterBar, hasParameterSets, countNouns } from '../lib/filters.js';
 import { openDetail } from '../lib/drawer.js';
 import { scatter } from '../lib/scatter.js';
 import { boundary } from '../lib/hz.js';
@@ -28,6 +28,9 @@ export async function render(root, params) {
   // The radius histogram's bins, and the width it was drawn at.
   let histBins = [];
   let histW = 0;
+  // What the histogram's bars count (its y axis): objects, or rows
+  // (parameter sets) in a run with several sets per planet.
+  let histWhat = 'objects';
 
   const bar = filterBar({ filters, onChange: (f) => { filters = f; setFilters(f); load(); } });
   const legend = h('div', { class: 'cat-legend', role: 'group', 'aria-label': 'Categories shown (toggle)' });
@@ -37,8 +40,9 @@ export async function render(root, params) {
   const hzNote = h('p', { class: 'chart-note', 'data-testid': 'hz-note' });
   const countsBox = h('div', { class: 'chart-counts', 'data-testid': 'chart-counts' });
   const histBox = h('div', { class: 'chart-hist', 'data-testid': 'chart-radius-hist' });
-  const histNote = h('p', { class: 'chart-note' });
+  const histNote = h('p', { class: 'chart-note', 'data-testid': 'hist-note' });
   const countsNote = h('p', { class: 'chart-note' });
+  const countsTitle = h('h2', { id: 'counts-title' }, 'Objects per category');
 
   const noRun = h('p', { class: 'empty', hidden: true }, 'No run selected. ', h('a', { href: '#/run' }, 'Run a dataset'), ' first, or pick a run in the header.');
   const grid = h('div', { class: 'chart-grid' },
@@ -51,7 +55,7 @@ export async function render(root, params) {
             h('span', { class: 'hz-swatch opt' }), 'optimistic HZ ', h('span', { class: 'hz-swatch cons' }), 'conservative HZ ', h('span', { class: 'hz-ring' }), 'tagged habitable_zone_candidate')),
         hzBox, hzNote),
       h('section', { class: 'panel chart-panel', 'aria-labelledby': 'counts-title' },
-        h('header', { class: 'panel-head' }, h('h2', { id: 'counts-title' }, 'Objects per category')), countsBox, countsNote),
+        h('header', { class: 'panel-head' }, countsTitle), countsBox, countsNote),
       h('section', { class: 'panel chart-panel', 'aria-labelledby': 'hist-title' },
         h('header', { class: 'panel-head' }, h('h2', { id: 'hist-title' }, 'Planet radius distribution')), histBox, histNote));
   root.append(
@@ -140,11 +144,18 @@ export async function render(root, params) {
     return { points: list.map(asObj), total: res.total ?? list.length, sampled: !!res.sampled };
   }
 
-  function note(el, r, what) {
+  // nouns: what the counts of the run and filters shown count, [one, many]
+  // (countNouns); hasParameterSets is asked once per run and never rejects.
+  async function nouns() {
+    const f = filters;
+    return countNouns(await hasParameterSets(state.run), f);
+  }
+
+  function note(el, r, what, many) {
     const shown = hidden.size ? ' in the categories shown' : '';
     el.textContent = r.sampled
-      ? `Showing a random sample of ${count(r.points.length)} of ${count(r.total)} objects with ${what}${shown} (point budget ${count(POINT_BUDGET)}).`
-      : `All ${count(r.total)} objects with ${what}${shown}.`;
+      ? `Showing a random sample of ${count(r.points.length)} of ${count(r.total)} ${many} with ${what}${shown} (point budget ${count(POINT_BUDGET)}).`
+      : `All ${count(r.total)} ${many} with ${what}${shown}.`;
     el.classList.toggle('sampled', r.sampled);
   }
 
@@ -179,26 +190,28 @@ export async function render(root, params) {
     const pmy = ++pseq;
     prNote.textContent = 'Loading…';
     hzNote.textContent = 'Loading…';
-    const [a, b, c, d, e] = await Promise.allSettled([
+    const [a, b, c, d, e, n] = await Promise.allSettled([
       points('koi_period', 'koi_prad'),
       points('koi_insol', 'koi_steff'),
       categoryCounts(),
       histogram(),
       ringTotal(),
+      nouns(),
     ]);
     if (my !== seq) return;
-    if (pmy === pseq) showPoints(a, b, e);
+    const [, many] = n.value;
+    if (pmy === pseq) showPoints(a, b, e, many);
     const cts = c.status === 'fulfilled' ? c.value : null;
-    renderCounts(cts, c.status === 'rejected' ? c.reason : null, a.status === 'fulfilled' ? a.value : null);
-    renderHist(d.status === 'fulfilled' ? d.value : null, a.status === 'fulfilled' ? a.value : null);
+    renderCounts(cts, c.status === 'rejected' ? c.reason : null, a.status === 'fulfilled' ? a.value : null, many);
+    renderHist(d.status === 'fulfilled' ? d.value : null, a.status === 'fulfilled' ? a.value : null, many);
   }
 
   // reloadPoints draws both scatter plots again (after a legend toggle).
   async function reloadPoints() {
     if (!state.run) return;
     const pmy = ++pseq;
-    const [a, b, e] = await Promise.allSettled([points('koi_period', 'koi_prad'), points('koi_insol', 'koi_steff'), ringTotal()]);
-    if (pmy === pseq) showPoints(a, b, e);
+    const [a, b, e, n] = await Promise.allSettled([points('koi_period', 'koi_prad'), points('koi_insol', 'koi_steff'), ringTotal(), nouns()]);
+    if (pmy === pseq) showPoints(a, b, e, n.value[1]);
   }
 
   // ringTotal counts the habitable-zone candidates among all the rows the
@@ -213,18 +226,18 @@ export async function render(root, params) {
     return countMap(res).habitable_zone_candidate ?? 0;
   }
 
-  function showPoints(a, b, ring) {
+  function showPoints(a, b, ring, many) {
     if (a.status === 'fulfilled') {
       pr.update(a.value.points);
-      note(prNote, a.value, 'period and radius');
+      note(prNote, a.value, 'period and radius', many);
       if (pr.outside) prNote.append(` ${count(pr.outside)} extreme points lie outside the axes.`);
     } else { pr.update([]); replace(prNote, errorBox(a.reason, 'Could not load points.')); }
     if (b.status === 'fulfilled') {
       hz.update(b.value.points);
-      note(hzNote, b.value, 'insolation and Teff');
+      note(hzNote, b.value, 'insolation and Teff', many);
       const drawn = b.value.points.filter(isHz).length;
       const total = ring.status === 'fulfilled' ? ring.value : null;
-      const tagged = 'objects tagged habitable_zone_candidate, whatever their category (a confirmed planet in the zone is ringed too)';
+      const tagged = `${many} tagged habitable_zone_candidate, whatever their category (a confirmed planet in the zone is ringed too)`;
       hzNote.append(` ${!b.value.sampled || total === drawn ? `Ringed: ${count(drawn)} ${tagged}.`
         : total != null ? `Ringed: ${count(drawn)} of the ${count(total)} ${tagged}; the other ${count(total - drawn)} are not in the drawn sample.`
           : `Ringed: the ${count(drawn)} ${tagged} in the drawn sample.`} Boundaries: Kopparapu et al. 2014, valid 2600–7200 K.`);
@@ -259,7 +272,9 @@ export async function render(root, params) {
     }
   }
 
-  function renderCounts(cts, err, sample) {
+  function renderCounts(cts, err, sample, many) {
+    const title = `${many[0].toUpperCase()}${many.slice(1)} per category`;
+    countsTitle.textContent = title;
     if (err) { replace(countsBox, errorBox(err)); return; }
     let map = cts && cts.counts;
     countsNote.textContent = '';
@@ -273,16 +288,16 @@ export async function render(root, params) {
     const max = Math.max(1, ...Object.values(map).map(Number));
     const total = Object.values(map).reduce((x, y) => x + Number(y), 0);
     replace(countsBox, h('table', { class: 'grid compact counts' },
-      h('caption', { class: 'sr-only' }, 'Objects per category'),
+      h('caption', { class: 'sr-only' }, title),
       h('tbody', {}, CATEGORIES.filter((c) => map[c]).map((c) => h('tr', {},
         h('th', { scope: 'row', title: categoryText(c) }, h('span', { class: 'swatch', style: { background: categoryColor(c) } }), humanizeCategory(c)),
         h('td', { class: 'numcell' }, count(map[c])),
         h('td', { class: 'numcell muted' }, percent(map[c], total)),
         h('td', { class: 'barcell' }, h('span', { class: 'hbar', style: { width: `${(100 * map[c]) / max}%`, background: categoryColor(c) } })))))));
-    if (!total) countsBox.append(h('p', { class: 'empty' }, 'No objects match.'));
+    if (!total) countsBox.append(h('p', { class: 'empty' }, `No ${many} match.`));
   }
 
-  function renderHist(res, sample) {
+  function renderHist(res, sample, many) {
     let bins = res && Array.isArray(res.bins) ? res.bins : null;
     histNote.textContent = '';
     if (!bins && sample) {
@@ -290,9 +305,10 @@ export async function render(root, params) {
       bins = logBins(vals, 40);
       histNote.textContent = `Binned from the drawn sample of ${count(vals.length)} (the histogram endpoint is not available).`;
     } else if (res) {
-      histNote.textContent = `${count(res.total ?? bins.reduce((s, b) => s + b.count, 0))} objects with a radius${res.nulls ? `; ${count(res.nulls)} without` : ''}. Log-spaced bins.`;
+      histNote.textContent = `${count(res.total ?? bins.reduce((s, b) => s + b.count, 0))} ${many} with a radius${res.nulls ? `; ${count(res.nulls)} without` : ''}. Log-spaced bins.`;
     }
     histBins = bins || [];
+    histWhat = many;
     drawHist();
   }
 
@@ -306,7 +322,7 @@ export async function render(root, params) {
   function drawHist() {
     const w = histWidth();
     histW = w > 0 ? w : 600;
-    replace(histBox, histBins.length ? histogramSvg(histBins, histW) : h('p', { class: 'empty' }, 'No radii to show.'));
+    replace(histBox, histBins.length ? histogramSvg(histBins, histW, histWhat) : h('p', { class: 'empty' }, 'No radii to show.'));
   }
   const histResize = new ResizeObserver(() => {
     if (histBins.length && histWidth() > 0 && Math.abs(histWidth() - histW) > 2) drawHist();
@@ -366,8 +382,8 @@ function logBins(vals, n) {
   return bins;
 }
 
-/** A log-x histogram as SVG, W CSS pixels wide. */
-function histogramSvg(bins, W) {
+/** A log-x histogram as SVG, W CSS pixels wide; `what` names its y axis (what a bar counts). */
+function histogramSvg(bins, W, what) {
   const H = 260;
   const m = { l: 48, r: 10, t: 10, b: 40 };
   const los = bins.map((b) => b.lo).filter((v) => v > 0);
@@ -414,6 +430,6 @@ function histogramSvg(bins, W) {
     svg.append(el('text', { x: m.l - 6, y: sy(c) + 4, class: 'tick-text', 'text-anchor': 'end' }, count(c)));
   }
   svg.append(el('text', { x: (W + m.l) / 2, y: H - 6, class: 'axis-label', 'text-anchor': 'middle' }, 'Planet radius [R⊕]'));
-  svg.append(el('text', { x: 12, y: (H - m.b) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(H - m.b) / 2})` }, 'objects'));
+  svg.append(el('text', { x: 12, y: (H - m.b) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 12 ${(H - m.b) / 2})` }, what));
   return svg;
 }

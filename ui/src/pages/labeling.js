@@ -12,7 +12,7 @@ import { seff } from '../lib/hz.js';
 import { confusion } from '../lib/confusion.js';
 import { state, runsReady, onRunChange, setHashParams, shortRunId, runFromParams } from '../lib/state.js';
 import { has } from '../lib/capabilities.js';
-import { columnThresholds } from '../lib/thresholds.js';
+import { columnThresholds, runThresholds } from '../lib/thresholds.js';
 
 const ANNOTATOR_KEY = 'exohunter.annotator';
 // note: no CANDIDATE key: the API stores that label as the category
@@ -212,10 +212,10 @@ async function queueMode(box, runId, getAnnotator, annIn) {
       ['Duration ratio', 'duration_ratio', ''], ['Star Teff', 'koi_steff', 'K'], ['Star radius', 'koi_srad', 'R☉'],
       ['Score', 'score', ''], ['NASA', 'koi_disposition', ''], ['Model p', 'p_model', ''], ['Anomaly', 'anomaly_score', ''],
     ].filter(([, c]) => row[c] !== undefined);
-    const near = await columnThresholds(item.run_id || runId);
+    const [near, thr] = await Promise.all([columnThresholds(item.run_id || runId), runThresholds(item.run_id || runId)]);
     if (current !== item) return;
     replace(numbers, h('dl', {}, kv.map(([k, c, u]) => [h('dt', {}, k), h('dd', {}, typeof row[c] === 'number' ? num(row[c], 4, near(c)) : row[c] ?? '—', u && row[c] != null ? h('span', { class: 'unit' }, ` ${u}`) : null)])));
-    replace(charts, radiusGauge(row.koi_prad), hzGauge(row.koi_insol, row.koi_steff), ratioGauge(row.duration_ratio));
+    replace(charts, radiusGauge(row.koi_prad), hzGauge(row.koi_insol, row.koi_steff), ratioGauge(row, thr));
   }
 
   async function submit(label) {
@@ -301,8 +301,26 @@ function hzGauge(s, teff) {
   const outer = seff('early_mars', teff);
   return gauge('Insolation vs optimistic HZ', 0.05, 2000, true, [[1, '⊕']], s, [outer, inner]);
 }
-function ratioGauge(v) {
-  return gauge('Duration ratio (measured / expected)', 0, 3, false, [[0.5, '0.5'], [1, '1'], [1.8, '1.8']], v, [0.5, 1.8]);
+// ratioGauge marks where the run's own duration rules fall on this
+// object's measured / expected scale (a run made with overrides has its
+// own): too short below duration_ratio.min, judged at the catalogued
+// impact parameter and so only when there is one; too long above
+// duration_ratio.max times a central transit's duration, which is
+// max · max_duration_hours / expected_duration_hours on this scale (the
+// two durations differ by the impact parameter). 1 is marked unless a
+// bound is next to it; a bound the row or run cannot give is left out.
+function ratioGauge(row, thr) {
+  const ok = (x) => typeof x === 'number' && Number.isFinite(x);
+  const min = ok(thr['duration_ratio.min']) && row.koi_impact != null ? thr['duration_ratio.min'] : null;
+  const max = ok(thr['duration_ratio.max']) && row.max_duration_hours > 0 && row.expected_duration_hours > 0
+    ? thr['duration_ratio.max'] * row.max_duration_hours / row.expected_duration_hours : null;
+  const hi = max != null ? Math.max(3, Math.ceil(max + 0.5)) : 3;
+  const marks = [];
+  if (min != null) marks.push([min, num(min, 3)]);
+  if ((min == null || Math.abs(1 - min) / hi > 0.06) && (max == null || Math.abs(max - 1) / hi > 0.06)) marks.push([1, '1']);
+  if (max != null) marks.push([max, num(max, 3)]);
+  const band = min != null || max != null ? [min ?? 0, max ?? hi] : null;
+  return gauge('Duration ratio (measured / expected)', 0, hi, false, marks, row.duration_ratio, band);
 }
 
 // --- review -----------------------------------------------------------------

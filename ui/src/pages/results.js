@@ -6,7 +6,7 @@ import { count, value } from '../lib/format.js';
 import { asList, COMPARE } from '../lib/meta.js';
 import { loadDictionary, tooltip, unit, flagText } from '../lib/dict.js';
 import { state, onRunChange, setHashParams, filtersFromParams, filterParams, getFilters, setFilters, shortRunId, runFromParams } from '../lib/state.js';
-import { filterBar, hasParameterSets, DEFAULT_KEY } from '../lib/filters.js';
+import { filterBar, hasParameterSets, countNouns } from '../lib/filters.js';
 import { openDetail, categoryBadge } from '../lib/drawer.js';
 import { columnThresholds } from '../lib/thresholds.js';
 
@@ -242,7 +242,7 @@ export async function render(root, params) {
     const multi = await sets;
     if (my !== seq) return;
     bar.setParameterSets(multi);
-    const [one, many] = multi && filters[DEFAULT_KEY] !== 'true' ? ['row (parameter set)', 'rows (parameter sets)'] : ['object', 'objects'];
+    const [one, many] = countNouns(multi, filters);
     status.textContent = total === 1 ? `1 ${one} matches` : `${count(total)} ${many} match`;
     status.dataset.total = String(res.total ?? rows.length);
   }
