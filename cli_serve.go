@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return engine.Wrap(engine.BadRequest, err, "Cannot listen on %s (%v): choose another address with --addr HOST:PORT or EXOHUNTER_ADDR.", *addr, err)
 	}
 	defer ln.Close()
+	ln = retryListener{Listener: ln, log: m.Logger}
 	e, err := engine.Open(ctx, opts)
 	if err != nil {
 		return err
@@ -73,6 +75,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	}
 	jobs := engine.NewJobs(e)
 	cfg.Jobs, cfg.Console, cfg.Logger = jobs, e.Console(), m.Logger
+	if loopback(ln.Addr()) {
+		cfg.AllowedHosts = slices.Concat(api.LoopbackHosts, cfg.AllowedHosts)
+	}
 	srv, err := api.New(cfg, e)
 	if err != nil {
 		return err
@@ -159,8 +164,12 @@ func (m *Main) loadSample(ctx context.Context, e *engine.Engine, path string) er
 // environment.
 func (m *Main) serveConfig() (api.Config, error) {
 	cfg := api.Config{
-		Token:       strings.TrimSpace(m.Getenv("EXOHUNTER_TOKEN")),
-		CORSOrigins: splitList(m.Getenv("EXOHUNTER_CORS_ORIGINS")),
+		Token:        strings.TrimSpace(m.Getenv("EXOHUNTER_TOKEN")),
+		CORSOrigins:  splitList(m.Getenv("EXOHUNTER_CORS_ORIGINS")),
+		AllowedHosts: splitList(m.Getenv("EXOHUNTER_ALLOWED_HOSTS")),
+	}
+	if cfg.Token == "" && m.Getenv("EXOHUNTER_TOKEN") != "" {
+		return cfg, errors.New("EXOHUNTER_TOKEN is only blank space; give a token, or unset it to run without one")
 	}
 	var err error
 	if cfg.ProtectReads, err = envBool(m.Getenv, "EXOHUNTER_PROTECT_READS"); err != nil {
@@ -172,6 +181,9 @@ func (m *Main) serveConfig() (api.Config, error) {
 	if (cfg.ProtectReads || cfg.ProtectConsole) && cfg.Token == "" {
 		return cfg, errors.New("EXOHUNTER_PROTECT_READS/EXOHUNTER_PROTECT_CONSOLE need EXOHUNTER_TOKEN to be set")
 	}
+	// note: the console reads every table, so protected reads with an open
+	// console protected nothing (a review read all runs through it).
+	cfg.ProtectConsole = cfg.ProtectConsole || cfg.ProtectReads
 	if v := m.Getenv("EXOHUNTER_UPLOAD_LIMIT"); v != "" {
 		if cfg.UploadLimit, err = parseSize(v); err != nil {
 			return cfg, fmt.Errorf("EXOHUNTER_UPLOAD_LIMIT: %w", err)

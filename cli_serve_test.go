@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,6 +215,7 @@ func TestServeConfig(t *testing.T) {
 		{"protection without a token", map[string]string{"EXOHUNTER_PROTECT_READS": "true"}, "need EXOHUNTER_TOKEN"},
 		{"bad boolean", map[string]string{"EXOHUNTER_PROTECT_CONSOLE": "maybe"}, "want true or false"},
 		{"bad size", map[string]string{"EXOHUNTER_UPLOAD_LIMIT": "lots"}, "not a size"},
+		{"blank token", map[string]string{"EXOHUNTER_TOKEN": "  "}, "only blank space"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,6 +225,14 @@ func TestServeConfig(t *testing.T) {
 				t.Errorf("serveConfig: %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+	// Protected reads protect the console too: it reads every table.
+	m := &Main{Getenv: func(k string) string {
+		return map[string]string{"EXOHUNTER_TOKEN": "t", "EXOHUNTER_PROTECT_READS": "1", "EXOHUNTER_ALLOWED_HOSTS": "exo.example.org, lab"}[k]
+	}}
+	cfg, err := m.serveConfig()
+	if err != nil || !cfg.ProtectConsole || !slices.Equal(cfg.AllowedHosts, []string{"exo.example.org", "lab"}) {
+		t.Errorf("serveConfig with protected reads: console protected %v, allowed hosts %v, err %v", cfg.ProtectConsole, cfg.AllowedHosts, err)
 	}
 }
 
@@ -235,5 +246,45 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) accepted", in)
 		}
+	}
+}
+
+// emfileListener fails its first Accepts as a process out of file
+// descriptors does.
+type emfileListener struct {
+	net.Listener
+	fails int
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestRetryListener: out of file descriptors, accepting waits and goes
+// on (fasthttp would stop serving); a closed listener still ends it.
+func TestRetryListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := retryListener{Listener: &emfileListener{Listener: inner, fails: 3}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	go func() {
+		if c, err := net.Dial("tcp", inner.Addr().String()); err == nil {
+			defer c.Close()
+			time.Sleep(time.Second)
+		}
+	}()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("accept after three EMFILE: %v", err)
+	}
+	c.Close()
+	inner.Close()
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("accept on a closed listener: %v, want net.ErrClosed", err)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -26,6 +27,7 @@ var statusByCode = map[engine.Code]int{
 	engine.Internal:     http.StatusInternalServerError,
 	engine.Storage:      http.StatusInsufficientStorage,
 	engine.Upstream:     http.StatusBadGateway,
+	engine.Busy:         http.StatusTooManyRequests,
 }
 
 // codeByStatus names the envelope code of a *fiber.Error (an unknown route,
@@ -83,6 +85,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	// to start) must not run.
 	c.Response().ResetBody()
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if status == http.StatusTooManyRequests && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		c.Set(fiber.HeaderRetryAfter, "5")
+	}
 	return c.Status(status).JSON(errorBody{Error: body})
 }
 
@@ -103,6 +108,12 @@ func (s *Server) envelope(c *fiber.Ctx, err error) (int, errorDetail) {
 			msg = "internal error"
 		case http.StatusRequestHeaderFieldsTooLarge:
 			msg = "The request's URL or headers are too large for this server (a very long filter or column list?); shorten them, or send a long SQL query in the body of POST /api/query instead of GET."
+		case http.StatusBadRequest:
+			if strings.Contains(msg, "error when reading request") {
+				// note: fasthttp's text quotes the raw request, its
+				// Authorization header included.
+				msg = "The request could not be read as HTTP (malformed request line, headers or Content-Length)."
+			}
 		}
 		return fe.Code, errorDetail{Code: code, Message: msg, Details: []engine.Detail{}, RequestID: rid}
 	}
@@ -117,7 +128,20 @@ func (s *Server) envelope(c *fiber.Ctx, err error) (int, errorDetail) {
 		status, code = http.StatusInternalServerError, engine.Internal
 	}
 	return status, errorDetail{Code: string(code), Message: engine.ErrorMessage(err),
-		Details: engine.ErrorDetails(err), RequestID: rid}
+		Details: capDetails(engine.ErrorDetails(err)), RequestID: rid}
+}
+
+// maxDetails bounds an error's details list: a body of 90,000 unknown
+// threshold keys was answered with 6.4 MB of them (a review).
+const maxDetails = 100
+
+// capDetails keeps the first maxDetails details and says how many more
+// there were.
+func capDetails(d []engine.Detail) []engine.Detail {
+	if len(d) <= maxDetails {
+		return d
+	}
+	return append(d[:maxDetails:maxDetails], engine.Detail{Message: fmt.Sprintf("and %d more problems like these", len(d)-maxDetails)})
 }
 
 // newLogger returns l, or a logger that discards everything when l is nil.

@@ -167,6 +167,9 @@ func (env *testEnv) do(tb testing.TB, method, url, body string, header map[strin
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
+		if k == "Host" {
+			req.Host = v
+		}
 	}
 	res, err := env.srv.App().Test(req, -1)
 	if err != nil {

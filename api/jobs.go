@@ -47,7 +47,9 @@ func (s *Server) handleJobEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
 	conn, idle := c.Context().Conn(), s.cfg.StreamIdleTimeout
+	release := keepSlot(c)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer release()
 		defer stop()
 		streamJob(w, updates, func() { extendWrite(conn, idle) })
 	})

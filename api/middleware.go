@@ -44,10 +44,11 @@ func (s *Server) mount() {
 	app.Use(recoverPanics)
 	app.Use(s.assignRequestID)
 	app.Use(s.securityHeaders)
+	app.Use(s.checkOrigin)
 	if len(s.cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{
 			AllowOrigins:  strings.Join(s.cfg.CORSOrigins, ","),
-			AllowMethods:  "GET,POST,DELETE,HEAD",
+			AllowMethods:  "GET,POST,DELETE",
 			AllowHeaders:  "Authorization,Content-Type,X-Request-ID",
 			ExposeHeaders: "X-Request-ID,Content-Disposition",
 			MaxAge:        600,
@@ -236,7 +237,9 @@ func drainBody(c *fiber.Ctx) error {
 
 // clientLimiter caps concurrent requests per client address, so that one
 // client cannot hold every worker (STYLE: per-client concurrency limit).
-// Streamed responses release their slot when the handler returns.
+// Streamed responses release their slot when the handler returns, but for
+// a stream that lives on its own (a job's events, keepSlot): one client
+// held 400 event streams open under a limit of 32.
 type clientLimiter struct {
 	max int
 	mu  sync.Mutex
@@ -259,12 +262,38 @@ func (l *clientLimiter) limit(c *fiber.Ctx) error {
 	}
 	l.n[ip]++
 	l.mu.Unlock()
-	defer func() {
+	s := &slot{release: sync.OnceFunc(func() {
 		l.mu.Lock()
 		if l.n[ip]--; l.n[ip] <= 0 {
 			delete(l.n, ip)
 		}
 		l.mu.Unlock()
-	}()
-	return c.Next()
+	})}
+	c.Locals(localSlot, s)
+	err := c.Next()
+	if !s.kept {
+		s.release()
+	}
+	return err
+}
+
+// localSlot is the fiber Locals key of a request's limiter slot.
+const localSlot = "client_slot"
+
+// slot is one request's place in its client's limit.
+type slot struct {
+	release func()
+	kept    bool
+}
+
+// keepSlot keeps the request's slot after its handler returns, for a
+// response streamed after that; the stream calls the returned func when
+// it ends. Without a limiter it returns a no-op.
+func keepSlot(c *fiber.Ctx) func() {
+	s, ok := c.Locals(localSlot).(*slot)
+	if !ok {
+		return func() {}
+	}
+	s.kept = true
+	return s.release
 }

@@ -50,6 +50,10 @@ type Config struct {
 	// CORSOrigins are the origins allowed to call the API from a browser
 	// (e.g. "http://localhost:5173"); empty means same-origin only.
 	CORSOrigins []string
+	// AllowedHosts, when set, are the host names a request's Host header
+	// may name (any port); others get 403 (DNS rebinding). serve sets
+	// LoopbackHosts for a loopback address, plus EXOHUNTER_ALLOWED_HOSTS.
+	AllowedHosts []string
 
 	// UploadLimit caps one uploaded file (default 2 GiB): 413 beyond it.
 	UploadLimit int64

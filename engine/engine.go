@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -148,8 +149,11 @@ type Engine struct {
 	memAvailable func() int64
 	// bulk makes the work over whole large runs take turns (bulk.go).
 	bulk *bulk
-	// snapshotTurn lets one snapshot write at a time (writeSnapshot).
-	snapshotTurn chan struct{}
+	// snapshotTurn lets one snapshot write at a time (writeSnapshot);
+	// snapshotWaiting counts those waiting for it, at most
+	// maxWaitingSnapshots.
+	snapshotTurn    chan struct{}
+	snapshotWaiting atomic.Int32
 	// ingestMu serializes the short register step of Ingest, DeleteDataset
 	// (duplicate check, name choice, rename, meta row, views) and the
 	// recording of a new run (insertRun).

@@ -34,6 +34,9 @@ const (
 	// store, an https:// server) failed or could not be reached (502 Bad
 	// Gateway). The request itself may be fine; it may succeed later.
 	Upstream Code = "upstream_unavailable"
+	// Busy: the server has as much of this work waiting as it takes (429
+	// Too Many Requests); the same request succeeds once some has ended.
+	Busy Code = "too_many_requests"
 )
 
 // Detail is one item of an error's details list, for example one config

@@ -146,6 +146,10 @@ func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error)
 		j.mu.Unlock()
 		return nil, Errorf(Conflict, "The server is shutting down and does not start new jobs.")
 	}
+	if err := j.roomLocked(kind); err != nil {
+		j.mu.Unlock()
+		return nil, err
+	}
 	j.live[lj.job.ID] = lj
 	j.wg.Add(1)
 	j.mu.Unlock()
@@ -159,6 +163,37 @@ func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error)
 	snap := lj.job
 	go j.run(lj, fn)
 	return &snap, nil
+}
+
+// maxPendingJobs bounds the jobs of one kind that run or wait at once.
+// jobSlots bounds the running ones only, and 60 run requests in 3 s left
+// 22 waiting, each to write its own file (a review); more work than this
+// is refused (Busy, 429) until some ends.
+const maxPendingJobs = 16
+
+// room refuses a job of kind when maxPendingJobs of it have not ended.
+func (j *Jobs) room(kind string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.roomLocked(kind)
+}
+
+// roomLocked is room with j.mu held.
+func (j *Jobs) roomLocked(kind string) error {
+	n := 0
+	for _, lj := range j.live {
+		select {
+		case <-lj.done:
+		default:
+			if lj.job.Kind == kind {
+				n++
+			}
+		}
+	}
+	if n >= maxPendingJobs {
+		return Errorf(Busy, "%d %s jobs are already running or waiting, as many as this server takes; try again when some have ended (GET /api/jobs).", n, kind)
+	}
+	return nil
 }
 
 // run executes one job, after waiting for a slot of its kind, and records
@@ -507,6 +542,11 @@ type RunStart struct {
 func (j *Jobs) StartRun(ctx context.Context, in ProcessInput, wait time.Duration) (*RunStart, error) {
 	if in.Out != "" {
 		return nil, Errorf(BadRequest, "A background run cannot write an extra output file.")
+	}
+	// note: before the run's record, which a refused job would leave
+	// behind as a failed run.
+	if err := j.room(JobKindRun); err != nil {
+		return nil, err
 	}
 	prep, err := j.e.prepareRun(ctx, in)
 	if err != nil {

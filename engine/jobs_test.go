@@ -7,6 +7,57 @@ import (
 	"time"
 )
 
+// TestJobs_pendingLimit: at most maxPendingJobs of one kind run or wait;
+// the next is refused as Busy (429) until one ends, other kinds go on, and
+// a refused run leaves no run record.
+func TestJobs_pendingLimit(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	j := NewJobs(e)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = j.Close(ctx) })
+	release := make(chan struct{})
+	block := func(context.Context, func(float64, string)) (any, error) { <-release; return "done", nil }
+	var first string
+	for i := range maxPendingJobs {
+		job, err := j.Start(ctx, JobKindRun, block)
+		if err != nil {
+			t.Fatalf("job %d: %v", i+1, err)
+		}
+		if i == 0 {
+			first = job.ID
+		}
+	}
+	if _, err := j.Start(ctx, JobKindRun, block); ErrorCode(err) != Busy || !strings.Contains(ErrorMessage(err), "16 run jobs") {
+		t.Errorf("job %d: %v, want Busy", maxPendingJobs+1, err)
+	}
+	mustKOISmallRun(t, e)
+	runs, err := e.Runs(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.StartRun(ctx, ProcessInput{Dataset: "koi"}, 0); ErrorCode(err) != Busy {
+		t.Errorf("StartRun at the limit: %v, want Busy", err)
+	}
+	if after, _ := e.Runs(ctx, ""); len(after) != len(runs) {
+		t.Errorf("a refused run left a record: %d runs, were %d", len(after), len(runs))
+	}
+	if _, err := j.Start(ctx, JobKindTrain, func(context.Context, func(float64, string)) (any, error) { return "ok", nil }); err != nil {
+		t.Errorf("another kind at the run limit: %v", err)
+	}
+	close(release)
+	if _, err := j.Wait(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := j.Start(ctx, JobKindRun, block); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after the jobs ended: %v", err)
+		}
+	}
+}
+
 // TestJobs_Slots: jobs of one kind beyond jobSlots wait, queued and saying
 // so, and start as earlier ones end; every job completes.
 func TestJobs_Slots(t *testing.T) {

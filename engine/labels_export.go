@@ -3,10 +3,14 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +48,9 @@ type LabelExportManifest struct {
 	ExcludedRejected int64     `json:"excluded_rejected"`
 	Columns          []string  `json:"columns"`
 	CreatedAt        time.Time `json:"created_at"`
+	// SHA256 is the export file's hash: an export whose bytes an earlier
+	// one already holds returns that one instead of a copy.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // LabelExportFilter is the selection an export was made with.
@@ -91,10 +98,53 @@ func (e *Engine) ExportLabels(ctx context.Context, in LabelExportInput) (*LabelE
 	if err != nil {
 		return nil, err
 	}
+	if m.SHA256, err = fileSHA256(tmp); err != nil {
+		return nil, fmt.Errorf("hash label export: %w", err)
+	}
+	if same := e.sameLabelExport(m); same != nil {
+		return same, nil
+	}
 	if err := os.Rename(tmp, m.Path); err != nil {
 		return nil, fmt.Errorf("place label export: %w", err)
 	}
 	return m, writeJSONFile(m.Manifest, m)
+}
+
+// sameLabelExport returns an earlier export of the same bytes, format and
+// filter whose file is still there, or nil. Labels change rarely and a GET
+// (the dashboard's download, or any web page's <img>) writes an export:
+// without this, 40 requests left 65 MB of identical files (a review).
+func (e *Engine) sameLabelExport(m *LabelExportManifest) *LabelExportManifest {
+	paths, _ := filepath.Glob(e.path(DirLabeled, "labels-*.manifest.json"))
+	for _, p := range paths {
+		var old LabelExportManifest
+		b, err := os.ReadFile(p)
+		if err != nil || json.Unmarshal(b, &old) != nil {
+			continue
+		}
+		if old.SHA256 != m.SHA256 || old.Format != m.Format || !slices.Equal(old.Filter.Sources, m.Filter.Sources) || old.Filter.Dataset != m.Filter.Dataset {
+			continue
+		}
+		old.Path, old.Manifest = e.path(DirLabeled, old.File), p
+		if _, err := os.Stat(old.Path); err == nil {
+			return &old
+		}
+	}
+	return nil
+}
+
+// fileSHA256 is the hex sha256 of a file's bytes.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // newLabelExport validates the request and names the files.

@@ -477,13 +477,35 @@ func TestEngine_ExportLabels(t *testing.T) {
 	if after, _ := os.ReadDir(e.path(DirLabeled)); len(after) != len(before) {
 		t.Errorf("a refused export left files: %d entries, was %d", len(after), len(before))
 	}
+	// The same labels exported again give the same file, not a copy; a
+	// new label gives a new one.
+	first, err := e.ExportLabels(ctx, LabelExportInput{Format: CSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(e.path(DirLabeled))
+	again, err := e.ExportLabels(ctx, LabelExportInput{Format: CSV})
+	if after, _ := os.ReadDir(e.path(DirLabeled)); err != nil || again.Path != first.Path || len(after) != len(files) || again.SHA256 == "" {
+		t.Errorf("the same export again: %s (was %s), %d files (were %d), %v", again.Path, first.Path, len(after), len(files), err)
+	}
+	if p1, err := e.ExportLabels(ctx, LabelExportInput{}); err != nil {
+		t.Fatal(err)
+	} else if p2, err := e.ExportLabels(ctx, LabelExportInput{}); err != nil || p2.Path != p1.Path {
+		t.Errorf("the same Parquet export again: %s, was %s (%v)", p2.Path, p1.Path, err)
+	}
+	if _, err := e.AddLabel(ctx, LabelInput{ObjectID: "K00754.01", Dataset: "koi", Label: "candidate", Annotator: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if next, err := e.ExportLabels(ctx, LabelExportInput{Format: CSV}); err != nil || next.Path == first.Path || next.Rows != first.Rows+1 {
+		t.Errorf("export after a new label: %+v %v, want a new file with one more row", next, err)
+	}
 	// Labels outlive their dataset, and stay exportable by its name.
 	if err := e.DeleteDataset(ctx, "koi"); err != nil {
 		t.Fatal(err)
 	}
 	m, err := e.ExportLabels(ctx, LabelExportInput{Dataset: "koi"})
-	if err != nil || m.Rows != 25 {
-		t.Errorf("export of a deleted dataset's labels = %+v, %v; want its 25 labels", m, err)
+	if err != nil || m.Rows != 26 {
+		t.Errorf("export of a deleted dataset's labels = %+v, %v; want its 26 labels", m, err)
 	}
 }
 

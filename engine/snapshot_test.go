@@ -643,3 +643,28 @@ func TestEngine_snapshotDiskRoom(t *testing.T) {
 		t.Errorf("a refused snapshot left %d files", len(entries))
 	}
 }
+
+// TestSnapshot_waitingLimit: while one snapshot is written, at most
+// maxWaitingSnapshots wait for their turn; the next is refused as Busy,
+// and a waiter that gives up leaves its place.
+func TestSnapshot_waitingLimit(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	mustKOISmallRun(t, e)
+	e.snapshotTurn <- struct{}{} // another snapshot is being written
+	defer func() { <-e.snapshotTurn }()
+	e.snapshotWaiting.Store(maxWaitingSnapshots)
+	out := filepath.Join(t.TempDir(), "nb.duckdb")
+	if _, err := e.Snapshot(context.Background(), out, SnapshotOptions{}); ErrorCode(err) != Busy {
+		t.Errorf("a snapshot beyond the waiting limit: %v, want Busy", err)
+	}
+	e.snapshotWaiting.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := e.Snapshot(ctx, out, SnapshotOptions{}); err == nil {
+		t.Error("a snapshot finished while another held the turn")
+	}
+	if n := e.snapshotWaiting.Load(); n != 0 {
+		t.Errorf("%d waiting after the waiter gave up, want 0", n)
+	}
+}

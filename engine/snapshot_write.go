@@ -40,6 +40,10 @@ type snapshotRun struct {
 	columns           []string
 }
 
+// maxWaitingSnapshots bounds the snapshots waiting for snapshotTurn; more
+// are refused as Busy (429).
+const maxWaitingSnapshots = 4
+
 // writeSnapshot writes a complete snapshot to tmp: phase 1 copies the data
 // in one read transaction of the server's database into tmp attached as
 // alias; phase 2 opens tmp on its own for views, catalog and comments.
@@ -63,9 +67,17 @@ func (e *Engine) writeSnapshot(ctx context.Context, tmp, alias string, opts Snap
 	// "Unique file handle conflict" (a 500 for the second of two
 	// concurrent GET /api/snapshot). Long reads and writes elsewhere do
 	// not hold a DETACH back.
+	// note: and a few waiting: eight concurrent downloads of every run
+	// took up to 57 s each, holding their clients' connections (a review).
+	if n := e.snapshotWaiting.Add(1); n > maxWaitingSnapshots {
+		e.snapshotWaiting.Add(-1)
+		return nil, Errorf(Busy, "%d snapshots are already waiting for their turn (one is written at a time); try again when they are done.", n-1)
+	}
 	select {
 	case e.snapshotTurn <- struct{}{}:
+		e.snapshotWaiting.Add(-1)
 	case <-ctx.Done():
+		e.snapshotWaiting.Add(-1)
 		return nil, snapshotError(ctx, ctx.Err())
 	}
 	defer func() { <-e.snapshotTurn }()

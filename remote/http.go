@@ -70,7 +70,10 @@ func (e *privateAddrError) Error() string { return "refused private address " + 
 
 // sharedNets are the non-public ranges net.IP has no predicate for:
 // "this network" and carrier-grade NAT.
-var sharedNets = []*net.IPNet{mustCIDR("0.0.0.0/8"), mustCIDR("100.64.0.0/10")}
+var sharedNets = []*net.IPNet{mustCIDR("0.0.0.0/8"), mustCIDR("100.64.0.0/10"),
+	// note: benchmarking and reserved space, and IPv6 forms that carry an
+	// IPv4 address a NAT64 or 6to4 gateway may turn into a private one.
+	mustCIDR("198.18.0.0/15"), mustCIDR("240.0.0.0/4"), mustCIDR("64:ff9b::/96"), mustCIDR("64:ff9b:1::/48"), mustCIDR("2002::/16")}
 
 func mustCIDR(s string) *net.IPNet {
 	_, n, err := net.ParseCIDR(s)

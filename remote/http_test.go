@@ -292,7 +292,7 @@ func TestFetch_BlockPrivate(t *testing.T) {
 		}
 	}
 	for addr, want := range map[string]bool{"127.0.0.1:80": true, "10.1.2.3:80": true, "192.168.0.1:443": true, "169.254.169.254:80": true,
-		"[::1]:80": true, "[fd00::1]:80": true, "100.64.0.1:80": true, "0.0.0.0:80": true, "93.184.216.34:443": false, "[2606:4700::1]:443": false} {
+		"[::1]:80": true, "[fd00::1]:80": true, "100.64.0.1:80": true, "0.0.0.0:80": true, "198.18.0.1:80": true, "240.0.0.1:80": true, "[64:ff9b::7f00:1]:80": true, "[2002:7f00:1::1]:80": true, "93.184.216.34:443": false, "[2606:4700::1]:443": false} {
 		if err := refusePrivate("tcp", addr, nil); (err != nil) != want {
 			t.Errorf("refusePrivate(%s) = %v, want refused %v", addr, err, want)
 		}
