@@ -19,7 +19,8 @@ func TestProcessCommand_albedo(t *testing.T) {
 	}
 	for _, tc := range []struct{ arg, want string }{
 		{"--albedo=", `--albedo "" is not a number`},
-		{"--albedo=1", "albedo: out of range 1 (allowed 0 to 0.99)"},
+		{"--albedo=1", "The albedo must be below 1"},
+		{"--albedo=0.995", "albedo: out of range 0.995 (allowed 0 to 0.99)"},
 	} {
 		_, _, err := runMain(t, "--data-dir", data, "process", "koi", tc.arg)
 		if engine.ErrorCode(err) != engine.BadRequest || !strings.Contains(engine.ErrorMessage(err), tc.want) {

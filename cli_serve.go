@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/exohunter/exohunter/api"
@@ -58,6 +59,10 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	// minutes of loading a sample that the server could not serve.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		if url := runningServerURL(g.dataDir); url != "" && errors.Is(err, syscall.EADDRINUSE) {
+			// note: another address would only meet the database lock.
+			return engine.Wrap(engine.Conflict, err, "An ExoHunter server already serves this data dir at %s; use it, or stop it first.", url)
+		}
 		return engine.Wrap(engine.BadRequest, err, "Cannot listen on %s (%v): choose another address with --addr HOST:PORT or EXOHUNTER_ADDR.", *addr, err)
 	}
 	defer ln.Close()
@@ -167,6 +172,15 @@ func (m *Main) serveConfig() (api.Config, error) {
 		Token:        strings.TrimSpace(m.Getenv("EXOHUNTER_TOKEN")),
 		CORSOrigins:  splitList(m.Getenv("EXOHUNTER_CORS_ORIGINS")),
 		AllowedHosts: splitList(m.Getenv("EXOHUNTER_ALLOWED_HOSTS")),
+	}
+	for i, o := range cfg.CORSOrigins {
+		// note: browsers send an origin in lower case without a path;
+		// "https://Exo.example.org/" would never match and its page's
+		// writes would be refused.
+		if o == "*" || !strings.Contains(o, "://") {
+			return cfg, fmt.Errorf("EXOHUNTER_CORS_ORIGINS: %q is not an origin; list each one as scheme://host[:port], e.g. https://exo.example.org", o)
+		}
+		cfg.CORSOrigins[i] = strings.ToLower(strings.TrimRight(o, "/"))
 	}
 	if cfg.Token == "" && m.Getenv("EXOHUNTER_TOKEN") != "" {
 		return cfg, errors.New("EXOHUNTER_TOKEN is only blank space; give a token, or unset it to run without one")

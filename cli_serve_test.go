@@ -148,7 +148,8 @@ func TestServe(t *testing.T) {
 }
 
 // TestServe_EmptyHint starts without a sample on an empty database: the
-// log says how to load a catalog, and the token applies to writes.
+// log says how to load a catalog, the token applies to writes, and the
+// Host check of a loopback address is on.
 func TestServe_EmptyHint(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	base, logs, stop := startServe(t, data, map[string]string{"EXOHUNTER_TOKEN": "tok", "EXOHUNTER_UPLOAD_LIMIT": "10MB"})
@@ -162,6 +163,23 @@ func TestServe_EmptyHint(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("write without the token: %d, want 401", res.StatusCode)
+	}
+	// On a loopback address serve answers only this machine's names (DNS
+	// rebinding), and any IP address.
+	for host, want := range map[string]int{"evil.example": 403, "localhost": 200, "127.0.0.2": 200} {
+		req, err := http.NewRequest("GET", base+"/api/datasets", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -216,6 +234,7 @@ func TestServeConfig(t *testing.T) {
 		{"bad boolean", map[string]string{"EXOHUNTER_PROTECT_CONSOLE": "maybe"}, "want true or false"},
 		{"bad size", map[string]string{"EXOHUNTER_UPLOAD_LIMIT": "lots"}, "not a size"},
 		{"blank token", map[string]string{"EXOHUNTER_TOKEN": "  "}, "only blank space"},
+		{"any origin", map[string]string{"EXOHUNTER_CORS_ORIGINS": "*"}, "is not an origin"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,11 +247,13 @@ func TestServeConfig(t *testing.T) {
 	}
 	// Protected reads protect the console too: it reads every table.
 	m := &Main{Getenv: func(k string) string {
-		return map[string]string{"EXOHUNTER_TOKEN": "t", "EXOHUNTER_PROTECT_READS": "1", "EXOHUNTER_ALLOWED_HOSTS": "exo.example.org, lab"}[k]
+		return map[string]string{"EXOHUNTER_TOKEN": "t", "EXOHUNTER_PROTECT_READS": "1", "EXOHUNTER_ALLOWED_HOSTS": "exo.example.org, lab",
+			"EXOHUNTER_CORS_ORIGINS": "https://Exo.example.org/, http://localhost:5173"}[k]
 	}}
 	cfg, err := m.serveConfig()
-	if err != nil || !cfg.ProtectConsole || !slices.Equal(cfg.AllowedHosts, []string{"exo.example.org", "lab"}) {
-		t.Errorf("serveConfig with protected reads: console protected %v, allowed hosts %v, err %v", cfg.ProtectConsole, cfg.AllowedHosts, err)
+	if err != nil || !cfg.ProtectConsole || !slices.Equal(cfg.AllowedHosts, []string{"exo.example.org", "lab"}) ||
+		!slices.Equal(cfg.CORSOrigins, []string{"https://exo.example.org", "http://localhost:5173"}) {
+		t.Errorf("serveConfig: console protected %v, allowed hosts %v, origins %v, err %v", cfg.ProtectConsole, cfg.AllowedHosts, cfg.CORSOrigins, err)
 	}
 }
 
@@ -286,5 +307,25 @@ func TestRetryListener(t *testing.T) {
 	inner.Close()
 	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("accept on a closed listener: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestServe_SecondServer: a second serve of the same data dir on the
+// first one's address names the running server, rather than suggesting
+// another address (which would only meet the database lock).
+func TestServe_SecondServer(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	base, logs, stop := startServe(t, data, nil)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("stop: %v\n%s", err, logs)
+		}
+	}()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	err := m.Run(context.Background(), []string{"serve", "--data-dir", data, "--addr", strings.TrimPrefix(base, "http://")})
+	m.Close()
+	if engine.ErrorCode(err) != engine.Conflict || !strings.Contains(engine.ErrorMessage(err), "already serves this data dir at "+base) {
+		t.Errorf("second serve: %v, want a conflict naming %s", err, base)
 	}
 }

@@ -270,11 +270,14 @@ func (l *clientLimiter) limit(c *fiber.Ctx) error {
 		l.mu.Unlock()
 	})}
 	c.Locals(localSlot, s)
-	err := c.Next()
-	if !s.kept {
-		s.release()
-	}
-	return err
+	// note: deferred, so that a handler's panic (recovered further out)
+	// still gives the slot back; 32 panics used to lock a client out.
+	defer func() {
+		if !s.kept {
+			s.release()
+		}
+	}()
+	return c.Next()
 }
 
 // localSlot is the fiber Locals key of a request's limiter slot.

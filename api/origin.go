@@ -19,8 +19,9 @@ import (
 // (cross-site request forgery, shown in headless Chromium by a review).
 // Browsers name the page's origin on every such request (Origin, and
 // Sec-Fetch-Site); programs such as curl and the CLI send neither and are
-// not affected. Reads are left alone: a page of another site cannot read
-// the answers (no CORS headers for it).
+// not affected. Reads are left alone, but for the two that change
+// something (sideEffectReads): a page of another site cannot read the
+// answers (no CORS headers for it).
 //
 // A page whose own name is made to resolve to 127.0.0.1 (DNS rebinding)
 // is same-origin to the browser, and may read too; Config.AllowedHosts,
@@ -32,11 +33,17 @@ func (s *Server) checkOrigin(c *fiber.Ctx) error {
 		return engine.Errorf(engine.Forbidden, "This server answers requests for %s only, not for the host %q (a web page's name pointed at this machine could otherwise read and change its data). Behind a proxy that keeps the original Host, list it in EXOHUNTER_ALLOWED_HOSTS.",
 			strings.Join(s.cfg.AllowedHosts, ", "), host)
 	}
+	origin := c.Get(fiber.HeaderOrigin)
 	switch c.Method() {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+	case fiber.MethodGet, fiber.MethodHead:
+		// note: an <img> of any page sends these without an Origin.
+		if slices.Contains(sideEffectReads, c.Path()) && c.Get("Sec-Fetch-Site") == "cross-site" && !slices.Contains(s.cfg.CORSOrigins, origin) {
+			return engine.Errorf(engine.Forbidden, "A web page of another site may not call %s: it claims objects or writes an export.", c.Path())
+		}
+		return c.Next()
+	case fiber.MethodOptions:
 		return c.Next()
 	}
-	origin := c.Get(fiber.HeaderOrigin)
 	switch {
 	case origin == "" && c.Get("Sec-Fetch-Site") != "cross-site":
 		return c.Next()
@@ -47,6 +54,10 @@ func (s *Server) checkOrigin(c *fiber.Ctx) error {
 		cmp.Or(origin, "origin not given"))
 }
 
+// sideEffectReads are the GET routes that change something: the queue
+// claims objects for its annotator, and an export writes a file.
+var sideEffectReads = []string{"/api/labels/queue", "/api/labels/export"}
+
 // sameOrigin reports whether origin (scheme://host[:port]) names the host
 // the request was sent to.
 func sameOrigin(origin, host string) bool {
@@ -55,13 +66,18 @@ func sameOrigin(origin, host string) bool {
 }
 
 // hostAllowed reports whether a Host header (name[:port]) names one of
-// the allowed hosts, whatever the port.
+// the allowed hosts, whatever the port. An IP address is always allowed:
+// rebinding needs a name the attacker controls, and the server is reached
+// at addresses such as 127.0.0.2 or a LAN address too.
 func hostAllowed(host string, allowed []string) bool {
 	name := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		name = h
 	}
-	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
+	name = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(name, "["), "]"), ".")
+	if net.ParseIP(name) != nil {
+		return true
+	}
 	return slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, name) })
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,8 @@ func TestOrigin_CSRF(t *testing.T) {
 		{name: "a look-alike of the listed origin", method: "POST", url: "/api/labels", body: `{}`, header: map[string]string{"Origin": "http://lab.example:3000.evil.example"}, wantStatus: 403},
 		{name: "cross-site delete", method: "DELETE", url: "/api/datasets/koi", header: evil, wantStatus: 403},
 		{name: "cross-site read is left to CORS", method: "GET", url: "/api/datasets", header: evil, wantStatus: 200},
+		{name: "an <img> claiming queue items", method: "GET", url: "/api/labels/queue?annotator=x", header: map[string]string{"Sec-Fetch-Site": "cross-site"}, wantStatus: 403},
+		{name: "an <img> writing an export", method: "GET", url: "/api/labels/export", header: map[string]string{"Sec-Fetch-Site": "cross-site"}, wantStatus: 403},
 	})
 	// The same requests from the dashboard (its own origin), from a listed
 	// origin and from curl reach the handler: 404 for the missing dataset,
@@ -52,6 +55,7 @@ func TestHost_rebinding(t *testing.T) {
 	env := MustEnv(t, withConfig(func(c *Config) { c.AllowedHosts = append(append([]string{}, LoopbackHosts...), "exo.lab") }))
 	for host, want := range map[string]int{
 		"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200, "LOCALHOST": 200, "exo.lab:443": 200,
+		"127.0.0.2:8080": 200, "192.168.1.5": 200, "localhost.:8080": 200,
 		"attacker.example:8080": 403, "127.0.0.1.attacker.example": 403,
 	} {
 		res, body := env.do(t, "GET", "/api/datasets", "", map[string]string{"Host": host})
@@ -109,5 +113,24 @@ func TestClientLimiter_keptSlot(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the stream ended: %v %v, want 200", res, err)
 		}
+	}
+}
+
+// TestClientLimiter_panic: a handler's panic gives its slot back; with a
+// limit of 1, two panics used to lock the client out.
+func TestClientLimiter_panic(t *testing.T) {
+	t.Parallel()
+	l := newClientLimiter(1)
+	app := fiber.New()
+	app.Use(recoverPanics, l.limit)
+	app.Get("/panic", func(*fiber.Ctx) error { panic("boom") })
+	app.Get("/x", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	for range 2 {
+		if res, err := app.Test(httptest.NewRequest("GET", "/panic", nil), -1); err != nil || res.StatusCode != 500 {
+			t.Fatalf("panicking request: %v %v", res, err)
+		}
+	}
+	if res, err := app.Test(httptest.NewRequest("GET", "/x", nil), -1); err != nil || res.StatusCode != 200 {
+		t.Errorf("after two panics: %v %v, want 200", res, err)
 	}
 }

@@ -227,7 +227,7 @@ func (e *Engine) DeleteDataset(ctx context.Context, name string) error {
 	// note: on a full disk the delete's own writes need the reserve
 	// (engine/reserve.go); it is taken again once the files are gone.
 	e.releaseReserveIfLow()
-	defer e.takeReserve()
+	defer e.retakeReserve()
 	err = e.inTx(ctx, func(tx *sql.Tx) error {
 		if err := dropDatasetViews(ctx, tx, name); err != nil {
 			return err

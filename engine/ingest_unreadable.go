@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,8 +18,10 @@ import (
 // "inf"), and says so in the dataset's mapping report. The normalized view
 // reads them as missing, where "the catalog left it empty" and "it could not
 // be read" would otherwise look alike. Only text sources are scanned: a file
-// whose numeric columns DuckDB read as numbers costs nothing.
-func (e *Engine) noteUnreadable(ctx context.Context, q queryer, ds *Dataset, m *mapping.Mapping) error {
+// whose numeric columns DuckDB read as numbers costs nothing (a bad value
+// past DuckDB's sample makes the whole column text, so it is scanned).
+// The counts go into ds.Mapping and its meta.datasets row.
+func (e *Engine) noteUnreadable(ctx context.Context, ds *Dataset, m *mapping.Mapping) error {
 	text := map[string]bool{}
 	for _, c := range ds.Columns {
 		text[c.Name] = strings.EqualFold(c.Type, "VARCHAR")
@@ -42,9 +45,10 @@ func (e *Engine) noteUnreadable(ctx context.Context, q queryer, ds *Dataset, m *
 	for i := range sources {
 		dest = append(dest, &counts[i], &examples[i])
 	}
-	if err := q.QueryRowContext(ctx, query).Scan(dest...); err != nil {
+	if err := e.db.QueryRowContext(ctx, query).Scan(dest...); err != nil {
 		return fmt.Errorf("count unreadable numbers of %s: %w", ds.Name, err)
 	}
+	changed := false
 	for i, s := range sources {
 		if counts[i] == 0 {
 			continue
@@ -56,9 +60,18 @@ func (e *Engine) noteUnreadable(ctx context.Context, q queryer, ds *Dataset, m *
 			}
 			r.Unreadable = counts[i]
 			r.Reason += fmt.Sprintf("; %s (e.g. %q), read as missing", notNumbers(counts[i]), examples[i].String)
+			changed = true
 		}
 	}
-	return nil
+	if !changed {
+		return nil
+	}
+	report, err := json.Marshal(ds.Mapping)
+	if err != nil {
+		return err
+	}
+	_, err = e.db.ExecContext(ctx, `UPDATE meta.datasets SET mapping = ?::JSON WHERE name = ?`, string(report), ds.Name)
+	return err
 }
 
 // notNumbers says "1 value is not a number" or "12 values are not numbers".

@@ -10,8 +10,8 @@ import (
 
 // TestIngest_unreadableNumbers: numbers that cannot be read are counted in
 // the mapping report, with an example, and read as missing; the usual
-// spellings of "missing" and empty cells are not counted, and a clean
-// numeric column is not scanned at all.
+// spellings of "missing" and empty cells are not counted, nor is a clean
+// numeric column.
 func TestIngest_unreadableNumbers(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "koi_bad.csv")

@@ -544,7 +544,8 @@ func (j *Jobs) StartRun(ctx context.Context, in ProcessInput, wait time.Duration
 		return nil, Errorf(BadRequest, "A background run cannot write an extra output file.")
 	}
 	// note: before the run's record, which a refused job would leave
-	// behind as a failed run.
+	// behind as a failed run (two requests racing for the last place may
+	// still leave one).
 	if err := j.room(JobKindRun); err != nil {
 		return nil, err
 	}

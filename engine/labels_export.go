@@ -122,7 +122,9 @@ func (e *Engine) sameLabelExport(m *LabelExportManifest) *LabelExportManifest {
 		if err != nil || json.Unmarshal(b, &old) != nil {
 			continue
 		}
-		if old.SHA256 != m.SHA256 || old.Format != m.Format || !slices.Equal(old.Filter.Sources, m.Filter.Sources) || old.Filter.Dataset != m.Filter.Dataset {
+		// note: the rejected count too, which the bytes do not show.
+		if old.SHA256 != m.SHA256 || old.Format != m.Format || !slices.Equal(old.Filter.Sources, m.Filter.Sources) ||
+			old.Filter.Dataset != m.Filter.Dataset || old.ExcludedRejected != m.ExcludedRejected {
 			continue
 		}
 		old.Path, old.Manifest = e.path(DirLabeled, old.File), p
@@ -164,6 +166,10 @@ func (e *Engine) newLabelExport(in LabelExportInput) (*LabelExportManifest, erro
 		}
 		sources = append(sources, src)
 	}
+	// note: a set; sorted so that the same sources in another order are
+	// the same export.
+	slices.Sort(sources)
+	sources = slices.Compact(sources)
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	now := time.Now().UTC()

@@ -28,11 +28,11 @@ const (
 
 // reserveSize is the reserve wanted on dir's filesystem.
 func reserveSize(dir string) (int64, error) {
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &fs); err != nil {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, err
 	}
-	return min(max(int64(fs.Blocks)*fs.Bsize/32, reserveMin), reserveMax), nil
+	return min(max(int64(st.Blocks)*st.Bsize/32, reserveMin), reserveMax), nil
 }
 
 // keepsReserve: only a data dir with its own database file keeps one. An
@@ -46,7 +46,15 @@ func (e *Engine) keepsReserve() bool {
 // when the disk keeps at least as much free beside it: the reserve must not
 // be what fills the disk. It never fails Open: a read-only or nearly full
 // data dir simply goes without, and says so.
-func (e *Engine) takeReserve() {
+func (e *Engine) takeReserve() { e.takeReserveWith(2) }
+
+// retakeReserve takes back, after a delete, the reserve the delete gave
+// up, as soon as it fits: demanding twice its size, as Open does, would
+// leave the next full disk without one when the delete freed less.
+func (e *Engine) retakeReserve() { e.takeReserveWith(1) }
+
+// takeReserveWith takes the reserve when factor times its size is free.
+func (e *Engine) takeReserveWith(factor int64) {
 	if !e.keepsReserve() {
 		return
 	}
@@ -59,7 +67,7 @@ func (e *Engine) takeReserve() {
 		return
 	}
 	free, _, err := diskFree(e.dataDir)
-	if err != nil || free < 2*size {
+	if err != nil || free < factor*size {
 		e.log.Warn("no disk reserve: the data dir's disk is nearly full; deleting a dataset may fail until space is freed", "free_bytes", free)
 		return
 	}
@@ -99,23 +107,21 @@ func writeZeros(f *os.File, size int64) error {
 }
 
 // releaseReserveIfLow removes the reserve when less than its size is free,
-// so that a delete's own writes fit. It reports whether it did.
-func (e *Engine) releaseReserveIfLow() bool {
+// so that a delete's own writes fit.
+func (e *Engine) releaseReserveIfLow() {
 	if !e.keepsReserve() {
-		return false
+		return
 	}
 	size, err := reserveSize(e.dataDir)
 	if err != nil {
-		return false
+		return
 	}
 	if free, _, err := diskFree(e.dataDir); err != nil || free >= size {
-		return false
+		return
 	}
-	if err := os.Remove(e.path(reserveName)); err != nil {
-		return false
+	if err := os.Remove(e.path(reserveName)); err == nil {
+		e.log.Warn("disk nearly full: released the disk reserve for a delete", "bytes", size)
 	}
-	e.log.Warn("disk nearly full: released the disk reserve for a delete", "bytes", size)
-	return true
 }
 
 func init() {

@@ -168,6 +168,11 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 	if err != nil {
 		return nil, err
 	}
+	if in.Albedo != nil && *in.Albedo >= 1 {
+		// note: whatever a --config-dir's metrics.yaml allows: at 1 or
+		// above every derived Teq would be NULL without a word.
+		return nil, Errorf(BadRequest, "The albedo must be below 1 (a body reflecting all light has no equilibrium temperature); got %g.", *in.Albedo)
+	}
 	b, err := e.bundle.WithRun(in.Overrides, in.Albedo)
 	if err != nil {
 		return nil, overrideError(err)

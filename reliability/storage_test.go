@@ -564,6 +564,19 @@ func TestStorage_DeleteOnFullDisk(t *testing.T) {
 	if err != nil || res.Status != 201 {
 		t.Errorf("upload after the delete freed space: %v %v", res, err)
 	}
+	// The disk fills again: the reserve taken back lets a second delete
+	// free space too.
+	fillDisk(t, mnt)
+	for i := range 500 {
+		if l, _ := postLabel(t, e.c, "full-again", i, 1000); l == nil {
+			break
+		} else {
+			acked = append(acked, *l)
+		}
+	}
+	if res, err := e.c.Do(ctx, "DELETE", "/api/datasets/late", nil, nil); err != nil || res.Status/100 != 2 {
+		t.Errorf("second delete on a full disk: %v %v, want 2xx", res, err)
+	}
 	e.kill()
 	e.start()
 	assertLabels(t, e.c, acked)
