@@ -160,9 +160,12 @@ func New(cfg Config, eng Engine) (*Server, error) {
 		// stream themselves.
 		DisablePreParseMultipartForm: true,
 		// note: with StreamRequestBody, BodyLimit is how much of a body is
-		// buffered before the rest streams; handlers enforce their own
-		// limits (readJSON, the upload limit).
-		BodyLimit:             64 << 10,
+		// read (up to 8 KiB) before the handler runs and the rest streams;
+		// handlers enforce their own limits (readJSON, the upload limit).
+		// That first read has only ReadTimeout, not the upload's idle rule:
+		// at 64 KiB an upload that sent its first 8 KiB slower than 15 s
+		// was cut, however steadily it kept coming. One byte must come.
+		BodyLimit:             1,
 		ReadBufferSize:        cfg.MaxHeaderBytes,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -130,6 +131,63 @@ func TestUpload_StreamsToDisk(t *testing.T) {
 		time.Since(start).Round(time.Millisecond), before.HeapInuse>>20, peak>>20, growth>>20)
 	if growth > 64<<20 {
 		t.Errorf("the heap grew by %d MiB during a 200 MB upload; the upload is being buffered", growth>>20)
+	}
+}
+
+// TestUpload_SlowStart: an upload whose body trickles in, with gaps longer
+// than the read timeout but shorter than the stream idle timeout, is
+// stored. fasthttp reads the first min(BodyLimit, 8 KiB) bytes of a
+// streamed body before the handler runs, under the read timeout alone:
+// with BodyLimit at 64 KiB this upload answered 408 after 300 ms.
+func TestUpload_SlowStart(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t, withConfig(func(c *Config) {
+		c.ReadTimeout = 300 * time.Millisecond
+		c.StreamIdleTimeout = 2 * time.Second
+	}))
+	base := env.MustListen(t)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	part, err := mw.CreateFormFile("file", "slow_koi.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(part, "kepid,kepoi_name,koi_disposition,koi_period,koi_duration,koi_depth,koi_prad")
+	for i := 0; buf.Len() < 6<<10; i++ {
+		fmt.Fprintf(part, "%d,K%07d.01,CANDIDATE,%d.5,3.1,%d,2.%d\n", 1000000+i, i, 1+i%400, 100+i%900, i%10)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	body := buf.Bytes()
+	pr, pw := io.Pipe()
+	go func() {
+		// 1 KiB every 400 ms: 2.4 s in all, each gap over the read timeout.
+		for len(body) > 0 {
+			n := min(len(body), 1<<10)
+			if _, err := pw.Write(body[:n]); err != nil {
+				return
+			}
+			body = body[n:]
+			time.Sleep(400 * time.Millisecond)
+		}
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", base+"/api/datasets", pr)
+	req.ContentLength = int64(buf.Len())
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("after %v: %v", time.Since(start), err)
+	}
+	out, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d after %v: %.300s", res.StatusCode, time.Since(start), out)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("the upload took %v; the test needs it to outlast the 300 ms read timeout", took)
 	}
 }
 

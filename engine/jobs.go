@@ -104,6 +104,9 @@ type Jobs struct {
 	closed bool
 	// training holds the model versions being trained (reserveVersion).
 	training map[string]bool
+	// held counts, per kind, the places taken by hold for jobs about to
+	// start: room counts them with the live jobs.
+	held map[string]int
 }
 
 // liveJob is a running job's in-memory state and its subscribers.
@@ -122,7 +125,7 @@ func NewJobs(e *Engine) *Jobs {
 	for kind, n := range jobSlots {
 		slots[kind] = make(chan struct{}, n)
 	}
-	return &Jobs{e: e, ctx: ctx, cancel: cancel, slots: slots, live: map[string]*liveJob{}}
+	return &Jobs{e: e, ctx: ctx, cancel: cancel, slots: slots, live: map[string]*liveJob{}, held: map[string]int{}}
 }
 
 // newJobID returns a fresh job id, safe in URLs.
@@ -136,6 +139,12 @@ func newJobID() string {
 // context is the registry's, not the caller's: it outlives the request that
 // started it.
 func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error) {
+	return j.start(ctx, kind, fn, nil)
+}
+
+// start is Start; a job with a place p (hold) takes that place instead of
+// asking for room.
+func (j *Jobs) start(ctx context.Context, kind string, fn JobFunc, p *place) (*Job, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	lj := &liveJob{
 		job:  Job{ID: newJobID(), Kind: kind, Status: JobQueued, Result: json.RawMessage("null"), CreatedAt: now, UpdatedAt: now},
@@ -146,7 +155,10 @@ func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error)
 		j.mu.Unlock()
 		return nil, Errorf(Conflict, "The server is shutting down and does not start new jobs.")
 	}
-	if err := j.roomLocked(kind); err != nil {
+	if p != nil && p.held {
+		j.held[kind]--
+		p.held = false
+	} else if err := j.roomLocked(kind); err != nil {
 		j.mu.Unlock()
 		return nil, err
 	}
@@ -171,16 +183,41 @@ func (j *Jobs) Start(ctx context.Context, kind string, fn JobFunc) (*Job, error)
 // is refused (Busy, 429) until some ends.
 const maxPendingJobs = 16
 
-// room refuses a job of kind when maxPendingJobs of it have not ended.
-func (j *Jobs) room(kind string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.roomLocked(kind)
+// place is one of a kind's maxPendingJobs places, held before its job
+// exists.
+type place struct {
+	kind string
+	held bool
 }
 
-// roomLocked is room with j.mu held.
+// hold takes a place for a job of kind that will start after work that
+// must not be done for a refused job (StartRun writes the run's record
+// first), so that concurrent requests cannot all pass a check of room
+// and then all but one be refused. Start with the place, or let it go.
+func (j *Jobs) hold(kind string) (*place, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.roomLocked(kind); err != nil {
+		return nil, err
+	}
+	j.held[kind]++
+	return &place{kind: kind, held: true}, nil
+}
+
+// letGo gives back a place its job did not take.
+func (j *Jobs) letGo(p *place) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if p.held {
+		j.held[p.kind]--
+		p.held = false
+	}
+}
+
+// roomLocked refuses a job of kind when maxPendingJobs of it have not
+// ended or hold their place; j.mu is held.
 func (j *Jobs) roomLocked(kind string) error {
-	n := 0
+	n := j.held[kind]
 	for _, lj := range j.live {
 		select {
 		case <-lj.done:
@@ -543,12 +580,13 @@ func (j *Jobs) StartRun(ctx context.Context, in ProcessInput, wait time.Duration
 	if in.Out != "" {
 		return nil, Errorf(BadRequest, "A background run cannot write an extra output file.")
 	}
-	// note: before the run's record, which a refused job would leave
-	// behind as a failed run (two requests racing for the last place may
-	// still leave one).
-	if err := j.room(JobKindRun); err != nil {
+	// note: the place is held before the run's record is written, which a
+	// refused job would leave behind as a failed run.
+	p, err := j.hold(JobKindRun)
+	if err != nil {
 		return nil, err
 	}
+	defer j.letGo(p)
 	prep, err := j.e.prepareRun(ctx, in)
 	if err != nil {
 		return nil, err
@@ -557,14 +595,14 @@ func (j *Jobs) StartRun(ctx context.Context, in ProcessInput, wait time.Duration
 		return nil, err
 	}
 	id := prep.run.RunID
-	job, err := j.Start(ctx, JobKindRun, func(ctx context.Context, report func(float64, string)) (any, error) {
+	job, err := j.start(ctx, JobKindRun, func(ctx context.Context, report func(float64, string)) (any, error) {
 		in.Progress = func(stage string, done float64) { report(done, stage) }
 		if err := j.e.materialize(ctx, prep, in); err != nil {
 			j.e.failRun(prep.run, err)
 			return nil, err
 		}
 		return j.e.Run(ctx, id)
-	})
+	}, p)
 	if err != nil {
 		j.e.failRun(prep.run, err)
 		return nil, err

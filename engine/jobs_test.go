@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,6 +55,76 @@ func TestJobs_pendingLimit(t *testing.T) {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("after the jobs ended: %v", err)
+		}
+	}
+}
+
+// TestJobs_lastPlace: requests racing for the last place leave no failed
+// run behind: a place is held before a run's record is written, so the
+// losers are refused before they write one. Before, each passed the room
+// check, wrote its record, and all but one then failed at Start.
+func TestJobs_lastPlace(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	j := NewJobs(e)
+	ctx := context.Background()
+	t.Cleanup(func() { _ = j.Close(ctx) })
+	mustKOISmallRun(t, e)
+	release := make(chan struct{})
+	defer close(release)
+	block := func(context.Context, func(float64, string)) (any, error) { <-release; return "done", nil }
+	for i := range maxPendingJobs - 1 {
+		if _, err := j.Start(ctx, JobKindRun, block); err != nil {
+			t.Fatalf("job %d: %v", i+1, err)
+		}
+	}
+	before, err := e.Runs(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A held place counts: with it, the server is full.
+	p, err := j.hold(JobKindRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.StartRun(ctx, ProcessInput{Dataset: "koi"}, 0); ErrorCode(err) != Busy {
+		t.Errorf("StartRun beside a held place: %v, want Busy", err)
+	}
+	j.letGo(p)
+	j.letGo(p) // a second let-go gives nothing back
+	const racers = 8
+	errs := make(chan error, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			_, err := j.StartRun(ctx, ProcessInput{Dataset: "koi"}, 0)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	started := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			started++
+		case ErrorCode(err) != Busy:
+			t.Errorf("a racer: %v, want Busy", err)
+		}
+	}
+	if started != 1 {
+		t.Errorf("%d racers started a run, want 1 (the last place)", started)
+	}
+	after, err := e.Runs(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before)+1 {
+		t.Errorf("%d runs after the race, want %d: a refused request left a record", len(after), len(before)+1)
+	}
+	for _, r := range after {
+		if r.Status == RunFailed {
+			t.Errorf("run %s failed: %s", r.RunID, r.Error)
 		}
 	}
 }
