@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/exohunter/exohunter/engine"
@@ -28,7 +29,7 @@ var commands = []command{
 	{"query", "SQL | --stored NAME [--param KEY=VALUE]... [--format table|csv|json] [--limit N] [--timeout-ms MS] [--server URL]", "run a read-only SQL query (or a stored one) through the console guard", (*Main).runQuery},
 	{"snapshot", "OUT.duckdb [--runs latest|all|ID,...] [--include raw,features,labels|none] [--server URL]", "write a self-contained .duckdb copy for notebooks", (*Main).runSnapshot},
 	{"features", "build --version V [--run RUN | --dataset D]", "build a versioned feature set (Parquet + manifest) from a run", (*Main).runFeatures},
-	{"labels", "export [--format parquet|csv] [--dataset D] [--source S,...] | import-nasa DATASET | import-run RUN | queue [--run RUN | --dataset D] [--strategy S] [--limit N] [--table] | stats [--table]", "export (under DATA/labeled/), import and inspect labels", (*Main).runLabels},
+	{"labels", "export [--format parquet|csv|json|ndjson] [--dataset D] [--source S,...] | import-nasa DATASET | import-run RUN | queue [--run RUN | --dataset D] [--strategy S] [--limit N] [--table] | stats [--table]", "export (under DATA/labeled/), import and inspect labels", (*Main).runLabels},
 	{"train", "[--run RUN | --dataset D] [--features V] [--target confirmed_vs_fp|planet_vs_fp|disposition] [--leaky] [--name N] [--version V]", "train and evaluate the XGBoost classifier; writes DATA/models/<name>/<version>/", (*Main).runTrain},
 	{"models", "[NAME[/VERSION]]", "list the trained models, or print one version's metrics and cards", (*Main).runModels},
 	{"score", "[RUN | --run RUN | --dataset D] --model NAME[/VERSION] [--out FILE]", "write a model's probabilities (p_model) for a run's rows into DuckDB", (*Main).runScore},
@@ -85,7 +86,21 @@ func (f *newFlags) parse(args []string, min, max int, what string) ([]string, er
 		return nil, usageErr(err)
 	}
 	if len(pos) < min || (max >= 0 && len(pos) > max) {
-		return nil, fmt.Errorf("%w: %s %s", errUsage, f.Name(), what)
+		got := ""
+		if len(pos) > 0 {
+			// note: say what was given: an unquoted SQL text or a shell
+			// glob arrives as several arguments.
+			var q []string
+			for i, a := range pos {
+				if i == 3 {
+					q = append(q, "…")
+					break
+				}
+				q = append(q, strconv.Quote(a))
+			}
+			got = fmt.Sprintf(" (got %d: %s)", len(pos), strings.Join(q, " "))
+		}
+		return nil, fmt.Errorf("%w: %s %s%s", errUsage, f.Name(), what, got)
 	}
 	return pos, nil
 }

@@ -18,7 +18,7 @@ const labelsUsage = "needs an action: export, import-nasa DATASET, import-run RU
 
 // runLabels runs one labels action:
 //
-//	labels export [--format parquet|csv] [--dataset D] [--source S,...]
+//	labels export [--format parquet|csv|json|ndjson] [--dataset D] [--source S,...]
 //	labels import-nasa DATASET
 //	labels import-run RUN
 //	labels queue [--run RUN] [--dataset D] [--strategy S] [--limit N] [--table]

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,10 +39,39 @@ func TestUsage(t *testing.T) {
 		!strings.Contains(stdout, "derive metrics, classify") || !strings.Contains(stdout, "(env EXOHUNTER_DATA)") {
 		t.Errorf("process --help: err %v, stdout:\n%s", err, stdout)
 	}
+	// A wrong count of arguments says what was given.
+	if _, _, err := runMain(t, "migrate", "up", "extra", "--data-dir", t.TempDir()); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), `needs up or version (got 2: "up" "extra")`) {
+		t.Errorf("migrate up extra: err %v", err)
+	}
 	// A flag mistake's usage stays on stderr.
 	stdout, stderr, err = runMain(t, "score", "--bogus")
 	if !errors.Is(err, errUsage) || stdout != "" || !strings.Contains(stderr, "-model") {
 		t.Errorf("score --bogus: err %v, stdout %q, stderr:\n%s", err, stdout, stderr)
+	}
+}
+
+// TestCommandFlagFirst: a command's flag given before the command goes to
+// the command, as after it ("exohunter --name toi ingest FILE" said
+// unknown command "toi").
+func TestCommandFlagFirst(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	csv := filepath.Join(t.TempDir(), "k.csv")
+	if err := os.WriteFile(csv, []byte("kepid,kepoi_name,koi_disposition,koi_period,koi_prad\n1,K1.01,CANDIDATE,10,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runMain(t, "--data-dir", data, "--name", "early", "ingest", csv)
+	if err != nil || !strings.HasPrefix(stdout, `{"name":"early"`) {
+		t.Fatalf("--name before ingest: err %v, stdout %.80q, stderr:\n%s", err, stdout, stderr)
+	}
+	stdout, stderr, err = runMain(t, "--set", "planet_radius.rocky_max=2.2", "--albedo", "0.4", "process", "early", "--data-dir", data)
+	if err != nil || !strings.Contains(stdout, `"planet_radius.rocky_max":2.2`) {
+		t.Errorf("--set and --albedo before process: err %v, stdout %.300q, stderr:\n%s", err, stdout, stderr)
+	}
+	// An unknown word after a flag, with no command after it, is still
+	// an unknown command.
+	if _, _, err := runMain(t, "--data-dir", data, "--name", "nosuch"); !errors.Is(err, errUsage) {
+		t.Errorf("no command at all: err %v, want a usage error", err)
 	}
 }
 

@@ -97,6 +97,18 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		m.usage(m.Stdout)
 		return nil
 	}
+	if p := slices.Index(args, name); p > 0 && !isCommand(name) && strings.HasPrefix(args[p-1], "-") && !strings.Contains(args[p-1], "=") {
+		// note: "exohunter --name toi ingest FILE": a command's flag given
+		// before the command took its value for the command. The next
+		// argument that names a command is the command, and the flag
+		// goes to it, as it would after it.
+		for j := p + 1; j < len(args) && args[j] != "--"; j++ {
+			if isCommand(args[j]) {
+				name, rest = args[j], append(append([]string{}, args[:j]...), args[j+1:]...)
+				break
+			}
+		}
+	}
 	for _, c := range commands {
 		if c.name == name {
 			m.helpAsked = slices.ContainsFunc(rest, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" })
@@ -109,6 +121,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	m.usage(m.Stderr)
 	return fmt.Errorf("%w: unknown command %q", errUsage, name)
+}
+
+// isCommand reports whether name is one of the commands.
+func isCommand(name string) bool {
+	return slices.ContainsFunc(commands, func(c command) bool { return c.name == name })
 }
 
 // Close releases the engine, if a command opened one.

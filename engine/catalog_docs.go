@@ -117,7 +117,8 @@ var serviceDocs = func() []sqltmpl.CatalogServiceDoc {
 	add("catalog", "tables",
 		[3]string{"schema_name", "", "Schema"}, [3]string{"table_name", "", "Relation name"},
 		[3]string{"kind", "", "table or view"}, [3]string{"dataset", "", "Dataset the relation belongs to, if any"},
-		[3]string{"description", "", "What the relation holds"}, [3]string{"column_count", "", "Number of columns"})
+		[3]string{"description", "", "What the relation holds"}, [3]string{"column_count", "", "Number of columns"},
+		[3]string{"name", "", "Relation name (table_name)"}, [3]string{"type", "", "table or view (kind)"})
 	add("catalog", "columns",
 		[3]string{"schema_name", "", "Schema"}, [3]string{"table_name", "", "Relation name"},
 		[3]string{"column_name", "", "Column name"}, [3]string{"ordinal", "", "Position in the relation, from 1"},
@@ -125,7 +126,8 @@ var serviceDocs = func() []sqltmpl.CatalogServiceDoc {
 		[3]string{"description", "", "What the column holds"},
 		[3]string{"doc_source", "", "Where the description comes from: dictionary, nasa_header, mapping, service or comment"},
 		[3]string{"dataset", "", "Dataset the relation belongs to, if any"},
-		[3]string{"canonical", "", "For raw columns: the canonical column it maps to"})
+		[3]string{"canonical", "", "For raw columns: the canonical column it maps to"},
+		[3]string{"name", "", "Column name (column_name)"}, [3]string{"type", "", "DuckDB type (data_type)"})
 	add("catalog", "dictionary",
 		[3]string{"column_name", "", "Column name the pipeline produces"},
 		[3]string{"kind", "", "canonical, uncertainty, metric, provenance or output"},

@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
 // TestCatalog_Live checks that catalog.tables and catalog.columns describe
@@ -43,6 +46,19 @@ func TestCatalog_Live(t *testing.T) {
 	}
 	if got := mustQueryString(t, e, `SELECT description FROM catalog.tables WHERE schema_name = 'raw' AND table_name = 'koi'`); got != "Dataset koi as stored: the source file's columns, with the types pinned at ingest (koi_small_commented.csv, mission koi, 12 rows)" {
 		t.Errorf("raw.koi description = %q", got)
+	}
+	// The Contracts' names: name, type, unit and description.
+	if got := mustQueryString(t, e, `SELECT name || ' ' || type || ' ' || unit || ' ' || description FROM catalog.columns
+		WHERE schema_name = 'classified' AND table_name = 'koi' AND name = 'koi_prad'`); got != "koi_prad DOUBLE R_earth Planet radius" {
+		t.Errorf("catalog.columns name, type, unit, description of classified.koi.koi_prad = %q", got)
+	}
+	// The views' fingerprint (createViews) is their comment, not a description.
+	if got := mustQueryString(t, e, `SELECT name || ' ' || type || ': ' || description FROM catalog.tables
+		WHERE schema_name = 'classified' AND table_name = 'koi'`); !strings.HasPrefix(got, "koi view: ") || strings.Contains(got, sqltmpl.ViewsFingerprintPrefix) {
+		t.Errorf("catalog.tables name, type and description of classified.koi = %q", got)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM catalog.tables WHERE starts_with(description, ?)`, sqltmpl.ViewsFingerprintPrefix); n != 0 {
+		t.Errorf("%d relations are described by the views' fingerprint", n)
 	}
 	if n := mustQueryInt(t, e, `SELECT count(*) FROM catalog.columns WHERE schema_name IN ('normalized', 'metrics', 'classified') AND description IS NULL`); n != 0 {
 		t.Errorf("%d pipeline columns have no description", n)

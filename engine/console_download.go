@@ -220,9 +220,9 @@ func (s *consoleSession) spoolParquet(ctx context.Context, d *ConsoleDownload, t
 }
 
 // parquetExpr is column i of a Parquet download, NaN and ±Inf made NULL
-// at any depth (finiteSQL).
+// at any depth (sqltmpl.FiniteSQL).
 func (col consoleCol) parquetExpr(i int) string {
-	e, _ := finiteSQL(consoleColIdent(i), col.dbType)
+	e, _ := sqltmpl.FiniteSQL(consoleColIdent(i), col.dbType)
 	return e
 }
 

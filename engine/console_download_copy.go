@@ -44,7 +44,7 @@ func consoleCopyable(cols []consoleCol) bool {
 		switch {
 		case c.cast:
 			return false
-		case t.Name == "LIST" && consoleCopyElems[t.elem().Name]:
+		case t.Name == "LIST" && consoleCopyElems[t.ElemType().Name]:
 		case !consoleCopyScalars[t.Name]:
 			return false
 		}
@@ -99,7 +99,7 @@ func (col consoleCol) copyExpr(i int, csv, safe bool, v int) consoleCopyCol {
 		return consoleCopyCol{expr: txt, cut: cut}
 	case "LIST":
 		list := id
-		if e := t.elem().Name; e == "FLOAT" || e == "DOUBLE" {
+		if e := t.ElemType().Name; e == "FLOAT" || e == "DOUBLE" {
 			list = "list_transform(" + id + ", x -> " + consoleFinite("x") + ")"
 		}
 		// As in the console's projection, a list whose text is longer than

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	sqltmpl "github.com/exohunter/exohunter/sql"
+	"github.com/exohunter/exohunter/sql/ducktype"
 )
 
 // How the console bounds what reaches Go. The driver materializes a whole
@@ -32,11 +35,15 @@ const consoleFixedSize = 16
 // consoleCol is one column of a console result.
 type consoleCol struct {
 	name, dbType string
-	typ          *duckType
+	typ          *ducktype.Type
 	kind         consoleColKind
 	// cast is set for colText columns that are not VARCHAR: they are cast
 	// to VARCHAR (JSON, BIT, BIGNUM, and types the driver cannot scan).
 	cast bool
+	// toJSON is set for nested values the driver cannot scan (a MAP keyed
+	// by lists): DuckDB writes them as JSON text, NaN and ±Inf nulled
+	// first, instead of its own text form ({[1]=2}).
+	toJSON bool
 	// json is set for JSON columns: whole values are returned as raw JSON.
 	json bool
 }
@@ -50,7 +57,7 @@ var consoleFixedTypes = consoleSet(
 )
 
 func newConsoleCol(name, dbType string) consoleCol {
-	col := consoleCol{name: name, dbType: dbType, typ: parseDuckType(dbType)}
+	col := consoleCol{name: name, dbType: dbType, typ: ducktype.Parse(dbType)}
 	switch n := col.typ.Name; {
 	case n == "VARCHAR":
 		col.kind = colText
@@ -60,6 +67,8 @@ func newConsoleCol(name, dbType string) consoleCol {
 		col.kind = colFixed
 	case isNestedDBType(n) && consoleScannable(col.typ, 0):
 		col.kind = colNested
+	case isNestedDBType(n):
+		col.kind, col.cast, col.json, col.toJSON = colText, true, true, true
 	default:
 		col.kind, col.cast, col.json = colText, true, n == "JSON"
 	}
@@ -76,13 +85,13 @@ func isNestedDBType(name string) bool {
 
 // consoleScannable reports whether the driver can scan every part of a nested
 // type into values JSONValue understands.
-func consoleScannable(t *duckType, depth int) bool {
-	if depth > maxDuckTypeDepth {
+func consoleScannable(t *ducktype.Type, depth int) bool {
+	if depth > ducktype.MaxDepth {
 		return false
 	}
 	switch {
 	case t.Name == "LIST" || t.Name == "ARRAY":
-		return consoleScannable(t.elem(), depth+1)
+		return consoleScannable(t.ElemType(), depth+1)
 	case t.Name == "MAP" && len(t.Fields) == 2 && !consoleMapKey(t.Fields[0].Type):
 		// note: the driver scans a MAP into a Go map, whose keys must be
 		// comparable; MAP {[1]: 'x'} failed the whole query with a 500.
@@ -99,7 +108,7 @@ func consoleScannable(t *duckType, depth int) bool {
 }
 
 // consoleMapKey reports whether the driver can scan a MAP key of type t.
-func consoleMapKey(t *duckType) bool {
+func consoleMapKey(t *ducktype.Type) bool {
 	return t != nil && !isNestedDBType(t.Name) && t.Name != "BLOB" && t.Name != "BIT" && t.Name != "GEOMETRY"
 }
 
@@ -111,9 +120,7 @@ func (col consoleCol) exprs(i, v int) []string {
 	id := consoleColIdent(i)
 	switch col.kind {
 	case colText:
-		if col.cast {
-			id = "CAST(" + id + " AS VARCHAR)"
-		}
+		id = col.text(id)
 		return []string{fmt.Sprintf("left(%s, %d)", id, v+1)}
 	case colBlob:
 		return []string{
@@ -132,6 +139,18 @@ func (col consoleCol) exprs(i, v int) []string {
 	return []string{id}
 }
 
+// text is the text of a colText column's value id.
+func (col consoleCol) text(id string) string {
+	switch {
+	case col.toJSON:
+		v, _ := sqltmpl.FiniteSQL(id, col.dbType)
+		return "CAST(to_json(" + v + ") AS VARCHAR)"
+	case col.cast:
+		return "CAST(" + id + " AS VARCHAR)"
+	}
+	return id
+}
+
 // width is how many select-list items exprs returns.
 func (col consoleCol) width() int {
 	if col.kind == colBlob || col.kind == colNested {
@@ -145,10 +164,7 @@ func (col consoleCol) sizeExpr(i, v int) string {
 	id := consoleColIdent(i)
 	switch col.kind {
 	case colText:
-		if col.cast {
-			id = "CAST(" + id + " AS VARCHAR)"
-		}
-		return fmt.Sprintf("coalesce(least(strlen(%s), %d), 0)", id, v)
+		return fmt.Sprintf("coalesce(least(strlen(%s), %d), 0)", col.text(id), v)
 	case colBlob:
 		return fmt.Sprintf("coalesce(least(octet_length(%s) * 4 / 3, %d), 0)", id, v)
 	case colNested:

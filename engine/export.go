@@ -13,6 +13,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	sqltmpl "github.com/exohunter/exohunter/sql"
+	"github.com/exohunter/exohunter/sql/ducktype"
 )
 
 // ExportFormat is an export file format.
@@ -288,19 +289,35 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 }
 
 // exportColumn is the output expression of one column in format f; safe
-// neutralizes formulas in CSV text cells.
+// neutralizes formulas in CSV text cells. Values follow the Contracts'
+// JSON rules, as the results pages and console downloads do: NaN and ±Inf
+// are NULL at any depth, integers beyond JSON's 2^53 are strings and BLOBs
+// base64, in CSV too, where DuckDB would write escapes such as \xFF.
 func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 	name := sqltmpl.Ident(c.Name)
 	ref := "r." + name.String()
-	expr := ref
+	t := ducktype.Parse(c.Type)
+	val := ref
+	if guarded, ok := sqltmpl.FiniteSQL(ref, c.Type); ok && (f != Parquet || (t.Name != "DOUBLE" && t.Name != "FLOAT")) {
+		// note: a run's scalar columns are guarded when it is written, so
+		// Parquet skips them; nested values of runs written before their
+		// guard (and text formats always) go through it.
+		val = guarded
+	}
+	expr := val
 	switch {
 	case f == CSV && strings.HasSuffix(c.Type, "[]"):
-		expr = "array_to_string(" + ref + ", ';')"
+		// note: a NULL element keeps its place (array_to_string drops it).
+		expr = "array_to_string(list_transform(" + val + ", x -> coalesce(CAST(x AS VARCHAR), '')), ';')"
 		if safe {
 			expr = neutralizeFormula(expr)
 		}
 	case f == CSV && c.Type == "VARCHAR" && safe:
 		expr = neutralizeFormula(ref)
+	case f != Parquet && t.Name == "BLOB":
+		expr = "to_base64(" + ref + ")"
+	case (f == JSON || f == NDJSON) && (t.Name == "UBIGINT" || t.Name == "HUGEINT" || t.Name == "UHUGEINT"):
+		expr = "CAST(" + ref + " AS VARCHAR)"
 	case (f == JSON || f == NDJSON) && strings.HasPrefix(c.Type, "TIMESTAMP"):
 		// DuckDB's JSON writer prints "2019-07-24 15:58:33"; the API's
 		// pages print RFC 3339 ("2019-07-24T15:58:33Z", fraction trimmed
@@ -310,10 +327,6 @@ func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 			ts = "timezone('UTC', " + ref + ")"
 		}
 		expr = "rtrim(rtrim(strftime(" + ts + ", '%Y-%m-%dT%H:%M:%S.%f'), '0'), '.') || 'Z'"
-	case f != Parquet && (c.Type == "DOUBLE" || c.Type == "FLOAT"):
-		// NaN/Inf would be bare tokens in JSON; the pipeline already
-		// guards, this covers passed-through source columns.
-		expr = "CASE WHEN isfinite(" + ref + ") THEN " + ref + " END"
 	}
 	return sqltmpl.ExportColumn{Expr: sqltmpl.Expr(expr), Name: name}
 }

@@ -10,10 +10,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/exohunter/exohunter/sql/ducktype"
 )
 
 // JSONValue converts one value scanned from DuckDB into a value that
@@ -28,7 +29,7 @@ import (
 // between types that scan to the same Go type (DATE and TIMESTAMP, UUID and
 // BLOB). An empty or unknown dbType falls back on the Go type.
 func JSONValue(v any, dbType string) any {
-	return jsonValue(v, parseDuckType(dbType))
+	return jsonValue(v, ducktype.Parse(dbType))
 }
 
 // CSVCell formats one value scanned from DuckDB as a CSV cell, consistently
@@ -37,7 +38,7 @@ func JSONValue(v any, dbType string) any {
 // values are compact JSON. It does not neutralise formulas; wrap text cells
 // with SpreadsheetSafe for downloads meant for spreadsheets.
 func CSVCell(v any, dbType string) string {
-	return csvCellText(jsonValue(v, parseDuckType(dbType)))
+	return csvCellText(jsonValue(v, ducktype.Parse(dbType)))
 }
 
 // SpreadsheetSafe neutralises a text cell that a spreadsheet would run as a
@@ -53,7 +54,7 @@ func SpreadsheetSafe(s string) string {
 
 // isTextDBType reports whether dbType is a text column for SpreadsheetSafe.
 func isTextDBType(dbType string) bool {
-	switch parseDuckType(dbType).Name {
+	switch ducktype.Parse(dbType).Name {
 	case "VARCHAR", "ENUM":
 		return true
 	}
@@ -85,7 +86,7 @@ func csvCellText(v any) string {
 	return string(b)
 }
 
-func jsonValue(v any, t *duckType) any {
+func jsonValue(v any, t *ducktype.Type) any {
 	if v == nil {
 		return nil
 	}
@@ -115,7 +116,7 @@ func jsonValue(v any, t *duckType) any {
 		if xs, ok := v.([]any); ok {
 			out := make([]any, len(xs))
 			for i, x := range xs {
-				out[i] = jsonValue(x, t.elem())
+				out[i] = jsonValue(x, t.ElemType())
 			}
 			return out
 		}
@@ -129,7 +130,7 @@ func jsonValue(v any, t *duckType) any {
 		}
 	case "UNION":
 		if u, ok := v.(duckdb.Union); ok {
-			return jsonValue(u.Value, t.field(u.Tag))
+			return jsonValue(u.Value, t.FieldType(u.Tag))
 		}
 	}
 	return jsonScalarValue(v)
@@ -174,15 +175,15 @@ func jsonScalarValue(v any) any {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = jsonValue(e, unknownDuckType)
+			out[i] = jsonValue(e, ducktype.Unknown)
 		}
 		return out
 	case map[string]any:
-		return jsonStructObject(x, unknownDuckType)
+		return jsonStructObject(x, ducktype.Unknown)
 	case duckdb.OrderedMap:
-		return jsonMapObject(x, unknownDuckType)
+		return jsonMapObject(x, ducktype.Unknown)
 	case duckdb.Union:
-		return jsonValue(x.Value, unknownDuckType)
+		return jsonValue(x.Value, ducktype.Unknown)
 	case bool, string, int8, int16, int32, int64, int, uint8, uint16, uint32, json.Number, json.RawMessage:
 		return x
 	}
@@ -199,7 +200,7 @@ func jsonText(v any) any {
 		}
 		return s
 	}
-	return jsonValue(v, unknownDuckType)
+	return jsonValue(v, ducktype.Unknown)
 }
 
 // jsonObject is an object whose members keep their order when encoded.
@@ -236,7 +237,7 @@ func (o jsonObject) MarshalJSON() ([]byte, error) {
 
 // jsonStructObject orders a STRUCT's fields as the type declares them (the
 // driver hands them over in a Go map), then any others by name.
-func jsonStructObject(m map[string]any, t *duckType) jsonObject {
+func jsonStructObject(m map[string]any, t *ducktype.Type) jsonObject {
 	out := make(jsonObject, 0, len(m))
 	seen := make(map[string]bool, len(m))
 	for _, f := range t.Fields {
@@ -253,18 +254,18 @@ func jsonStructObject(m map[string]any, t *duckType) jsonObject {
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
-		out = append(out, jsonMember{k, jsonValue(m[k], unknownDuckType)})
+		out = append(out, jsonMember{k, jsonValue(m[k], ducktype.Unknown)})
 	}
 	return out
 }
 
 // jsonMapObject renders a MAP as an object; keys that are not text become their
 // JSON text (MAP(INTEGER, …) key 1 becomes "1").
-func jsonMapObject(m duckdb.OrderedMap, t *duckType) jsonObject {
+func jsonMapObject(m duckdb.OrderedMap, t *ducktype.Type) jsonObject {
 	keys, vals := m.Keys(), m.Values()
 	out := make(jsonObject, len(keys))
 	for i, k := range keys {
-		out[i] = jsonMember{csvCellText(jsonValue(k, t.key())), jsonValue(vals[i], t.value())}
+		out[i] = jsonMember{csvCellText(jsonValue(k, t.KeyType())), jsonValue(vals[i], t.ValueType())}
 	}
 	return out
 }
@@ -336,213 +337,4 @@ func jsonInterval(iv duckdb.Interval) string {
 		return "PT0S"
 	}
 	return b.String()
-}
-
-// duckType is a parsed DuckDB type name: enough structure to convert nested
-// values (element, field and key/value types).
-type duckType struct {
-	// Name is the upper-case base name with aliases resolved: INTEGER,
-	// DECIMAL, VARCHAR, TIMESTAMPTZ, LIST, ARRAY, STRUCT, MAP, UNION, ...
-	Name string
-	// Elem is the element type of LIST and ARRAY.
-	Elem *duckType
-	// Fields are STRUCT fields and UNION members, in declared order; MAP
-	// has two, the key and the value.
-	Fields []duckField
-}
-
-type duckField struct {
-	Name string
-	Type *duckType
-}
-
-var unknownDuckType = &duckType{}
-
-func (t *duckType) elem() *duckType {
-	if t.Elem == nil {
-		return unknownDuckType
-	}
-	return t.Elem
-}
-
-func (t *duckType) field(name string) *duckType {
-	for _, f := range t.Fields {
-		if f.Name == name {
-			return f.Type
-		}
-	}
-	return unknownDuckType
-}
-
-func (t *duckType) key() *duckType {
-	if t.Name == "MAP" && len(t.Fields) == 2 {
-		return t.Fields[0].Type
-	}
-	return unknownDuckType
-}
-
-func (t *duckType) value() *duckType {
-	if t.Name == "MAP" && len(t.Fields) == 2 {
-		return t.Fields[1].Type
-	}
-	return unknownDuckType
-}
-
-// duckTypeCache keeps parsed type names; a result has few distinct types
-// and JSONValue is called once per cell.
-var duckTypeCache sync.Map
-
-// parseDuckType parses names such as DECIMAL(9,4), INTEGER[3][],
-// STRUCT("a" INTEGER, "b" VARCHAR[]), MAP(VARCHAR, DATE) and
-// UNION(name VARCHAR, age SMALLINT). It never fails: what it cannot read
-// becomes a type with only a Name (or unknownDuckType).
-func parseDuckType(s string) *duckType {
-	if s == "" {
-		return unknownDuckType
-	}
-	if t, ok := duckTypeCache.Load(s); ok {
-		return t.(*duckType)
-	}
-	t := parseDuckTypeAt(strings.TrimSpace(s), 0)
-	duckTypeCache.Store(s, t)
-	return t
-}
-
-// maxDuckTypeDepth bounds recursion on hostile or absurd type names.
-const maxDuckTypeDepth = 64
-
-func parseDuckTypeAt(s string, depth int) *duckType {
-	if depth > maxDuckTypeDepth || s == "" {
-		return unknownDuckType
-	}
-	if strings.HasSuffix(s, "]") {
-		if i := duckTypeMatchingOpen(s, '[', ']'); i > 0 {
-			name := "LIST"
-			if strings.TrimSpace(s[i+1:len(s)-1]) != "" {
-				name = "ARRAY"
-			}
-			return &duckType{Name: name, Elem: parseDuckTypeAt(strings.TrimSpace(s[:i]), depth+1)}
-		}
-	}
-	base, args := s, ""
-	if i := strings.IndexByte(s, '('); i > 0 && strings.HasSuffix(s, ")") {
-		base, args = strings.TrimSpace(s[:i]), s[i+1:len(s)-1]
-	}
-	t := &duckType{Name: canonicalDuckTypeName(strings.ToUpper(base))}
-	switch t.Name {
-	case "STRUCT", "UNION":
-		for _, part := range duckTypeSplitArgs(args) {
-			name, typ := duckTypeSplitField(part)
-			t.Fields = append(t.Fields, duckField{name, parseDuckTypeAt(typ, depth+1)})
-		}
-	case "MAP":
-		if parts := duckTypeSplitArgs(args); len(parts) == 2 {
-			t.Fields = []duckField{
-				{"key", parseDuckTypeAt(parts[0], depth+1)},
-				{"value", parseDuckTypeAt(parts[1], depth+1)},
-			}
-		}
-	}
-	return t
-}
-
-func canonicalDuckTypeName(n string) string {
-	switch n {
-	case "TIMESTAMP WITH TIME ZONE":
-		return "TIMESTAMPTZ"
-	case "TIME WITH TIME ZONE":
-		return "TIMETZ"
-	case "INT", "INT4", "SIGNED":
-		return "INTEGER"
-	case "INT8", "LONG":
-		return "BIGINT"
-	case "STRING", "TEXT", "CHAR", "BPCHAR":
-		return "VARCHAR"
-	case "NUMERIC":
-		return "DECIMAL"
-	case "DATETIME", "TIMESTAMP_US":
-		return "TIMESTAMP"
-	case "VARINT":
-		return "BIGNUM"
-	case "BYTEA", "BINARY", "VARBINARY":
-		return "BLOB"
-	case "FLOAT8":
-		return "DOUBLE"
-	case "FLOAT4", "REAL":
-		return "FLOAT"
-	}
-	return n
-}
-
-// duckTypeMatchingOpen returns the index of the bracket that opens the one closing
-// s, skipping quoted names, or -1.
-func duckTypeMatchingOpen(s string, open, close byte) int {
-	depth, inQuote := 0, false
-	for i := len(s) - 1; i >= 0; i-- {
-		c := s[i]
-		switch {
-		case c == '"':
-			inQuote = !inQuote
-		case inQuote:
-		case c == close:
-			depth++
-		case c == open:
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
-}
-
-// duckTypeSplitArgs splits a type argument list at commas outside brackets and
-// quotes.
-func duckTypeSplitArgs(s string) []string {
-	var parts []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '(' || c == '[':
-			depth++
-		case c == ')' || c == ']':
-			depth--
-		case c == ',' && depth == 0:
-			parts = append(parts, strings.TrimSpace(s[start:i]))
-			start = i + 1
-		}
-	}
-	if rest := strings.TrimSpace(s[start:]); rest != "" {
-		parts = append(parts, rest)
-	}
-	return parts
-}
-
-// duckTypeSplitField splits `"a b" INTEGER` or `a INTEGER` into name and type.
-func duckTypeSplitField(s string) (string, string) {
-	if strings.HasPrefix(s, `"`) {
-		var b strings.Builder
-		for i := 1; i < len(s); i++ {
-			if s[i] == '"' {
-				if i+1 < len(s) && s[i+1] == '"' {
-					b.WriteByte('"')
-					i++
-					continue
-				}
-				return b.String(), strings.TrimSpace(s[i+1:])
-			}
-			b.WriteByte(s[i])
-		}
-		return b.String(), ""
-	}
-	name, typ, _ := strings.Cut(s, " ")
-	return name, strings.TrimSpace(typ)
 }

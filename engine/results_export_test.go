@@ -598,3 +598,71 @@ func mustResultRun(tb testing.TB, e *Engine, runID string) *resultRun {
 	}
 	return r
 }
+
+// TestEngine_ExportRun_values: values of passed-through source columns
+// follow the Contracts' rules in the run file and in every text export:
+// NaN and ±Inf inside a list or struct are NULL (they were stored, and
+// exported as bare NaN and Infinity, which is not JSON), a UBIGINT is a
+// JSON string (a number beyond 2^53 loses digits in most JSON readers;
+// Parquet has no HUGEINT) and a BLOB is base64 (DuckDB wrote \xFF). A
+// list's NULL keeps its place in CSV.
+func TestEngine_ExportRun_values(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := MustOpenEngine(t)
+	src := filepath.Join(t.TempDir(), "odd.parquet")
+	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 10.5 AS koi_period, "+
+		"[1::DOUBLE, 'nan'::DOUBLE, '-inf'::DOUBLE] AS arr, {'x': 'nan'::DOUBLE, 'y': 2.5} AS st, MAP {'k': 'inf'::DOUBLE} AS m, "+
+		"18446744073709551615::UBIGINT AS ub, '\\xFF'::BLOB AS bl) TO "+
+		sqltmpl.Lit(src).String()+" (FORMAT parquet)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ingest(ctx, IngestInput{Path: src, Name: "odd"}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.Process(ctx, ProcessInput{Dataset: "odd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustQueryString(t, e, `SELECT concat_ws(' ', arr[1], arr[2] IS NULL, arr[3] IS NULL, st.x IS NULL, st.y, m['k'] IS NULL)
+		FROM (`+string(readParquet(e.abs(run.Path)))+`)`); got != "1.0 true true true 2.5 true" {
+		t.Errorf("the run file holds %q, want NaN and Inf as NULL in the list, struct and map", got)
+	}
+	wantJSON := map[string]any{"arr": []any{1.0, nil, nil}, "st": map[string]any{"x": nil, "y": 2.5}, "m": map[string]any{"k": nil},
+		"ub": "18446744073709551615", "bl": "/w=="}
+	for _, f := range []ExportFormat{JSON, NDJSON} {
+		var buf bytes.Buffer
+		if err := e.ExportRun(ctx, &buf, run.RunID, f, ResultsQuery{RunID: run.RunID}); err != nil {
+			t.Fatal(err)
+		}
+		var row map[string]any
+		b := bytes.TrimSpace(buf.Bytes())
+		if f == JSON {
+			var rows []map[string]any
+			if err := json.Unmarshal(b, &rows); err != nil || len(rows) != 1 {
+				t.Fatalf("%s export is not one JSON row (%v): %.300s", f, err, b)
+			}
+			row = rows[0]
+		} else if err := json.Unmarshal(b, &row); err != nil {
+			t.Fatalf("%s export is not JSON (%v): %.300s", f, err, b)
+		}
+		for k, want := range wantJSON {
+			if diff := cmp.Diff(want, row[k]); diff != "" {
+				t.Errorf("%s %s (-want +got):\n%s", f, k, diff)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := e.ExportRun(ctx, &buf, run.RunID, CSV, ResultsQuery{RunID: run.RunID}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("CSV export: %v, %d records", err, len(recs))
+	}
+	for i, h := range recs[0] {
+		if want := map[string]string{"bl": "/w==", "ub": "18446744073709551615", "arr": "1.0;;"}[h]; want != "" && recs[1][i] != want {
+			t.Errorf("CSV %s = %q, want %q", h, recs[1][i], want)
+		}
+	}
+}

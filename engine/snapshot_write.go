@@ -148,7 +148,7 @@ func finiteColumns(ctx context.Context, tx *sql.Tx, schema, name string) ([]sqlt
 		if err := rows.Scan(&c, &typ); err != nil {
 			return nil, err
 		}
-		if e, ok := finiteSQL(sqltmpl.Ident(c).String(), typ); ok {
+		if e, ok := sqltmpl.FiniteSQL(sqltmpl.Ident(c).String(), typ); ok {
 			out = append(out, sqltmpl.ExportColumn{Expr: sqltmpl.Expr(e), Name: sqltmpl.Ident(c)})
 		}
 	}

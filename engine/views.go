@@ -130,7 +130,7 @@ func (e *Engine) viewStatements(ds *Dataset, m *mapping.Mapping) (stmts []string
 // Open can tell views that are already current from views to re-create.
 func viewsFingerprint(stmts []string) string {
 	sum := sha256.Sum256([]byte(strings.Join(stmts, "\x00")))
-	return "exohunter views " + hex.EncodeToString(sum[:12])
+	return sqltmpl.ViewsFingerprintPrefix + hex.EncodeToString(sum[:12])
 }
 
 // createViews (re)creates a dataset's raw view and, with a config, its

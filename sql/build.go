@@ -98,16 +98,13 @@ func (p *pipeline) normalizeSteps(from fmt.Stringer) ([]step, error) {
 	}
 	types := map[string]string{}
 	for _, c := range p.in.Mapping.Columns {
-		types[c.Name] = strings.ToUpper(c.Type)
+		types[c.Name] = c.Type
 	}
 	for _, name := range p.in.Mapping.PassThrough {
-		var c fmt.Stringer = Ident(name)
-		if floatTypes[types[name]] {
-			// note: NaN and ±Inf never reach a table, not even through a
-			// column the pipeline does not use.
-			c = finite(Ident(name).String())
-		}
-		cols = append(cols, proj{Code: c, Name: Ident(name)})
+		// note: NaN and ±Inf never reach a table, not even through a
+		// column the pipeline does not use, nor inside a list or struct.
+		c, _ := FiniteSQL(Ident(name).String(), types[name])
+		cols = append(cols, proj{Code: code(c), Name: Ident(name)})
 	}
 	return []step{{Name: "normalized", tmpl: "normalize", data: map[string]any{"From": from, "Columns": cols}}}, nil
 }
@@ -155,9 +152,6 @@ func targetCode(t mapping.Target) (code, error) {
 	}
 	return "", fmt.Errorf("sqltmpl: column %s has unknown role %q", t.Canonical, t.Spec.Role)
 }
-
-// floatTypes are the source types that can hold NaN or ±Inf.
-var floatTypes = map[string]bool{"DOUBLE": true, "FLOAT": true, "REAL": true, "FLOAT4": true, "FLOAT8": true}
 
 // finite maps NaN and ±Inf to NULL. The value is written twice; DuckDB's
 // common-subexpression pass computes it once, in a projection of its own.

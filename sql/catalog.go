@@ -26,20 +26,26 @@ type CatalogRelationDoc struct{ Schema, Pattern, Description string }
 // CatalogServiceDoc describes one column of a service table.
 type CatalogServiceDoc struct{ Schema, Table, Column, Unit, Description string }
 
+// ViewsFingerprintPrefix starts the comment that records which statements
+// created a dataset's views (engine createViews); the catalog does not
+// show it as the view's description.
+const ViewsFingerprintPrefix = "exohunter views "
+
 // catalogData is the template data of catalog.sql.tmpl.
 type catalogData struct {
-	Q         code
-	Database  code
-	Schemas   []Lit
-	Columns   []map[string]Lit
-	Relations []map[string]Lit
-	Service   []map[string]Lit
+	Q                 code
+	Database          code
+	FingerprintPrefix Lit
+	Schemas           []Lit
+	Columns           []map[string]Lit
+	Relations         []map[string]Lit
+	Service           []map[string]Lit
 }
 
 // data quotes the docs for the templates. alias "" means the live
 // database (current_database(), unqualified names).
 func (d CatalogDocs) data(alias string) catalogData {
-	out := catalogData{Q: "", Database: "current_database()"}
+	out := catalogData{Q: "", Database: "current_database()", FingerprintPrefix: Lit(ViewsFingerprintPrefix)}
 	if alias != "" {
 		out.Q = code(Ident(alias).String() + ".")
 		out.Database = code(Lit(alias).String())

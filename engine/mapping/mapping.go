@@ -146,11 +146,26 @@ func checkUnits(c *spec.Columns, units map[string]string) error {
 			return fmt.Errorf("%w %q in unit override", ErrUnknownColumn, name)
 		}
 		if _, ok := col.Units[units[name]]; !ok {
+			if len(col.Units) == 0 {
+				return fmt.Errorf("%w %q for %s: it takes no unit override (the columns that do: %s)", ErrUnknownUnit, units[name], name,
+					strings.Join(unitColumns(c), ", "))
+			}
 			return fmt.Errorf("%w %q for %s (known: %s)", ErrUnknownUnit, units[name], name,
 				strings.Join(sortedKeys(col.Units), ", "))
 		}
 	}
 	return nil
+}
+
+// unitColumns lists the columns that take a unit override.
+func unitColumns(c *spec.Columns) []string {
+	var out []string
+	for _, col := range c.Columns {
+		if len(col.Units) > 0 {
+			out = append(out, col.Name)
+		}
+	}
+	return out
 }
 
 // hasMeasure reports whether any of the signalMeasures found a source.

@@ -212,11 +212,15 @@ func TestMap_units(t *testing.T) {
 		units      map[string]string
 		wantFactor float64
 		wantErr    error
+		wantMsg    string
 	}{
 		{name: "generic depth is ppm", wantFactor: 1},
 		{name: "percent override", units: map[string]string{"koi_depth": "percent"}, wantFactor: 1e4},
 		{name: "fraction override", units: map[string]string{"koi_depth": "fraction"}, wantFactor: 1e6},
-		{name: "unknown unit", units: map[string]string{"koi_depth": "mmag"}, wantErr: mapping.ErrUnknownUnit},
+		{name: "unknown unit", units: map[string]string{"koi_depth": "mmag"}, wantErr: mapping.ErrUnknownUnit, wantMsg: "(known: fraction, percent, ppm)"},
+		// note: it said "(known: )".
+		{name: "column without units", units: map[string]string{"koi_period": "percent"}, wantErr: mapping.ErrUnknownUnit,
+			wantMsg: "koi_period: it takes no unit override (the columns that do: "},
 		{name: "unknown column", units: map[string]string{"depth": "ppm"}, wantErr: mapping.ErrUnknownColumn},
 	}
 	for _, tc := range tests {
@@ -224,8 +228,8 @@ func TestMap_units(t *testing.T) {
 			t.Parallel()
 			m, err := mapping.Map(cols("name", "depth", "period"), c, mapping.Options{Units: tc.units})
 			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
+					t.Fatalf("err = %v, want %v saying %q", err, tc.wantErr, tc.wantMsg)
 				}
 				return
 			}

@@ -1,23 +1,24 @@
-package engine
+package sqltmpl
 
 import (
 	"fmt"
 	"strings"
 
-	sqltmpl "github.com/exohunter/exohunter/sql"
+	"github.com/exohunter/exohunter/sql/ducktype"
 )
 
-// NaN and ±Inf become NULL before anything is exported (DESIGN.md), at
-// any depth of a nested value: Parquet downloads and the raw tables of a
-// snapshot write what DuckDB holds, so their FLOAT and DOUBLE values,
-// also inside lists, arrays, structs and map values, go through finiteSQL.
+// NaN and ±Inf become NULL before anything is stored or exported
+// (DESIGN.md), at any depth of a nested value: a run's pass-through
+// columns, Parquet downloads and the raw tables of a snapshot write what
+// DuckDB holds, so their FLOAT and DOUBLE values, also inside lists,
+// arrays, structs and map values, go through FiniteSQL.
 
-// finiteSQL returns an expression for x, of DuckDB type dbType, whose
+// FiniteSQL returns an expression for x, of DuckDB type dbType, whose
 // NaN and ±Inf are NULL, and false when the type holds no FLOAT or
 // DOUBLE (x is then used as it is). Nested values are rebuilt and cast
 // back to dbType, so that an ARRAY keeps its size and a STRUCT its type.
-func finiteSQL(x, dbType string) (string, bool) {
-	t := parseDuckType(dbType)
+func FiniteSQL(x, dbType string) (string, bool) {
+	t := ducktype.Parse(dbType)
 	e, ok := finiteExpr(x, t, 0)
 	if !ok {
 		return x, false
@@ -28,13 +29,13 @@ func finiteSQL(x, dbType string) (string, bool) {
 	return "CAST(" + e + " AS " + dbType + ")", true
 }
 
-func finiteExpr(x string, t *duckType, depth int) (string, bool) {
+func finiteExpr(x string, t *ducktype.Type, depth int) (string, bool) {
 	switch t.Name {
 	case "FLOAT", "DOUBLE":
-		return consoleFinite(x), true
+		return string(finite(x)), true
 	case "LIST", "ARRAY":
 		v := fmt.Sprintf("finite_v%d", depth)
-		inner, ok := finiteExpr(v, t.elem(), depth+1)
+		inner, ok := finiteExpr(v, t.ElemType(), depth+1)
 		if !ok {
 			return x, false
 		}
@@ -43,9 +44,9 @@ func finiteExpr(x string, t *duckType, depth int) (string, bool) {
 		parts := make([]string, len(t.Fields))
 		changed := false
 		for i, f := range t.Fields {
-			e, ok := finiteExpr("struct_extract("+x+", "+sqltmpl.Lit(f.Name).String()+")", f.Type, depth+1)
+			e, ok := finiteExpr("struct_extract("+x+", "+Lit(f.Name).String()+")", f.Type, depth+1)
 			changed = changed || ok
-			parts[i] = sqltmpl.Ident(f.Name).String() + " := " + e
+			parts[i] = Ident(f.Name).String() + " := " + e
 		}
 		if !changed {
 			return x, false
@@ -55,7 +56,7 @@ func finiteExpr(x string, t *duckType, depth int) (string, bool) {
 	case "MAP":
 		// note: only values; a NULL key is not allowed in a map.
 		e := fmt.Sprintf("finite_e%d", depth)
-		v, ok := finiteExpr(e+".value", t.value(), depth+1)
+		v, ok := finiteExpr(e+".value", t.ValueType(), depth+1)
 		if !ok {
 			return x, false
 		}
