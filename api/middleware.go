@@ -42,6 +42,10 @@ const (
 func (s *Server) mount() {
 	app := s.app
 	app.Use(recoverPanics)
+	// note: before anything that can refuse a request (the Origin and
+	// Host checks, CORS, the client limit): a refused body left on a
+	// keep-alive connection would be read as the next request.
+	app.Use(drainBody)
 	app.Use(s.assignRequestID)
 	app.Use(s.securityHeaders)
 	app.Use(s.checkOrigin)
@@ -55,7 +59,6 @@ func (s *Server) mount() {
 		}))
 	}
 	app.Use("/api", s.clients.limit)
-	app.Use(drainBody)
 	for _, r := range s.table {
 		handlers := []fiber.Handler{s.authorize(r.access)}
 		// note: requests without a body, and the console's (read before

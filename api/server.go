@@ -13,9 +13,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/exohunter/exohunter/ui"
 )
@@ -160,12 +162,11 @@ func New(cfg Config, eng Engine) (*Server, error) {
 		// stream themselves.
 		DisablePreParseMultipartForm: true,
 		// note: with StreamRequestBody, BodyLimit is how much of a body is
-		// read (up to 8 KiB) before the handler runs and the rest streams;
-		// handlers enforce their own limits (readJSON, the upload limit).
-		// That first read has only ReadTimeout, not the upload's idle rule:
-		// at 64 KiB an upload that sent its first 8 KiB slower than 15 s
-		// was cut, however steadily it kept coming. One byte must come.
-		BodyLimit:             1,
+		// buffered before the rest streams; handlers enforce their own
+		// limits (readJSON, the upload limit). Below 8 KiB fasthttp's first
+		// read of a body may take the next pipelined request's bytes with
+		// it (a limit of 1 byte made a POST and a GET sent together panic).
+		BodyLimit:             64 << 10,
 		ReadBufferSize:        cfg.MaxHeaderBytes,
 		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
@@ -173,9 +174,32 @@ func New(cfg Config, eng Engine) (*Server, error) {
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 	})
+	// note: fasthttp reads a body's first bytes (up to 8 KiB) before the
+	// handler runs, under ReadTimeout; an upload then follows the idle
+	// rule (idleReader), so it gets the idle timeout for them too: with
+	// 15 s, an upload that sent its first 8 KiB slower was cut (408).
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if isUpload(h) {
+			return fasthttp.RequestConfig{ReadTimeout: cfg.StreamIdleTimeout}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.table = s.routes()
 	s.mount()
 	return s, nil
+}
+
+// isUpload reports whether a request is a catalog upload (the routes
+// that stream a file body to disk).
+func isUpload(h *fasthttp.RequestHeader) bool {
+	if !h.IsPost() {
+		return false
+	}
+	p := strings.TrimSuffix(string(h.RequestURI()), "/")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = strings.TrimSuffix(p[:i], "/")
+	}
+	return p == "/api/datasets" || p == "/api/upload"
 }
 
 // errMissing is returned by New when a required part is missing.

@@ -135,15 +135,16 @@ func TestUpload_StreamsToDisk(t *testing.T) {
 }
 
 // TestUpload_SlowStart: an upload whose body trickles in, with gaps longer
-// than the read timeout but shorter than the stream idle timeout, is
-// stored. fasthttp reads the first min(BodyLimit, 8 KiB) bytes of a
-// streamed body before the handler runs, under the read timeout alone:
-// with BodyLimit at 64 KiB this upload answered 408 after 300 ms.
+// than the read timeout but within the stream idle timeout, is stored.
+// fasthttp reads the first min(Content-Length, 8 KiB) bytes of a body
+// before the handler runs, under the read timeout: this upload answered
+// 408 after 300 ms, before uploads got the idle timeout for that read
+// (HeaderReceived).
 func TestUpload_SlowStart(t *testing.T) {
 	t.Parallel()
 	env := MustEnv(t, withConfig(func(c *Config) {
 		c.ReadTimeout = 300 * time.Millisecond
-		c.StreamIdleTimeout = 2 * time.Second
+		c.StreamIdleTimeout = 5 * time.Second
 	}))
 	base := env.MustListen(t)
 	var buf bytes.Buffer

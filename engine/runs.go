@@ -144,8 +144,9 @@ func (e *Engine) Process(ctx context.Context, in ProcessInput) (*Run, error) {
 type preparedRun struct {
 	run *Run
 	sql string
-	// finite are the passed-through float columns to guard (passedFloats).
-	finite []string
+	// passed are the columns that reach the run unchanged (passedColumns),
+	// whose FLOAT and DOUBLE values the run's COPY guards.
+	passed []sqltmpl.RunColumn
 	// rows is the dataset's row count (the bulk turn's measure).
 	rows int64
 	// bundle is the configuration with the run's overrides, kept to render
@@ -177,7 +178,7 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 	if err != nil {
 		return nil, overrideError(err)
 	}
-	q, finite, err := e.renderRun(ds, b)
+	q, passed, err := e.renderRun(ds, b)
 	if err != nil {
 		return nil, err
 	}
@@ -195,12 +196,12 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 		Timings: map[string]float64{}, CreatedAt: time.Now().UTC(),
 		Path: e.rel(e.path(DirRuns, id+".parquet")),
 	}
-	return &preparedRun{run: run, sql: q, finite: finite, rows: ds.Rows, bundle: b}, nil
+	return &preparedRun{run: run, sql: q, passed: passed, rows: ds.Rows, bundle: b}, nil
 }
 
 // renderRun renders a dataset's run SELECT and the passed-through float
 // columns it must guard.
-func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []string, error) {
+func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []sqltmpl.RunColumn, error) {
 	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
 	if err != nil {
 		return "", nil, err
@@ -209,7 +210,7 @@ func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []string, error
 	if err != nil {
 		return "", nil, fmt.Errorf("render run of %s: %w", ds.Name, err)
 	}
-	return q, passedFloats(ds, m), nil
+	return q, passedColumns(ds, m), nil
 }
 
 // overrideError turns threshold/albedo problems into a 400 listing each;
@@ -304,22 +305,20 @@ func (e *Engine) setFinishing(r *Run, on bool) {
 	e.finishing[r.RunID] = r
 }
 
-// passedFloats lists the floating-point source columns that reach the run
-// unchanged (unmapped or shadowed). The pipeline guards every column it
-// computes; these get the NaN/Inf guard in the run's COPY. Taking them from
-// the dataset's recorded schema avoids planning the pipeline twice.
-func passedFloats(ds *Dataset, m *mapping.Mapping) []string {
+// passedColumns lists the source columns that reach the run unchanged
+// (unmapped or shadowed), with their types. The pipeline guards every
+// column it computes; the run's COPY guards these, nested values included
+// (sqltmpl.RunCopy). Taking them from the dataset's recorded schema avoids
+// planning the pipeline twice.
+func passedColumns(ds *Dataset, m *mapping.Mapping) []sqltmpl.RunColumn {
 	types := make(map[string]string, len(ds.Columns))
 	for _, c := range ds.Columns {
 		types[c.Name] = c.Type
 	}
-	var out []string
+	var out []sqltmpl.RunColumn
 	for _, r := range m.Report {
-		if r.Status != mapping.StatusUnmapped && r.Status != mapping.StatusShadowed {
-			continue
-		}
-		if t := types[r.Source]; t == "DOUBLE" || t == "FLOAT" {
-			out = append(out, r.Source)
+		if r.Status == mapping.StatusUnmapped || r.Status == mapping.StatusShadowed {
+			out = append(out, sqltmpl.RunColumn{Name: r.Source, Type: types[r.Source]})
 		}
 	}
 	return out
@@ -359,7 +358,7 @@ const maxRetypes = 64
 func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progress func(string, float64)) error {
 	run := p.run
 	for tries := 0; ; tries++ {
-		stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.finite, tmp)
+		stmt, err := sqltmpl.RunCopy(run.RunID, p.sql, p.passed, tmp)
 		if err != nil {
 			return err
 		}
@@ -379,7 +378,7 @@ func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progre
 		if derr != nil {
 			return derr
 		}
-		if p.sql, p.finite, err = e.renderRun(ds, p.bundle); err != nil {
+		if p.sql, p.passed, err = e.renderRun(ds, p.bundle); err != nil {
 			return err
 		}
 	}

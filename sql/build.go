@@ -9,6 +9,7 @@ import (
 
 	"github.com/exohunter/exohunter/engine/mapping"
 	"github.com/exohunter/exohunter/engine/spec"
+	"github.com/exohunter/exohunter/sql/ducktype"
 )
 
 // pipeline builds the steps of the three stages from a bundle and a mapping.
@@ -101,10 +102,16 @@ func (p *pipeline) normalizeSteps(from fmt.Stringer) ([]step, error) {
 		types[c.Name] = c.Type
 	}
 	for _, name := range p.in.Mapping.PassThrough {
-		// note: NaN and ±Inf never reach a table, not even through a
-		// column the pipeline does not use, nor inside a list or struct.
-		c, _ := FiniteSQL(Ident(name).String(), types[name])
-		cols = append(cols, proj{Code: code(c), Name: Ident(name)})
+		var c fmt.Stringer = Ident(name)
+		if t := ducktype.Parse(types[name]).Name; t == "DOUBLE" || t == "FLOAT" {
+			// note: NaN and ±Inf never reach a table, not even through a
+			// column the pipeline does not use. Nested values are guarded
+			// where the run is written (RunCopy): inlined through the
+			// stacked views, a 1,000-field struct's guard took 16 s and
+			// ran out of memory.
+			c = finite(Ident(name).String())
+		}
+		cols = append(cols, proj{Code: c, Name: Ident(name)})
 	}
 	return []step{{Name: "normalized", tmpl: "normalize", data: map[string]any{"From": from, "Columns": cols}}}, nil
 }

@@ -17,13 +17,18 @@ import (
 // NaN and ±Inf are NULL, and false when the type holds no FLOAT or
 // DOUBLE (x is then used as it is). Nested values are rebuilt and cast
 // back to dbType, so that an ARRAY keeps its size and a STRUCT its type.
+// Not guarded (false): UNION members and unnamed struct fields (a UNION
+// read back from Parquet), which cannot be rebuilt by name.
 func FiniteSQL(x, dbType string) (string, bool) {
 	t := ducktype.Parse(dbType)
 	e, ok := finiteExpr(x, t, 0)
 	if !ok {
 		return x, false
 	}
-	if t.Name == "FLOAT" || t.Name == "DOUBLE" {
+	up := strings.ToUpper(dbType)
+	if t.Name == "FLOAT" || t.Name == "DOUBLE" || strings.Contains(up, "ENUM") && !strings.Contains(up, "ENUM(") {
+		// note: the driver names an ENUM without its values, which is no
+		// type to cast to; struct_pack keeps the field's own ENUM.
 		return e, true
 	}
 	return "CAST(" + e + " AS " + dbType + ")", true
@@ -44,6 +49,9 @@ func finiteExpr(x string, t *ducktype.Type, depth int) (string, bool) {
 		parts := make([]string, len(t.Fields))
 		changed := false
 		for i, f := range t.Fields {
+			if f.Name == "" {
+				return x, false
+			}
 			e, ok := finiteExpr("struct_extract("+x+", "+Lit(f.Name).String()+")", f.Type, depth+1)
 			changed = changed || ok
 			parts[i] = Ident(f.Name).String() + " := " + e

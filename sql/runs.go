@@ -5,19 +5,26 @@ import (
 	"strings"
 )
 
+// RunColumn is a column of the source that reaches a run unchanged, with
+// its DuckDB type.
+type RunColumn struct{ Name, Type string }
+
 // RunCopy renders the COPY that materializes one run: the pipeline's SELECT
 // (pipelineSQL, rendered by RunSelect, never client text) with a run_id
-// column in front, every floating-point column in finite turned from
-// NaN/±Inf into NULL, written as Parquet to path.
-func RunCopy(runID string, pipelineSQL string, finite []string, path string) (string, error) {
-	cols := make([]Ident, len(finite))
-	for i, c := range finite {
-		cols[i] = Ident(c)
+// column in front, the FLOAT and DOUBLE values of the passed-through
+// columns, at any depth, turned from NaN/±Inf into NULL (FiniteSQL),
+// written as Parquet to path.
+func RunCopy(runID string, pipelineSQL string, passed []RunColumn, path string) (string, error) {
+	var finite []ExportColumn
+	for _, c := range passed {
+		if e, ok := FiniteSQL(Ident(c.Name).String(), c.Type); ok {
+			finite = append(finite, ExportColumn{Expr: Expr(e), Name: Ident(c.Name)})
+		}
 	}
 	return exec("run_copy", map[string]any{
 		"RunID":  Lit(runID),
 		"Select": Expr(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(pipelineSQL), ";"))),
-		"Finite": cols,
+		"Finite": finite,
 		"Path":   Lit(path),
 	})
 }

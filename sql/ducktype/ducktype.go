@@ -112,6 +112,11 @@ func parseAt(s string, depth int) *Type {
 	case "STRUCT", "UNION":
 		for _, part := range splitArgs(args) {
 			name, typ := splitField(part)
+			if typ == "" {
+				// note: an unnamed field (STRUCT(INTEGER, DOUBLE), what
+				// DuckDB reads a Parquet UNION as) is a type alone.
+				name, typ = "", part
+			}
 			t.Fields = append(t.Fields, Field{name, parseAt(typ, depth+1)})
 		}
 	case "MAP":

@@ -20,6 +20,7 @@ func TestParse(t *testing.T) {
 		{"MAP(VARCHAR, STRUCT(x DOUBLE))", "MAP{key:VARCHAR,value:STRUCT{x:DOUBLE}}"},
 		{`UNION("name" VARCHAR, "age" SMALLINT)`, "UNION{name:VARCHAR,age:SMALLINT}"},
 		{"ENUM('a', 'b,c')", "ENUM"},
+		{"STRUCT(UTINYINT, DOUBLE, VARCHAR)", "STRUCT{:UTINYINT,:DOUBLE,:VARCHAR}"},
 		{"", ""},
 		{"INTEGER" + strings.Repeat("[]", 200), ""},
 	}

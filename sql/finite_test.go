@@ -1,0 +1,49 @@
+package sqltmpl
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestFiniteSQL: which types get a guard and in what form. The guards
+// themselves run in DuckDB in the engine's tests (TestEngine_ExportRun_values,
+// TestSnapshot_RawIsFinite, TestConsole_mapNestedKey).
+func TestFiniteSQL(t *testing.T) {
+	tests := []struct {
+		typ      string
+		want     bool
+		contains []string
+		not      []string
+	}{
+		{"DOUBLE", true, []string{"isfinite(x)"}, []string{"CAST"}},
+		{"INTEGER", false, nil, nil},
+		{"VARCHAR[]", false, nil, nil},
+		{"DOUBLE[]", true, []string{"list_transform(x", "CAST("}, nil},
+		{"FLOAT[3]", true, []string{"AS FLOAT[3])"}, nil},
+		{`STRUCT("a b" DOUBLE, c VARCHAR)`, true, []string{`struct_extract(x, 'a b')`, `"a b" := `}, nil},
+		{"MAP(VARCHAR, DOUBLE)", true, []string{"map_from_entries("}, nil},
+		{"MAP(INTEGER[], STRUCT(e ENUM, d DOUBLE))", true, []string{"struct_pack("}, []string{"CAST(CASE", "AS MAP("}},
+		{"STRUCT(UTINYINT, DOUBLE, VARCHAR)", false, nil, nil},
+		{"UNION(d DOUBLE, s VARCHAR)", false, nil, nil},
+	}
+	for _, tc := range tests {
+		got, ok := FiniteSQL("x", tc.typ)
+		if ok != tc.want {
+			t.Errorf("%s: guarded %v, want %v (%s)", tc.typ, ok, tc.want, got)
+			continue
+		}
+		if !ok && got != "x" {
+			t.Errorf("%s: unguarded expression %q, want x itself", tc.typ, got)
+		}
+		for _, c := range tc.contains {
+			if !strings.Contains(got, c) {
+				t.Errorf("%s: %q lacks %q", tc.typ, got, c)
+			}
+		}
+		for _, c := range tc.not {
+			if strings.Contains(got, c) {
+				t.Errorf("%s: %q has %q", tc.typ, got, c)
+			}
+		}
+	}
+}
