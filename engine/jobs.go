@@ -153,7 +153,7 @@ func (j *Jobs) start(ctx context.Context, kind string, fn JobFunc, p *place) (*J
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
-		return nil, Errorf(Conflict, "The server is shutting down and does not start new jobs.")
+		return nil, errShuttingDown()
 	}
 	if p != nil && p.held {
 		j.held[kind]--
@@ -183,6 +183,11 @@ func (j *Jobs) start(ctx context.Context, kind string, fn JobFunc, p *place) (*J
 // is refused (Busy, 429) until some ends.
 const maxPendingJobs = 16
 
+// errShuttingDown refuses jobs once Close has begun.
+func errShuttingDown() error {
+	return Errorf(Conflict, "The server is shutting down and does not start new jobs.")
+}
+
 // place is one of a kind's maxPendingJobs places, held before its job
 // exists.
 type place struct {
@@ -197,6 +202,9 @@ type place struct {
 func (j *Jobs) hold(kind string) (*place, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.closed {
+		return nil, errShuttingDown()
+	}
 	if err := j.roomLocked(kind); err != nil {
 		return nil, err
 	}

@@ -129,6 +129,29 @@ func TestJobs_lastPlace(t *testing.T) {
 	}
 }
 
+// TestJobs_closedRun: a run asked for while the registry closes is
+// refused before its record is written (it was written, then failed).
+func TestJobs_closedRun(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	j := NewJobs(e)
+	ctx := context.Background()
+	mustKOISmallRun(t, e)
+	before, err := e.Runs(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.StartRun(ctx, ProcessInput{Dataset: "koi"}, 0); ErrorCode(err) != Conflict {
+		t.Errorf("StartRun after Close: %v, want Conflict", err)
+	}
+	if after, _ := e.Runs(ctx, ""); len(after) != len(before) {
+		t.Errorf("%d runs after a refused run, want %d", len(after), len(before))
+	}
+}
+
 // TestJobs_Slots: jobs of one kind beyond jobSlots wait, queued and saying
 // so, and start as earlier ones end; every job completes.
 func TestJobs_Slots(t *testing.T) {
