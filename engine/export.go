@@ -290,19 +290,23 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 
 // exportColumn is the output expression of one column in format f; safe
 // neutralizes formulas in CSV text cells. Values follow the Contracts'
-// JSON rules, as the results pages and console downloads do: NaN and ±Inf
-// are NULL at any depth, integers beyond JSON's 2^53 are strings and BLOBs
-// base64, in CSV too, where DuckDB would write escapes such as \xFF.
+// JSON rules at any depth, as the results pages and console downloads do
+// (sqltmpl.JSONSQL): NaN and ±Inf are NULL, integers beyond JSON's 2^53
+// are strings and BLOBs base64, in CSV too, where DuckDB would write
+// escapes such as \xFF.
 func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 	name := sqltmpl.Ident(c.Name)
 	ref := "r." + name.String()
-	t := ducktype.Parse(c.Type)
 	val := ref
-	if guarded, ok := sqltmpl.FiniteSQL(ref, c.Type); ok && (f != Parquet || (t.Name != "DOUBLE" && t.Name != "FLOAT")) {
+	if f == Parquet {
 		// note: a run's scalar columns are guarded when it is written, so
 		// Parquet skips them; nested values of runs written before their
-		// guard (and text formats always) go through it.
-		val = guarded
+		// guard go through it.
+		if t := ducktype.Parse(c.Type).Name; t != "DOUBLE" && t != "FLOAT" {
+			val, _ = sqltmpl.FiniteSQL(ref, c.Type)
+		}
+	} else {
+		val, _ = sqltmpl.JSONSQL(ref, c.Type)
 	}
 	expr := val
 	switch {
@@ -314,10 +318,6 @@ func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 		}
 	case f == CSV && c.Type == "VARCHAR" && safe:
 		expr = neutralizeFormula(ref)
-	case f != Parquet && t.Name == "BLOB":
-		expr = "to_base64(" + ref + ")"
-	case (f == JSON || f == NDJSON) && (t.Name == "UBIGINT" || t.Name == "HUGEINT" || t.Name == "UHUGEINT"):
-		expr = "CAST(" + ref + " AS VARCHAR)"
 	case (f == JSON || f == NDJSON) && strings.HasPrefix(c.Type, "TIMESTAMP"):
 		// DuckDB's JSON writer prints "2019-07-24 15:58:33"; the API's
 		// pages print RFC 3339 ("2019-07-24T15:58:33Z", fraction trimmed

@@ -604,8 +604,8 @@ func mustResultRun(tb testing.TB, e *Engine, runID string) *resultRun {
 // NaN and ±Inf inside a list or struct are NULL (they were stored, and
 // exported as bare NaN and Infinity, which is not JSON), a UBIGINT is a
 // JSON string (a number beyond 2^53 loses digits in most JSON readers;
-// Parquet has no HUGEINT) and a BLOB is base64 (DuckDB wrote \xFF). A
-// list's NULL keeps its place in CSV.
+// Parquet has no HUGEINT) and a BLOB is base64 (DuckDB wrote \xFF), in
+// lists too. A list's NULL keeps its place in CSV.
 func TestEngine_ExportRun_values(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -613,7 +613,8 @@ func TestEngine_ExportRun_values(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "odd.parquet")
 	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 10.5 AS koi_period, "+
 		"[1::DOUBLE, 'nan'::DOUBLE, '-inf'::DOUBLE] AS arr, {'x': 'nan'::DOUBLE, 'y': 2.5} AS st, MAP {'k': 'inf'::DOUBLE} AS m, "+
-		"18446744073709551615::UBIGINT AS ub, '\\xFF'::BLOB AS bl) TO "+
+		"18446744073709551615::UBIGINT AS ub, '\\xFF'::BLOB AS bl, "+
+		"[18446744073709551615::UBIGINT] AS ul, ['\\xFF'::BLOB] AS bls) TO "+
 		sqltmpl.Lit(src).String()+" (FORMAT parquet)"); err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +630,7 @@ func TestEngine_ExportRun_values(t *testing.T) {
 		t.Errorf("the run file holds %q, want NaN and Inf as NULL in the list, struct and map", got)
 	}
 	wantJSON := map[string]any{"arr": []any{1.0, nil, nil}, "st": map[string]any{"x": nil, "y": 2.5}, "m": map[string]any{"k": nil},
-		"ub": "18446744073709551615", "bl": "/w=="}
+		"ub": "18446744073709551615", "bl": "/w==", "ul": []any{"18446744073709551615"}, "bls": []any{"/w=="}}
 	for _, f := range []ExportFormat{JSON, NDJSON} {
 		var buf bytes.Buffer
 		if err := e.ExportRun(ctx, &buf, run.RunID, f, ResultsQuery{RunID: run.RunID}); err != nil {
@@ -661,7 +662,7 @@ func TestEngine_ExportRun_values(t *testing.T) {
 		t.Fatalf("CSV export: %v, %d records", err, len(recs))
 	}
 	for i, h := range recs[0] {
-		if want := map[string]string{"bl": "/w==", "ub": "18446744073709551615", "arr": "1.0;;"}[h]; want != "" && recs[1][i] != want {
+		if want := map[string]string{"bl": "/w==", "ub": "18446744073709551615", "arr": "1.0;;", "bls": "/w=="}[h]; want != "" && recs[1][i] != want {
 			t.Errorf("CSV %s = %q, want %q", h, recs[1][i], want)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 // read back from Parquet), which cannot be rebuilt by name.
 func FiniteSQL(x, dbType string) (string, bool) {
 	t := ducktype.Parse(dbType)
-	e, ok := finiteExpr(x, t, 0)
+	e, ok := rebuild(x, t, 0, finiteLeaf)
 	if !ok {
 		return x, false
 	}
@@ -34,13 +34,42 @@ func FiniteSQL(x, dbType string) (string, bool) {
 	return "CAST(" + e + " AS " + dbType + ")", true
 }
 
-func finiteExpr(x string, t *ducktype.Type, depth int) (string, bool) {
-	switch t.Name {
-	case "FLOAT", "DOUBLE":
+// JSONSQL returns an expression for x, of DuckDB type dbType, whose value
+// DuckDB's JSON writer prints as the Contracts' JSON rules say, at any
+// depth: NaN and ±Inf NULL, UBIGINT, HUGEINT and UHUGEINT as strings (a
+// number beyond 2^53 loses digits in most JSON readers), BLOB as base64;
+// false when x needs nothing. The type changes, so there is no cast back.
+func JSONSQL(x, dbType string) (string, bool) {
+	return rebuild(x, ducktype.Parse(dbType), 0, jsonLeaf)
+}
+
+// finiteLeaf guards a FLOAT or DOUBLE value.
+func finiteLeaf(x string, t *ducktype.Type) (string, bool) {
+	if t.Name == "FLOAT" || t.Name == "DOUBLE" {
 		return string(finite(x)), true
+	}
+	return x, false
+}
+
+// jsonLeaf is JSONSQL's conversion of one scalar value.
+func jsonLeaf(x string, t *ducktype.Type) (string, bool) {
+	switch t.Name {
+	case "UBIGINT", "HUGEINT", "UHUGEINT":
+		return "CAST(" + x + " AS VARCHAR)", true
+	case "BLOB":
+		return "to_base64(" + x + ")", true
+	}
+	return finiteLeaf(x, t)
+}
+
+// rebuild applies leaf to every scalar inside x (of type t), rebuilding
+// lists, arrays, structs and map values around the results; false when
+// leaf changes nothing.
+func rebuild(x string, t *ducktype.Type, depth int, leaf func(string, *ducktype.Type) (string, bool)) (string, bool) {
+	switch t.Name {
 	case "LIST", "ARRAY":
 		v := fmt.Sprintf("finite_v%d", depth)
-		inner, ok := finiteExpr(v, t.ElemType(), depth+1)
+		inner, ok := rebuild(v, t.ElemType(), depth+1, leaf)
 		if !ok {
 			return x, false
 		}
@@ -52,7 +81,7 @@ func finiteExpr(x string, t *ducktype.Type, depth int) (string, bool) {
 			if f.Name == "" {
 				return x, false
 			}
-			e, ok := finiteExpr("struct_extract("+x+", "+Lit(f.Name).String()+")", f.Type, depth+1)
+			e, ok := rebuild("struct_extract("+x+", "+Lit(f.Name).String()+")", f.Type, depth+1, leaf)
 			changed = changed || ok
 			parts[i] = Ident(f.Name).String() + " := " + e
 		}
@@ -64,11 +93,11 @@ func finiteExpr(x string, t *ducktype.Type, depth int) (string, bool) {
 	case "MAP":
 		// note: only values; a NULL key is not allowed in a map.
 		e := fmt.Sprintf("finite_e%d", depth)
-		v, ok := finiteExpr(e+".value", t.ValueType(), depth+1)
+		v, ok := rebuild(e+".value", t.ValueType(), depth+1, leaf)
 		if !ok {
 			return x, false
 		}
 		return fmt.Sprintf("map_from_entries(list_transform(map_entries(%s), lambda %s: {'key': %s.key, 'value': %s}))", x, e, e, v), true
 	}
-	return x, false
+	return leaf(x, t)
 }

@@ -26,8 +26,25 @@ func TestFiniteSQL(t *testing.T) {
 		{"STRUCT(UTINYINT, DOUBLE, VARCHAR)", false, nil, nil},
 		{"UNION(d DOUBLE, s VARCHAR)", false, nil, nil},
 	}
+	for typ, want := range map[string]string{
+		"UBIGINT":                   "CAST(x AS VARCHAR)",
+		"BLOB[]":                    "list_transform(x, lambda finite_v0: to_base64(finite_v0))",
+		"STRUCT(a HUGEINT, b DATE)": "CASE WHEN x IS NOT NULL THEN struct_pack(\"a\" := CAST(struct_extract(x, 'a') AS VARCHAR), \"b\" := struct_extract(x, 'b')) END",
+		"DOUBLE":                    "CASE WHEN isfinite(x) THEN x END",
+		"INTEGER[]":                 "x",
+	} {
+		if got, _ := JSONSQL("x", typ); got != want {
+			t.Errorf("JSONSQL(%s) = %q, want %q", typ, got, want)
+		}
+	}
 	for _, tc := range tests {
 		got, ok := FiniteSQL("x", tc.typ)
+		if strings.Contains(tc.typ, "UNION") {
+			// note: checked below for JSONSQL too.
+			if j, jok := JSONSQL("x", tc.typ); jok || j != "x" {
+				t.Errorf("JSONSQL(%s) = %q, %v: a UNION is left as it is", tc.typ, j, jok)
+			}
+		}
 		if ok != tc.want {
 			t.Errorf("%s: guarded %v, want %v (%s)", tc.typ, ok, tc.want, got)
 			continue
