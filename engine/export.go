@@ -292,20 +292,23 @@ func (e *Engine) exportTo(ctx context.Context, src exportSource, f ExportFormat,
 // neutralizes formulas in CSV text cells. Values follow the Contracts'
 // JSON rules at any depth, as the results pages and console downloads do
 // (sqltmpl.JSONSQL): NaN and ±Inf are NULL, integers beyond JSON's 2^53
-// are strings and BLOBs base64, in CSV too, where DuckDB would write
-// escapes such as \xFF.
+// are strings, timestamps RFC 3339 and BLOBs base64, the last in CSV too
+// (sqltmpl.CSVSQL), where DuckDB would write escapes such as \xFF.
 func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 	name := sqltmpl.Ident(c.Name)
 	ref := "r." + name.String()
 	val := ref
-	if f == Parquet {
+	switch f {
+	case Parquet:
 		// note: a run's scalar columns are guarded when it is written, so
 		// Parquet skips them; nested values of runs written before their
 		// guard go through it.
 		if t := ducktype.Parse(c.Type).Name; t != "DOUBLE" && t != "FLOAT" {
 			val, _ = sqltmpl.FiniteSQL(ref, c.Type)
 		}
-	} else {
+	case CSV:
+		val, _ = sqltmpl.CSVSQL(ref, c.Type)
+	default:
 		val, _ = sqltmpl.JSONSQL(ref, c.Type)
 	}
 	expr := val
@@ -318,15 +321,6 @@ func exportColumn(c Column, f ExportFormat, safe bool) sqltmpl.ExportColumn {
 		}
 	case f == CSV && c.Type == "VARCHAR" && safe:
 		expr = neutralizeFormula(ref)
-	case (f == JSON || f == NDJSON) && strings.HasPrefix(c.Type, "TIMESTAMP"):
-		// DuckDB's JSON writer prints "2019-07-24 15:58:33"; the API's
-		// pages print RFC 3339 ("2019-07-24T15:58:33Z", fraction trimmed
-		// as Go's RFC3339Nano does), and an export must agree with them.
-		ts := ref
-		if strings.Contains(c.Type, "TIME ZONE") {
-			ts = "timezone('UTC', " + ref + ")"
-		}
-		expr = "rtrim(rtrim(strftime(" + ts + ", '%Y-%m-%dT%H:%M:%S.%f'), '0'), '.') || 'Z'"
 	}
 	return sqltmpl.ExportColumn{Expr: sqltmpl.Expr(expr), Name: name}
 }

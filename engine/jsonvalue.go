@@ -282,8 +282,6 @@ func jsonUUID(b []byte) string {
 	return string(out)
 }
 
-// jsonClock prints an RFC 3339 partial-time. DuckDB's TIME '24:00:00'
-// arrives as midnight of the next day.
 // rfc3339Year reports whether t's year has the four digits RFC 3339 allows.
 // DuckDB's 'infinity' and '-infinity' dates and timestamps arrive as years
 // such as 5881580 and -290308; like NaN and Inf they become null.
@@ -292,6 +290,8 @@ func rfc3339Year(t time.Time) bool {
 	return y >= 0 && y <= 9999
 }
 
+// jsonClock prints an RFC 3339 partial-time. DuckDB's TIME '24:00:00'
+// arrives as midnight of the next day.
 func jsonClock(t time.Time) string {
 	if t.Day() != 1 || t.Month() != time.January {
 		return "24:00:00"

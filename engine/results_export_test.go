@@ -614,7 +614,9 @@ func TestEngine_ExportRun_values(t *testing.T) {
 	if _, err := e.db.ExecContext(ctx, "COPY (SELECT 'K1.01' AS kepoi_name, 10.5 AS koi_period, "+
 		"[1::DOUBLE, 'nan'::DOUBLE, '-inf'::DOUBLE] AS arr, {'x': 'nan'::DOUBLE, 'y': 2.5} AS st, MAP {'k': 'inf'::DOUBLE} AS m, "+
 		"18446744073709551615::UBIGINT AS ub, '\\xFF'::BLOB AS bl, "+
-		"[18446744073709551615::UBIGINT] AS ul, ['\\xFF'::BLOB] AS bls) TO "+
+		"[18446744073709551615::UBIGINT] AS ul, ['\\xFF'::BLOB] AS bls, "+
+		"TIMESTAMP '2019-07-24 15:58:33.5' AS ts, 'infinity'::TIMESTAMP AS tinf, [TIMESTAMP '2019-07-24 15:58:33', NULL] AS tl, "+
+		"{'t': TIMESTAMPTZ '2019-07-24 15:58:33+02', 'd': 'infinity'::DATE} AS tst, [TIMETZ '15:58:33+00', TIMETZ '15:58:33+05:30'] AS tz) TO "+
 		sqltmpl.Lit(src).String()+" (FORMAT parquet)"); err != nil {
 		t.Fatal(err)
 	}
@@ -630,7 +632,22 @@ func TestEngine_ExportRun_values(t *testing.T) {
 		t.Errorf("the run file holds %q, want NaN and Inf as NULL in the list, struct and map", got)
 	}
 	wantJSON := map[string]any{"arr": []any{1.0, nil, nil}, "st": map[string]any{"x": nil, "y": 2.5}, "m": map[string]any{"k": nil},
-		"ub": "18446744073709551615", "bl": "/w==", "ul": []any{"18446744073709551615"}, "bls": []any{"/w=="}}
+		"ub": "18446744073709551615", "bl": "/w==", "ul": []any{"18446744073709551615"}, "bls": []any{"/w=="},
+		"ts": "2019-07-24T15:58:33.5Z", "tinf": nil, "tl": []any{"2019-07-24T15:58:33Z", nil},
+		"tst": map[string]any{"t": "2019-07-24T13:58:33Z", "d": nil}, "tz": []any{"15:58:33Z", "10:28:33Z"}} // note: Parquet keeps TIMETZ in UTC.
+	page, err := e.Results(ctx, ResultsQuery{RunID: run.RunID})
+	if err != nil || len(page.Rows) != 1 {
+		t.Fatalf("results page: %v", err)
+	}
+	// note: the page's values, through encoding/json as the API sends them.
+	pageJSON, err := json.Marshal(page.Rows[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pageRow map[string]any
+	if err := json.Unmarshal(pageJSON, &pageRow); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []ExportFormat{JSON, NDJSON} {
 		var buf bytes.Buffer
 		if err := e.ExportRun(ctx, &buf, run.RunID, f, ResultsQuery{RunID: run.RunID}); err != nil {
@@ -652,6 +669,16 @@ func TestEngine_ExportRun_values(t *testing.T) {
 				t.Errorf("%s %s (-want +got):\n%s", f, k, diff)
 			}
 		}
+		for k, v := range pageRow {
+			if diff := cmp.Diff(v, row[k]); diff != "" && k != "created_at" {
+				t.Errorf("%s %s differs from the results page (-page +export):\n%s", f, k, diff)
+			}
+		}
+	}
+	// note: Parquet keeps no TIMETZ offset, so the offsets are checked here.
+	tzs, _ := sqltmpl.JSONSQL("x", "TIMETZ[]")
+	if got := mustQueryString(t, e, "SELECT CAST(to_json("+tzs+") AS VARCHAR) FROM (SELECT [TIMETZ '15:58:33+05', TIMETZ '15:58:33.25-03:30', TIMETZ '01:00:00+00'] AS x)"); got != `["15:58:33+05:00","15:58:33.25-03:30","01:00:00Z"]` {
+		t.Errorf("TIMETZ in JSON = %s, want RFC 3339 offsets as the results pages print them", got)
 	}
 	var buf bytes.Buffer
 	if err := e.ExportRun(ctx, &buf, run.RunID, CSV, ResultsQuery{RunID: run.RunID}); err != nil {

@@ -37,10 +37,18 @@ func FiniteSQL(x, dbType string) (string, bool) {
 // JSONSQL returns an expression for x, of DuckDB type dbType, whose value
 // DuckDB's JSON writer prints as the Contracts' JSON rules say, at any
 // depth: NaN and ±Inf NULL, UBIGINT, HUGEINT and UHUGEINT as strings (a
-// number beyond 2^53 loses digits in most JSON readers), BLOB as base64;
-// false when x needs nothing. The type changes, so there is no cast back.
+// number beyond 2^53 loses digits in most JSON readers), BLOB as base64,
+// timestamps and TIMETZ as RFC 3339 text, the results pages' forms
+// (engine/jsonvalue.go); false when x needs nothing. The type changes, so
+// there is no cast back.
 func JSONSQL(x, dbType string) (string, bool) {
 	return rebuild(x, ducktype.Parse(dbType), 0, jsonLeaf)
+}
+
+// CSVSQL is JSONSQL for a CSV cell: DuckDB's own text of dates and times
+// is what spreadsheets read, so only the number and BLOB rules apply.
+func CSVSQL(x, dbType string) (string, bool) {
+	return rebuild(x, ducktype.Parse(dbType), 0, textLeaf)
 }
 
 // finiteLeaf guards a FLOAT or DOUBLE value.
@@ -51,8 +59,8 @@ func finiteLeaf(x string, t *ducktype.Type) (string, bool) {
 	return x, false
 }
 
-// jsonLeaf is JSONSQL's conversion of one scalar value.
-func jsonLeaf(x string, t *ducktype.Type) (string, bool) {
+// textLeaf is CSVSQL's conversion of one scalar value.
+func textLeaf(x string, t *ducktype.Type) (string, bool) {
 	switch t.Name {
 	case "UBIGINT", "HUGEINT", "UHUGEINT":
 		return "CAST(" + x + " AS VARCHAR)", true
@@ -60,6 +68,33 @@ func jsonLeaf(x string, t *ducktype.Type) (string, bool) {
 		return "to_base64(" + x + ")", true
 	}
 	return finiteLeaf(x, t)
+}
+
+// jsonLeaf is JSONSQL's conversion of one scalar value. DuckDB's JSON
+// writer prints "2019-07-24 15:58:33", "…+00" and "infinity"; the pages
+// print "2019-07-24T15:58:33Z" (fraction trimmed as Go's RFC3339Nano
+// does), "…Z" and null (RFC 3339 has no infinity and only four-digit
+// years).
+func jsonLeaf(x string, t *ducktype.Type) (string, bool) {
+	switch t.Name {
+	case "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMPTZ":
+		utc, frac := x, "%f"
+		if t.Name == "TIMESTAMPTZ" {
+			utc = "timezone('UTC', " + x + ")"
+		}
+		if t.Name == "TIMESTAMP_NS" {
+			frac = "%n"
+		}
+		return "CASE WHEN isfinite(" + x + ") AND year(" + utc + ") BETWEEN 0 AND 9999 THEN rtrim(rtrim(strftime(" + utc +
+			", '%Y-%m-%dT%H:%M:%S." + frac + "'), '0'), '.') || 'Z' END", true
+	case "DATE":
+		return "CASE WHEN isfinite(" + x + ") AND year(" + x + ") BETWEEN 0 AND 9999 THEN " + x + " END", true
+	case "TIMETZ":
+		// note: DuckDB writes a whole-hour offset as +05; RFC 3339 needs
+		// +05:00, and Go writes a zero offset as Z.
+		return "regexp_replace(regexp_replace(CAST(" + x + " AS VARCHAR), '([+-]\\d\\d)$', '\\1:00'), '[+-]00:00$', 'Z')", true
+	}
+	return textLeaf(x, t)
 }
 
 // rebuild applies leaf to every scalar inside x (of type t), rebuilding

@@ -27,14 +27,23 @@ func TestFiniteSQL(t *testing.T) {
 		{"UNION(d DOUBLE, s VARCHAR)", false, nil, nil},
 	}
 	for typ, want := range map[string]string{
-		"UBIGINT":                   "CAST(x AS VARCHAR)",
-		"BLOB[]":                    "list_transform(x, lambda finite_v0: to_base64(finite_v0))",
-		"STRUCT(a HUGEINT, b DATE)": "CASE WHEN x IS NOT NULL THEN struct_pack(\"a\" := CAST(struct_extract(x, 'a') AS VARCHAR), \"b\" := struct_extract(x, 'b')) END",
-		"DOUBLE":                    "CASE WHEN isfinite(x) THEN x END",
-		"INTEGER[]":                 "x",
+		"UBIGINT":                      "CAST(x AS VARCHAR)",
+		"BLOB[]":                       "list_transform(x, lambda finite_v0: to_base64(finite_v0))",
+		"STRUCT(a HUGEINT, b INTEGER)": "CASE WHEN x IS NOT NULL THEN struct_pack(\"a\" := CAST(struct_extract(x, 'a') AS VARCHAR), \"b\" := struct_extract(x, 'b')) END",
+		"DOUBLE":                       "CASE WHEN isfinite(x) THEN x END",
+		"INTEGER[]":                    "x",
 	} {
 		if got, _ := JSONSQL("x", typ); got != want {
 			t.Errorf("JSONSQL(%s) = %q, want %q", typ, got, want)
+		}
+	}
+	// note: a CSV cell keeps DuckDB's text of dates and times.
+	for typ, want := range map[string]string{
+		"STRUCT(a HUGEINT, b DATE)": "CASE WHEN x IS NOT NULL THEN struct_pack(\"a\" := CAST(struct_extract(x, 'a') AS VARCHAR), \"b\" := struct_extract(x, 'b')) END",
+		"TIMESTAMP[]":               "x",
+	} {
+		if got, _ := CSVSQL("x", typ); got != want {
+			t.Errorf("CSVSQL(%s) = %q, want %q", typ, got, want)
 		}
 	}
 	for _, tc := range tests {
