@@ -275,7 +275,7 @@ func (e *Engine) writeFeatureSet(ctx context.Context, fs *spec.Features, run *Ru
 		return nil, err
 	}
 	if _, err := e.db.ExecContext(ctx, q); err != nil {
-		return nil, e.featureSQLError(ctx, err, run)
+		return nil, e.featureSQLError(ctx, err, fs, run)
 	}
 	specJSON, err := json.Marshal(fs)
 	if err != nil {
@@ -295,20 +295,61 @@ func (e *Engine) writeFeatureSet(ctx context.Context, fs *spec.Features, run *Ru
 	return m, writeJSONFile(filepath.Join(dir, FeaturesManifest), m)
 }
 
-// featureSQLError explains a failed feature query.
-func (e *Engine) featureSQLError(ctx context.Context, err error, run *Run) error {
+// featureSQLError explains a failed feature query over the features fs.
+func (e *Engine) featureSQLError(ctx context.Context, err error, fs *spec.Features, run *Run) error {
 	if ctx.Err() != nil {
 		return Wrap(Timeout, err, "The feature build was cancelled; no version was written.")
 	}
-	if strings.Contains(err.Error(), "Binder Error") || strings.Contains(err.Error(), "Conversion Error") {
+	if strings.Contains(err.Error(), "Binder Error") {
 		return Wrap(Invalid, err, "%s does not compile over run %s: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
 	}
-	if strings.Contains(err.Error(), "Out of Range Error") || strings.Contains(err.Error(), "Invalid Input Error") {
+	if isValueError(err) {
 		// note: a feature's SQL met a value it cannot take (ln of 0, an
-		// overflow); the run's data, not the server, is the cause.
+		// overflow, a text that is no number): the feature is named, as
+		// the run's metrics are (blameRunError).
+		if name, msg := e.blameFeature(ctx, fs, run); name != "" {
+			return Wrap(Invalid, err, "Feature %s of %s cannot be computed over run %s: %s. Guard its expression (e.g. CASE WHEN x > 0 THEN ln(x) END).", name, spec.FeaturesFile, run.RunID, msg)
+		}
+		if strings.Contains(err.Error(), "Conversion Error") {
+			return Wrap(Invalid, err, "%s does not compile over run %s: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
+		}
 		return Wrap(BadRequest, err, "A feature of %s cannot be computed over run %s, whose values are too extreme for it: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
 	}
 	return fmt.Errorf("build features from %s: %w", run.RunID, err)
+}
+
+// blameFeature evaluates each feature of fs alone over the run and returns
+// the first that fails, with DuckDB's reason; "" when none does alone. It
+// costs a pass over the run per feature, paid only after a build failed.
+func (e *Engine) blameFeature(ctx context.Context, fs *spec.Features, run *Run) (name, msg string) {
+	probe := func(one *spec.Features, n string) bool {
+		q, err := sqltmpl.FeatureStats(sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: one, Medians: []string{}})
+		if err != nil {
+			return false
+		}
+		rows, err := e.db.QueryContext(ctx, q)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = errors.Join(rows.Err(), rows.Close())
+		}
+		if err != nil && ctx.Err() == nil {
+			name, msg = n, firstLine(err.Error())
+			return true
+		}
+		return false
+	}
+	for _, f := range fs.All() {
+		if probe(&spec.Features{Version: fs.Version, Derived: []spec.Feature{*f}}, f.Name) {
+			return name, msg
+		}
+	}
+	for _, c := range fs.Categorical {
+		if probe(&spec.Features{Version: fs.Version, Categorical: []spec.CategoricalFeature{c}}, c.Name) {
+			return name, msg
+		}
+	}
+	return "", ""
 }
 
 // featureStats runs the statistics query and derives each feature's
@@ -327,7 +368,7 @@ func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *
 		ptrs[i] = &vals[i]
 	}
 	if err := e.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
-		return nil, nil, e.featureSQLError(ctx, err, run)
+		return nil, nil, e.featureSQLError(ctx, err, fs, run)
 	}
 	medians := map[string]sql.NullFloat64{}
 	for i, f := range feats {
@@ -346,7 +387,7 @@ func (e *Engine) featureStats(ctx context.Context, in sqltmpl.FeatureInput, fs *
 			ptrs[i] = &m[i]
 		}
 		if err := e.db.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
-			return nil, nil, e.featureSQLError(ctx, err, run)
+			return nil, nil, e.featureSQLError(ctx, err, fs, run)
 		}
 		for i, n := range names {
 			medians[n] = m[i]

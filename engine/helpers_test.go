@@ -183,3 +183,19 @@ func (l *progressLog) check(tb testing.TB, want ...string) {
 		tb.Errorf("progress %q lacks %q (in order %q)", l.messages, want[i], want)
 	}
 }
+
+// ConfigLine returns the 1-based line of the first occurrence of text in
+// the repository's config file, so that the expected positions follow
+// edits to the shipped YAML. Exported for the external tests.
+func ConfigLine(tb testing.TB, file, text string) int {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, file))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	i := strings.Index(string(data), text)
+	if i < 0 {
+		tb.Fatalf("%s has no %q", file, text)
+	}
+	return strings.Count(string(data[:i]), "\n") + 1
+}

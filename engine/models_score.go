@@ -360,7 +360,7 @@ func (e *Engine) scoringFeatures(ctx context.Context, run *Run, mi *ModelInfo, m
 	}
 	if _, err := e.db.ExecContext(ctx, q); err != nil {
 		os.Remove(path)
-		return nil, "", none, e.featureSQLError(ctx, err, run)
+		return nil, "", none, e.featureSQLError(ctx, err, fs, run)
 	}
 	return &fm, path, func() { os.Remove(path) }, nil
 }

@@ -36,9 +36,10 @@ func CheckSpec(ctx context.Context, db *sql.DB, b *spec.Bundle) error {
 	if err != nil {
 		return err
 	}
+	c.probe = func(ctx context.Context, q string) string { return prepareError(ctx, db, q) }
 	var errs spec.Errors
 	for range maxCheckErrors {
-		r, msg, err := c.try(ctx, db, nil)
+		r, msg, err := c.try(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -47,7 +48,7 @@ func CheckSpec(ctx context.Context, db *sql.DB, b *spec.Bundle) error {
 		}
 		o, ok := originOf(r, msg)
 		if !ok {
-			o, msg, ok, err = c.bisect(ctx, db, r.Origins())
+			o, msg, ok, err = c.bisect(ctx, r.Origins())
 			if err != nil {
 				return err
 			}
@@ -64,12 +65,15 @@ func CheckSpec(ctx context.Context, db *sql.DB, b *spec.Bundle) error {
 	return errs.Err()
 }
 
-// specChecker renders the pipeline over the empty relation.
+// specChecker renders the pipeline over the empty relation, or over a
+// dataset when a run failed (blameRunError), and asks DuckDB through probe.
 type specChecker struct {
 	b        *spec.Bundle
 	m        *mapping.Mapping
+	dataset  string
 	from     sqltmpl.Expr
 	disabled []sqltmpl.Origin
+	probe    func(ctx context.Context, query string) string
 }
 
 func newSpecChecker(b *spec.Bundle) (*specChecker, error) {
@@ -82,29 +86,29 @@ func newSpecChecker(b *spec.Bundle) (*specChecker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check config: %w", err)
 	}
-	return &specChecker{b: b, m: m, from: from}, nil
+	return &specChecker{b: b, m: m, dataset: "check", from: from}, nil
 }
 
 // try renders with the known-bad elements and extra ones disabled and
 // returns DuckDB's message, "" when the SQL is accepted.
-func (c *specChecker) try(ctx context.Context, db *sql.DB, extra []sqltmpl.Origin) (sqltmpl.Rendered, string, error) {
-	r, err := sqltmpl.Render(sqltmpl.PipelineInput{Dataset: "check", Bundle: c.b, Mapping: c.m, From: c.from,
+func (c *specChecker) try(ctx context.Context, extra []sqltmpl.Origin) (sqltmpl.Rendered, string, error) {
+	r, err := sqltmpl.Render(sqltmpl.PipelineInput{Dataset: c.dataset, Bundle: c.b, Mapping: c.m, From: c.from,
 		Disable: append(slices.Clone(c.disabled), extra...)})
 	if err != nil {
 		return r, "", fmt.Errorf("check config: %w", err)
 	}
-	return r, prepareError(ctx, db, r.SQL), nil
+	return r, c.probe(ctx, r.SQL), nil
 }
 
 // bisect finds the first element whose SQL DuckDB rejects, for messages
 // without a position: with elements [0, k) enabled the SQL fails exactly
 // when k is past the first bad element, so a binary search over k needs
 // about log2(len(order)) prepares.
-func (c *specChecker) bisect(ctx context.Context, db *sql.DB, order []sqltmpl.Origin) (sqltmpl.Origin, string, bool, error) {
+func (c *specChecker) bisect(ctx context.Context, order []sqltmpl.Origin) (sqltmpl.Origin, string, bool, error) {
 	lo, hi, msg := 0, len(order), "" // invariant: prefix lo passes, prefix hi fails
 	for lo+1 < hi {
 		mid := (lo + hi) / 2
-		_, m, err := c.try(ctx, db, order[mid:])
+		_, m, err := c.try(ctx, order[mid:])
 		if err != nil {
 			return sqltmpl.Origin{}, "", false, err
 		}
@@ -118,13 +122,45 @@ func (c *specChecker) bisect(ctx context.Context, db *sql.DB, order []sqltmpl.Or
 		return sqltmpl.Origin{}, msg, false, nil
 	}
 	if msg == "" {
-		_, m, err := c.try(ctx, db, order[hi:])
+		_, m, err := c.try(ctx, order[hi:])
 		if err != nil {
 			return sqltmpl.Origin{}, "", false, err
 		}
 		msg = m
 	}
 	return order[hi-1], msg, msg != "", nil
+}
+
+// blameRunError finds the metric or rule whose SQL raised a run's error on
+// the dataset's real values (ln of 0, the square root of a negative, a
+// failed CAST): errors that CheckSpec's empty relation cannot show. It
+// bisects over the elements as CheckSpec does, running the query instead
+// of preparing it, so it costs a few passes over the dataset, paid only
+// after a run failed. It returns the element's spec.Error, or nil when the
+// SQL fails with every element disabled too (the dataset's own bytes).
+func blameRunError(ctx context.Context, db *sql.DB, b *spec.Bundle, dataset string, m *mapping.Mapping) (*spec.Error, error) {
+	c := &specChecker{b: b, m: m, dataset: dataset, probe: func(ctx context.Context, q string) string {
+		// note: hashing the whole row makes DuckDB evaluate every column,
+		// which a count(*) would let it skip.
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT count(hash(t)) FROM ("+q+") AS t").Scan(&n); err != nil {
+			return err.Error()
+		}
+		return ""
+	}}
+	r, msg, err := c.try(ctx, nil)
+	if err != nil || msg == "" {
+		return nil, err
+	}
+	order := r.Origins()
+	if _, none, err := c.try(ctx, order); err != nil || none != "" {
+		return nil, err
+	}
+	o, msg, ok, err := c.bisect(ctx, order)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return b.Errorf(o.File, o.Path, fmt.Errorf("%w: %s", spec.ErrSQL, firstLine(msg))), nil
 }
 
 // checkColumns lists every canonical column under its own name and type,

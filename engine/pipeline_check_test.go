@@ -40,22 +40,6 @@ func configWith(tb testing.TB, file string, replace ...string) fstest.MapFS {
 	return fsys
 }
 
-// lineOf returns the 1-based line of the first occurrence of text in the
-// repository's config file, so that the expected positions follow edits
-// to the shipped YAML.
-func lineOf(tb testing.TB, file, text string) int {
-	tb.Helper()
-	data, err := os.ReadFile("../" + file)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	i := strings.Index(string(data), text)
-	if i < 0 {
-		tb.Fatalf("%s has no %q", file, text)
-	}
-	return strings.Count(string(data[:i]), "\n") + 1
-}
-
 // TestCheckSpec feeds DuckDB configs that pass the static checks but not
 // DuckDB's binder, and expects each problem at the YAML line that caused it.
 func TestCheckSpec(t *testing.T) {
@@ -69,7 +53,7 @@ func TestCheckSpec(t *testing.T) {
 		{
 			name: "unknown function in a metric",
 			fsys: configWith(t, spec.MetricsFile, "cbrt(koi_smass", "cube_root(koi_smass"),
-			want: []string{fmt.Sprintf("configs/metrics.yaml:%d:5: metrics[1].sql", lineOf(t, spec.MetricsFile, "cbrt(koi_smass"))},
+			want: []string{fmt.Sprintf("configs/metrics.yaml:%d:5: metrics[1].sql", engine.ConfigLine(t, spec.MetricsFile, "cbrt(koi_smass"))},
 		},
 		{
 			name: "type errors in two rules",
@@ -77,14 +61,14 @@ func TestCheckSpec(t *testing.T) {
 				"when: koi_prad IS NULL\n", "when: koi_prad + 'abc'\n",
 				"when: koi_period > $plausible.max_period OR", "when: koi_period > [1, 2] OR"),
 			want: []string{
-				fmt.Sprintf("configs/rules.yaml:%d:5: flags[0].when", lineOf(t, spec.RulesFile, "when: koi_prad IS NULL\n")),
-				fmt.Sprintf("configs/rules.yaml:%d:5: flags[8].when", lineOf(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
+				fmt.Sprintf("configs/rules.yaml:%d:5: flags[0].when", engine.ConfigLine(t, spec.RulesFile, "when: koi_prad IS NULL\n")),
+				fmt.Sprintf("configs/rules.yaml:%d:5: flags[8].when", engine.ConfigLine(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
 			},
 		},
 		{
 			name: "score mixing text and numbers",
 			fsys: configWith(t, spec.RulesFile, "WHEN no_result THEN $score.unknown", "WHEN no_result THEN koi_disposition"),
-			want: []string{fmt.Sprintf("configs/rules.yaml:%d:3: score.sql", lineOf(t, spec.RulesFile, "\n  sql: >-")+1)},
+			want: []string{fmt.Sprintf("configs/rules.yaml:%d:3: score.sql", engine.ConfigLine(t, spec.RulesFile, "\n  sql: >-")+1)},
 		},
 	}
 	db := mustPipelineDB(t)

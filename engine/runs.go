@@ -371,7 +371,7 @@ func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progre
 			return rerr
 		}
 		if r == nil || tries > maxRetypes {
-			return e.runSQLError(err, run.Dataset)
+			return e.runSQLError(ctx, err, p)
 		}
 		progress(fmt.Sprintf("materialize again: %s", r.Sentence()), 0.05)
 		ds, derr := e.Dataset(ctx, run.Dataset)
@@ -384,16 +384,49 @@ func (e *Engine) copyRun(ctx context.Context, p *preparedRun, tmp string, progre
 	}
 }
 
-// runSQLError explains a DuckDB failure while reading a dataset: most are
-// bad bytes in the file (a value that does not fit its column).
-func (e *Engine) runSQLError(err error, dataset string) error {
+// runSQLError explains a DuckDB failure while evaluating a run: a metric
+// or rule whose SQL cannot take the dataset's values (blameRunError), or,
+// most often, bad bytes in the file (a value that does not fit its column).
+func (e *Engine) runSQLError(ctx context.Context, err error, p *preparedRun) error {
+	dataset := p.run.Dataset
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return Wrap(Timeout, err, "The run of %s was cancelled before it finished.", dataset)
+	}
+	if isValueError(err) {
+		if se := e.blameRun(ctx, p); se != nil {
+			return Wrap(Invalid, err, "The run of %s failed on the dataset's values in %s. Guard the expression (e.g. CASE WHEN x > 0 THEN ln(x) END), or restore the shipped file.", dataset, se.Error())
+		}
 	}
 	if isFileReadError(err) {
 		return Wrap(BadRequest, err, "Dataset %s could not be read to the end: %s", dataset, firstLine(err.Error()))
 	}
 	return fmt.Errorf("run %s: %w", dataset, err)
+}
+
+// blameRun is blameRunError for a failed run; nil when no config element
+// is to blame or the search itself failed (the run's error stands).
+func (e *Engine) blameRun(ctx context.Context, p *preparedRun) *spec.Error {
+	ds, err := e.Dataset(ctx, p.run.Dataset)
+	if err != nil {
+		return nil
+	}
+	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	if err != nil {
+		return nil
+	}
+	se, err := blameRunError(ctx, e.db, p.bundle, ds.Name, m)
+	if err != nil {
+		e.log.Warn("finding the config element behind a failed run", "run", p.run.RunID, "err", err)
+		return nil
+	}
+	return se
+}
+
+// isValueError reports DuckDB errors that an expression raises on a value
+// it cannot take; a config's SQL as well as the file's bytes can raise them.
+func isValueError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Range Error") || strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "Invalid Input Error")
 }
 
 // isFileReadError reports whether DuckDB failed on a dataset's bytes: a

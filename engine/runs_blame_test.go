@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/exohunter/exohunter/engine/spec"
+)
+
+// TestRun_blamesConfigValue: a metric whose SQL passes the config check but
+// fails on real values (the square root of a negative) names its YAML line
+// and entry as a config error (422), not an internal one; a rule likewise.
+// The datasets stay.
+func TestRun_blamesConfigValue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name, file, old, new, want string
+	}{
+		{"metric", spec.MetricsFile,
+			"THEN koi_prad / (109.076 * koi_srad) END", "THEN sqrt(koi_prad - 5) / (109.076 * koi_srad) END",
+			fmt.Sprintf("%s:%d:", spec.MetricsFile, ConfigLine(t, spec.MetricsFile, "THEN koi_prad / (109.076 * koi_srad) END"))},
+		{"metric cast", spec.MetricsFile,
+			"THEN koi_prad / (109.076 * koi_srad) END", "THEN CAST(koi_disposition AS DOUBLE) END",
+			fmt.Sprintf("%s:%d:", spec.MetricsFile, ConfigLine(t, spec.MetricsFile, "THEN koi_prad / (109.076 * koi_srad) END"))},
+		{"rule", spec.RulesFile,
+			"when: koi_prad <= 0", "when: ln(koi_period - 10) > 1",
+			fmt.Sprintf("%s:%d:", spec.RulesFile, ConfigLine(t, spec.RulesFile, "when: koi_prad <= 0"))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fsys := configFS(t)
+			f := fsys[tc.file]
+			if !strings.Contains(string(f.Data), tc.old) {
+				t.Fatalf("%s has no %q", tc.file, tc.old)
+			}
+			f.Data = []byte(strings.Replace(string(f.Data), tc.old, tc.new, 1))
+			e := MustOpenEngine(t, func(o *Options) { o.Config = fsys })
+			MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+			_, err := e.Process(ctx, ProcessInput{Dataset: "koi"})
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("Process = %v (%s), want an invalid_config error", err, ErrorCode(err))
+			}
+			msg := ErrorMessage(err)
+			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, "Error: ") {
+				t.Errorf("message %q does not name %s and DuckDB's reason", msg, tc.want)
+			}
+			if _, err := e.Dataset(ctx, "koi"); err != nil {
+				t.Errorf("the dataset is gone after the failed run: %v", err)
+			}
+		})
+	}
+}
+
+// TestBuildFeatures_blamesFeature: a derived feature that fails on the
+// run's values is named in a config error (422), and no version is written.
+func TestBuildFeatures_blamesFeature(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := "sql: CASE WHEN koi_period > 0 THEN (abs(koi_period_err1) + abs(koi_period_err2)) / 2 / koi_period END"
+	fsys := configFS(t)
+	f := fsys[spec.FeaturesFile]
+	if !strings.Contains(string(f.Data), old) {
+		t.Fatalf("%s has no %q", spec.FeaturesFile, old)
+	}
+	f.Data = []byte(strings.Replace(string(f.Data), old, "sql: ln(koi_period - 10)", 1))
+	e := MustOpenEngine(t, func(o *Options) { o.Config = fsys })
+	MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+	if _, err := e.Process(ctx, ProcessInput{Dataset: "koi"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.BuildFeatures(ctx, FeatureBuildInput{Version: "v1"})
+	if ErrorCode(err) != Invalid {
+		t.Fatalf("BuildFeatures = %v (%s), want an invalid_config error", err, ErrorCode(err))
+	}
+	if msg := ErrorMessage(err); !strings.Contains(msg, "Feature rel_err_period of "+spec.FeaturesFile) || !strings.Contains(msg, "logarithm") {
+		t.Errorf("message %q does not name the feature and DuckDB's reason", msg)
+	}
+	if _, err := e.FeatureSet(ctx, "v1"); ErrorCode(err) != NotFound {
+		t.Errorf("FeatureSet(v1) after the failed build = %v, want not found", err)
+	}
+}
