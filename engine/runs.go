@@ -203,6 +203,15 @@ func (e *Engine) prepareRun(ctx context.Context, in ProcessInput) (*preparedRun,
 // columns it must guard.
 func (e *Engine) renderRun(ds *Dataset, b *spec.Bundle) (string, []sqltmpl.RunColumn, error) {
 	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	if errors.Is(err, mapping.ErrUnknownMission) {
+		// note: the mission was known at ingest; the config changed since.
+		names := make([]string, len(e.bundle.Columns.Missions))
+		for i, ms := range e.bundle.Columns.Missions {
+			names[i] = ms.Name
+		}
+		return "", nil, Wrap(Invalid, err, "Dataset %s was ingested as mission %q, which %s no longer defines: restore that mission, or ingest the file again as one of %s.",
+			ds.Name, ds.Mission, spec.ColumnsFile, strings.Join(names, ", "))
+	}
 	if err != nil {
 		return "", nil, err
 	}

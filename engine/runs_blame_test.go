@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -81,5 +82,31 @@ func TestBuildFeatures_blamesFeature(t *testing.T) {
 	}
 	if _, err := e.FeatureSet(ctx, "v1"); ErrorCode(err) != NotFound {
 		t.Errorf("FeatureSet(v1) after the failed build = %v, want not found", err)
+	}
+}
+
+// TestRun_missionRenamed: a dataset ingested under a mission that the
+// config no longer defines gets a config error that says so, not ingest's
+// advice to leave the mission out.
+func TestRun_missionRenamed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := MustTempDir(t)
+	e := MustOpenEngineWith(t, Options{DataDir: dir, Config: os.DirFS(repoRoot)})
+	MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsys := configFS(t)
+	f := fsys[spec.ColumnsFile]
+	text := strings.Replace(string(f.Data), "  - name: koi\n", "  - name: kepler\n", 1)
+	f.Data = []byte(strings.ReplaceAll(text, "      koi: [", "      kepler: ["))
+	e = MustOpenEngineWith(t, Options{DataDir: dir, Config: fsys})
+	_, err := e.Process(ctx, ProcessInput{Dataset: "koi"})
+	if ErrorCode(err) != Invalid || !strings.Contains(ErrorMessage(err), `ingested as mission "koi", which schemas/columns.yaml no longer defines`) {
+		t.Errorf("Process = %v (%s), want a config error about the mission", err, ErrorCode(err))
+	}
+	if _, err := e.Dataset(ctx, "koi"); err != nil {
+		t.Errorf("the dataset is gone: %v", err)
 	}
 }
