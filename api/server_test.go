@@ -44,7 +44,7 @@ func TestServer_Assets(t *testing.T) {
 	_, page := env.do(t, "GET", "/", "", nil)
 	i := strings.Index(page, "assets/")
 	if i < 0 {
-		t.Skip("the dashboard build links no assets")
+		t.Fatal("the committed dashboard build (ui/dist) links no assets/: run make ui")
 	}
 	asset := "/" + page[i:i+strings.IndexAny(page[i:], `"'`)]
 	env.run(t, []scenario{{name: "hashed asset", method: "GET", url: asset, wantStatus: 200,

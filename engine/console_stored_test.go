@@ -113,10 +113,17 @@ func testStoredRunAll(t *testing.T, e *Engine, runs map[string]*Run) {
 			}
 		}},
 		{"hot_jupiters_by_host", map[string]string{"dataset": "koi"}, func(t *testing.T, rows []map[string]any) {
+			var total float64
 			for _, r := range rows {
 				if r["dataset"] != "koi" || asFloat(r["n_hot_jupiters"]) < 1 {
 					t.Errorf("row %v", r)
 				}
+				total += asFloat(r["n_hot_jupiters"])
+			}
+			want := mustQueryInt(t, e, `SELECT count(*) FROM runs.results WHERE run_id = ? AND is_default
+				AND list_contains(tags, 'hot_jupiter_candidate') AND koi_disposition IS DISTINCT FROM 'FALSE POSITIVE'`, runs["koi"].RunID)
+			if want == 0 || int64(total) != want {
+				t.Errorf("the hosts hold %v hot Jupiters, want %d (and more than none)", total, want)
 			}
 		}},
 		{"multi_planet_systems", map[string]string{"min_planets": "7", "dataset": "koi"}, func(t *testing.T, rows []map[string]any) {
@@ -201,9 +208,17 @@ func testStoredRunAll(t *testing.T, e *Engine, runs map[string]*Run) {
 			}
 		}},
 		{"flag_counts", map[string]string{"run": runs["koi"].RunID}, func(t *testing.T, rows []map[string]any) {
+			want := mustQueryInt(t, e, `SELECT count(DISTINCT f) FROM (SELECT unnest(flags) AS f FROM runs.results WHERE run_id = ?)`, runs["koi"].RunID)
+			if want == 0 || int64(len(rows)) != want {
+				t.Errorf("%d flags counted, the run raises %d (and more than none)", len(rows), want)
+			}
 			for _, r := range rows {
 				if r["dataset"] != "koi" || !strings.HasPrefix(r["flag"].(string), "FLAG_") {
 					t.Errorf("row %v", r)
+				}
+				n := mustQueryInt(t, e, `SELECT count(*) FROM runs.results WHERE run_id = ? AND list_contains(flags, ?)`, runs["koi"].RunID, r["flag"])
+				if int64(asFloat(r["n"])) != n {
+					t.Errorf("%s counted %v times, the run raises it on %d rows", r["flag"], r["n"], n)
 				}
 			}
 		}},

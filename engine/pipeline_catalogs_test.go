@@ -13,8 +13,12 @@ import (
 
 // catalogCounts are per-file facts from shared/data/SOURCES.md.
 type catalogCounts struct {
-	Rows, Confirmed, FalsePositive, Default int64
-	Mission                                 string
+	Rows, Confirmed, Candidate, FalsePositive, Default int64
+	// NoDisposition counts rows whose disposition is NULL: a source value
+	// the mission's mapping does not know becomes NULL, so it is 0 for
+	// every NASA file.
+	NoDisposition int64
+	Mission       string
 }
 
 // TestPipeline_catalogs runs the views and the run query over every real
@@ -31,16 +35,16 @@ func TestPipeline_catalogs(t *testing.T) {
 		file string
 		want catalogCounts
 	}{
-		{"koi", "koi_cumulative_2025.csv", catalogCounts{9564, 2746, 4839, 9564, "koi"}},
-		{"koi_commented", "koi_cumulative_2025-09-29_commented.csv", catalogCounts{9564, 2746, 4839, 9564, "koi"}},
-		// TOI: CP + KP are CONFIRMED, FP + FA are FALSE POSITIVE.
-		{"toi", "toi_2025.csv", catalogCounts{7703, 684 + 583, 1197 + 98, 7703, "toi"}},
-		{"toi_commented", "toi_2025-09-29_commented.csv", catalogCounts{7699, 683 + 583, 1196 + 98, 7699, "toi"}},
+		{"koi", "koi_cumulative_2025.csv", catalogCounts{9564, 2746, 1979, 4839, 9564, 0, "koi"}},
+		{"koi_commented", "koi_cumulative_2025-09-29_commented.csv", catalogCounts{9564, 2746, 1979, 4839, 9564, 0, "koi"}},
+		// TOI: CP + KP are CONFIRMED, PC + APC CANDIDATE, FP + FA FALSE POSITIVE.
+		{"toi", "toi_2025.csv", catalogCounts{7703, 684 + 583, 4679 + 462, 1197 + 98, 7703, 0, "toi"}},
+		{"toi_commented", "toi_2025-09-29_commented.csv", catalogCounts{7699, 683 + 583, 4678 + 461, 1196 + 98, 7699, 0, "toi"}},
 		// K2: REFUTED is FALSE POSITIVE; one default parameter set per object.
-		{"k2", "k2pandc_2025.csv", catalogCounts{4004, 2315, 293 + 22, 1806, "k2"}},
-		{"k2_commented", "k2pandc_2025-10-04_commented.csv", catalogCounts{4004, 2315, 293 + 22, 1806, "k2"}},
-		{"pscomppars", "pscomppars_2025.csv", catalogCounts{5967, 5967, 0, 5967, "pscomppars"}},
-		{"pscomppars_commented", "pscomppars_2024-10-15_commented.csv", catalogCounts{5766, 5766, 0, 5766, "pscomppars"}},
+		{"k2", "k2pandc_2025.csv", catalogCounts{4004, 2315, 1374, 293 + 22, 1806, 0, "k2"}},
+		{"k2_commented", "k2pandc_2025-10-04_commented.csv", catalogCounts{4004, 2315, 1374, 293 + 22, 1806, 0, "k2"}},
+		{"pscomppars", "pscomppars_2025.csv", catalogCounts{5967, 5967, 0, 0, 5967, 0, "pscomppars"}},
+		{"pscomppars_commented", "pscomppars_2024-10-15_commented.csv", catalogCounts{5766, 5766, 0, 0, 5766, 0, "pscomppars"}},
 	}
 	if entries, err := os.ReadDir(pipelineSharedData); err != nil {
 		t.Fatal(err)
@@ -54,7 +58,9 @@ func TestPipeline_catalogs(t *testing.T) {
 			got := catalogCounts{
 				Rows:          queryInt(t, db, `SELECT count(*) FROM run`),
 				Confirmed:     queryInt(t, db, `SELECT count(*) FROM run WHERE list_contains(tags, 'confirmed_planet')`),
+				Candidate:     queryInt(t, db, `SELECT count(*) FROM run WHERE koi_disposition = 'CANDIDATE'`),
 				FalsePositive: queryInt(t, db, `SELECT count(*) FROM run WHERE list_contains(tags, 'likely_false_positive')`),
+				NoDisposition: queryInt(t, db, `SELECT count(*) FROM run WHERE koi_disposition IS NULL`),
 				Default:       queryInt(t, db, `SELECT count(*) FROM run WHERE is_default`),
 				Mission:       m.Mission,
 			}

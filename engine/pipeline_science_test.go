@@ -81,6 +81,10 @@ func TestPipeline_science(t *testing.T) {
 			want: map[string]float64{
 				"stellar_mass_derived": 0.7996, "sma_derived": 0.7956, "insol_derived": 1.0344,
 				"koi_insol": 1.03, "teq_derived": 257.0, "koi_teq": 257, "duration_ratio": 1.173,
+				// (P/π)(R★/a)(1 + k)·24 h with a = 0.7956 AU, k = 0.02421: the
+				// central-transit bound the duration flags compare with, which
+				// Earth (b = 0) cannot tell from expected_duration_hours.
+				"max_duration_hours": 11.746, "expected_duration_hours": 6.449,
 				"hz_position": 0.2131, // from the catalog S = 1.03
 			},
 		},
