@@ -47,7 +47,10 @@ func (b *bench) models(ctx context.Context) error {
 		{"ingest KOI", false, exo("ingest", b.cfg.src, "--name", "koi")},
 		{"process KOI", false, exo("process", "koi")},
 		{"features build KOI", false, exo("features", "build", "--version", "koi", "--dataset", "koi")},
+		// note: the budget is 2 minutes per training, all folds.
 		{"train confirmed_vs_fp on KOI", true, exo("train", "--features", "koi", "--target", "confirmed_vs_fp")},
+		{"train planet_vs_fp on KOI", true, exo("train", "--features", "koi", "--target", "planet_vs_fp")},
+		{"train disposition on KOI", true, exo("train", "--features", "koi", "--target", "disposition")},
 		{"score " + sizeName(n), true, exo("score", "--dataset", "synthetic", "--model", "xgb_confirmed_vs_fp")},
 	}
 	for _, s := range steps {

@@ -7,7 +7,8 @@
 #   BENCH_KEEP=1              keep the work dir
 #   BENCH_MEMLIMIT_ROWS=5M    rows of the --memory-limit 256MB stage (0 skips)
 #   BENCH_MODELS_ROWS=1M      rows of the models stage: features build, anomalies,
-#                             score with a model trained on the real KOI table (0 skips)
+#                             score with a model trained on the real KOI table (0 skips);
+#                             the stage also times training the three targets on KOI
 #   BENCH_ARGS="..."          more flags, e.g. "-repeat 1 -clients 16"
 # The 10M catalog is about 3.6 GB of CSV; the bench checks free disk first.
 set -euo pipefail
