@@ -132,13 +132,29 @@ func TestBulkTurn_indexWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := e.index()
+	// note: invalidate pokes the builder, so a pass begins after it: the
+	// one after any pass under way now (counted before, or the poke's
+	// pass could be counted already).
+	x.mu.Lock()
+	after := x.started + 1
+	x.mu.Unlock()
 	x.invalidate(run.RunID)
 	// The builder skips the run rather than build it or wait (it would
-	// hold up the smaller runs' indexes): not ready, not building.
-	time.Sleep(300 * time.Millisecond)
-	x.mu.Lock()
-	building := x.building
-	x.mu.Unlock()
+	// hold up the smaller runs' indexes): after that pass, not ready, not
+	// building.
+	var building string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		x.mu.Lock()
+		finished := x.finished
+		building = x.building
+		x.mu.Unlock()
+		if finished >= after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pass of the index builder ended in a minute")
+		}
+	}
 	if st, _ := x.state(run.RunID, run.Rows); st == IndexReady || building != "" {
 		t.Fatalf("while the turn was held the index of %s is %q (building %q)", run.RunID, st, building)
 	}

@@ -98,6 +98,10 @@ type resultsIndex struct {
 	stale    map[string]bool        // runs whose index must be rebuilt (scores changed) once built
 	failed   map[string]string      // runs whose build failed, with why; tried again after a restart or new scores
 	retired  []retiredTable
+	// started and finished count the builder's passes over the runs, so
+	// that a test can wait for a pass that began after a change instead
+	// of sleeping.
+	started, finished int
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -309,9 +313,13 @@ func (x *resultsIndex) invalidate(runID string) {
 func (x *resultsIndex) loop(ctx context.Context) {
 	defer close(x.done)
 	for {
+		x.mu.Lock()
+		x.started++
+		x.mu.Unlock()
 		x.sync(ctx)
 		var later <-chan time.Time
 		x.mu.Lock()
+		x.finished++
 		if len(x.retired) > 0 {
 			later = time.After(retireAfter)
 		}
