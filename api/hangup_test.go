@@ -18,8 +18,9 @@ func TestServer_HangupCancels(t *testing.T) {
 	env := MustEnv(t)
 	base := env.MustListen(t)
 	host := strings.TrimPrefix(base, "http://")
-	// note: about 10^10 rows to sum: tens of seconds, far beyond the wait.
-	slow := url.QueryEscape("SELECT sum(a.range * b.range) AS s FROM range(100000) AS a, range(100000) AS b")
+	// note: 10^12 rows to sum: minutes on any machine, so only the
+	// cancellation can end it within the waits below (or the 60 s timeout).
+	slow := url.QueryEscape("SELECT sum(a.range * b.range) AS s FROM range(1000000) AS a, range(1000000) AS b")
 	conn, err := net.Dial("tcp", host)
 	if err != nil {
 		t.Fatal(err)
