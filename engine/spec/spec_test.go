@@ -3,6 +3,7 @@ package spec_test
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -329,5 +330,64 @@ func TestErrors_sortedAndFormatted(t *testing.T) {
 	}
 	if (spec.Errors{}).Err() != nil {
 		t.Errorf("empty list is not nil")
+	}
+}
+
+// repoWith returns the whole repository config tree (every registered
+// file) with one file replaced.
+func repoWith(tb testing.TB, name, text string) fstest.MapFS {
+	tb.Helper()
+	fsys := fstest.MapFS{}
+	for _, dir := range []string{"configs", "schemas"} {
+		entries, err := os.ReadDir("../../" + dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range entries {
+			data, err := os.ReadFile("../../" + dir + "/" + e.Name())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			fsys[dir+"/"+e.Name()] = &fstest.MapFile{Data: data}
+		}
+	}
+	fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	return fsys
+}
+
+// TestLoad_duplicateKey: a key given twice is refused in every file, with
+// the line of each. thresholds.yaml once took it: Get read the first value
+// (the SQL used it) and the run record the last.
+func TestLoad_duplicateKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ file, after, insert, want string }{
+		{spec.ThresholdsFile, "  rocky_max: 2.0", "  rocky_max: 3.0", `configs/thresholds.yaml:9:3: planet_radius.rocky_max: invalid YAML (mapping key "rocky_max" already defined at line 8)`},
+		{spec.ThresholdsFile, "  anomalous_min: 30.0", "planet_radius:\n  rocky_max: 3.0", `configs/thresholds.yaml:12:1: planet_radius: invalid YAML (mapping key "planet_radius" already defined at line 7)`},
+		{spec.MetricsFile, "version: 1", "version: 1", `configs/metrics.yaml:14:1: version: invalid YAML (mapping key "version" already defined at line 13)`},
+		{spec.RulesFile, "version: 1", "version: 1", `configs/rules.yaml:10:1: version: invalid YAML (mapping key "version" already defined at line 9)`},
+		{spec.ColumnsFile, "version: 1", "version: 1", `schemas/columns.yaml:21:1: version: invalid YAML (mapping key "version" already defined at line 20)`},
+		{spec.FeaturesFile, "version: 1", "version: 1", `configs/features.yaml:25:1: version: invalid YAML (mapping key "version" already defined at line 24)`},
+		{spec.LabelingFile, "version: 1", "version: 1", `configs/labeling.yaml:15:1: version: invalid YAML (mapping key "version" already defined at line 14)`},
+		{spec.QueriesFile, "version: 1", "version: 1", `configs/queries.yaml:30:1: version: invalid YAML (mapping key "version" already defined at line 29)`},
+		{spec.SplitsFile, "version: 1", "version: 1", `configs/splits.yaml:17:1: version: invalid YAML (mapping key "version" already defined at line 16)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file+" "+tc.after, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile("../../" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(data), "\n")
+			i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, tc.after) })
+			if i < 0 {
+				t.Fatalf("%s has no line %q", tc.file, tc.after)
+			}
+			lines = slices.Insert(lines, i+1, tc.insert)
+			_, err = spec.Load(repoWith(t, tc.file, strings.Join(lines, "\n")))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.want)
+			}
+		})
 	}
 }

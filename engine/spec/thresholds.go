@@ -195,12 +195,22 @@ func parseThresholds(data []byte, file string) (*Thresholds, Errors) {
 }
 
 func (t *Thresholds) walk(n *yaml.Node, prefix string, errs *Errors) {
+	// note: decoding into a yaml.Node does not refuse a repeated key as
+	// decoding into a struct does; Get would read the first value and
+	// Map (the run record) the last, so the record would lie.
+	first := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
 		if prefix != "" {
 			key = prefix + "." + k.Value
 		}
+		if line, ok := first[k.Value]; ok {
+			*errs = append(*errs, &Error{File: t.src.file, Line: k.Line, Col: k.Column, Path: key,
+				Err: errf(ErrSyntax, "(mapping key %q already defined at line %d)", k.Value, line)})
+			continue
+		}
+		first[k.Value] = k.Line
 		if !identRe.MatchString(k.Value) {
 			*errs = append(*errs, t.src.errorf(key, errf(ErrInvalidName, "%q", k.Value)))
 			continue
