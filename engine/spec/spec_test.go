@@ -391,3 +391,62 @@ func TestLoad_duplicateKey(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad_thresholdsChecked: thresholds.yaml gets the checks that --set
+// and the API's overrides get, and a key no rule reads is named, with its
+// line, instead of being accepted (or surfacing only as knock-on errors in
+// rules.yaml).
+func TestLoad_thresholdsChecked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, from, to string
+		want           error
+		wantText       string
+	}{
+		{
+			name: "negative", from: "  rocky_max: 2.0 ", to: "  rocky_max: -5  ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:8:3: planet_radius.rocky_max: invalid value (-5): a R_earth threshold cannot be negative`,
+		},
+		{
+			name: "above its upper bound", from: "  rocky_max: 2.0 ", to: "  rocky_max: 9.0 ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:8:3: planet_radius.rocky_max: invalid value (planet_radius.rocky_max = 9 is above planet_radius.super_earth_max = 6; it must not be)`,
+		},
+		{
+			name: "fraction above 1", from: "  candidate: 0.6 ", to: "  candidate: 1.6 ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:61:3: score.candidate: invalid value (1.6): a fraction is at most 1`,
+		},
+		{
+			name: "misspelled section", from: "planet_radius:", to: "planet_raduis:", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:7:1: planet_raduis: unknown key "planet_raduis" (a typo of planet_radius?): ` +
+				`no rule in configs/rules.yaml or metric in configs/metrics.yaml reads a threshold of section planet_raduis; ` +
+				`the sections they read are cold_deep_transit, depth_consistency, duration_ratio, habitable_zone, hot_jupiter, ` +
+				`insolation_consistency, planet_radius, plausible, score, transit_depth. Fix the name or remove the section.`,
+		},
+		{
+			name: "extra misspelled key", from: "  anomalous_min: 30.0 ", to: "  roky_max: 2.2\n  anomalous_min: 30.0 ", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:11:3: planet_radius.roky_max: unknown key "roky_max" (a typo of rocky_max?): ` +
+				`no rule in configs/rules.yaml or metric in configs/metrics.yaml reads $planet_radius.roky_max; ` +
+				`the keys of planet_radius they read are anomalous_min, hot_jupiter_min, rocky_max, super_earth_max. Fix the name or remove the key.`,
+		},
+		{
+			name: "unused section", from: "score:", to: "extra:\n  x: 1\nscore:", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:58:1: extra: unknown key "extra": no rule in configs/rules.yaml or metric in configs/metrics.yaml reads a threshold of section extra;`,
+		},
+	}
+	data, err := os.ReadFile("../../" + spec.ThresholdsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("thresholds.yaml has no %q", tc.from)
+			}
+			_, err := spec.Load(withFile(t, spec.ThresholdsFile, strings.Replace(string(data), tc.from, tc.to, 1)))
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.wantText)
+			}
+		})
+	}
+}
