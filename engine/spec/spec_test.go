@@ -314,10 +314,20 @@ func TestErrors_sortedAndFormatted(t *testing.T) {
 		{File: "a.yaml", Line: 9, Col: 3, Path: "y", Err: spec.ErrNotNumber},
 		{File: "a.yaml", Line: 2, Col: 5, Path: "rules[3].when", Err: spec.ErrUnknownColumn},
 		{Path: "albedo", Err: spec.ErrOutOfRange},
+		// a cause comes before what it causes in files read later: a
+		// duplicate metric before the feature reading it
+		{File: spec.FeaturesFile, Line: 3, Col: 5, Path: "numeric[0].name", Err: spec.ErrUnknownColumn},
+		{File: spec.RulesFile, Line: 7, Col: 5, Path: "flags[0].when", Err: spec.ErrUnknownColumn},
+		{File: spec.MetricsFile, Line: 40, Col: 5, Path: "metrics[4].name", Err: spec.ErrDuplicateName},
+		{File: spec.ColumnsFile, Line: 90, Col: 5, Path: "columns[9].name", Err: spec.ErrDuplicateName},
 	}
 	err := es.Err()
 	want := strings.Join([]string{
 		"albedo: out of range",
+		"schemas/columns.yaml:90:5: columns[9].name: duplicate name",
+		"configs/metrics.yaml:40:5: metrics[4].name: duplicate name",
+		"configs/rules.yaml:7:5: flags[0].when: unknown column",
+		"configs/features.yaml:3:5: numeric[0].name: unknown column",
 		"a.yaml:2:5: rules[3].when: unknown column",
 		"a.yaml:9:3: y: not a number",
 		"b.yaml:1:1: x: file is empty",
