@@ -460,3 +460,41 @@ func TestLoad_thresholdsChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad_aliasCollision: an alias that another canonical column already
+// claims for the same mission (its name or one of its aliases) is refused,
+// naming both columns. koi_prad with the alias koi_srad took the stellar
+// radius, and koi_srad was NULL in every row.
+func TestLoad_aliasCollision(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../" + spec.ColumnsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, from, to, want string }{
+		{
+			name: "another column's name", from: "      koi: [koi_prad]\n", to: "      koi: [koi_prad, koi_srad]\n",
+			want: `schemas/columns.yaml:190:23: columns[12].aliases.koi[1]: duplicate name "koi_srad": this alias of koi_prad is also ` +
+				`the name of column koi_srad (line 251). A source column feeds one canonical column only: in koi tables koi_prad, ` +
+				`earlier in the file, takes it and koi_srad is left without it; keep the name in one column only`,
+		},
+		{
+			name: "another column's alias", from: "      ps: [pl_orbsmax]\n", to: "      ps: [pl_orbsmax, pl_rade]\n",
+			want: `schemas/columns.yaml:201:24: columns[13].aliases.ps[1]: duplicate name "pl_rade": this alias of koi_sma is also ` +
+				`an alias of column koi_prad (line 192). A source column feeds one canonical column only: in k2, ps, pscomppars tables koi_prad, ` +
+				`earlier in the file, takes it and koi_sma is left without it; keep the name in one column only`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("columns.yaml has no %q", tc.from)
+			}
+			_, err := spec.Load(withFile(t, spec.ColumnsFile, strings.Replace(string(data), tc.from, tc.to, 1)))
+			if !errors.Is(err, spec.ErrDuplicateName) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.want)
+			}
+		})
+	}
+}
