@@ -65,3 +65,37 @@ func TestConfigProblems_allPrinted(t *testing.T) {
 		t.Errorf("%d detail lines below the summary, want %d (the summary quotes the first):\n%s", got, want, text)
 	}
 }
+
+// TestConfigDir_misnamedFile: a YAML file in --config-dir that no config
+// is read from is refused, naming it and the known names; it was ignored
+// and the embedded default applied without a word. A folder with no
+// config file at all is valid (every default) and says so in the log.
+func TestConfigDir_misnamedFile(t *testing.T) {
+	t.Parallel()
+	thresholds := replaced(t, "configs/thresholds.yaml", "rocky_max: 2.0", "rocky_max: 2.2")
+	for _, tc := range []struct{ file, want string }{
+		{"thresholds.yml", "thresholds.yml is no config file ExoHunter reads (name it thresholds.yaml)"},
+		{"threshold.yaml", "threshold.yaml is no config file ExoHunter reads"},
+		{"configs/Thresholds.yaml", "configs/Thresholds.yaml is no config file ExoHunter reads"},
+		{"configs/columns.yaml", "configs/columns.yaml belongs in schemas/"},
+	} {
+		dir := configDir(t, map[string]string{tc.file: thresholds})
+		_, _, err := runMain(t, "query", "SELECT 1", "--data-dir", t.TempDir(), "--config-dir", dir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "thresholds.yaml, in that folder or in its configs/") {
+			t.Errorf("%s: err = %v, want one saying %q and naming the config files", tc.file, err, tc.want)
+		}
+	}
+	for _, files := range []map[string]string{
+		{"thresholds.yaml": thresholds},
+		{"configs/thresholds.yaml": thresholds, "README.md": "notes", ".editor.yml": "x: 1", "other/x.yaml": "x: 1"},
+	} {
+		dir := configDir(t, files)
+		if _, stderr, err := runMain(t, "query", "SELECT 1", "--data-dir", t.TempDir(), "--config-dir", dir); err != nil || strings.Contains(stderr, "holds no config file") {
+			t.Errorf("%v: err = %v, stderr %s", files, err, stderr)
+		}
+	}
+	_, stderr, err := runMain(t, "query", "SELECT 1", "--data-dir", t.TempDir(), "--config-dir", t.TempDir())
+	if err != nil || !strings.Contains(stderr, "--config-dir holds no config file: every embedded default applies") {
+		t.Errorf("empty folder: err = %v, stderr %s", err, stderr)
+	}
+}
