@@ -86,17 +86,32 @@ func TestLoad_errors(t *testing.T) {
 		{
 			name: "unknown key", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prad\n    colour: red\n",
-			want: spec.ErrUnknownKey, wantText: `configs/metrics.yaml:5:5: metrics[0].colour: unknown key "colour"`,
+			want: spec.ErrUnknownKey, wantText: `configs/metrics.yaml:5:5: metrics[0] (x).colour: unknown key "colour"`,
 		},
 		{
 			name: "unknown column", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prd * 2\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "koi_prd"`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "koi_prd"`,
 		},
 		{
 			name: "later metric", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: y\n  - name: y\n    sql: koi_prad\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "y"`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "y": metric y is defined later in configs/metrics.yaml (line 5); a metric may read only the metrics above it`,
+		},
+		{
+			name: "metric reads itself", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: x + 1\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "x": metric x cannot read itself`,
+		},
+		{
+			name: "spelling kept", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: KOI_PRD * 2\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "KOI_PRD"`,
+		},
+		{
+			name: "wrong shape", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  name: x\n  sql: koi_prad\n",
+			want: spec.ErrInvalidValue, wantText: `configs/metrics.yaml:2:1: metrics: invalid value (got a mapping, want a list)`,
 		},
 		{
 			name: "duplicate metric", file: spec.MetricsFile,
@@ -115,12 +130,12 @@ func TestLoad_errors(t *testing.T) {
 		{
 			name: "limits of an id", file: spec.ColumnsFile,
 			text: "version: 1\nmissions:\n  - name: generic\ncolumns:\n  - name: object_id\n    role: id\n    type: VARCHAR\n    limits: true\n",
-			want: spec.ErrInvalidValue, wantText: `schemas/columns.yaml:8:5: columns[0].limits: invalid value (only a measure has limits)`,
+			want: spec.ErrInvalidValue, wantText: `schemas/columns.yaml:8:5: columns[0] (object_id).limits: invalid value (only a measure has limits)`,
 		},
 		{
 			name: "fill of unknown column", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: 1\n    fills: koi_mass\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0].fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0] (x).fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
 		},
 	}
 	for _, tc := range tests {
@@ -474,13 +489,13 @@ func TestLoad_aliasCollision(t *testing.T) {
 	tests := []struct{ name, from, to, want string }{
 		{
 			name: "another column's name", from: "      koi: [koi_prad]\n", to: "      koi: [koi_prad, koi_srad]\n",
-			want: `schemas/columns.yaml:190:23: columns[12].aliases.koi[1]: duplicate name "koi_srad": this alias of koi_prad is also ` +
+			want: `schemas/columns.yaml:190:23: columns[12] (koi_prad).aliases.koi[1]: duplicate name "koi_srad": this alias of koi_prad is also ` +
 				`the name of column koi_srad (line 251). A source column feeds one canonical column only: in koi tables koi_prad, ` +
 				`earlier in the file, takes it and koi_srad is left without it; keep the name in one column only`,
 		},
 		{
 			name: "another column's alias", from: "      ps: [pl_orbsmax]\n", to: "      ps: [pl_orbsmax, pl_rade]\n",
-			want: `schemas/columns.yaml:201:24: columns[13].aliases.ps[1]: duplicate name "pl_rade": this alias of koi_sma is also ` +
+			want: `schemas/columns.yaml:201:24: columns[13] (koi_sma).aliases.ps[1]: duplicate name "pl_rade": this alias of koi_sma is also ` +
 				`an alias of column koi_prad (line 192). A source column feeds one canonical column only: in k2, ps, pscomppars tables koi_prad, ` +
 				`earlier in the file, takes it and koi_sma is left without it; keep the name in one column only`,
 		},
