@@ -127,6 +127,13 @@ func (m *Main) open(ctx context.Context, g *globalFlags) (*engine.Engine, error)
 
 // engineOptions maps the global flags to engine options.
 func (m *Main) engineOptions(g *globalFlags, lock bool) engine.Options {
+	if g.configDir != "" {
+		// note: valid (it means "all defaults"), but more likely the
+		// wrong folder than a wish.
+		if found, err := configDirFiles(g.configDir); err == nil && len(found) == 0 {
+			m.Logger.Warn("--config-dir holds no config file: every embedded default applies", "dir", g.configDir)
+		}
+	}
 	return engine.Options{
 		DBPath:       g.db,
 		DataDir:      g.dataDir,

@@ -33,12 +33,16 @@ func (g *globalFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 }
 
 // check refuses global flag values that would otherwise be ignored
-// without a word: a --config-dir that is no folder (the embedded configs
-// would silently apply) and a negative --threads.
+// without a word: a --config-dir that is no folder or holds a YAML file of
+// no known name (the embedded configs would silently apply) and a negative
+// --threads.
 func (g *globalFlags) check() error {
 	if g.configDir != "" {
 		if st, err := os.Stat(g.configDir); err != nil || !st.IsDir() {
 			return fmt.Errorf("--config-dir %s is not a folder; it must hold configs/ and schemas/ overrides", g.configDir)
+		}
+		if _, err := configDirFiles(g.configDir); err != nil {
+			return err
 		}
 	}
 	if g.threads < 0 {

@@ -2,9 +2,14 @@ package main
 
 import (
 	"embed"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // defaults holds configs/ and schemas/ as shipped, so the binary works from
@@ -51,4 +56,73 @@ func configFS(dir string) fs.FS {
 		return defaults
 	}
 	return overlayFS{dir: os.DirFS(dir), base: defaults}
+}
+
+// configDirFiles returns the config files dir overrides, as paths in the
+// config tree (configs/thresholds.yaml), and refuses a YAML file there that
+// overlayFS would never read (thresholds.yml, threshold.yaml, a config in
+// the wrong one of configs/ and schemas/): its edits would be ignored
+// without a word, the embedded default applying instead. dir itself,
+// configs/ and schemas/ are looked at; other folders (a checkout's
+// engine/, say) and hidden files are not.
+func configDirFiles(dir string) ([]string, error) {
+	known := map[string]string{} // base name → path in the tree
+	for _, sub := range []string{"configs", "schemas"} {
+		entries, err := fs.ReadDir(defaults, sub)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if isYAML(e.Name()) {
+				known[e.Name()] = sub + "/" + e.Name()
+			}
+		}
+	}
+	var found, bad []string
+	for _, sub := range []string{"", "configs", "schemas"} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if sub != "" && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--config-dir %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || strings.HasPrefix(name, ".") || !isYAML(name) {
+				continue
+			}
+			rel := path.Join(sub, name)
+			p, ok := known[name]
+			switch {
+			case ok && (sub == "" || path.Dir(p) == sub):
+				found = append(found, p)
+			case ok:
+				bad = append(bad, fmt.Sprintf("%s belongs in %s/", rel, path.Dir(p)))
+			default:
+				why := rel + " is no config file ExoHunter reads"
+				if y := strings.TrimSuffix(name, path.Ext(name)) + ".yaml"; known[y] != "" {
+					why += " (name it " + y + ")"
+				}
+				bad = append(bad, why)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		names := make([]string, 0, len(known))
+		for n := range known {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("--config-dir %s: %s, so the embedded default would apply in its place. "+
+			"The config files are %s, in that folder or in its configs/ (columns.yaml: schemas/)",
+			dir, strings.Join(bad, "; "), strings.Join(names, ", "))
+	}
+	return found, nil
+}
+
+// isYAML reports whether name has a YAML extension.
+func isYAML(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
 }

@@ -186,17 +186,22 @@ func describe(err error) string {
 		}
 		return err.Error()
 	}
-	msg := engine.ErrorMessage(err)
+	summary := engine.ErrorMessage(err)
+	msg, quoted := summary, false
 	for _, d := range e.Details {
 		line := d.Message
 		if d.Field != "" {
 			line = d.Field + ": " + d.Message
 		}
-		// A one-problem error usually says it in its message already,
-		// with or without its field name in front.
-		if !strings.Contains(msg, line) && !strings.Contains(msg, d.Message) {
-			msg += "\n  " + line
+		// The summary usually quotes one problem, with or without its
+		// field name in front; that one is not repeated. Only one: a
+		// config with the same unknown column in two rules has two
+		// problems of the same text, and each is printed.
+		if !quoted && (strings.Contains(summary, line) || strings.Contains(summary, d.Message)) {
+			quoted = true
+			continue
 		}
+		msg += "\n  " + line
 	}
 	return msg
 }

@@ -287,14 +287,14 @@ func TestCheckStoredQueries(t *testing.T) {
 		wantText string
 	}{
 		{"unknown column", "      SELECT koi_prd\n      FROM runs.results\n      WHERE koi_period > $n\n", spec.ErrSQL,
-			`configs/queries.yaml:9:1: queries[0].sql: rejected by DuckDB: Binder Error: Referenced column "koi_prd" not found in FROM clause!`},
+			`configs/queries.yaml:9:1: queries[0] (q).sql: rejected by DuckDB: Binder Error: Referenced column "koi_prd" not found in FROM clause!`},
 		{"column only some catalogs have", "      SELECT kepler_name FROM runs.results WHERE koi_period > $n\n", spec.ErrSQL,
-			`configs/queries.yaml:9:1: queries[0].sql: rejected by DuckDB: Binder Error: Referenced column "kepler_name" not found in FROM clause!`},
+			`configs/queries.yaml:9:1: queries[0] (q).sql: rejected by DuckDB: Binder Error: Referenced column "kepler_name" not found in FROM clause!`},
 		{"syntax", "      SELECT 1\n      FROM runs.results WHERE $n >\n", spec.ErrSQL, ""},
 		{"undeclared parameter", "      SELECT * FROM runs.results WHERE koi_period > $n AND koi_prad < $r\n", spec.ErrUnknownParameter,
-			`configs/queries.yaml:8:5: queries[0].sql: unknown parameter $r (not declared under params)`},
+			`configs/queries.yaml:8:5: queries[0] (q).sql: unknown parameter $r (not declared under params)`},
 		{"unused parameter", "      SELECT count(*) FROM runs.results\n", spec.ErrUnusedParameter,
-			`configs/queries.yaml:7:10: queries[0].params[0].name: unused parameter "n" (the SQL never reads $n)`},
+			`configs/queries.yaml:7:10: queries[0] (q).params[0].name: unused parameter "n" (the SQL never reads $n)`},
 		{"positional parameter", "      SELECT * FROM runs.results WHERE koi_period > ? AND $n > 0\n", spec.ErrSQL, ""},
 		{"reads a file", "      SELECT * FROM read_csv('/etc/passwd') WHERE $n > 0\n", spec.ErrSQL, ""},
 		{"not a SELECT", "      DELETE FROM meta.runs WHERE $n > 0\n", spec.ErrSQL, ""},

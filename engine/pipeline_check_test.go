@@ -53,16 +53,16 @@ func TestCheckSpec(t *testing.T) {
 		{
 			name: "unknown function in a metric",
 			fsys: configWith(t, spec.MetricsFile, "cbrt(koi_smass", "cube_root(koi_smass"),
-			want: []string{fmt.Sprintf("configs/metrics.yaml:%d:5: metrics[1].sql", engine.ConfigLine(t, spec.MetricsFile, "cbrt(koi_smass"))},
+			want: []string{fmt.Sprintf("configs/metrics.yaml:%d:5: metrics[1] (sma_derived).sql", engine.ConfigLine(t, spec.MetricsFile, "cbrt(koi_smass"))},
 		},
 		{
 			name: "type errors in two rules",
 			fsys: configWith(t, spec.RulesFile,
 				"when: koi_prad IS NULL\n", "when: koi_prad + 'abc'\n",
-				"when: koi_period > $plausible.max_period OR", "when: koi_period > [1, 2] OR"),
+				"when: koi_period > $plausible.max_period OR", "when: koi_period > [1, $plausible.max_period] OR"),
 			want: []string{
-				fmt.Sprintf("configs/rules.yaml:%d:5: flags[0].when", engine.ConfigLine(t, spec.RulesFile, "when: koi_prad IS NULL\n")),
-				fmt.Sprintf("configs/rules.yaml:%d:5: flags[8].when", engine.ConfigLine(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
+				fmt.Sprintf("configs/rules.yaml:%d:5: flags[0] (FLAG_MISSING_PRAD).when", engine.ConfigLine(t, spec.RulesFile, "when: koi_prad IS NULL\n")),
+				fmt.Sprintf("configs/rules.yaml:%d:5: flags[8] (FLAG_IMPLAUSIBLE_VALUE).when", engine.ConfigLine(t, spec.RulesFile, "when: koi_period > $plausible.max_period OR")),
 			},
 		},
 		{

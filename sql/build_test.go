@@ -46,23 +46,24 @@ func mustRunSelectFS(t *testing.T, fsys fs.FS, set map[string]string) (string, s
 }
 
 // TestRunSelect_negativeParameter: "x-$a" with a = -1 must not render as
-// "x--1", which SQL reads as the start of a comment. Overrides refuse a
-// negative threshold, but a thresholds.yaml of --config-dir may hold one.
+// "x--1", which SQL reads as the start of a comment. Thresholds are never
+// negative (Load and overrides refuse one), but a metrics.yaml of
+// --config-dir may give a parameter a negative range.
 func TestRunSelect_negativeParameter(t *testing.T) {
 	t.Parallel()
-	yaml, err := os.ReadFile("../configs/thresholds.yaml")
+	yaml, err := os.ReadFile("../configs/metrics.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const from = "  min: 0.5 "
+	const from = "    value: 0.3\n    min: 0\n"
 	if !strings.Contains(string(yaml), from) {
-		t.Fatalf("configs/thresholds.yaml has no %q line to change", from)
+		t.Fatalf("configs/metrics.yaml has no %q lines to change", from)
 	}
-	tree := overlay{top: fstest.MapFS{"configs/thresholds.yaml": {Data: []byte(strings.Replace(string(yaml), from, "  min: -1  ", 1))}},
+	tree := overlay{top: fstest.MapFS{"configs/metrics.yaml": {Data: []byte(strings.Replace(string(yaml), from, "    value: -1\n    min: -1\n", 1))}},
 		base: os.DirFS("..")}
 	q, _ := mustRunSelectFS(t, tree, nil)
-	if !strings.Contains(q, "duration_ratio < (-1)") {
-		t.Errorf("negative threshold not parenthesized:\n%s", q)
+	if !strings.Contains(q, "1 - (-1)") {
+		t.Errorf("negative parameter not parenthesized:\n%s", q)
 	}
 	if strings.Contains(q, "--") {
 		t.Errorf("rendered SQL contains \"--\"")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -231,6 +232,7 @@ func (cs *Columns) validate() Errors {
 		}
 		errs = append(errs, cs.validateColumn(c, p)...)
 	}
+	errs = append(errs, cs.validateAliasCollisions()...)
 	for _, need := range []struct{ name, role string }{
 		{"object_id", RoleID}, {"star_id", RoleID},
 		{"koi_disposition", RoleDisposition}, {"is_default", RoleDefaultFlag},
@@ -241,6 +243,118 @@ func (cs *Columns) validate() Errors {
 	}
 	return errs
 }
+
+// validateAliasCollisions refuses a source name that two canonical columns
+// would both read for one mission (DESIGN.md: collisions are reported). The
+// mapper gives a source column to the first canonical column in the file
+// that names it, so the later one silently stays empty: koi_prad with the
+// alias koi_srad took the stellar radius, and koi_srad was NULL in every
+// row. The candidates per mission are the mapper's: the mission's aliases
+// (or those of the mission it is like), the canonical name, the generic
+// aliases.
+func (cs *Columns) validateAliasCollisions() Errors {
+	type claim = aliasClaim
+	type clash struct {
+		blame, other claim
+		name         string
+		missions     []string
+	}
+	var clashes []*clash
+	byKey := map[string]*clash{}
+	for _, m := range cs.Missions {
+		lineage := cs.Lineage(m.Name)
+		owner := map[string]claim{}
+		for i := range cs.Columns {
+			c := &cs.Columns[i]
+			if c.Role == RoleMission {
+				continue // never read from the file
+			}
+			p := fmt.Sprintf("columns[%d]", i)
+			seen := map[string]bool{}
+			take := func(name string, cl claim) {
+				n := aliasKey(name)
+				// note: an alias the contract refuses (kepid for
+				// object_id) is reported as such, not again as a clash.
+				if n == "" || seen[n] || cl.path != "" && contractAlias(c.Name, name) != "" {
+					return
+				}
+				seen[n] = true
+				first, ok := owner[n]
+				if !ok {
+					owner[n] = cl
+					return
+				}
+				// note: blame the alias that is not its own column's
+				// name (koi_prad's koi_srad, not koi_srad's), else the
+				// later column's; the message names both either way.
+				blame, other := cl, first
+				if cs.ownName(cl, n) && !cs.ownName(first, n) {
+					blame, other = first, cl
+				}
+				if blame.path == "" {
+					return // two columns of one name: reported as a duplicate name
+				}
+				key := blame.path + "|" + other.path + "|" + strconv.Itoa(other.col)
+				if byKey[key] == nil {
+					byKey[key] = &clash{blame: blame, other: other, name: name}
+					clashes = append(clashes, byKey[key])
+				}
+				byKey[key].missions = append(byKey[key].missions, m.Name)
+			}
+			for _, l := range lineage {
+				if as, ok := c.Aliases[l]; ok {
+					for j, a := range as {
+						take(a, claim{i, fmt.Sprintf("%s.aliases.%s[%d]", p, l, j)})
+					}
+					break
+				}
+			}
+			take(c.Name, claim{i, ""})
+			for j, a := range c.Aliases[GenericMission] {
+				take(a, claim{i, fmt.Sprintf("%s.aliases.%s[%d]", p, GenericMission, j)})
+			}
+		}
+	}
+	var errs Errors
+	for _, cl := range clashes {
+		blamed, other := cs.Columns[cl.blame.col].Name, cs.Columns[cl.other.col].Name
+		also := fmt.Sprintf("the name of column %s", other)
+		at := cs.src.at(fmt.Sprintf("columns[%d].name", cl.other.col))
+		if cl.other.path != "" && !cs.ownName(cl.other, aliasKey(cl.name)) {
+			also = fmt.Sprintf("an alias of column %s", other)
+			at = cs.src.at(cl.other.path)
+		}
+		first, later := blamed, other
+		if cl.other.col < cl.blame.col {
+			first, later = other, blamed
+		}
+		errs = append(errs, cs.src.errorf(cl.blame.path, errf(ErrDuplicateName,
+			"%q: this alias of %s is also %s (line %d). A source column feeds one canonical column only: in %s tables %s, earlier in the file, takes it and %s is left without it; keep the name in one column only",
+			cl.name, blamed, also, at.line, strings.Join(cl.missions, ", "), first, later)))
+	}
+	return errs
+}
+
+// aliasClaim is a canonical column (its index) reading a source name
+// through an alias (its path) or its own name (path "").
+type aliasClaim struct {
+	col  int
+	path string
+}
+
+// ownName reports whether the claimed name n is the claiming column's own
+// name (as canonical name or as an alias spelling it).
+func (cs *Columns) ownName(cl aliasClaim, n string) bool {
+	return aliasKey(cs.Columns[cl.col].Name) == n
+}
+
+// aliasKey compares source names as the mapper does: case, spaces, dashes
+// and dots do not count.
+func aliasKey(name string) string {
+	return strings.Trim(nonWordRe.ReplaceAllString(strings.ToLower(name), "_"), "_")
+}
+
+var nonWordRe = regexp.MustCompile(`[^a-z0-9]+`)
 
 // validateMissions checks names, Like references and the generic fallback.
 func (cs *Columns) validateMissions() Errors {

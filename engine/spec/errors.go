@@ -66,8 +66,9 @@ func (e *Error) Error() string {
 // Unwrap returns the cause, normally a sentinel wrapped with %w.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errors is a list of problems sorted by file, line, column and path. It is
-// returned as a whole so that a user fixes every problem in one pass.
+// Errors is a list of problems sorted by file, line, column and path, files
+// in the order they depend on each other (fileRank). It is returned as a
+// whole so that a user fixes every problem in one pass.
 type Errors []*Error
 
 // Error prints one problem per line.
@@ -101,12 +102,30 @@ func (es Errors) Err() error {
 func (es Errors) Sort() {
 	slices.SortStableFunc(es, func(a, b *Error) int {
 		return cmp.Or(
+			cmp.Compare(fileRank(a.File), fileRank(b.File)),
 			cmp.Compare(a.File, b.File),
 			cmp.Compare(a.Line, b.Line),
 			cmp.Compare(a.Col, b.Col),
 			cmp.Compare(a.Path, b.Path),
 		)
 	})
+}
+
+// fileRank orders files as Load reads them: columns, metrics, thresholds,
+// rules, then the registered files. Each may read only the ones before it,
+// so a cause (a duplicate metric name) is listed before the problems it
+// causes in later files (the features reading that metric). Run overrides
+// (no file) come first, files Load does not know last.
+func fileRank(file string) int {
+	if file == "" {
+		return -1
+	}
+	for i, f := range files {
+		if f.Path == file {
+			return i
+		}
+	}
+	return len(files)
 }
 
 // AsErrors flattens err into an Errors list: an Errors value is returned as

@@ -23,6 +23,17 @@ type Expr struct {
 	Params []string
 
 	toks []token
+	// written maps each of Columns to its spelling at first use, for
+	// messages (FLAG_RADIUS_TOO_BIG, not flag_radius_too_big).
+	written map[string]string
+}
+
+// Written returns a column of Columns as the expression spells it.
+func (e *Expr) Written(column string) string {
+	if w, ok := e.written[column]; ok {
+		return w
+	}
+	return column
 }
 
 // tokKind classifies a token of an expression.
@@ -67,7 +78,7 @@ func ParseExpr(s string) (*Expr, error) {
 	if e.Text == "" {
 		return nil, errf(ErrInvalidExpr, "(empty)")
 	}
-	e.Columns = referencedColumns(toks)
+	e.Columns, e.written = referencedColumns(toks)
 	seen := map[string]bool{}
 	for _, t := range toks {
 		if t.kind == tokParam && !seen[t.text] {
@@ -195,8 +206,9 @@ var sqlWords = func() map[string]bool {
 
 // referencedColumns returns the identifiers that name columns: words that are
 // not keywords, not function names (followed by "("), not type names (after
-// AS or ::), not struct fields (after "."), and not lambda parameters.
-func referencedColumns(toks []token) []string {
+// AS or ::), not struct fields (after "."), and not lambda parameters. They
+// are lower-cased, with the spelling of each at its first use.
+func referencedColumns(toks []token) ([]string, map[string]string) {
 	sig := make([]token, 0, len(toks))
 	for _, t := range toks {
 		if t.kind != tokSpace {
@@ -216,12 +228,12 @@ func referencedColumns(toks []token) []string {
 		}
 	}
 	var out []string
-	seen := map[string]bool{}
+	written := map[string]string{}
 	for i, t := range sig {
-		var name string
+		var name, spelled string
 		switch t.kind {
 		case tokWord:
-			name = strings.ToLower(t.text)
+			name, spelled = strings.ToLower(t.text), t.text
 			if sqlWords[name] || lambdaParams[name] {
 				continue
 			}
@@ -229,7 +241,8 @@ func referencedColumns(toks []token) []string {
 				continue
 			}
 		case tokQuoted:
-			name = strings.ToLower(strings.ReplaceAll(t.text[1:len(t.text)-1], `""`, `"`))
+			spelled = strings.ReplaceAll(t.text[1:len(t.text)-1], `""`, `"`)
+			name = strings.ToLower(spelled)
 		default:
 			continue
 		}
@@ -237,12 +250,12 @@ func referencedColumns(toks []token) []string {
 			strings.EqualFold(sig[i-1].text, "as")) {
 			continue
 		}
-		if !seen[name] {
-			seen[name] = true
+		if _, seen := written[name]; !seen {
+			written[name] = spelled
 			out = append(out, name)
 		}
 	}
-	return out
+	return out, written
 }
 
 // Bind returns the expression text with every $parameter replaced by the

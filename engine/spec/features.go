@@ -296,7 +296,7 @@ func (fs *Features) parseInput(path, text string, errs *Errors) *Expr {
 	}
 	for _, c := range e.Columns {
 		if IsLeaky(c) {
-			*errs = append(*errs, fs.src.errorf(path, errf(ErrLeak, "%q", c)))
+			*errs = append(*errs, fs.src.errorf(path, errf(ErrLeak, "%q", e.Written(c))))
 		}
 	}
 	return e
@@ -318,7 +318,7 @@ func checkFeatureColumns(b *Bundle) Errors {
 		}
 		for _, c := range e.Columns {
 			if !sc[c] && !IsLeaky(c) {
-				errs = append(errs, b.Features.src.errorf(path, errf(ErrUnknownColumn, "%q", c)))
+				errs = append(errs, b.Features.src.errorf(path, errf(ErrUnknownColumn, "%q", e.Written(c))))
 			}
 		}
 	}

@@ -108,27 +108,27 @@ func TestLoad_labelingAndFeatureErrors(t *testing.T) {
 		{
 			name: "leaky derived", file: spec.FeaturesFile,
 			text: "version: 1\nderived:\n  - name: x\n    sql: koi_prad * koi_fpflag_ss\n",
-			want: spec.ErrLeak, wantText: `configs/features.yaml:4:5: derived[0].sql: leaks the label "koi_fpflag_ss"`,
+			want: spec.ErrLeak, wantText: `configs/features.yaml:4:5: derived[0] (x).sql: leaks the label "koi_fpflag_ss"`,
 		},
 		{
 			name: "unknown column", file: spec.FeaturesFile,
 			text: "version: 1\nderived:\n  - name: x\n    sql: ln(koi_mass)\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/features.yaml:4:5: derived[0].sql: unknown column "koi_mass"`,
+			want: spec.ErrUnknownColumn, wantText: `configs/features.yaml:4:5: derived[0] (x).sql: unknown column "koi_mass"`,
 		},
 		{
 			name: "imputation", file: spec.FeaturesFile,
 			text: "version: 1\nnumeric:\n  - name: koi_prad\n    impute: mode\n",
-			want: spec.ErrInvalidValue, wantText: `configs/features.yaml:4:5: numeric[0].impute: invalid value "mode" (want one of [median mean zero constant none])`,
+			want: spec.ErrInvalidValue, wantText: `configs/features.yaml:4:5: numeric[0] (koi_prad).impute: invalid value "mode" (want one of [median mean zero constant none])`,
 		},
 		{
 			name: "constant without value", file: spec.FeaturesFile,
 			text: "version: 1\nnumeric:\n  - name: koi_prad\n    impute: constant\n",
-			want: spec.ErrMissingKey, wantText: `configs/features.yaml:3:5: numeric[0].value: missing required key (value, for impute: constant)`,
+			want: spec.ErrMissingKey, wantText: `configs/features.yaml:3:5: numeric[0] (koi_prad).value: missing required key (value, for impute: constant)`,
 		},
 		{
 			name: "one-hot collides", file: spec.FeaturesFile,
 			text: "version: 1\nnumeric:\n  - name: t_a\n    sql: ''\ncategorical:\n  - name: t\n    sql: \"'a'\"\n    values: [A]\n",
-			want: spec.ErrDuplicateName, wantText: `configs/features.yaml:8:14: categorical[0].values[0]: duplicate name "t_A"`,
+			want: spec.ErrDuplicateName, wantText: `configs/features.yaml:8:14: categorical[0] (t).values[0]: duplicate name "t_A"`,
 		},
 	}
 	for _, tc := range tests {

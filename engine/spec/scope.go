@@ -28,13 +28,16 @@ func checkScopes(b *Bundle) Errors {
 	sc := scope{}
 	sc.add(b.Columns.OutputNames()...)
 
+	// hint says why a name that the configs do define is out of scope
+	// where it is read; "" for a name no config defines.
+	var hint func(c string) string
 	check := func(src *source, path string, e *Expr) {
 		if e == nil {
 			return
 		}
 		for _, c := range e.Columns {
 			if !sc[c] {
-				errs = append(errs, src.errorf(path, errf(ErrUnknownColumn, "%q", c)))
+				errs = append(errs, src.errorf(path, errf(ErrUnknownColumn, "%q%s", e.Written(c), hint(c))))
 			}
 		}
 		for _, p := range e.Params {
@@ -50,10 +53,37 @@ func checkScopes(b *Bundle) Errors {
 			errs = append(errs, b.Thresholds.src.errorf(t.Key, errf(ErrDuplicateName, "(threshold section shadows metric parameter)")))
 		}
 	}
-	ms := b.Metrics
+	ms, rs := b.Metrics, b.Rules
+	isFlag := func(c string) bool {
+		return slices.ContainsFunc(rs.Flags, func(f Flag) bool { return strings.EqualFold(f.Name, c) })
+	}
+	// laterHint explains a metric read before the line that defines it.
+	laterHint := func(i int, c string) string {
+		for j := i; j < len(ms.Metrics); j++ {
+			o := &ms.Metrics[j]
+			if !strings.EqualFold(o.Name, c) && !strings.EqualFold(o.SourceColumn(), c) {
+				continue
+			}
+			if j == i {
+				return fmt.Sprintf(": metric %s cannot read itself", o.Name)
+			}
+			return fmt.Sprintf(": metric %s is defined later in %s (line %d); a metric may read only the metrics above it",
+				o.Name, MetricsFile, ms.src.at(fmt.Sprintf("metrics[%d].name", j)).line)
+		}
+		return ""
+	}
 	for i := range ms.Metrics {
 		m := &ms.Metrics[i]
 		p := fmt.Sprintf("metrics[%d]", i)
+		hint = func(c string) string {
+			if h := laterHint(i, c); h != "" {
+				return h
+			}
+			if isFlag(c) || slices.Contains(Categories, c) {
+				return ": metrics are computed before the flags and categories, and cannot read them"
+			}
+			return ""
+		}
 		check(ms.src, p+".sql", m.Expr)
 		// note: a repeated metric name is reported by Metrics.validate.
 		if sc[m.Name] && !slices.ContainsFunc(ms.Metrics[:i], func(o Metric) bool { return o.Name == m.Name }) {
@@ -71,7 +101,15 @@ func checkScopes(b *Bundle) Errors {
 			sc.add(m.SourceColumn())
 		}
 	}
-	rs := b.Rules
+	hint = func(c string) string {
+		if isFlag(c) {
+			return ": a flag cannot read flags (categories and the score can)"
+		}
+		if slices.Contains(Categories, c) {
+			return ": only the score can read categories"
+		}
+		return ""
+	}
 	for i := range rs.Flags {
 		check(rs.src, fmt.Sprintf("flags[%d].when", i), rs.Flags[i].Expr)
 	}

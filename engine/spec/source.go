@@ -21,6 +21,13 @@ type source struct {
 	file   string
 	paths  map[string]pos
 	byLine map[int][]keyAt // keys by line, to place decoder errors
+	// blockAt is the path of a key whose block mapping or list starts on
+	// a line (below the key): a decoder error about that value's shape
+	// names the key, not the first key inside the value.
+	blockAt map[int]string
+	// names holds the name: of each list item that has one, so messages
+	// say metrics[2] (radius_ratio), not only metrics[2].
+	names map[string]string
 }
 
 // keyAt records a mapping key, its path and position.
@@ -32,7 +39,7 @@ type keyAt struct {
 // newSource indexes the YAML text. A syntax error leaves an empty index; the
 // strict decode reports it.
 func newSource(file string, data []byte) *source {
-	s := &source{file: file, paths: map[string]pos{}, byLine: map[int][]keyAt{}}
+	s := &source{file: file, paths: map[string]pos{}, byLine: map[int][]keyAt{}, blockAt: map[int]string{}, names: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err == nil && len(doc.Content) > 0 {
 		s.walk(doc.Content[0], "")
@@ -52,12 +59,18 @@ func (s *source) walk(n *yaml.Node, path string) {
 			}
 			s.paths[p] = pos{k.Line, k.Column}
 			s.byLine[k.Line] = append(s.byLine[k.Line], keyAt{k.Value, p, pos{k.Line, k.Column}})
+			if (v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Line != k.Line && s.blockAt[v.Line] == "" {
+				s.blockAt[v.Line] = p
+			}
 			s.walk(v, p)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := path + "[" + strconv.Itoa(i) + "]"
 			s.paths[p] = pos{c.Line, c.Column}
+			if name := mappingScalar(c, "name"); name != "" && len(name) <= 64 && !strings.ContainsAny(name, "\n()") {
+				s.names[p] = name
+			}
 			s.walk(c, p)
 		}
 	case yaml.AliasNode:
@@ -84,10 +97,40 @@ func parentPath(p string) string {
 	return p[:i]
 }
 
+// mappingScalar returns the scalar value under key in mapping n, or "".
+func mappingScalar(n *yaml.Node, key string) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
 // errorf returns an *Error positioned at path.
 func (s *source) errorf(path string, err error) *Error {
 	q := s.at(path)
-	return &Error{File: s.file, Line: q.line, Col: q.col, Path: path, Err: err}
+	return &Error{File: s.file, Line: q.line, Col: q.col, Path: s.display(path), Err: err}
+}
+
+// display adds each named list item's name to a path for messages:
+// "metrics[2].sql" becomes "metrics[2] (radius_ratio).sql". The name's own
+// field is left as it is: its message quotes the name already.
+func (s *source) display(path string) string {
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		b.WriteByte(path[i])
+		if path[i] != ']' {
+			continue
+		}
+		if name, ok := s.names[path[:i+1]]; ok && path[i+1:] != ".name" {
+			b.WriteString(" (" + name + ")")
+		}
+	}
+	return b.String()
 }
 
 // lineRe splits yaml.v3 messages of the form "line N: text".
@@ -134,6 +177,15 @@ func (s *source) decodeError(msg string) *Error {
 	if keys := s.byLine[line]; len(keys) > 0 {
 		e.Col, e.Path = keys[0].at.col, keys[0].path
 	}
+	tm := typeRe.FindStringSubmatch(text)
+	if tm != nil && (tm[1] == "map" || tm[1] == "seq") && !isScalarType(tm[3]) {
+		// a block of the wrong shape: blame its key (metrics), not the
+		// first key inside it (metrics.name)
+		if p, ok := s.blockAt[line]; ok {
+			q := s.paths[p]
+			e.Line, e.Col, e.Path = q.line, q.col, p
+		}
+	}
 	switch {
 	case unknownRe.MatchString(text):
 		key := unknownRe.FindStringSubmatch(text)[1]
@@ -143,21 +195,58 @@ func (s *source) decodeError(msg string) *Error {
 			}
 		}
 		e.Err = errf(ErrUnknownKey, "%q", key)
-	case strings.Contains(text, "into float64") || strings.Contains(text, "into int"):
-		e.Err = errf(ErrNotNumber, "(%s)", cleanTypeMsg(text))
-	case strings.HasPrefix(text, "cannot unmarshal"):
-		e.Err = errf(ErrInvalidValue, "(%s)", cleanTypeMsg(text))
+	case tm != nil && shapeName(tm[3]) == "a number":
+		e.Err = errf(ErrNotNumber, "(got %s)", gotName(tm))
+	case tm != nil:
+		e.Err = errf(ErrInvalidValue, "(got %s, want %s)", gotName(tm), shapeName(tm[3]))
 	default:
 		e.Err = errf(ErrSyntax, "(%s)", text)
 	}
+	e.Path = s.display(e.Path)
 	return e
 }
 
-// cleanTypeMsg shortens yaml.v3's "cannot unmarshal !!str `x` into float64"
-// into "got "x"".
-func cleanTypeMsg(text string) string {
-	if i, j := strings.Index(text, "`"), strings.LastIndex(text, "`"); i >= 0 && j > i {
-		return "got " + strconv.Quote(text[i+1:j])
+// typeRe splits yaml.v3's "cannot unmarshal !!str `x` into float64" into
+// the YAML kind, the value and the Go type, which messages translate into
+// shapes ("got a mapping, want a list", not "!!map into []spec.Metric").
+var typeRe = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
+
+// gotName says what a value was, without YAML tags: "a mapping", "a
+// list", or the value quoted ("thirty ...", as the decoder shortens it).
+func gotName(m []string) string {
+	switch kind, value := m[1], m[2]; {
+	case kind == "map":
+		return "a mapping"
+	case kind == "seq":
+		return "a list"
+	case kind == "null" || value == "":
+		return "nothing"
+	default:
+		return strconv.Quote(value)
 	}
-	return text
+}
+
+// shapeName names the YAML shape a Go type is decoded from.
+func shapeName(goType string) string {
+	t := strings.TrimLeft(goType, "*")
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "float") || strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "a number"
+	}
+	return "a mapping" // a map or a struct
+}
+
+// isScalarType reports whether a Go type is decoded from a single value.
+func isScalarType(goType string) bool {
+	switch shapeName(goType) {
+	case "a list", "a mapping":
+		return false
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package spec_test
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -85,17 +86,32 @@ func TestLoad_errors(t *testing.T) {
 		{
 			name: "unknown key", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prad\n    colour: red\n",
-			want: spec.ErrUnknownKey, wantText: `configs/metrics.yaml:5:5: metrics[0].colour: unknown key "colour"`,
+			want: spec.ErrUnknownKey, wantText: `configs/metrics.yaml:5:5: metrics[0] (x).colour: unknown key "colour"`,
 		},
 		{
 			name: "unknown column", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: koi_prd * 2\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "koi_prd"`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "koi_prd"`,
 		},
 		{
 			name: "later metric", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: y\n  - name: y\n    sql: koi_prad\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0].sql: unknown column "y"`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "y": metric y is defined later in configs/metrics.yaml (line 5); a metric may read only the metrics above it`,
+		},
+		{
+			name: "metric reads itself", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: x + 1\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "x": metric x cannot read itself`,
+		},
+		{
+			name: "spelling kept", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  - name: x\n    sql: KOI_PRD * 2\n",
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:4:5: metrics[0] (x).sql: unknown column "KOI_PRD"`,
+		},
+		{
+			name: "wrong shape", file: spec.MetricsFile,
+			text: "version: 1\nmetrics:\n  name: x\n  sql: koi_prad\n",
+			want: spec.ErrInvalidValue, wantText: `configs/metrics.yaml:2:1: metrics: invalid value (got a mapping, want a list)`,
 		},
 		{
 			name: "duplicate metric", file: spec.MetricsFile,
@@ -114,12 +130,12 @@ func TestLoad_errors(t *testing.T) {
 		{
 			name: "limits of an id", file: spec.ColumnsFile,
 			text: "version: 1\nmissions:\n  - name: generic\ncolumns:\n  - name: object_id\n    role: id\n    type: VARCHAR\n    limits: true\n",
-			want: spec.ErrInvalidValue, wantText: `schemas/columns.yaml:8:5: columns[0].limits: invalid value (only a measure has limits)`,
+			want: spec.ErrInvalidValue, wantText: `schemas/columns.yaml:8:5: columns[0] (object_id).limits: invalid value (only a measure has limits)`,
 		},
 		{
 			name: "fill of unknown column", file: spec.MetricsFile,
 			text: "version: 1\nmetrics:\n  - name: x\n    sql: 1\n    fills: koi_mass\n",
-			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0].fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
+			want: spec.ErrUnknownColumn, wantText: `configs/metrics.yaml:5:5: metrics[0] (x).fills: unknown column "koi_mass" (fills needs a canonical measure column)`,
 		},
 	}
 	for _, tc := range tests {
@@ -313,10 +329,20 @@ func TestErrors_sortedAndFormatted(t *testing.T) {
 		{File: "a.yaml", Line: 9, Col: 3, Path: "y", Err: spec.ErrNotNumber},
 		{File: "a.yaml", Line: 2, Col: 5, Path: "rules[3].when", Err: spec.ErrUnknownColumn},
 		{Path: "albedo", Err: spec.ErrOutOfRange},
+		// a cause comes before what it causes in files read later: a
+		// duplicate metric before the feature reading it
+		{File: spec.FeaturesFile, Line: 3, Col: 5, Path: "numeric[0].name", Err: spec.ErrUnknownColumn},
+		{File: spec.RulesFile, Line: 7, Col: 5, Path: "flags[0].when", Err: spec.ErrUnknownColumn},
+		{File: spec.MetricsFile, Line: 40, Col: 5, Path: "metrics[4].name", Err: spec.ErrDuplicateName},
+		{File: spec.ColumnsFile, Line: 90, Col: 5, Path: "columns[9].name", Err: spec.ErrDuplicateName},
 	}
 	err := es.Err()
 	want := strings.Join([]string{
 		"albedo: out of range",
+		"schemas/columns.yaml:90:5: columns[9].name: duplicate name",
+		"configs/metrics.yaml:40:5: metrics[4].name: duplicate name",
+		"configs/rules.yaml:7:5: flags[0].when: unknown column",
+		"configs/features.yaml:3:5: numeric[0].name: unknown column",
 		"a.yaml:2:5: rules[3].when: unknown column",
 		"a.yaml:9:3: y: not a number",
 		"b.yaml:1:1: x: file is empty",
@@ -329,5 +355,161 @@ func TestErrors_sortedAndFormatted(t *testing.T) {
 	}
 	if (spec.Errors{}).Err() != nil {
 		t.Errorf("empty list is not nil")
+	}
+}
+
+// repoWith returns the whole repository config tree (every registered
+// file) with one file replaced.
+func repoWith(tb testing.TB, name, text string) fstest.MapFS {
+	tb.Helper()
+	fsys := fstest.MapFS{}
+	for _, dir := range []string{"configs", "schemas"} {
+		entries, err := os.ReadDir("../../" + dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range entries {
+			data, err := os.ReadFile("../../" + dir + "/" + e.Name())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			fsys[dir+"/"+e.Name()] = &fstest.MapFile{Data: data}
+		}
+	}
+	fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	return fsys
+}
+
+// TestLoad_duplicateKey: a key given twice is refused in every file, with
+// the line of each. thresholds.yaml once took it: Get read the first value
+// (the SQL used it) and the run record the last.
+func TestLoad_duplicateKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ file, after, insert, want string }{
+		{spec.ThresholdsFile, "  rocky_max: 2.0", "  rocky_max: 3.0", `configs/thresholds.yaml:9:3: planet_radius.rocky_max: invalid YAML (mapping key "rocky_max" already defined at line 8)`},
+		{spec.ThresholdsFile, "  anomalous_min: 30.0", "planet_radius:\n  rocky_max: 3.0", `configs/thresholds.yaml:12:1: planet_radius: invalid YAML (mapping key "planet_radius" already defined at line 7)`},
+		{spec.MetricsFile, "version: 1", "version: 1", `configs/metrics.yaml:14:1: version: invalid YAML (mapping key "version" already defined at line 13)`},
+		{spec.RulesFile, "version: 1", "version: 1", `configs/rules.yaml:10:1: version: invalid YAML (mapping key "version" already defined at line 9)`},
+		{spec.ColumnsFile, "version: 1", "version: 1", `schemas/columns.yaml:21:1: version: invalid YAML (mapping key "version" already defined at line 20)`},
+		{spec.FeaturesFile, "version: 1", "version: 1", `configs/features.yaml:25:1: version: invalid YAML (mapping key "version" already defined at line 24)`},
+		{spec.LabelingFile, "version: 1", "version: 1", `configs/labeling.yaml:15:1: version: invalid YAML (mapping key "version" already defined at line 14)`},
+		{spec.QueriesFile, "version: 1", "version: 1", `configs/queries.yaml:30:1: version: invalid YAML (mapping key "version" already defined at line 29)`},
+		{spec.SplitsFile, "version: 1", "version: 1", `configs/splits.yaml:17:1: version: invalid YAML (mapping key "version" already defined at line 16)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file+" "+tc.after, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile("../../" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(data), "\n")
+			i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, tc.after) })
+			if i < 0 {
+				t.Fatalf("%s has no line %q", tc.file, tc.after)
+			}
+			lines = slices.Insert(lines, i+1, tc.insert)
+			_, err = spec.Load(repoWith(t, tc.file, strings.Join(lines, "\n")))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoad_thresholdsChecked: thresholds.yaml gets the checks that --set
+// and the API's overrides get, and a key no rule reads is named, with its
+// line, instead of being accepted (or surfacing only as knock-on errors in
+// rules.yaml).
+func TestLoad_thresholdsChecked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, from, to string
+		want           error
+		wantText       string
+	}{
+		{
+			name: "negative", from: "  rocky_max: 2.0 ", to: "  rocky_max: -5  ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:8:3: planet_radius.rocky_max: invalid value (-5): a R_earth threshold cannot be negative`,
+		},
+		{
+			name: "above its upper bound", from: "  rocky_max: 2.0 ", to: "  rocky_max: 9.0 ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:8:3: planet_radius.rocky_max: invalid value (planet_radius.rocky_max = 9 is above planet_radius.super_earth_max = 6; it must not be)`,
+		},
+		{
+			name: "fraction above 1", from: "  candidate: 0.6 ", to: "  candidate: 1.6 ", want: spec.ErrInvalidValue,
+			wantText: `configs/thresholds.yaml:61:3: score.candidate: invalid value (1.6): a fraction is at most 1`,
+		},
+		{
+			name: "misspelled section", from: "planet_radius:", to: "planet_raduis:", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:7:1: planet_raduis: unknown key "planet_raduis" (a typo of planet_radius?): ` +
+				`no rule in configs/rules.yaml or metric in configs/metrics.yaml reads a threshold of section planet_raduis; ` +
+				`the sections they read are cold_deep_transit, depth_consistency, duration_ratio, habitable_zone, hot_jupiter, ` +
+				`insolation_consistency, planet_radius, plausible, score, transit_depth. Fix the name or remove the section.`,
+		},
+		{
+			name: "extra misspelled key", from: "  anomalous_min: 30.0 ", to: "  roky_max: 2.2\n  anomalous_min: 30.0 ", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:11:3: planet_radius.roky_max: unknown key "roky_max" (a typo of rocky_max?): ` +
+				`no rule in configs/rules.yaml or metric in configs/metrics.yaml reads $planet_radius.roky_max; ` +
+				`the keys of planet_radius they read are anomalous_min, hot_jupiter_min, rocky_max, super_earth_max. Fix the name or remove the key.`,
+		},
+		{
+			name: "unused section", from: "score:", to: "extra:\n  x: 1\nscore:", want: spec.ErrUnknownKey,
+			wantText: `configs/thresholds.yaml:58:1: extra: unknown key "extra": no rule in configs/rules.yaml or metric in configs/metrics.yaml reads a threshold of section extra;`,
+		},
+	}
+	data, err := os.ReadFile("../../" + spec.ThresholdsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("thresholds.yaml has no %q", tc.from)
+			}
+			_, err := spec.Load(withFile(t, spec.ThresholdsFile, strings.Replace(string(data), tc.from, tc.to, 1)))
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.wantText)
+			}
+		})
+	}
+}
+
+// TestLoad_aliasCollision: an alias that another canonical column already
+// claims for the same mission (its name or one of its aliases) is refused,
+// naming both columns. koi_prad with the alias koi_srad took the stellar
+// radius, and koi_srad was NULL in every row.
+func TestLoad_aliasCollision(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../" + spec.ColumnsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, from, to, want string }{
+		{
+			name: "another column's name", from: "      koi: [koi_prad]\n", to: "      koi: [koi_prad, koi_srad]\n",
+			want: `schemas/columns.yaml:190:23: columns[12] (koi_prad).aliases.koi[1]: duplicate name "koi_srad": this alias of koi_prad is also ` +
+				`the name of column koi_srad (line 251). A source column feeds one canonical column only: in koi tables koi_prad, ` +
+				`earlier in the file, takes it and koi_srad is left without it; keep the name in one column only`,
+		},
+		{
+			name: "another column's alias", from: "      ps: [pl_orbsmax]\n", to: "      ps: [pl_orbsmax, pl_rade]\n",
+			want: `schemas/columns.yaml:201:24: columns[13] (koi_sma).aliases.ps[1]: duplicate name "pl_rade": this alias of koi_sma is also ` +
+				`an alias of column koi_prad (line 192). A source column feeds one canonical column only: in k2, ps, pscomppars tables koi_prad, ` +
+				`earlier in the file, takes it and koi_sma is left without it; keep the name in one column only`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("columns.yaml has no %q", tc.from)
+			}
+			_, err := spec.Load(withFile(t, spec.ColumnsFile, strings.Replace(string(data), tc.from, tc.to, 1)))
+			if !errors.Is(err, spec.ErrDuplicateName) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant a line %s", err, tc.want)
+			}
+		})
 	}
 }

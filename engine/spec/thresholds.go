@@ -3,6 +3,7 @@ package spec
 import (
 	"io"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,41 +99,145 @@ var thresholdOrder = [][2]string{
 	{"planet_radius.hot_jupiter_min", "planet_radius.anomalous_min"},
 }
 
-// checkDomain refuses overridden values no physical threshold can take:
-// negatives (every threshold is a radius, period, temperature, depth,
-// ratio or fraction), a fraction above 1, and pairs out of order. Only
-// the overridden keys (over) are blamed.
+// checkDomain refuses overridden values no physical threshold can take
+// (domainProblems). Only the overridden keys (over) are blamed.
 func (t *Thresholds) checkDomain(over map[string]float64) Errors {
 	touched := map[string]string{}
 	for raw := range over {
 		touched[strings.TrimPrefix(raw, "thresholds.")] = raw
 	}
 	var errs Errors
+	for _, p := range t.domainProblems() {
+		path, ok := touched[p.key]
+		if !ok {
+			path, ok = touched[p.other]
+		}
+		if ok {
+			errs = append(errs, &Error{Path: path, Err: p.err})
+		}
+	}
+	return errs
+}
+
+// domainProblem is a value no physical threshold can take, under key; a
+// pair out of order names its other key too.
+type domainProblem struct {
+	key, other string
+	err        error
+}
+
+// domainProblems lists negatives (every threshold is a radius, period,
+// temperature, depth, ratio or fraction), fractions above 1, and pairs out
+// of order. Load reports them against the file, overrides against the
+// keys they set.
+func (t *Thresholds) domainProblems() []domainProblem {
+	var out []domainProblem
 	for _, e := range t.entries {
-		raw, ok := touched[e.Key]
 		switch {
-		case !ok:
 		case e.Value < 0:
-			errs = append(errs, &Error{Path: raw, Err: errf(ErrInvalidValue, "(%g): a %s threshold cannot be negative", e.Value, orUnit(e.Unit))})
+			out = append(out, domainProblem{key: e.Key, err: errf(ErrInvalidValue, "(%g): a %s threshold cannot be negative", e.Value, orUnit(e.Unit))})
 		case e.Unit == "fraction" && e.Value > 1:
-			errs = append(errs, &Error{Path: raw, Err: errf(ErrInvalidValue, "(%g): a fraction is at most 1", e.Value)})
+			out = append(out, domainProblem{key: e.Key, err: errf(ErrInvalidValue, "(%g): a fraction is at most 1", e.Value)})
 		}
 	}
 	for _, p := range thresholdOrder {
 		a, okA := t.Get(p[0])
 		b, okB := t.Get(p[1])
-		rawA, tA := touched[p[0]]
-		rawB, tB := touched[p[1]]
-		if !okA || !okB || a <= b || !tA && !tB {
+		if !okA || !okB || a <= b {
 			continue
 		}
-		path := rawA
-		if !tA {
-			path = rawB
+		out = append(out, domainProblem{key: p[0], other: p[1], err: errf(ErrInvalidValue, "(%s = %g is above %s = %g; it must not be)", p[0], a, p[1], b)})
+	}
+	return out
+}
+
+// paramRe finds $references in an expression that did not parse, so that
+// its thresholds still count as read.
+var paramRe = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_])`)
+
+// readParams returns the $parameters an expression field reads.
+func readParams(text string, e *Expr) []string {
+	if e != nil {
+		return e.Params
+	}
+	var out []string
+	for _, m := range paramRe.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// checkThresholdsRead refuses a threshold that no metric or rule reads: a
+// misspelled key (roky_max beside rocky_max) or section (planet_raduis)
+// would otherwise be accepted and change nothing, while the value it was
+// meant to set keeps its default or breaks the rules reading it.
+func checkThresholdsRead(b *Bundle) Errors {
+	read := map[string]bool{}
+	mark := func(text string, e *Expr) {
+		for _, p := range readParams(text, e) {
+			read[p] = true
 		}
-		errs = append(errs, &Error{Path: path, Err: errf(ErrInvalidValue, "(%s = %g is above %s = %g; it must not be)", p[0], a, p[1], b)})
+	}
+	for i := range b.Metrics.Metrics {
+		mark(b.Metrics.Metrics[i].SQL, b.Metrics.Metrics[i].Expr)
+	}
+	for i := range b.Rules.Flags {
+		mark(b.Rules.Flags[i].When, b.Rules.Flags[i].Expr)
+	}
+	for i := range b.Rules.Categories {
+		mark(b.Rules.Categories[i].When, b.Rules.Categories[i].Expr)
+	}
+	mark(b.Rules.Score.SQL, b.Rules.Score.Expr)
+	// keys read per section, and the sections read at all
+	keys := map[string][]string{}
+	for p := range read {
+		if sec, key, ok := strings.Cut(p, "."); ok {
+			keys[sec] = append(keys[sec], key)
+		}
+	}
+	sections := sortedKeys(keys)
+	for _, sec := range sections {
+		slices.Sort(keys[sec])
+	}
+	readers := "no rule in " + RulesFile + " or metric in " + MetricsFile
+	var errs Errors
+	reported := map[string]bool{}
+	for _, e := range b.Thresholds.entries {
+		if read[e.Key] {
+			continue
+		}
+		sec, key, _ := strings.Cut(e.Key, ".")
+		if known, ok := keys[sec]; ok {
+			errs = append(errs, b.Thresholds.src.errorf(e.Key, errf(ErrUnknownKey,
+				"%q%s: %s reads $%s; the keys of %s they read are %s. Fix the name or remove the key.",
+				key, nearName(key, known), readers, e.Key, sec, strings.Join(known, ", "))))
+			continue
+		}
+		if reported[sec] {
+			continue
+		}
+		reported[sec] = true
+		errs = append(errs, b.Thresholds.src.errorf(sec, errf(ErrUnknownKey,
+			"%q%s: %s reads a threshold of section %s; the sections they read are %s. Fix the name or remove the section.",
+			sec, nearName(sec, sections), readers, sec, strings.Join(sections, ", "))))
 	}
 	return errs
+}
+
+// nearName names the entry of known that name probably misspells, as
+// " (a typo of rocky_max?)", or "". Two edits away at most: a swap of
+// two letters (raduis) is two.
+func nearName(name string, known []string) string {
+	best, dist := "", 3
+	for _, k := range known {
+		if d := editDistance(name, k); d < dist {
+			best, dist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (a typo of " + best + "?)"
 }
 
 // orUnit names a unit for a message ("unitless" for "-").
@@ -191,16 +296,32 @@ func parseThresholds(data []byte, file string) (*Thresholds, Errors) {
 	}
 	var errs Errors
 	t.walk(root, "", &errs)
+	// note: the same checks as --set and the API's overrides: a negative
+	// rocky_max, or one above super_earth_max, would empty a category
+	// without a word.
+	for _, p := range t.domainProblems() {
+		errs = append(errs, t.src.errorf(p.key, p.err))
+	}
 	return t, errs
 }
 
 func (t *Thresholds) walk(n *yaml.Node, prefix string, errs *Errors) {
+	// note: decoding into a yaml.Node does not refuse a repeated key as
+	// decoding into a struct does; Get would read the first value and
+	// Map (the run record) the last, so the record would lie.
+	first := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
 		if prefix != "" {
 			key = prefix + "." + k.Value
 		}
+		if line, ok := first[k.Value]; ok {
+			*errs = append(*errs, &Error{File: t.src.file, Line: k.Line, Col: k.Column, Path: key,
+				Err: errf(ErrSyntax, "(mapping key %q already defined at line %d)", k.Value, line)})
+			continue
+		}
+		first[k.Value] = k.Line
 		if !identRe.MatchString(k.Value) {
 			*errs = append(*errs, t.src.errorf(key, errf(ErrInvalidName, "%q", k.Value)))
 			continue
