@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,5 +119,29 @@ func TestDatasets_RemoteUnreachable(t *testing.T) {
 			wantContains: []string{`"code":"upstream_unavailable"`, "the NASA Exoplanet Archive cannot be reached from this server: connection refused"}},
 		{name: "s3 endpoint unreachable", method: "POST", url: "/api/datasets", body: `{"url":"s3://catalogs/koi.csv"}`, wantStatus: 502,
 			wantContains: []string{`"code":"upstream_unavailable"`, "the S3 endpoint " + down.URL + " cannot be reached from this server: connection refused"}},
+	})
+}
+
+// TestDatasets_RemotePermanent: a URL that can never be fetched as written
+// (a redirect loop, a certificate this machine does not trust) is the
+// request's fault: 400 with what to do, not 502 "network error".
+func TestDatasets_RemotePermanent(t *testing.T) {
+	t.Parallel()
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(web.Close)
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // note: the refused handshake is expected
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	// note: no BlockPrivate, as for a local store, so the loopback test
+	// servers can be reached.
+	env := MustEnv(t, withFetcher(t, remote.Config{}))
+	env.run(t, []scenario{
+		{name: "redirect loop", method: "POST", url: "/api/datasets", body: `{"url":"` + web.URL + `/koi.csv"}`, wantStatus: 400,
+			wantContains: []string{`"code":"invalid_parameter"`, "redirect loop"}},
+		{name: "unknown certificate authority", method: "POST", url: "/api/datasets", body: `{"url":"` + tlsSrv.URL + `/koi.csv"}`, wantStatus: 400,
+			wantContains: []string{`"code":"invalid_parameter"`, "certificate signed by unknown authority", "SSL_CERT_FILE"}},
 	})
 }

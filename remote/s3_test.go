@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -117,6 +120,24 @@ func TestFetcher_FetchS3(t *testing.T) {
 				t.Errorf("sha256 = %s, want %s", w.sum(), tc.wantSHA)
 			}
 		})
+	}
+}
+
+// TestFetcher_FetchS3HeaderTimeout: the SDK retries a store that does
+// not answer, so the time spent is several header timeouts; the message
+// says how many attempts there were.
+func TestFetcher_FetchS3HeaderTimeout(t *testing.T) {
+	t.Parallel()
+	srv := MustFakeS3(t)
+	srv.MustPutString(t, "exohunter", "slow.csv", "kepoi_name\nK00001.01\n")
+	srv.stallKeys["exohunter/slow.csv"] = true
+	f := MustNewFetcher(t, Config{S3Endpoint: srv.URL, S3Region: testRegion, HeaderTimeout: 50 * time.Millisecond,
+		S3Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")})
+	_, err := f.Fetch(context.Background(), "s3://exohunter/slow.csv", io.Discard)
+	checkErr(t, err, ErrUpstream)
+	attempts := srv.requests.Load()
+	if want := fmt.Sprintf("answer 50ms, %d attempts", attempts); attempts < 2 || !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not say %q (the store got %d requests)", err, want, attempts)
 	}
 }
 
