@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -264,7 +263,7 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 			err = checkParquetColumns(cols, e.limits)
 		}
 	} else {
-		cols, err = e.inspectCSV(ctx, st, ds)
+		cols, err = e.inspectCSV(ctx, st, ds, in.URL)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -289,29 +288,13 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 	return ds, m, nil
 }
 
-// looksLikeHTML reports whether text starts (after a BOM and blank space)
-// with an HTML document's opening tag, or with an XML declaration or a
-// comment followed by one.
-func looksLikeHTML(text []byte) bool {
-	t := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(text, utf8BOM), " \t\r\n"))
-	t = t[:min(len(t), 1024)]
-	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
-		if bytes.HasPrefix(t, []byte(p)) {
-			return true
-		}
-	}
-	// XHTML starts with an XML declaration; pages may open with a comment.
-	return (bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<!--"))) && bytes.Contains(t, []byte("<html"))
-}
-
 // inspectCSV checks the header in Go, sniffs the dialect and types with
 // DuckDB and sets the row count, the CSV options and the NASA header.
-func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Column, error) {
+// source is the URL the bytes came from, "" for a file or an upload.
+func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset, source string) ([]Column, error) {
 	t := st.text
-	if looksLikeHTML(t.prefix) {
-		// note: a web server's error or login page, saved or fetched in
-		// place of the file, otherwise reads as a CSV with odd columns.
-		return nil, Errorf(BadRequest, "%s is an HTML web page, not a CSV file: check the URL or the downloaded file (a login, error or landing page is often saved in place of the data).", displayName(ds.OriginalName))
+	if err := checkNotDocument(t.prefix, ds.OriginalName, source); err != nil {
+		return nil, err
 	}
 	h, err := readHeader(t)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -71,6 +72,39 @@ func newError(kind error, display, detail string, cause error) *Error {
 	}
 }
 
+// sensitiveKey reports whether a query key or JSON member name looks like
+// it carries a secret.
+func sensitiveKey(k string) bool {
+	lk := strings.ToLower(k)
+	for _, s := range sensitiveParams {
+		if strings.Contains(lk, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlInText finds URLs in free text; a colon or full stop after one
+// belongs to the sentence, and markup around one is not part of it.
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>,;)]*[^\s"'<>,;):.]`)
+
+// jsonMember finds "name": "string value" members of JSON text.
+var jsonMember = regexp.MustCompile(`("([^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// RedactText returns free text (an error message, the first bytes of a
+// server's answer) with every URL in it redacted and the string values of
+// secret-looking JSON members replaced, so it can be quoted in messages.
+func RedactText(s string) string {
+	s = urlInText.ReplaceAllStringFunc(s, Redact)
+	return jsonMember.ReplaceAllStringFunc(s, func(m string) string {
+		sub := jsonMember.FindStringSubmatch(m)
+		if !sensitiveKey(sub[2]) {
+			return m
+		}
+		return sub[1] + `"REDACTED"`
+	})
+}
+
 // sensitiveParams are query keys that carry secrets in presigned or
 // token-bearing URLs (S3 and GCS signed URLs, SAS tokens, API keys).
 var sensitiveParams = []string{"signature", "credential", "token", "key", "sig", "secret", "password", "auth"}
@@ -93,12 +127,8 @@ func Redact(rawURL string) string {
 	}
 	q := u.Query()
 	for k := range q {
-		lk := strings.ToLower(k)
-		for _, s := range sensitiveParams {
-			if strings.Contains(lk, s) {
-				q[k] = []string{"REDACTED"}
-				break
-			}
+		if sensitiveKey(k) {
+			q[k] = []string{"REDACTED"}
 		}
 	}
 	u.RawQuery = q.Encode()

@@ -97,6 +97,27 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+func TestRedactText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "url_in_sentence", in: `Get "https://h/a.csv?sig=abc": EOF`, want: `Get "https://h/a.csv?sig=REDACTED": EOF`},
+		{name: "url_in_markup", in: `<Endpoint>https://u:pw@h/x</Endpoint>`, want: `<Endpoint>https://h/x</Endpoint>`},
+		{name: "json_secret_member", in: `{"error":"denied","access_token": "t0k","n":"1"}`, want: `{"error":"denied","access_token": "REDACTED","n":"1"}`},
+		{name: "plain", in: `{"error":"rate limited"}`, want: `{"error":"rate limited"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, RedactText(tc.in)); diff != "" {
+				t.Errorf("RedactText (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestConfigFromEnv(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

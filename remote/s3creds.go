@@ -107,16 +107,12 @@ func (e *credentialsError) detail() string {
 // which may hold the very keys it failed to parse.
 var processOutput = regexp.MustCompile(`(?s)process output: .*`)
 
-// urlInText finds URLs in an error text, to be shown redacted; a colon or
-// full stop after one belongs to the sentence.
-var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"',;)]*[^\s"',;):.]`)
-
 // providerReason is a credential provider's error as a message may quote
 // it: no process output, URLs redacted, at most 300 characters.
 func providerReason(err error) string {
 	s := strings.Join(strings.Fields(err.Error()), " ")
 	s = processOutput.ReplaceAllString(s, "process output: (not shown)")
-	s = urlInText.ReplaceAllStringFunc(s, Redact)
+	s = RedactText(s)
 	if r := []rune(s); len(r) > 300 {
 		s = string(r[:300]) + "…"
 	}
