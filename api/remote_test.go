@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,4 +145,67 @@ func TestDatasets_RemotePermanent(t *testing.T) {
 		{name: "unknown certificate authority", method: "POST", url: "/api/datasets", body: `{"url":"` + tlsSrv.URL + `/koi.csv"}`, wantStatus: 400,
 			wantContains: []string{`"code":"invalid_parameter"`, "certificate signed by unknown authority", "SSL_CERT_FILE"}},
 	})
+}
+
+// TestDatasets_RemoteSecrets: secrets in a URL's query (a password, a
+// session id, a signature pasted after a gs:// key) appear neither in the
+// error body nor in the server's log.
+func TestDatasets_RemoteSecrets(t *testing.T) {
+	t.Parallel()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // note: its port now refuses connections
+	gcs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(gcs.Close)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env := MustEnv(t, withFetcher(t, remote.Config{GCSBaseURL: gcs.URL}), withConfig(func(c *Config) { c.Logger = logger }))
+	secrets := []string{"PW1", "PW2", "PW3", "SESS4", "SESS5", "TOK6", "SIGZZ2"}
+	for _, tc := range []struct {
+		name, url string
+		want      []string
+	}{
+		{name: "password and session in an https query", url: down.URL + "/koi.csv?user=ann&pass=PW1&pwd=PW2&password=PW3&sessionid=SESS4&PHPSESSID=SESS5#access_token=TOK6",
+			want: []string{"pass=REDACTED", "sessionid=REDACTED", "user=ann"}},
+		{name: "signature after a gs key", url: "gs://cat/k?x-goog-signature=SIGZZ2", want: []string{"gs://cat/k?x-goog-signature=REDACTED"}},
+	} {
+		resp, body := env.do(t, "POST", "/api/datasets", `{"url":"`+tc.url+`"}`, nil)
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("%s: status %d, want 502; body %s", tc.name, resp.StatusCode, body)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: body %s does not say %q", tc.name, body, want)
+			}
+		}
+		for _, secret := range secrets {
+			if strings.Contains(body, secret) {
+				t.Errorf("%s: body holds %q: %s", tc.name, secret, body)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "request failed") {
+		t.Fatalf("the server logged no failed request:\n%s", logs.String())
+	}
+	for _, secret := range secrets {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the server log holds %q:\n%s", secret, logs.String())
+		}
+	}
+}
+
+// lockedWriter serializes writes to a buffer shared with the test.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
