@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/exohunter/exohunter/engine/mapping"
+	"github.com/exohunter/exohunter/remote"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
@@ -42,6 +43,9 @@ type IngestInput struct {
 	// Content-Length), 0 otherwise; a local Path's is read from the file.
 	// A file larger than the free disk is refused before a byte is stored.
 	Size int64
+	// source is where Reader's bytes are fetched from (IngestNASA sets
+	// it); Ingest records it, or URL, as the dataset's Source.
+	source string
 	// AfterBody, when set, is called once Reader has been read to its end
 	// and before anything is decided or registered: an upload's form
 	// fields that follow the file (curl -F file=@x -F name=y sends them in
@@ -91,6 +95,7 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Source = in.sourceURL()
 	inspected := time.Now()
 	ds, err = e.register(ctx, st, ds, m, in.Name)
 	if err == nil && ds.DuplicateOf == "" {
@@ -104,6 +109,18 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 			"copy", copied.Sub(start), "sniff", inspected.Sub(copied), "register", time.Since(inspected))
 	}
 	return ds, err
+}
+
+// sourceURL is the redacted address the input was fetched from, "" for a
+// file or an upload.
+func (in IngestInput) sourceURL() string {
+	if in.source != "" {
+		return in.source
+	}
+	if in.URL != "" {
+		return remote.Redact(strings.TrimSpace(in.URL))
+	}
+	return ""
 }
 
 // receive streams the input into a .part file and returns what the copy

@@ -14,6 +14,9 @@ import (
 // cannot import from the archive.
 type NASAFetcher interface {
 	NASA(ctx context.Context, q remote.TAPQuery, w io.Writer) (remote.Info, error)
+	// TAPURL is the address NASA fetches q from, recorded as the
+	// dataset's source.
+	TAPURL(q remote.TAPQuery) (string, error)
 }
 
 // IngestNASA imports a table straight from the NASA Exoplanet Archive (TAP
@@ -38,6 +41,9 @@ func (e *Engine) IngestNASA(ctx context.Context, q NASAQuery, in IngestInput) (*
 	}
 	if in.OriginalName == "" {
 		in.OriginalName = strings.ToLower(strings.TrimSpace(q.Table)) + ".csv"
+	}
+	if u, err := nf.TAPURL(q); err == nil {
+		in.source = remote.Redact(u)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -71,3 +71,43 @@ func TestEngine_IngestURL_Document(t *testing.T) {
 	}
 	assertNoLeftovers(t, e)
 }
+
+// TestEngine_IngestURL_Source: a dataset fetched from a URL records where
+// it came from, secrets redacted, so two files of the same name from two
+// folders stay told apart; a local file records none (NULL).
+func TestEngine_IngestURL_Source(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// note: each year's file differs, so neither is a duplicate.
+		io.WriteString(w, koiHeader+strings.Replace(koiRow, "2.47", r.URL.Path[1:5], 1))
+	}))
+	t.Cleanup(srv.Close)
+	f, err := remote.New(remote.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := MustOpenEngine(t, func(o *Options) { o.Fetcher = f })
+	ctx := context.Background()
+	first := MustIngest(t, e, IngestInput{URL: srv.URL + "/2024/koi.csv"})
+	second := MustIngest(t, e, IngestInput{URL: srv.URL + "/2025/koi.csv?X-Amz-Signature=s1g"})
+	local := MustIngest(t, e, IngestInput{Reader: strings.NewReader(koiHeader + koiRow), OriginalName: "koi.csv"})
+	for _, tc := range []struct {
+		ds         *Dataset
+		wantSource string
+	}{
+		{first, srv.URL + "/2024/koi.csv"},
+		{second, srv.URL + "/2025/koi.csv?X-Amz-Signature=REDACTED"},
+		{local, ""},
+	} {
+		got, err := e.Dataset(ctx, tc.ds.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Source != tc.wantSource || tc.ds.Source != tc.wantSource || got.OriginalName != "koi.csv" {
+			t.Errorf("dataset %s: source %q (at ingest %q), original name %q; want %q, koi.csv", got.Name, got.Source, tc.ds.Source, got.OriginalName, tc.wantSource)
+		}
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets WHERE source IS NULL"); n != 1 {
+		t.Errorf("%d datasets without a source, want 1 (the upload)", n)
+	}
+}
