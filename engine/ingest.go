@@ -70,6 +70,9 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 		if err := checkDatasetName(in.Name); err != nil {
 			return nil, err
 		}
+		if err := e.checkNameBeforeFetch(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	st, name, err := e.receive(ctx, &in)
@@ -444,7 +447,7 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 			return "", err
 		}
 		if t {
-			return "", Errorf(Conflict, "A dataset named %q already exists; choose another name (--name on the command line, the name field of an upload) or delete it first.", explicit)
+			return "", nameTaken(explicit, "")
 		}
 		return explicit, nil
 	}
@@ -462,6 +465,37 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 			return n, nil
 		}
 	}
+}
+
+// nameTaken is the Conflict for an explicit name a dataset holds; more
+// is added to the sentence.
+func nameTaken(name, more string) error {
+	return Errorf(Conflict, "A dataset named %q already exists; choose another name (--name on the command line, the name field of an upload or an import) or delete it first.%s", name, more)
+}
+
+// checkNameBeforeFetch refuses an explicit name that a dataset from
+// elsewhere holds before a byte is fetched: a download may be large, or
+// stall until the idle timeout, only to be refused at the end. A dataset
+// from the same source is let through, since the fetch may bring the same
+// bytes, which are answered as a duplicate (and other bytes are refused by
+// register, which checks again: another ingest may take the name
+// meanwhile). Uploads and local files are checked only then, because the
+// same bytes under the same name must answer as a duplicate and whether
+// they are the same is known once they are read.
+func (e *Engine) checkNameBeforeFetch(ctx context.Context, in IngestInput) error {
+	src := in.sourceURL()
+	if src == "" {
+		return nil
+	}
+	var n int
+	err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM meta.datasets WHERE lower(name) = lower(?) AND source IS DISTINCT FROM ?`, in.Name, src).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("check the dataset name: %w", err)
+	}
+	if n > 0 {
+		return nameTaken(in.Name, " Nothing was downloaded.")
+	}
+	return nil
 }
 
 // recoverIngests cleans up after a process killed in the middle of an

@@ -45,6 +45,16 @@ func (e *Engine) IngestNASA(ctx context.Context, q NASAQuery, in IngestInput) (*
 	if u, err := nf.TAPURL(q); err == nil {
 		in.source = remote.Redact(u)
 	}
+	if in.Name != "" {
+		// note: here, not only in Ingest: the query starts before Ingest
+		// reads its answer.
+		if err := checkDatasetName(in.Name); err != nil {
+			return nil, err
+		}
+		if err := e.checkNameBeforeFetch(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/exohunter/exohunter/remote"
@@ -110,4 +112,73 @@ func TestEngine_IngestURL_Source(t *testing.T) {
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets WHERE source IS NULL"); n != 1 {
 		t.Errorf("%d datasets without a source, want 1 (the upload)", n)
 	}
+}
+
+// TestEngine_IngestURL_NameTakenBeforeFetch: an explicit name that a
+// dataset from elsewhere holds is refused before anything is fetched (a
+// stalling or huge download would otherwise be waited for, then thrown
+// away); the same source under the same name is fetched, and answers as
+// a duplicate when its bytes are the same.
+func TestEngine_IngestURL_NameTakenBeforeFetch(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path)
+		mu.Unlock()
+		// note: every answer differs from the others and from the upload,
+		// so that none is a duplicate.
+		period := "9.5"
+		if r.URL.Path != "/TAP/sync" {
+			period = r.URL.Path[1:5]
+		}
+		io.WriteString(w, koiHeader+strings.Replace(koiRow, "2.47", period, 1))
+	}))
+	t.Cleanup(srv.Close)
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+	f, err := remote.New(remote.Config{NASABaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := MustOpenEngine(t, func(o *Options) { o.Fetcher = f })
+	ctx := context.Background()
+	MustIngest(t, e, IngestInput{Reader: strings.NewReader(koiHeader + koiRow), OriginalName: "koi.csv", Name: "local"})
+	remoteDS := MustIngest(t, e, IngestInput{URL: srv.URL + "/2024/koi.csv", Name: "from_url"})
+
+	for _, tc := range []struct {
+		name   string
+		ingest func() error
+	}{
+		{"url onto an upload's name", func() error {
+			_, err := e.Ingest(ctx, IngestInput{URL: srv.URL + "/2025/koi.csv", Name: "local"})
+			return err
+		}},
+		{"url onto another url's name", func() error {
+			_, err := e.Ingest(ctx, IngestInput{URL: srv.URL + "/2025/koi.csv", Name: "from_url"})
+			return err
+		}},
+		{"nasa import onto a taken name", func() error {
+			_, err := e.IngestNASA(ctx, NASAQuery{Table: "cumulative"}, IngestInput{Name: "local"})
+			return err
+		}},
+	} {
+		before := len(requests())
+		err := tc.ingest()
+		if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "Nothing was downloaded") {
+			t.Errorf("%s: %s %v, want a Conflict before the download", tc.name, ErrorCode(err), err)
+		}
+		if after := requests(); len(after) != before {
+			t.Errorf("%s: the server got %v after the refusal", tc.name, after[before:])
+		}
+	}
+	again, err := e.Ingest(ctx, IngestInput{URL: srv.URL + "/2024/koi.csv", Name: "from_url"})
+	if err != nil || again.DuplicateOf != remoteDS.Name {
+		t.Errorf("the same URL under its own name: %+v, %v; want a duplicate of %s", again, err, remoteDS.Name)
+	}
+	assertNoLeftovers(t, e)
 }
