@@ -310,7 +310,7 @@ func openAPISchemas() map[string]any {
 			"name": str, "original_name": str, "format": str, "bytes": integer, "sha256": str, "rows": integer, "mission": str,
 			"columns":    arr(obj(map[string]any{"name": str, "type": str})),
 			"mapping":    arr(obj(map[string]any{"source": str, "canonical": str, "alias": str, "conversion": str, "status": str})),
-			"created_at": map[string]string{"type": "string", "format": "date-time"}, "duplicate_of": str,
+			"created_at": map[string]string{"type": "string", "format": "date-time"}, "duplicate_of": str, "source": str,
 			"dictionary": arr(anyObj),
 		}, "name", "original_name", "format", "bytes", "sha256", "rows", "mission", "columns", "mapping", "created_at"),
 		"DatasetList": obj(map[string]any{"items": arr(ref("Dataset"))}, "items"),

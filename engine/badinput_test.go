@@ -68,6 +68,13 @@ func hostileCases() []hostileCase {
 		{name: "XHTML page", file: "koi.csv", data: fixed("<?xml version=\"1.0\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><body>a,b</body></html>\n"), wantCode: BadRequest, wantMsg: "HTML web page"},
 		{name: "HTML page opening with a comment", file: "koi.csv", data: fixed("<!-- generated -->\n<html><body>x, y</body></html>\n"), wantCode: BadRequest, wantMsg: "HTML web page"},
 		{name: "one-line HTML page", file: "koi.csv", data: fixed("<html><body>Not Found</body></html>"), wantCode: BadRequest, wantMsg: "HTML web page"},
+		{name: "JSON error answer", file: "json.csv", data: fixed(`{"error":"rate limited","api_key":"k3y"}` + "\n"), wantCode: BadRequest,
+			wantMsg: `"json.csv" holds JSON, not a CSV table; it begins: {"error":"rate limited","api_key":"REDACTED"}.`},
+		{name: "JSON array", file: "rows.csv", data: fixed("[\n  {\"kepoi_name\": \"K00001.01\"}\n]\n"), wantCode: BadRequest, wantMsg: "holds JSON, not a CSV table"},
+		{name: "S3 error document", file: "koi.csv", data: fixed(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`), wantCode: BadRequest,
+			wantMsg: `holds XML (a <Error> document), not a CSV table; it begins: <?xml version="1.0" encoding="UTF-8"?> <Error><Code>AccessDenied</Code>`},
+		{name: "VOTable error", file: "toi.csv", data: fixed(`<VOTABLE version="1.4"><RESOURCE type="results"><INFO name="QUERY_STATUS" value="ERROR">Column nonsense does not exist</INFO></RESOURCE></VOTABLE>`), wantCode: BadRequest,
+			wantMsg: "holds XML (a <VOTABLE> document)"},
 		{name: "mixed line endings", file: "mixed_eol.csv", data: fixed(koiHeader + strings.ReplaceAll(koiRow, "\n", "\r\n") + koiRow), wantCode: BadRequest, wantMsg: "mixes line endings"},
 		{name: "comment block with other line ends", file: "mixed_eol.csv", data: fixed("# COLUMN kepoi_name: KOI Name\n#\n" + strings.ReplaceAll(koiHeader+koiRow, "\n", "\r\n")), wantCode: BadRequest, wantMsg: "different line endings"},
 	}
@@ -156,6 +163,8 @@ func TestEngine_Ingest_OddButValid(t *testing.T) {
 		{name: "hash inside values", file: "hash.csv", data: "# a block\n#\n" + "pl_name,hostname,disposition,pl_orbper,pl_rade,st_refname\nK2-1 b,K2-1,CONFIRMED,1.5,2.0,Yal&ccedil;&#x131;nkaya\n", wantRows: 1},
 		{name: "no extension", file: "sync", data: body, wantRows: 2},
 		{name: "formula cells are data", file: "formula.csv", data: koiHeader + "=HYPERLINK(\"x\"),1,CONFIRMED,1,1,1\n", wantRows: 1},
+		{name: "header starting with a bracket", file: "feh.csv", data: "[Fe/H]," + koiHeader + "0.1," + koiRow, wantRows: 1},
+		{name: "header starting with a tag-like name", file: "tag.csv", data: "<teff>," + koiHeader + "5800," + koiRow, wantRows: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

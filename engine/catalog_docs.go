@@ -37,7 +37,7 @@ var relationDocs = []sqltmpl.CatalogRelationDoc{
 	{Schema: "labels", Pattern: "claims", Description: "Labeling-queue claims (who is labeling which object, until when)"},
 	{Schema: "labels", Pattern: "%", Description: "Labeling table {name}"},
 	{Schema: "features", Pattern: "%", Description: "Feature set {name} from the feature store: one row per object"},
-	{Schema: "meta", Pattern: "datasets", Description: "One row per ingested file: format, size, sha256, rows, mission, columns, mapping report and NASA # header"},
+	{Schema: "meta", Pattern: "datasets", Description: "One row per ingested file: format, size, sha256, rows, mission, columns, mapping report, NASA # header and source URL"},
 	{Schema: "meta", Pattern: "runs", Description: "One row per run: status, rows, counts per category, config hash, thresholds, albedo, timings"},
 	{Schema: "meta", Pattern: "jobs", Description: "Background jobs (runs, snapshots, feature builds, training) and their progress"},
 	{Schema: "meta", Pattern: "snapshot", Description: "When and how this snapshot was taken (one row)"},
@@ -71,7 +71,8 @@ var serviceDocs = func() []sqltmpl.CatalogServiceDoc {
 		[3]string{"csv_options", "", "JSON: the CSV dialect pinned in the raw view"},
 		[3]string{"units", "", "JSON: unit overrides given at ingest {canonical: unit}"},
 		[3]string{"path", "", "Stored file, relative to the server's data dir"},
-		[3]string{"created_at", "UTC", "When the file was ingested"})
+		[3]string{"created_at", "UTC", "When the file was ingested"},
+		[3]string{"source", "", "Where the bytes were fetched from (s3://, gs://, https:// URL or the NASA archive's TAP query), secrets redacted; NULL for a local file or an upload"})
 	add("meta", "runs",
 		[3]string{"run_id", "", "Run id: dataset, UTC time and a random suffix"},
 		[3]string{"dataset", "", "The dataset the run read"},

@@ -45,12 +45,16 @@ type Dataset struct {
 	Units map[string]string `json:"units,omitempty"`
 	// Path is the stored file relative to the data dir.
 	Path string `json:"path"`
+	// Source is where the bytes were fetched from, with secrets redacted:
+	// the URL of an s3://, gs:// or https:// ingest, or the NASA
+	// archive's TAP query; empty for a local file or an upload.
+	Source string `json:"source,omitempty"`
 }
 
 // datasetColumns is the SELECT list that scanDataset reads.
 const datasetColumns = `name, original_name, format, compression, bytes, sha256, rows, mission,
 	columns::VARCHAR, mapping::VARCHAR, coalesce(nasa_header::VARCHAR, ''), coalesce(csv_options::VARCHAR, ''),
-	coalesce(units::VARCHAR, ''), path, created_at`
+	coalesce(units::VARCHAR, ''), path, created_at, coalesce(source, '')`
 
 // Datasets lists every dataset, oldest first.
 func (e *Engine) Datasets(ctx context.Context) ([]*Dataset, error) {
@@ -142,7 +146,7 @@ func scanDataset(s scanner) (*Dataset, error) {
 	ds := &Dataset{}
 	var cols, mp, nasa, csvOpts, units string
 	err := s.Scan(&ds.Name, &ds.OriginalName, &ds.Format, &ds.Compression, &ds.Bytes, &ds.SHA256, &ds.Rows,
-		&ds.Mission, &cols, &mp, &nasa, &csvOpts, &units, &ds.Path, &ds.CreatedAt)
+		&ds.Mission, &cols, &mp, &nasa, &csvOpts, &units, &ds.Path, &ds.CreatedAt, &ds.Source)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -187,10 +191,14 @@ func insertDataset(ctx context.Context, q queryer, ds *Dataset) error {
 		}
 		vals = append(vals, j)
 	}
-	vals = append(vals, ds.Path, ds.CreatedAt)
+	var source any // note: NULL, not '', for a file or an upload
+	if ds.Source != "" {
+		source = ds.Source
+	}
+	vals = append(vals, ds.Path, ds.CreatedAt, source)
 	_, err := q.ExecContext(ctx, `INSERT INTO meta.datasets (name, original_name, format, compression, bytes, sha256, rows, mission,
-	columns, mapping, nasa_header, csv_options, units, path, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?, ?)`, vals...)
+	columns, mapping, nasa_header, csv_options, units, path, created_at, source)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?, ?, ?)`, vals...)
 	if err != nil {
 		return fmt.Errorf("insert dataset %s: %w", ds.Name, err)
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/exohunter/exohunter/engine/mapping"
+	"github.com/exohunter/exohunter/remote"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
@@ -43,6 +43,9 @@ type IngestInput struct {
 	// Content-Length), 0 otherwise; a local Path's is read from the file.
 	// A file larger than the free disk is refused before a byte is stored.
 	Size int64
+	// source is where Reader's bytes are fetched from (IngestNASA sets
+	// it); Ingest records it, or URL, as the dataset's Source.
+	source string
 	// AfterBody, when set, is called once Reader has been read to its end
 	// and before anything is decided or registered: an upload's form
 	// fields that follow the file (curl -F file=@x -F name=y sends them in
@@ -65,6 +68,9 @@ const pendingMarker = ".pending"
 func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 	if in.Name != "" {
 		if err := checkDatasetName(in.Name); err != nil {
+			return nil, err
+		}
+		if err := e.checkNameBeforeFetch(ctx, in); err != nil {
 			return nil, err
 		}
 	}
@@ -92,6 +98,7 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	ds.Source = in.sourceURL()
 	inspected := time.Now()
 	ds, err = e.register(ctx, st, ds, m, in.Name)
 	if err == nil && ds.DuplicateOf == "" {
@@ -105,6 +112,18 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 			"copy", copied.Sub(start), "sniff", inspected.Sub(copied), "register", time.Since(inspected))
 	}
 	return ds, err
+}
+
+// sourceURL is the redacted address the input was fetched from, "" for a
+// file or an upload.
+func (in IngestInput) sourceURL() string {
+	if in.source != "" {
+		return in.source
+	}
+	if in.URL != "" {
+		return remote.Redact(strings.TrimSpace(in.URL))
+	}
+	return ""
 }
 
 // receive streams the input into a .part file and returns what the copy
@@ -264,7 +283,7 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 			err = checkParquetColumns(cols, e.limits)
 		}
 	} else {
-		cols, err = e.inspectCSV(ctx, st, ds)
+		cols, err = e.inspectCSV(ctx, st, ds, in.URL)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -289,29 +308,13 @@ func (e *Engine) inspect(ctx context.Context, st *stored, in IngestInput, name s
 	return ds, m, nil
 }
 
-// looksLikeHTML reports whether text starts (after a BOM and blank space)
-// with an HTML document's opening tag, or with an XML declaration or a
-// comment followed by one.
-func looksLikeHTML(text []byte) bool {
-	t := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(text, utf8BOM), " \t\r\n"))
-	t = t[:min(len(t), 1024)]
-	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
-		if bytes.HasPrefix(t, []byte(p)) {
-			return true
-		}
-	}
-	// XHTML starts with an XML declaration; pages may open with a comment.
-	return (bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<!--"))) && bytes.Contains(t, []byte("<html"))
-}
-
 // inspectCSV checks the header in Go, sniffs the dialect and types with
 // DuckDB and sets the row count, the CSV options and the NASA header.
-func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset) ([]Column, error) {
+// source is the URL the bytes came from, "" for a file or an upload.
+func (e *Engine) inspectCSV(ctx context.Context, st *stored, ds *Dataset, source string) ([]Column, error) {
 	t := st.text
-	if looksLikeHTML(t.prefix) {
-		// note: a web server's error or login page, saved or fetched in
-		// place of the file, otherwise reads as a CSV with odd columns.
-		return nil, Errorf(BadRequest, "%s is an HTML web page, not a CSV file: check the URL or the downloaded file (a login, error or landing page is often saved in place of the data).", displayName(ds.OriginalName))
+	if err := checkNotDocument(t.prefix, ds.OriginalName, source); err != nil {
+		return nil, err
 	}
 	h, err := readHeader(t)
 	if err != nil {
@@ -444,7 +447,7 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 			return "", err
 		}
 		if t {
-			return "", Errorf(Conflict, "A dataset named %q already exists; choose another name (--name on the command line, the name field of an upload) or delete it first.", explicit)
+			return "", nameTaken(explicit, "")
 		}
 		return explicit, nil
 	}
@@ -462,6 +465,37 @@ func (e *Engine) chooseName(ctx context.Context, explicit, original string) (str
 			return n, nil
 		}
 	}
+}
+
+// nameTaken is the Conflict for an explicit name a dataset holds; more
+// is added to the sentence.
+func nameTaken(name, more string) error {
+	return Errorf(Conflict, "A dataset named %q already exists; choose another name (--name on the command line, the name field of an upload or an import) or delete it first.%s", name, more)
+}
+
+// checkNameBeforeFetch refuses an explicit name that a dataset from
+// elsewhere holds before a byte is fetched: a download may be large, or
+// stall until the idle timeout, only to be refused at the end. A dataset
+// from the same source is let through, since the fetch may bring the same
+// bytes, which are answered as a duplicate (and other bytes are refused by
+// register, which checks again: another ingest may take the name
+// meanwhile). Uploads and local files are checked only then, because the
+// same bytes under the same name must answer as a duplicate and whether
+// they are the same is known once they are read.
+func (e *Engine) checkNameBeforeFetch(ctx context.Context, in IngestInput) error {
+	src := in.sourceURL()
+	if src == "" {
+		return nil
+	}
+	var n int
+	err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM meta.datasets WHERE lower(name) = lower(?) AND source IS DISTINCT FROM ?`, in.Name, src).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("check the dataset name: %w", err)
+	}
+	if n > 0 {
+		return nameTaken(in.Name, " Nothing was downloaded.")
+	}
+	return nil
 }
 
 // recoverIngests cleans up after a process killed in the middle of an

@@ -14,6 +14,9 @@ import (
 // cannot import from the archive.
 type NASAFetcher interface {
 	NASA(ctx context.Context, q remote.TAPQuery, w io.Writer) (remote.Info, error)
+	// TAPURL is the address NASA fetches q from, recorded as the
+	// dataset's source.
+	TAPURL(q remote.TAPQuery) (string, error)
 }
 
 // IngestNASA imports a table straight from the NASA Exoplanet Archive (TAP
@@ -38,6 +41,19 @@ func (e *Engine) IngestNASA(ctx context.Context, q NASAQuery, in IngestInput) (*
 	}
 	if in.OriginalName == "" {
 		in.OriginalName = strings.ToLower(strings.TrimSpace(q.Table)) + ".csv"
+	}
+	if u, err := nf.TAPURL(q); err == nil {
+		in.source = remote.Redact(u)
+	}
+	if in.Name != "" {
+		// note: here, not only in Ingest: the query starts before Ingest
+		// reads its answer.
+		if err := checkDatasetName(in.Name); err != nil {
+			return nil, err
+		}
+		if err := e.checkNameBeforeFetch(ctx, in); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

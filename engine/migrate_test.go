@@ -111,13 +111,13 @@ func TestEngine_Migrate_recovers(t *testing.T) {
 		t.Fatalf("versions %v, %v", known, err)
 	}
 	last := known[len(known)-1]
-	down, err := fs.ReadFile(sqltmpl.Migrations, "migrations/0004_models.down.sql")
-	if err != nil || last != 4 {
-		t.Fatalf("the test reverts 0004 by hand; last version is %d (%v)", last, err)
+	down, err := fs.ReadFile(sqltmpl.Migrations, "migrations/0005_dataset_source.down.sql")
+	if err != nil || last != 5 {
+		t.Fatalf("the test reverts 0005 by hand; last version is %d (%v)", last, err)
 	}
 	ctx := context.Background()
-	models := func(e *Engine) int64 {
-		return mustQueryInt(t, e, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name IN ('models', 'scores')")
+	sourceColumn := func(e *Engine) int64 {
+		return mustQueryInt(t, e, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'meta' AND table_name = 'datasets' AND column_name = 'source'")
 	}
 	for _, tc := range []struct {
 		name    string
@@ -130,14 +130,14 @@ func TestEngine_Migrate_recovers(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := e.db.ExecContext(ctx, "UPDATE "+migrationsTable+" SET version = 4, dirty = true"); err != nil {
+			if _, err := e.db.ExecContext(ctx, "UPDATE "+migrationsTable+" SET version = 5, dirty = true"); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.Migrate(ctx, "up"); err != nil {
 				t.Fatalf("up: %v", err)
 			}
-			if v, dirty, _ := e.MigrationVersion(ctx); v != 4 || dirty || models(e) != 2 {
-				t.Errorf("after up: version %d dirty %v, %d model tables; want 4, false, 2", v, dirty, models(e))
+			if v, dirty, _ := e.MigrationVersion(ctx); v != 5 || dirty || sourceColumn(e) != 1 {
+				t.Errorf("after up: version %d dirty %v, %d source columns; want 5, false, 1", v, dirty, sourceColumn(e))
 			}
 		})
 	}
@@ -237,11 +237,15 @@ func TestEngine_Migrate_backup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	down5, err := fs.ReadFile(sqltmpl.Migrations, "migrations/0005_dataset_source.down.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{string(down), "UPDATE " + migrationsTable + " SET version = 3",
+	for _, q := range []string{string(down5), string(down), "UPDATE " + migrationsTable + " SET version = 3",
 		"INSERT INTO labels.labels (object_id, dataset, label, source) VALUES ('K00001.01', 'koi', 'CONFIRMED', 'human')"} {
 		if _, err := e.db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -290,8 +294,8 @@ func TestEngine_Migrate_backup(t *testing.T) {
 	if v, n := readOnly(got[0]); v != 3 || n != 1 {
 		t.Errorf("backup: version %d, %d labels; want 3, 1", v, n)
 	}
-	if v, n := readOnly(opts.DBPath); v != 4 || n != 1 {
-		t.Errorf("upgraded: version %d, %d labels; want 4, 1", v, n)
+	if v, n := readOnly(opts.DBPath); v != 5 || n != 1 {
+		t.Errorf("upgraded: version %d, %d labels; want 5, 1", v, n)
 	}
 	MustOpenEngineWith(t, opts).Close()
 	if got := backups(); len(got) != 1 {

@@ -50,8 +50,11 @@ type Config struct {
 	// S3Addressing chooses path-style or virtual-hosted bucket addressing.
 	S3Addressing Addressing
 	// S3Credentials overrides the standard AWS chain (environment, shared
-	// config and credentials files, SSO, IMDS). Nil means: use the chain, and
-	// fall back to anonymous requests when it finds nothing.
+	// config and credentials files, SSO, IMDS). Nil means: use the chain;
+	// when nothing is configured (the chain ends at IMDS and that finds
+	// nothing) requests go out anonymously, and when a configured source
+	// fails (credential_process, SSO) the fetch fails and says why. IMDS
+	// is not asked when S3Endpoint is outside AWS.
 	S3Credentials aws.CredentialsProvider
 	// S3Anonymous skips the credential chain and sends unsigned requests,
 	// which is enough for public buckets.

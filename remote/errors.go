@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -71,36 +73,110 @@ func newError(kind error, display, detail string, cause error) *Error {
 	}
 }
 
-// sensitiveParams are query keys that carry secrets in presigned or
-// token-bearing URLs (S3 and GCS signed URLs, SAS tokens, API keys).
-var sensitiveParams = []string{"signature", "credential", "token", "key", "sig", "secret", "password", "auth"}
-
-// Redact returns rawURL without user info and with secret-looking query
-// values replaced, so it can be shown in messages, logs and dataset metadata.
-// Strings that do not parse as URLs are returned as-is when they contain no
-// "@" and are replaced by a placeholder otherwise.
-func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if strings.Contains(rawURL, "@") {
-			return "<unparsable URL>"
+// sensitiveKey reports whether a query key or JSON member name looks like
+// it carries a secret.
+func sensitiveKey(k string) bool {
+	lk := strings.ToLower(strings.TrimSpace(k))
+	for _, s := range sensitiveParams {
+		if strings.Contains(lk, s) {
+			return true
 		}
-		return rawURL
+	}
+	return slices.Contains(sensitiveNames, lk)
+}
+
+// urlInText finds URLs in free text; a colon or full stop after one
+// belongs to the sentence, and markup around one is not part of it.
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>,;)]*[^\s"'<>,;):.]`)
+
+// jsonMember finds "name": "string value" members of JSON text.
+var jsonMember = regexp.MustCompile(`("([^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// RedactText returns free text (an error message, the first bytes of a
+// server's answer) with every URL in it redacted and the string values of
+// secret-looking JSON members replaced, so it can be quoted in messages.
+func RedactText(s string) string {
+	s = urlInText.ReplaceAllStringFunc(s, Redact)
+	return jsonMember.ReplaceAllStringFunc(s, func(m string) string {
+		sub := jsonMember.FindStringSubmatch(m)
+		if !sensitiveKey(sub[2]) {
+			return m
+		}
+		return sub[1] + `"REDACTED"`
+	})
+}
+
+// sensitiveParams are parts of query keys (and JSON member names) that
+// carry secrets: S3 and GCS signed URLs, SAS tokens, API keys, passwords
+// (pass, pwd) and session ids (session, PHPSESSID, JSESSIONID).
+var sensitiveParams = []string{"signature", "credential", "token", "key", "sig", "secret", "pass", "pwd", "auth", "sess", "cookie", "jwt"}
+
+// sensitiveNames are whole keys that carry secrets but are too short to
+// look for inside other keys.
+var sensitiveNames = []string{"sid", "code", "pin", "otp"}
+
+// Redact returns rawURL without user info, without a fragment (never
+// sent, and where OAuth puts tokens) and with secret-looking query values
+// replaced, so it can be shown in messages, logs and dataset metadata.
+// s3:// and gs:// URLs keep their keys literally ('#' and '%' are part of
+// an object key) and get only the query-like part after a '?' redacted.
+// Strings that do not parse as URLs get the same treatment by hand.
+func Redact(rawURL string) string {
+	lower := strings.ToLower(rawURL)
+	if strings.HasPrefix(lower, "s3://") || strings.HasPrefix(lower, "gs://") {
+		return redactByHand(rawURL, false)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Opaque != "" {
+		return redactByHand(rawURL, true)
 	}
 	u.User = nil
-	if u.RawQuery == "" {
-		return u.String()
+	u.Fragment, u.RawFragment = "", ""
+	u.RawQuery = redactQuery(u.RawQuery)
+	return u.String()
+}
+
+// redactByHand is Redact for text that url.Parse does not take as written:
+// user info before the host is dropped, the fragment too when dropFragment,
+// and the query is redacted.
+func redactByHand(s string, dropFragment bool) string {
+	if i := strings.IndexByte(s, '#'); dropFragment && i >= 0 {
+		s = s[:i]
 	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		for _, s := range sensitiveParams {
-			if strings.Contains(lk, s) {
-				q[k] = []string{"REDACTED"}
-				break
-			}
+	base, query, hasQuery := strings.Cut(s, "?")
+	start := 0
+	if i := strings.Index(base, "://"); i >= 0 {
+		start = i + 3
+	}
+	end := len(base)
+	if j := strings.IndexByte(base[start:], '/'); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndexByte(base[start:end], '@'); at >= 0 {
+		base = base[:start] + base[start+at+1:]
+	}
+	if !hasQuery {
+		return base
+	}
+	return base + "?" + redactQuery(query)
+}
+
+// redactQuery replaces the values of secret-looking keys in a raw query,
+// keeping the order and the encoding of everything else as written.
+func redactQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if sensitiveKey(name) {
+			parts[i] = k + "=REDACTED"
 		}
 	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return strings.Join(parts, "&")
 }

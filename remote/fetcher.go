@@ -2,6 +2,8 @@ package remote
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -70,13 +74,13 @@ func New(cfg Config) (*Fetcher, error) {
 	tr.ResponseHeaderTimeout = cfg.HeaderTimeout
 	// note: no http.Client.Timeout; it would cut off large downloads on slow
 	// links. The idle timeout and the caller's context bound them instead.
-	f := &Fetcher{cfg: cfg, http: &http.Client{Transport: tr}}
+	f := &Fetcher{cfg: cfg, http: &http.Client{Transport: tr, CheckRedirect: checkRedirect}}
 	f.user = f.http
 	if cfg.BlockPrivate {
 		utr := tr.Clone()
 		utr.Proxy = nil
 		utr.DialContext = (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Control: refusePrivate}).DialContext
-		f.user = &http.Client{Transport: utr}
+		f.user = &http.Client{Transport: utr, CheckRedirect: checkRedirect}
 	}
 	return f, nil
 }
@@ -177,10 +181,20 @@ func (f *Fetcher) networkError(ctx context.Context, display, service, what strin
 	case ctx.Err() != nil:
 		return newError(context.Canceled, display, prefix+"the download was cancelled", err)
 	case errors.As(err, &ne) && ne.Timeout():
-		return newError(ErrUpstream, display, fmt.Sprintf("%sthe server did not answer in time (connect %s, answer %s)", prefix, f.cfg.ConnectTimeout, f.cfg.HeaderTimeout), err)
+		return newError(ErrUpstream, display, fmt.Sprintf("%sthe server did not answer in time (connect %s, answer %s%s)", prefix, f.cfg.ConnectTimeout, f.cfg.HeaderTimeout, attempts(err)), err)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return newError(ErrUpstream, display, prefix+"the connection closed before the end of the file", err)
+	}
+	if reason := permanentFailure(err, strings.HasPrefix(display, "s3://")); reason != "" {
+		// note: trying again will not mend these, so for an address the
+		// caller wrote they are the request's (400); for a configured
+		// service they are its operator's, and the request was fine.
+		kind := ErrBadURL
+		if service != "" {
+			kind = ErrUpstream
+		}
+		return newError(kind, display, prefix+reason, err)
 	}
 	if reason := dialFailure(err); reason != "" && service != "" {
 		// note: the caller did not write this address (the operator or
@@ -195,6 +209,81 @@ func (f *Fetcher) networkError(ctx context.Context, display, service, what strin
 		return newError(ErrBadURL, display, prefix+"there is no host named "+dns.Name+"; check the address", err)
 	}
 	return newError(ErrUpstream, display, prefix+"network error: "+shortCause(err), err)
+}
+
+// maxRedirects is as many redirects as net/http's default policy follows.
+const maxRedirects = 10
+
+// errRedirectLoop is checkRedirect's refusal of an eleventh redirect.
+var errRedirectLoop = errors.New("too many redirects")
+
+// redirectSchemeError is checkRedirect's refusal of a redirect to an
+// address that is not http(s).
+type redirectSchemeError struct{ target *url.URL }
+
+func (e *redirectSchemeError) Error() string {
+	return "refused a redirect to a " + e.target.Scheme + ":// address"
+}
+
+// checkRedirect is the clients' redirect policy: net/http's own (at most
+// maxRedirects), and only to http and https, with errors of our own types
+// so that networkError can name both refusals (the default policy's
+// "stopped after 10 redirects" and the transport's "unsupported protocol
+// scheme" read as network trouble).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return errRedirectLoop
+	}
+	if s := req.URL.Scheme; s != "http" && s != "https" {
+		return &redirectSchemeError{target: req.URL}
+	}
+	return nil
+}
+
+// permanentFailure returns why a request failed for good, in a sentence
+// with what to do, or "" for a failure that may pass: a redirect loop, a
+// redirect to another scheme, or a certificate this machine does not
+// accept. s3 says the request went to an S3 store, whose client also
+// reads AWS_CA_BUNDLE.
+func permanentFailure(err error, s3 bool) string {
+	var rs *redirectSchemeError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, errRedirectLoop):
+		return fmt.Sprintf("the server redirected %d times without reaching a file (a redirect loop); open the address in a browser to see where it leads", maxRedirects)
+	case errors.As(err, &rs) && (rs.target.Scheme == "s3" || rs.target.Scheme == "gs"):
+		return "the server redirected to " + Redact(rs.target.String()) + ", which a web address cannot lead to; ingest that address itself"
+	case errors.As(err, &rs):
+		return "the server redirected to a " + rs.target.Scheme + ":// address, which ExoHunter does not follow; ask for the file's http(s) address"
+	case errors.As(err, &host):
+		return "the server's HTTPS certificate is for another host name (" + host.Error() + "); check the address"
+	case errors.As(err, &invalid):
+		return "the server's HTTPS certificate is not valid (" + invalid.Error() + "); its operator must renew or replace it"
+	case errors.As(err, &verify) || errors.As(err, &unknown):
+		bundle := "SSL_CERT_FILE"
+		if s3 {
+			bundle = "AWS_CA_BUNDLE (or SSL_CERT_FILE)"
+		}
+		why := unknown.Error()
+		if verify != nil {
+			why = verify.Err.Error()
+		}
+		return "the server's HTTPS certificate is not signed by an authority this machine trusts (" + why + "); if the server uses an authority of its own (self-signed, or a company's), start ExoHunter with " + bundle + " naming a PEM file that holds that authority's certificate"
+	}
+	return ""
+}
+
+// attempts says how many requests the AWS SDK made before giving up, as
+// ", 3 attempts", or "" when it made one or the error is not the SDK's.
+func attempts(err error) string {
+	var max *retry.MaxAttemptsError
+	if errors.As(err, &max) && max.Attempt > 1 {
+		return fmt.Sprintf(", %d attempts", max.Attempt)
+	}
+	return ""
 }
 
 // service names the configured service behind loc for messages: the S3

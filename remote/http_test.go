@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +60,15 @@ func catalogHandler(tb testing.TB, koiPath string) http.Handler {
 	})
 	mux.HandleFunc("/slow-headers.csv", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
+	})
+	mux.HandleFunc("/loop.csv", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop.csv?n="+r.URL.Query().Get("n")+"1", http.StatusFound)
+	})
+	mux.HandleFunc("/to-s3.csv", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "s3://exohunter/koi.csv?X-Amz-Signature=abc123", http.StatusFound)
+	})
+	mux.HandleFunc("/to-file.csv", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/passwd", http.StatusMovedPermanently)
 	})
 	for path, status := range map[string]int{"/forbidden.csv": 403, "/login.csv": 401, "/bad.csv": 400, "/error.csv": 500, "/busy.csv": 503, "/ratelimited.csv": 429} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +146,46 @@ func TestFetcher_FetchHTTP(t *testing.T) {
 			}
 			if tc.wantSHA != "" && w.sum() != tc.wantSHA {
 				t.Errorf("sha256 = %s, want %s", w.sum(), tc.wantSHA)
+			}
+		})
+	}
+}
+
+// TestFetcher_FetchPermanent: failures that trying again will not mend,
+// because the address leads nowhere a download can go (a redirect loop, a
+// redirect to another scheme, a certificate this machine does not trust),
+// are ErrBadURL (400) with a message that says what happened, not
+// ErrUpstream's "network error" (502, try later).
+func TestFetcher_FetchPermanent(t *testing.T) {
+	t.Parallel()
+	srv := MustHTTPServer(t, catalogHandler(t, "unused"))
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "kepoi_name\nK1\n") }))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // note: the refused handshake is expected
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	tests := []struct {
+		name    string
+		url     string
+		wantMsg []string
+	}{
+		{name: "redirect_loop", url: srv.URL + "/loop.csv", wantMsg: []string{"redirected 10 times", "loop"}},
+		{name: "redirect_to_s3", url: srv.URL + "/to-s3.csv", wantMsg: []string{"redirected to s3://exohunter/koi.csv", "ingest that address"}},
+		{name: "redirect_to_file", url: srv.URL + "/to-file.csv", wantMsg: []string{"redirected to a file:// address"}},
+		{name: "unknown_certificate_authority", url: tlsSrv.URL + "/koi.csv", wantMsg: []string{"certificate", "unknown authority", "SSL_CERT_FILE"}},
+	}
+	f := MustNewFetcher(t, Config{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := f.Fetch(context.Background(), tc.url, io.Discard)
+			checkErr(t, err, ErrBadURL, "abc123")
+			for _, want := range tc.wantMsg {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("message %q does not say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "network error") {
+				t.Errorf("message %q blames the network", err)
 			}
 		})
 	}

@@ -70,11 +70,12 @@ func parseLocation(rawURL string) (location, error) {
 // object whose key contains a percent sign.
 func parseBucketURL(scheme, rest string) (location, error) {
 	bucket, key, _ := strings.Cut(rest, "/")
-	loc := location{scheme: scheme, bucket: bucket, key: key, display: scheme + "://" + rest}
+	// note: Redact drops user info and redacts a signed URL's query pasted
+	// after the key (gs://b/k?x-goog-signature=…), which S3 and GCS would
+	// take as part of the key but a message must not echo.
+	loc := location{scheme: scheme, bucket: bucket, key: key, display: Redact(scheme + "://" + rest)}
 	if strings.Contains(bucket, "@") {
-		// note: credentials never belong in a bucket URL; keep them out of
-		// the message too.
-		loc.display = scheme + "://" + bucket[strings.LastIndex(bucket, "@")+1:] + "/" + key
+		// note: credentials never belong in a bucket URL.
 		return loc, newError(ErrBadURL, loc.display, "credentials cannot be written into an "+scheme+":// URL; use the AWS environment variables or shared config", nil)
 	}
 	switch {

@@ -21,6 +21,8 @@ func TestParseLocation(t *testing.T) {
 		{name: "gs", raw: "gs://exo.bucket_1/k2/k2pandc.csv", want: want{"gs", "exo.bucket_1", "k2/k2pandc.csv", "gs://exo.bucket_1/k2/k2pandc.csv"}},
 		{name: "https", raw: "https://host/a.csv?x=1", want: want{Scheme: "https", Display: "https://host/a.csv?x=1"}},
 		{name: "http", raw: "HTTP://host:8080/a.csv", want: want{Scheme: "http", Display: "http://host:8080/a.csv"}},
+		{name: "https_with_session", raw: "https://host/a.csv?sessionid=secret#frag", want: want{Scheme: "https", Display: "https://host/a.csv?sessionid=REDACTED"}},
+		{name: "gs_signed_URL", raw: "gs://cat/k?x-goog-signature=secret", want: want{"gs", "cat", "k?x-goog-signature=secret", "gs://cat/k?x-goog-signature=REDACTED"}},
 		{name: "ErrUnsupportedScheme/ftp", raw: "ftp://host/a.csv", wantErr: ErrUnsupportedScheme},
 		{name: "ErrUnsupportedScheme/file", raw: "file:///tmp/a.csv", wantErr: ErrUnsupportedScheme},
 		{name: "ErrUnsupportedScheme/azure", raw: "az://container/a.csv", wantErr: ErrUnsupportedScheme},
@@ -84,14 +86,42 @@ func TestRedact(t *testing.T) {
 		{name: "plain", in: "https://host/a.csv", want: "https://host/a.csv"},
 		{name: "user_info", in: "https://me:pw@host/a.csv", want: "https://host/a.csv"},
 		{name: "presigned_S3", in: "https://b.s3.amazonaws.com/a.csv?X-Amz-Credential=AKID%2F1&X-Amz-Signature=ff&X-Amz-Expires=60",
-			want: "https://b.s3.amazonaws.com/a.csv?X-Amz-Credential=REDACTED&X-Amz-Expires=60&X-Amz-Signature=REDACTED"},
+			want: "https://b.s3.amazonaws.com/a.csv?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Expires=60"},
 		{name: "token_param", in: "https://host/a.csv?access_token=t0k", want: "https://host/a.csv?access_token=REDACTED"},
-		{name: "unparsable_with_at", in: "https://me:p%zz@host/", want: "<unparsable URL>"},
+		{name: "passwords_and_sessions", in: "https://host/a.csv?user=ann&pass=p1&pwd=p2&password=p3&passwd=p4&session=s1&sessionid=s2&PHPSESSID=s3&sid=s4&code=c1&release=2025",
+			want: "https://host/a.csv?user=ann&pass=REDACTED&pwd=REDACTED&password=REDACTED&passwd=REDACTED&session=REDACTED&sessionid=REDACTED&PHPSESSID=REDACTED&sid=REDACTED&code=REDACTED&release=2025"},
+		{name: "fragment_dropped", in: "https://host/a.csv#access_token=t0k", want: "https://host/a.csv"},
+		{name: "unparsable_with_at", in: "https://me:p%zz@host/", want: "https://host/"},
+		{name: "unparsable_with_password", in: "https://host/a%zz.csv?password=p5", want: "https://host/a%zz.csv?password=REDACTED"},
+		{name: "gs_signed", in: "gs://cat/k?x-goog-signature=SIGZZ2&x-goog-date=1", want: "gs://cat/k?x-goog-signature=REDACTED&x-goog-date=1"},
+		{name: "s3_key_kept_literally", in: "s3://exo/tess/toi 2025#1%zz.csv", want: "s3://exo/tess/toi 2025#1%zz.csv"},
+		{name: "s3_user_info", in: "s3://AKID:secret@exo/a.csv", want: "s3://exo/a.csv"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Redact(tc.in)); diff != "" {
 				t.Errorf("Redact (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRedactText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{name: "url_in_sentence", in: `Get "https://h/a.csv?sig=abc": EOF`, want: `Get "https://h/a.csv?sig=REDACTED": EOF`},
+		{name: "url_in_markup", in: `<Endpoint>https://u:pw@h/x</Endpoint>`, want: `<Endpoint>https://h/x</Endpoint>`},
+		{name: "json_secret_member", in: `{"error":"denied","access_token": "t0k","n":"1"}`, want: `{"error":"denied","access_token": "REDACTED","n":"1"}`},
+		{name: "plain", in: `{"error":"rate limited"}`, want: `{"error":"rate limited"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, RedactText(tc.in)); diff != "" {
+				t.Errorf("RedactText (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -83,17 +83,26 @@ func clause(keyword, s string) (string, error) {
 	return s, nil
 }
 
+// TAPURL returns the address NASA fetches q from:
+// <NASABaseURL>/TAP/sync?query=<ADQL>&format=csv. Errors wrap ErrBadQuery.
+func (f *Fetcher) TAPURL(q TAPQuery) (string, error) {
+	adql, err := q.ADQL()
+	if err != nil {
+		return "", err
+	}
+	params := url.Values{"query": {adql}, "format": {"csv"}}
+	return f.cfg.NASABaseURL + "/TAP/sync?" + params.Encode(), nil
+}
+
 // NASA runs q against <NASABaseURL>/TAP/sync with format=csv and streams the
 // CSV answer into w under the same limits as Fetch. Info.Name is
 // "<table>.csv". A query the archive rejects fails with ErrBadQuery and the
 // archive's own message.
 func (f *Fetcher) NASA(ctx context.Context, q TAPQuery, w io.Writer) (Info, error) {
-	adql, err := q.ADQL()
+	target, err := f.TAPURL(q)
 	if err != nil {
 		return Info{}, err
 	}
-	params := url.Values{"query": {adql}, "format": {"csv"}}
-	target := f.cfg.NASABaseURL + "/TAP/sync?" + params.Encode()
 	u, _ := url.Parse(target) // NB: the base URL was validated by New
 	// note: messages name the endpoint, not the encoded query, which the
 	// scientist wrote and which reads badly once percent-encoded.

@@ -14,22 +14,29 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 )
 
 // credentialProbeTimeout bounds the one-time search of the AWS credential
-// chain; on a machine outside AWS the IMDS step can otherwise hang.
+// chain; on a machine outside AWS the IMDS step can otherwise hang
+// (AWS_EC2_METADATA_DISABLED=true, EXOHUNTER_S3_ANONYMOUS=true or an
+// endpoint outside AWS skip it).
 const credentialProbeTimeout = 5 * time.Second
 
 // openS3 starts a GetObject and returns its body.
 func (f *Fetcher) openS3(ctx context.Context, loc location) (object, error) {
 	client, anon, err := f.s3Client(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return object{}, f.networkError(ctx, loc.display, f.service(loc), "", err)
-		}
+	var ce *credentialsError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return object{}, f.networkError(ctx, loc.display, f.service(loc), "", err)
+	case errors.As(err, &ce):
+		return object{}, newError(ErrAccessDenied, loc.display, ce.detail(), err)
+	default:
 		return object{}, newError(ErrAccessDenied, loc.display, "the AWS configuration could not be loaded: "+err.Error(), err)
 	}
 	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.bucket), Key: aws.String(loc.key)})
@@ -84,6 +91,14 @@ func (f *Fetcher) s3Client(ctx context.Context) (*s3.Client, bool, error) {
 	case anon:
 		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
+	if c.S3Endpoint != "" && !isAWSEndpoint(c.S3Endpoint) {
+		// note: IMDS (169.254.169.254) only hands out an EC2 instance
+		// role's keys, which a store outside AWS does not accept, and off
+		// EC2 asking it costs up to credentialProbeTimeout. With IMDS off
+		// the chain's last step fails at once and, with nothing else
+		// configured, requests go out anonymously.
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	if c.S3Endpoint != "" {
 		// NB: S3-compatible stores (GCS, older MinIO) reject or mis-sign the
 		// default integrity checksums that newer SDKs add to every request.
@@ -97,12 +112,23 @@ func (f *Fetcher) s3Client(ctx context.Context) (*s3.Client, bool, error) {
 	}
 	if c.S3Credentials == nil && !anon {
 		anon, err = noCredentials(ctx, awsCfg.Credentials)
+		var ce *credentialsError
+		if errors.As(err, &ce) {
+			ce.profile = sharedProfile(awsCfg)
+		}
 		if err != nil {
+			// note: nothing is cached, so that the next fetch sees a
+			// fixed profile or a fresh `aws sso login` without a restart.
 			return nil, false, err
 		}
 		if anon {
 			awsCfg.Credentials = aws.AnonymousCredentials{}
 		}
+	}
+	if !anon {
+		// note: credentials that fail later (an SSO session that expires
+		// while the server runs) then say so, not "network error".
+		awsCfg.Credentials = namedCredentials{awsCfg.Credentials, sharedProfile(awsCfg)}
 	}
 	f.s3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		o.UsePathStyle = c.pathStyle()
@@ -115,25 +141,6 @@ func (f *Fetcher) s3Client(ctx context.Context) (*s3.Client, bool, error) {
 	})
 	f.s3Anon = anon
 	return f.s3, anon, nil
-}
-
-// noCredentials reports whether the standard chain finds nothing, in which
-// case requests go out anonymously (enough for public buckets). It fails
-// only when the caller's context ends, so that a cancelled first request
-// does not pin the Fetcher to anonymous mode.
-func noCredentials(ctx context.Context, p aws.CredentialsProvider) (bool, error) {
-	if p == nil {
-		return true, nil
-	}
-	pctx, cancel := context.WithTimeout(ctx, credentialProbeTimeout)
-	defer cancel()
-	if _, err := p.Retrieve(pctx); err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // s3Error turns a GetObject failure into an *Error with a message that says
@@ -153,7 +160,10 @@ func (f *Fetcher) s3Error(ctx context.Context, loc location, anon bool, err erro
 		where = " at " + Redact(f.cfg.S3Endpoint)
 	}
 	var se *v4.SigningError
+	var ce *credentialsError
 	switch {
+	case errors.As(err, &ce):
+		return newError(ErrAccessDenied, loc.display, ce.detail(), err)
 	case code == "NoSuchBucket":
 		return newError(ErrBucketNotFound, loc.display, fmt.Sprintf("the bucket %q does not exist%s", loc.bucket, where), err)
 	case code == "NoSuchKey" || code == "NotFound" || status == http.StatusNotFound:

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -117,6 +123,24 @@ func TestFetcher_FetchS3(t *testing.T) {
 	}
 }
 
+// TestFetcher_FetchS3HeaderTimeout: the SDK retries a store that does
+// not answer, so the time spent is several header timeouts; the message
+// says how many attempts there were.
+func TestFetcher_FetchS3HeaderTimeout(t *testing.T) {
+	t.Parallel()
+	srv := MustFakeS3(t)
+	srv.MustPutString(t, "exohunter", "slow.csv", "kepoi_name\nK00001.01\n")
+	srv.stallKeys["exohunter/slow.csv"] = true
+	f := MustNewFetcher(t, Config{S3Endpoint: srv.URL, S3Region: testRegion, HeaderTimeout: 50 * time.Millisecond,
+		S3Credentials: credentials.NewStaticCredentialsProvider(testAccessKey, testSecretKey, "")})
+	_, err := f.Fetch(context.Background(), "s3://exohunter/slow.csv", io.Discard)
+	checkErr(t, err, ErrUpstream)
+	attempts := srv.requests.Load()
+	if want := fmt.Sprintf("answer 50ms, %d attempts", attempts); attempts < 2 || !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not say %q (the store got %d requests)", err, want, attempts)
+	}
+}
+
 // TestFetcher_FetchS3/GCSCompat proves the GCS signing workaround: the
 // request still carries Accept-Encoding, the signature no longer covers it,
 // and a real SigV4 check accepts it.
@@ -181,9 +205,12 @@ func TestIsGCSEndpoint(t *testing.T) {
 
 func TestNoCredentials(t *testing.T) {
 	t.Parallel()
-	none := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{}, errors.New("no EC2 IMDS role found")
-	})
+	// note: the chain's last step, an EC2 instance role, with IMDS off as
+	// AWS_EC2_METADATA_DISABLED=true makes it: it finds nothing at once.
+	imdsOnly := aws.NewCredentialsCache(ec2rolecreds.New(func(o *ec2rolecreds.Options) {
+		o.Client = imds.New(imds.Options{ClientEnableState: imds.ClientDisabled})
+	}))
+	failing := aws.NewCredentialsCache(processcreds.NewProvider("/bin/false"))
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -191,21 +218,51 @@ func TestNoCredentials(t *testing.T) {
 		ctx      context.Context
 		p        aws.CredentialsProvider
 		wantAnon bool
-		wantErr  error
+		wantErr  bool
 	}{
 		{name: "chain_finds_keys", ctx: context.Background(), p: credentials.NewStaticCredentialsProvider("a", "b", "")},
-		{name: "chain_finds_nothing", ctx: context.Background(), p: none, wantAnon: true},
+		{name: "chain_finds_nothing", ctx: context.Background(), p: imdsOnly, wantAnon: true},
 		{name: "no_provider", ctx: context.Background(), wantAnon: true},
-		{name: "caller_cancelled", ctx: cancelled, p: none, wantErr: context.Canceled},
+		{name: "configured_source_fails", ctx: context.Background(), p: failing, wantErr: true},
+		{name: "caller_cancelled", ctx: cancelled, p: imdsOnly, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			anon, err := noCredentials(tc.ctx, tc.p)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want an error %v", err, tc.wantErr)
+			}
+			var ce *credentialsError
+			if tc.name == "configured_source_fails" && !errors.As(err, &ce) {
+				t.Errorf("err = %T %v, want a *credentialsError", err, err)
+			}
+			if tc.name == "caller_cancelled" && !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
 			}
 			if anon != tc.wantAnon {
 				t.Errorf("anonymous = %v, want %v", anon, tc.wantAnon)
+			}
+		})
+	}
+}
+
+func TestProviderReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "process_output_hidden", err: errors.New(`parse failed of process output: {"AccessKeyId":"AKID","SecretAccessKey":"s3cr3t", error: bad`),
+			want: "parse failed of process output: (not shown)"},
+		{name: "url_redacted", err: errors.New("failed to load credentials, https://creds.local/v1?token=t0k&x=1: connection refused"),
+			want: "failed to load credentials, https://creds.local/v1?token=REDACTED&x=1: connection refused"},
+		{name: "long_cut", err: errors.New(strings.Repeat("x", 400)), want: strings.Repeat("x", 300) + "…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := providerReason(tc.err); got != tc.want {
+				t.Errorf("providerReason = %q, want %q", got, tc.want)
 			}
 		})
 	}

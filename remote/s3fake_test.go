@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,11 @@ type fakeS3 struct {
 	check   *sigV4Check
 	// failKeys answers these "bucket/key" paths with HTTP 500.
 	failKeys map[string]bool
+	// stallKeys never answer these "bucket/key" paths: the request waits
+	// until the client gives up.
+	stallKeys map[string]bool
+	// requests counts the requests that reached the server.
+	requests atomic.Int64
 }
 
 // MustFakeS3 starts a fake S3 server for the test and stops it on cleanup.
@@ -42,9 +48,14 @@ func MustFakeS3(tb testing.TB) *fakeS3 {
 	tb.Helper()
 	backend := s3mem.New()
 	faker := gofakes3.New(backend)
-	fs := &fakeS3{backend: backend, failKeys: map[string]bool{}}
+	fs := &fakeS3{backend: backend, failKeys: map[string]bool{}, stallKeys: map[string]bool{}}
 	fs.check = &sigV4Check{key: testAccessKey, secret: testSecretKey, region: testRegion, next: faker.Server()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs.requests.Add(1)
+		if fs.stallKeys[strings.TrimPrefix(r.URL.Path, "/")] {
+			<-r.Context().Done()
+			return
+		}
 		if fs.failKeys[strings.TrimPrefix(r.URL.Path, "/")] {
 			writeS3Error(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error.")
 			return

@@ -1,0 +1,2 @@
+-- Reverts 0005.
+ALTER TABLE meta.datasets DROP COLUMN IF EXISTS source;
