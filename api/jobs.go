@@ -43,11 +43,15 @@ func (s *Server) handleJobEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	release, err := holdStream(c)
+	if err != nil {
+		stop()
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
 	conn, idle := c.Context().Conn(), s.cfg.StreamIdleTimeout
-	release := keepSlot(c)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer release()
 		defer stop()

@@ -240,66 +240,76 @@ func drainBody(c *fiber.Ctx) error {
 
 // clientLimiter caps concurrent requests per client address, so that one
 // client cannot hold every worker (STYLE: per-client concurrency limit).
-// Streamed responses release their slot when the handler returns, but for
-// a stream that lives on its own (a job's events, keepSlot): one client
-// held 400 event streams open under a limit of 32.
+// A stream that lives on after its handler returns (a job's events,
+// holdStream) counts in a budget of its own, maxStreams: not counted at
+// all, one client held 400 event streams open under a limit of 32; counted
+// with the requests, 32 dashboard tabs behind one address (a proxy, an SSH
+// tunnel) refused every other request from it, label writes included.
 type clientLimiter struct {
-	max int
-	mu  sync.Mutex
-	n   map[string]int
+	max, maxStreams int
+	mu              sync.Mutex
+	n, streams      map[string]int
 }
 
-// newClientLimiter returns a limiter allowing max requests per client.
-func newClientLimiter(max int) *clientLimiter {
-	return &clientLimiter{max: max, n: map[string]int{}}
+// newClientLimiter returns a limiter allowing max requests and maxStreams
+// open streams per client.
+func newClientLimiter(max, maxStreams int) *clientLimiter {
+	return &clientLimiter{max: max, maxStreams: maxStreams, n: map[string]int{}, streams: map[string]int{}}
 }
 
 // limit is the middleware: 429 when the client is at its limit.
 func (l *clientLimiter) limit(c *fiber.Ctx) error {
 	ip := c.IP()
-	l.mu.Lock()
-	if l.n[ip] >= l.max {
-		l.mu.Unlock()
+	if !l.take(l.n, ip, l.max) {
 		c.Set(fiber.HeaderRetryAfter, "1")
 		return fiber.NewError(fiber.StatusTooManyRequests, "Too many concurrent requests from this client; wait for some to finish.")
 	}
-	l.n[ip]++
-	l.mu.Unlock()
-	s := &slot{release: sync.OnceFunc(func() {
-		l.mu.Lock()
-		if l.n[ip]--; l.n[ip] <= 0 {
-			delete(l.n, ip)
-		}
-		l.mu.Unlock()
-	})}
-	c.Locals(localSlot, s)
+	c.Locals(localLimiter, l)
 	// note: deferred, so that a handler's panic (recovered further out)
 	// still gives the slot back; 32 panics used to lock a client out.
-	defer func() {
-		if !s.kept {
-			s.release()
-		}
-	}()
+	defer l.give(l.n, ip)
 	return c.Next()
 }
 
-// localSlot is the fiber Locals key of a request's limiter slot.
-const localSlot = "client_slot"
-
-// slot is one request's place in its client's limit.
-type slot struct {
-	release func()
-	kept    bool
+// take counts one more in the client's entry of counts, unless it is at
+// max.
+func (l *clientLimiter) take(counts map[string]int, ip string, max int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if counts[ip] >= max {
+		return false
+	}
+	counts[ip]++
+	return true
 }
 
-// keepSlot keeps the request's slot after its handler returns, for a
-// response streamed after that; the stream calls the returned func when
-// it ends. Without a limiter it returns a no-op.
-func keepSlot(c *fiber.Ctx) func() {
-	s, ok := c.Locals(localSlot).(*slot)
-	if !ok {
-		return func() {}
+// give counts one less.
+func (l *clientLimiter) give(counts map[string]int, ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if counts[ip]--; counts[ip] <= 0 {
+		delete(counts, ip)
 	}
-	s.kept = true
-	return s.release
+}
+
+// localLimiter is the fiber Locals key of the limiter that let a request in.
+const localLimiter = "client_limiter"
+
+// holdStream takes one of the client's stream slots for a response
+// streamed after its handler returns; the stream calls the returned func
+// when it ends. The request's own slot is given back when the handler
+// returns, as for any request, so open streams never refuse the client's
+// other requests. At the client's stream limit it returns a 429. Without a
+// limiter it returns a no-op.
+func holdStream(c *fiber.Ctx) (func(), error) {
+	l, ok := c.Locals(localLimiter).(*clientLimiter)
+	if !ok {
+		return func() {}, nil
+	}
+	ip := c.IP()
+	if !l.take(l.streams, ip, l.maxStreams) {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return nil, fiber.NewError(fiber.StatusTooManyRequests, fmt.Sprintf("This client already has %d job event streams open, as many as the server allows per client; close some (dashboard tabs following a job), or poll GET /api/jobs/{id} instead.", l.maxStreams))
+	}
+	return sync.OnceFunc(func() { l.give(l.streams, ip) }), nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -65,17 +66,21 @@ func TestHost_rebinding(t *testing.T) {
 	}
 }
 
-// TestClientLimiter_keptSlot: a stream that outlives its handler (a job's
-// events) keeps its client's slot until it ends, so one client cannot
-// open streams past its limit.
-func TestClientLimiter_keptSlot(t *testing.T) {
+// TestClientLimiter_streams: a stream that outlives its handler (a job's
+// events) holds one of its client's stream slots until it ends, so one
+// client cannot open streams past that budget; and it does not hold a
+// request slot, so open streams never refuse the client's other requests.
+func TestClientLimiter_streams(t *testing.T) {
 	t.Parallel()
-	l := newClientLimiter(1)
+	l := newClientLimiter(1, 1)
 	app := fiber.New()
 	app.Use(l.limit)
 	done := make(chan struct{})
 	app.Get("/stream", func(c *fiber.Ctx) error {
-		release := keepSlot(c)
+		release, err := holdStream(c)
+		if err != nil {
+			return err
+		}
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer release()
 			w.WriteString("open\n")
@@ -100,19 +105,79 @@ func TestClientLimiter_keptSlot(t *testing.T) {
 	if line, err := bufio.NewReader(stream.Body).ReadString('\n'); err != nil || line != "open\n" {
 		t.Fatalf("stream: %q %v", line, err)
 	}
-	if res, err := http.Get(base + "/x"); err != nil || res.StatusCode != 429 {
-		t.Errorf("second request while the stream is open: %v %v, want 429", res, err)
+	if res, err := http.Get(base + "/x"); err != nil || res.StatusCode != 200 {
+		t.Errorf("a request while the stream is open: %v %v, want 200", res, err)
+	}
+	if res, err := http.Get(base + "/stream"); err != nil || res.StatusCode != 429 {
+		t.Errorf("second stream while the first is open: %v %v, want 429", res, err)
 	}
 	close(done)
 	io.Copy(io.Discard, stream.Body)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		res, err := http.Get(base + "/x")
+		res, err := http.Get(base + "/stream")
 		if err == nil && res.StatusCode == 200 {
+			res.Body.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the stream ended: %v %v, want 200", res, err)
+			t.Fatalf("a stream after the first ended: %v %v, want 200", res, err)
 		}
+	}
+}
+
+// TestClientLimiter_eventStreams: as many job event streams as a client
+// may open (several scientists' dashboard tabs behind one proxy share an
+// address), then one more, which is refused with a message; meanwhile the
+// same client still reads the job and writes a label. Counted with the
+// requests, the open streams answered every other request 429.
+func TestClientLimiter_eventStreams(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t)
+	env.MustIngest(t, tinyKOI, "tiny")
+	env.MustProcess(t, "tiny")
+	base := env.MustListen(t)
+	hold := make(chan struct{})
+	defer close(hold)
+	job, err := env.jobs.Start(context.Background(), "test", func(ctx context.Context, report func(float64, string)) (any, error) {
+		<-hold
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range DefaultMaxStreams {
+		_, events := openEvents(t, base, job.ID)
+		if ev := <-events; ev.name != "progress" {
+			t.Fatalf("first event %+v, want the running job", ev)
+		}
+	}
+	res, err := http.Get(base + "/api/jobs/" + job.ID + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "job event streams open") || res.Header.Get("Retry-After") == "" {
+		t.Errorf("one stream more than the budget: %d %s (Retry-After %q), want 429 saying why", res.StatusCode, body, res.Header.Get("Retry-After"))
+	}
+	res, err = http.Get(base + "/api/jobs/" + job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET the job while its streams are open: %d %s, want 200", res.StatusCode, body)
+	}
+	res, err = http.Post(base+"/api/labels", "application/json",
+		strings.NewReader(`{"object_id":"K00753.01","dataset":"tiny","label":"rocky_candidate","annotator":"ann"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Errorf("a label write while the streams are open: %d %s, want 201", res.StatusCode, body)
 	}
 }
 
@@ -120,7 +185,7 @@ func TestClientLimiter_keptSlot(t *testing.T) {
 // limit of 1, two panics used to lock the client out.
 func TestClientLimiter_panic(t *testing.T) {
 	t.Parallel()
-	l := newClientLimiter(1)
+	l := newClientLimiter(1, 1)
 	app := fiber.New()
 	app.Use(recoverPanics, l.limit)
 	app.Get("/panic", func(*fiber.Ctx) error { panic("boom") })

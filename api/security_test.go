@@ -90,7 +90,7 @@ func TestCORS(t *testing.T) {
 // request gets 429 while other clients are served.
 func TestClientLimiter(t *testing.T) {
 	t.Parallel()
-	l := newClientLimiter(2)
+	l := newClientLimiter(2, 2)
 	release := make(chan struct{})
 	var entered sync.WaitGroup
 	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {

@@ -35,6 +35,7 @@ const (
 	DefaultRequestTimeout          = 30 * time.Second
 	DefaultRunWait                 = 2 * time.Second
 	DefaultMaxPerClient            = 32
+	DefaultMaxStreams              = 32
 	DefaultMaxHeaderBytes          = 16 << 10
 )
 
@@ -78,6 +79,10 @@ type Config struct {
 	// MaxPerClient caps concurrent requests from one client address
 	// (default 32): 429 beyond it.
 	MaxPerClient int
+	// MaxStreamsPerClient caps the job event streams one client address
+	// keeps open (default 32): 429 beyond it. Open streams do not count
+	// against MaxPerClient.
+	MaxStreamsPerClient int
 	// MaxHeaderBytes caps request headers (default 16 KiB).
 	MaxHeaderBytes int
 
@@ -117,6 +122,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxPerClient <= 0 {
 		c.MaxPerClient = DefaultMaxPerClient
 	}
+	if c.MaxStreamsPerClient <= 0 {
+		c.MaxStreamsPerClient = DefaultMaxStreams
+	}
 	if c.MaxHeaderBytes <= 0 {
 		c.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -151,7 +159,7 @@ func New(cfg Config, eng Engine) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, eng: eng, jobs: cfg.Jobs, console: cfg.Console,
-		log: newLogger(cfg.Logger), clients: newClientLimiter(cfg.MaxPerClient), started: time.Now(),
+		log: newLogger(cfg.Logger), clients: newClientLimiter(cfg.MaxPerClient, cfg.MaxStreamsPerClient), started: time.Now(),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:           "exohunter",
