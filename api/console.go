@@ -15,7 +15,8 @@ import (
 // {"columns","rows","truncated","elapsed_ms","query_id"}; with
 // ?format=csv|ndjson|parquet it streams the full result as a download. The engine
 // enforces read-only, the row and byte caps and the deadline; a query
-// cancelled with DELETE /api/query/{id} answers 400.
+// cancelled with DELETE /api/query/{id} answers 409, one that found every
+// console connection busy for its whole time limit 429.
 func (s *Server) handleConsoleQuery(c *fiber.Ctx) error {
 	req, err := s.bindConsole(c)
 	if err != nil {

@@ -53,7 +53,8 @@ func TestConsole(t *testing.T) {
 }
 
 // TestConsole_Cancel cancels a running query by the id the client chose:
-// DELETE answers 204 and the query answers 400 at once.
+// DELETE answers 204 and the query answers 409 at once, naming the DELETE:
+// nothing is wrong with the query (400 said so).
 func TestConsole_Cancel(t *testing.T) {
 	t.Parallel()
 	env := MustEnv(t)
@@ -79,7 +80,7 @@ func TestConsole_Cancel(t *testing.T) {
 	}
 	select {
 	case a := <-done:
-		if a.status != http.StatusBadRequest || !strings.Contains(a.body, "cancelled") {
+		if a.status != http.StatusConflict || !strings.Contains(a.body, "cancelled by DELETE /api/query/slow-1") {
 			t.Errorf("cancelled query answered %d %s", a.status, a.body)
 		}
 	case <-time.After(10 * time.Second):
@@ -134,8 +135,8 @@ func TestConsole_Starvation(t *testing.T) {
 	for range slow {
 		select {
 		case code := <-done:
-			if code != http.StatusBadRequest {
-				t.Errorf("a cancelled console query answered %d, want 400", code)
+			if code != http.StatusConflict {
+				t.Errorf("a cancelled console query answered %d, want 409", code)
 			}
 		case <-time.After(20 * time.Second):
 			t.Fatal("a cancelled console query did not answer")

@@ -7,7 +7,6 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"regexp"
 	"sync"
 	"time"
@@ -178,7 +177,7 @@ func (c *Console) Limits() ConsoleLimits { return c.limits }
 var errConsoleCancelled = errors.New("cancelled by query_id")
 
 // Cancel stops the running query with this ID and reports whether there
-// was one. The query answers with a BadRequest whose cause is
+// was one. The query answers with a Conflict whose cause is
 // context.Canceled.
 func (c *Console) Cancel(queryID string) bool {
 	c.mu.Lock()
@@ -202,9 +201,9 @@ func (c *Console) Running() int {
 // and at most MaxBytes of values. Errors are *Error: BadRequest for
 // anything wrong with the SQL (with the position in Details when DuckDB
 // reports one), TooLarge for a query that is too long or needs more memory
-// than DuckDB's memory_limit, Timeout at the deadline (or when every
-// console connection stays busy until then), Conflict for a query_id that is
-// already running.
+// than DuckDB's memory_limit, Timeout at the deadline, Busy when every
+// console connection stays busy until then, Conflict for a query_id that is
+// already running or a query cancelled (Cancel) before it ended.
 func (c *Console) Query(ctx context.Context, req ConsoleRequest) (*ConsoleResult, error) {
 	start := time.Now()
 	q, err := c.parseRequest(req, c.limits.Rows, c.limits.MaxRows, c.limits.Timeout)
@@ -350,11 +349,15 @@ func (c *Console) open(ctx context.Context, q consoleQuery) (*consoleSession, er
 	return s, nil
 }
 
+// busyError explains a query that got no console connection: cancelled
+// while it waited, or the pool was full for its whole time limit. That is
+// Busy (429), not Timeout: the Contract keeps 504 for a query that ran too
+// long, and this one never ran.
 func (c *Console) busyError(ctx context.Context, err error, q consoleQuery) error {
 	if errors.Is(context.Cause(ctx), errConsoleCancelled) || errors.Is(err, context.Canceled) {
-		return &Error{Code: BadRequest, Msg: fmt.Sprintf("query %s was cancelled", q.id), Err: context.Canceled}
+		return cancelledError(ctx, q)
 	}
-	return Wrap(Timeout, err, "the console is busy: every console connection was running a query for the whole %s time limit; try again shortly", q.timeout)
+	return Wrap(Busy, err, "the console is busy: each of its %d connections was running another query for the whole %s time limit of this one, which did not start; try again shortly, or raise its time limit (timeout_ms) to wait longer", c.db.Stats().MaxOpenConnections, q.timeout)
 }
 
 // close ends the transaction (dropping anything temporary) and returns

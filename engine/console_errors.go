@@ -77,6 +77,18 @@ func sqlPositionAt(text string, chars int) SQLPosition {
 // text in the statements it runs: the user's line 1 is DuckDB's LINE 2.
 const consoleWrapperLines = 1
 
+// cancelledError is the answer of a query stopped before it ended: by
+// DELETE /api/query/{id} (Cancel), or because its request ended (the
+// client went away, the server is shutting down). A Conflict, not a
+// BadRequest: nothing is wrong with the query, and running it again gets
+// its result.
+func cancelledError(ctx context.Context, q consoleQuery) error {
+	if errors.Is(context.Cause(ctx), errConsoleCancelled) {
+		return &Error{Code: Conflict, Msg: fmt.Sprintf("query %s was cancelled by DELETE /api/query/%s before it ended; run it again for its result", q.id, q.id), Err: context.Canceled}
+	}
+	return &Error{Code: Conflict, Msg: fmt.Sprintf("query %s was cancelled: its request ended before the query did", q.id), Err: context.Canceled}
+}
+
 // consoleError turns an error from running a console query into an *Error
 // for the client. user is the text as run (same lines and offsets as the
 // text submitted).
@@ -97,7 +109,7 @@ func consoleError(ctx context.Context, err error, q consoleQuery, user string) e
 		// after its time limit passed must not be reported as slow.
 		return Wrap(TooLarge, err, "the query needs more memory than the server allows (DuckDB's memory_limit); filter or aggregate the data, or select fewer columns")
 	case errors.Is(context.Cause(ctx), errConsoleCancelled) || errors.Is(ctx.Err(), context.Canceled):
-		return &Error{Code: BadRequest, Msg: fmt.Sprintf("query %s was cancelled", q.id), Err: context.Canceled}
+		return cancelledError(ctx, q)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return Wrap(Timeout, err, "the query ran longer than its time limit of %s and was stopped; narrow it down, or raise the time limit (timeout_ms, or --timeout-ms on the command line; at most %d ms)", q.timeout, q.maxTimeout.Milliseconds())
 	}

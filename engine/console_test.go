@@ -602,8 +602,8 @@ func TestConsole_Cancel(t *testing.T) {
 	}
 	select {
 	case err := <-errc:
-		if ErrorCode(err) != BadRequest || !errors.Is(err, context.Canceled) || !strings.Contains(ErrorMessage(err), "slow-1 was cancelled") {
-			t.Errorf("got %s %v, want a BadRequest caused by context.Canceled", ErrorCode(err), err)
+		if ErrorCode(err) != Conflict || !errors.Is(err, context.Canceled) || !strings.Contains(ErrorMessage(err), "slow-1 was cancelled by DELETE /api/query/slow-1") {
+			t.Errorf("got %s %v, want a Conflict caused by context.Canceled", ErrorCode(err), err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancelled query did not stop")
@@ -663,6 +663,50 @@ func TestConsole_ErrorPosition(t *testing.T) {
 			t.Errorf("got %s %q", ErrorCode(err), ErrorMessage(err))
 		}
 	})
+}
+
+// TestConsole_Busy: a query that finds every console connection taken
+// for its whole time limit never ran, so it is Busy (429 with Retry-After),
+// not a Timeout (504, which the Contract keeps for a query that ran too
+// long); a query waiting for a connection that is cancelled is a Conflict
+// that names the DELETE.
+func TestConsole_Busy(t *testing.T) {
+	f := mustOpenConsoleFixture(t, consoleFixtureOptions{consoleConns: 2})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.console.Query(context.Background(), ConsoleRequest{
+				SQL: "SELECT count(*) FROM range(1000000) a, range(1000000) b", TimeoutMS: 30000, QueryID: fmt.Sprintf("hold-%d", i),
+			})
+		}()
+	}
+	defer wg.Wait()
+	defer f.console.Cancel("hold-0")
+	defer f.console.Cancel("hold-1")
+	deadline := time.Now().Add(10 * time.Second)
+	for f.consoleDB.Stats().InUse < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := f.consoleDB.Stats().InUse; n < 2 {
+		t.Fatalf("%d console connections in use, want both", n)
+	}
+	_, err := f.console.Query(context.Background(), ConsoleRequest{SQL: "SELECT 1", TimeoutMS: 200, QueryID: "late"})
+	if ErrorCode(err) != Busy || !strings.Contains(ErrorMessage(err), "the console is busy: each of its 2 connections") {
+		t.Errorf("a query that found no free connection: %s %v, want Busy", ErrorCode(err), err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := f.console.Query(context.Background(), ConsoleRequest{SQL: "SELECT 1", TimeoutMS: 30000, QueryID: "waiting"})
+		errc <- err
+	}()
+	for !f.console.Cancel("waiting") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := <-errc; ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "cancelled by DELETE /api/query/waiting") {
+		t.Errorf("a waiting query cancelled: %s %v, want Conflict", ErrorCode(err), err)
+	}
 }
 
 // TestConsole_Starvation: with 16 slow console queries in flight, the
