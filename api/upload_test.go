@@ -192,6 +192,69 @@ func TestUpload_SlowStart(t *testing.T) {
 	}
 }
 
+// TestUpload_TakenNameEarly: with the name field before the file (curl
+// -F name=tiny -F file=@big.csv), an upload under a taken name whose bytes
+// differ from every stored dataset is answered 409 while the client is
+// still sending, not after the whole body (111 MB were read before the
+// 409).
+func TestUpload_TakenNameEarly(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t)
+	env.MustIngest(t, tinyKOI, "tiny")
+	base := env.MustListen(t)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	answered := make(chan struct{})
+	var sentAll atomic.Bool
+	go func() {
+		err := func() error {
+			if err := mw.WriteField("name", "tiny"); err != nil {
+				return err
+			}
+			part, err := mw.CreateFormFile("file", "big_koi.csv")
+			if err != nil {
+				return err
+			}
+			row := []byte("1000000,K0000001.01,CANDIDATE,1.5,3.1,100,2.1\n")
+			if _, err := part.Write(append([]byte("kepid,kepoi_name,koi_disposition,koi_period,koi_duration,koi_depth,koi_prad\n"), bytes.Repeat(row, 1<<10)...)); err != nil {
+				return err
+			}
+			// note: the rest only once answered; 30 s breaks the wait for
+			// a server that reads it all first.
+			select {
+			case <-answered:
+				return nil
+			case <-time.After(30 * time.Second):
+			}
+			for range 100 {
+				if _, err := part.Write(bytes.Repeat(row, 1<<10)); err != nil {
+					return err
+				}
+			}
+			sentAll.Store(true)
+			return mw.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	req, _ := http.NewRequest("POST", base+"/api/datasets", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := !sentAll.Load()
+	close(answered)
+	out, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict || !strings.Contains(string(out), "Nothing was stored") {
+		t.Errorf("status %d: %s, want 409 saying nothing was stored", res.StatusCode, out)
+	}
+	if !early {
+		t.Error("the answer came only after the whole upload was sent")
+	}
+	assertServes(t, base)
+}
+
 // TestUpload_TooLargeStreamed sends a chunked upload (no Content-Length)
 // beyond a small limit: the limit is enforced on the stream, with a 413,
 // and nothing is stored. A limit below the 1 MiB the engine reads ahead

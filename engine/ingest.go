@@ -73,6 +73,11 @@ func (e *Engine) Ingest(ctx context.Context, in IngestInput) (*Dataset, error) {
 		if err := e.checkNameBeforeFetch(ctx, in); err != nil {
 			return nil, err
 		}
+		done, err := e.guardTakenName(ctx, &in)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
 	}
 	start := time.Now()
 	st, name, err := e.receive(ctx, &in)
@@ -481,7 +486,8 @@ func nameTaken(name, more string) error {
 // register, which checks again: another ingest may take the name
 // meanwhile). Uploads and local files are checked only then, because the
 // same bytes under the same name must answer as a duplicate and whether
-// they are the same is known once they are read.
+// they are the same is known once they are read (an upload is refused as
+// soon as its bytes differ from every stored file: guardTakenName).
 func (e *Engine) checkNameBeforeFetch(ctx context.Context, in IngestInput) error {
 	src := in.sourceURL()
 	if src == "" {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -112,6 +113,83 @@ func TestEngine_Ingest_Duplicate(t *testing.T) {
 	}
 	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 1 {
 		t.Errorf("meta.datasets has %d rows, want 1", n)
+	}
+	assertNoLeftovers(t, e)
+}
+
+// chunkReader serves r in reads of at most chunk bytes and counts them.
+type chunkReader struct {
+	r     io.Reader
+	chunk int
+	reads int
+}
+
+// Read implements io.Reader.
+func (c *chunkReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p[:min(len(p), c.chunk)])
+}
+
+// TestEngine_Ingest_TakenNameEarly: an upload under a name a dataset holds
+// is refused as soon as its bytes differ from every stored file, without
+// reading the rest (a 111 MB upload was read whole before its 409); bytes
+// that equal a stored file are read whole and still answer as its
+// duplicate, whichever dataset holds the name.
+func TestEngine_Ingest_TakenNameEarly(t *testing.T) {
+	t.Parallel()
+	e := MustOpenEngine(t)
+	gen := func(rows, period int) []byte {
+		var b bytes.Buffer
+		b.WriteString("kepoi_name,koi_period,koi_prad\n")
+		for i := range rows {
+			fmt.Fprintf(&b, "K%07d.01,%d.5,1.%d\n", i, period+i%400, i%10)
+		}
+		return b.Bytes()
+	}
+	const chunk = 16 << 10
+	a, b := gen(20000, 1), gen(20000, 2)
+	MustIngest(t, e, IngestInput{Reader: bytes.NewReader(a), OriginalName: "a.csv", Name: "a"})
+	MustIngest(t, e, IngestInput{Reader: bytes.NewReader(b), OriginalName: "b.csv", Name: "b"})
+	tail := bytes.Clone(a)
+	tail[len(tail)-2]++
+	for _, tc := range []struct {
+		name      string
+		data      []byte
+		wantReads int
+	}{
+		{name: "differs at once", data: gen(20000, 3), wantReads: 1},
+		{name: "differs in its last chunk", data: tail, wantReads: (len(tail) + chunk - 1) / chunk},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &chunkReader{r: bytes.NewReader(tc.data), chunk: chunk}
+			_, err := e.Ingest(context.Background(), IngestInput{Reader: r, OriginalName: "new.csv", Name: "a", Size: int64(len(tc.data))})
+			if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), `A dataset named "a" already exists`) || !strings.Contains(ErrorMessage(err), "Nothing was stored") {
+				t.Errorf("got %s %v, want the taken name's Conflict", ErrorCode(err), err)
+			}
+			if r.reads != tc.wantReads {
+				t.Errorf("%d reads of %d bytes before the refusal, want %d", r.reads, chunk, tc.wantReads)
+			}
+		})
+	}
+	t.Run("too small to be any", func(t *testing.T) {
+		r := &chunkReader{r: bytes.NewReader(gen(10, 3)), chunk: chunk}
+		if _, err := e.Ingest(context.Background(), IngestInput{Reader: r, OriginalName: "new.csv", Name: "a", Size: 500}); ErrorCode(err) != Conflict || r.reads != 0 {
+			t.Errorf("got %v after %d reads, want a Conflict before any", err, r.reads)
+		}
+	})
+	for _, tc := range []struct{ name, as, want string }{
+		{name: "the name's own bytes", as: "a", want: "a"},
+		{name: "another dataset's bytes", as: "b", want: "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := MustIngest(t, e, IngestInput{Reader: &chunkReader{r: bytes.NewReader(a), chunk: chunk}, OriginalName: "again.csv", Name: tc.as})
+			if ds.DuplicateOf != tc.want {
+				t.Errorf("duplicate_of = %q, want %q", ds.DuplicateOf, tc.want)
+			}
+		})
+	}
+	if n := mustQueryInt(t, e, "SELECT count(*) FROM meta.datasets"); n != 2 {
+		t.Errorf("meta.datasets has %d rows, want 2", n)
 	}
 	assertNoLeftovers(t, e)
 }
