@@ -197,6 +197,25 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 		tempDir: opts.TempDir, log: opts.Logger, opts: opts, limits: defaultIngestLimits, ephemerisBudget: sqltmpl.EphemerisPairBudget, scoreBatch: scoreBatchOf(opts.ScoreBatch), memAvailable: memAvailable,
 		bulk: newBulk(), snapshotTurn: make(chan struct{}, 1),
 	}
+	dsn := e.dbPath
+	if dsn == InMemory {
+		dsn = ""
+	} else if err := makeDir(filepath.Dir(e.dbPath)); err != nil {
+		return nil, err
+	}
+	// note: the database first, the data dir's folders after: a command
+	// refused because a server holds the database (with another
+	// --data-dir) left a whole empty data dir tree behind.
+	c, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, openError(e.dbPath, e.dataDir, err)
+	}
+	e.connector = c
+	defer func() {
+		if err != nil {
+			_ = e.Close()
+		}
+	}()
 	if err := e.makeDirs(); err != nil {
 		return nil, err
 	}
@@ -208,25 +227,6 @@ func Open(ctx context.Context, opts Options) (_ *Engine, err error) {
 	if fi, err := os.Stat(e.featureStore); err == nil && fi.IsDir() {
 		e.storeLock = lockDir(e.featureStore)
 	}
-	dsn := e.dbPath
-	if dsn == InMemory {
-		dsn = ""
-	}
-	c, err := duckdb.NewConnector(dsn, nil)
-	if err != nil {
-		e.dataLock.release()
-		e.storeLock.release()
-		if e.spillDir != e.tempDir {
-			_ = os.RemoveAll(e.spillDir)
-		}
-		return nil, openError(e.dbPath, e.dataDir, err)
-	}
-	e.connector = c
-	defer func() {
-		if err != nil {
-			_ = e.Close()
-		}
-	}()
 	e.db = sql.OpenDB(sharedConnector{c})
 	e.consoleDB = sql.OpenDB(sharedConnector{c})
 	e.consoleDB.SetMaxOpenConns(consoleMaxConns)
@@ -464,21 +464,24 @@ func (s sharedConnector) Connect(ctx context.Context) (driver.Conn, error) { ret
 // Driver implements driver.Connector.
 func (s sharedConnector) Driver() driver.Driver { return s.c.Driver() }
 
-// makeDirs creates the data dir's runtime folders and the database's
-// parent folder.
+// makeDirs creates the data dir's runtime folders.
 func (e *Engine) makeDirs() error {
-	dirs := append(runtimeDirs(e.dataDir), e.path(DirRaw, dirIncoming), e.tempDir)
-	if e.dbPath != InMemory {
-		dirs = append(dirs, filepath.Dir(e.dbPath))
-	}
-	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			reason := "check that its parent folder is writable"
-			if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
-				reason = "a file of that name (or of a folder above it) is in the way"
-			}
-			return Wrap(BadRequest, err, "Cannot create the folder %s: %s.", d, reason)
+	for _, d := range append(runtimeDirs(e.dataDir), e.path(DirRaw, dirIncoming), e.tempDir) {
+		if err := makeDir(d); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// makeDir creates a folder and its parents, or says why it cannot.
+func makeDir(d string) error {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		reason := "check that its parent folder is writable"
+		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EEXIST) {
+			reason = "a file of that name (or of a folder above it) is in the way"
+		}
+		return Wrap(BadRequest, err, "Cannot create the folder %s: %s.", d, reason)
 	}
 	return nil
 }

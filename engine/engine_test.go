@@ -302,6 +302,17 @@ func TestOpen_LockedByOtherProcess(t *testing.T) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
+	// The server's database with another --data-dir: refused the same
+	// way, naming the server (its server.json is beside the database),
+	// and without leaving that data dir's folders behind.
+	other := filepath.Join(t.TempDir(), "other")
+	_, err = Open(context.Background(), Options{DataDir: other, DBPath: filepath.Join(dir, DefaultDBName)})
+	if ErrorCode(err) != Conflict || !strings.Contains(ErrorMessage(err), "server at http://127.0.0.1:9999") {
+		t.Errorf("Open with another data dir = %v, want a Conflict naming the server", err)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused Open created %s (%v)", other, err)
+	}
 }
 
 // TestServerInfo round-trips DATA/server.json and checks that only the

@@ -108,7 +108,7 @@ func openError(dbPath, dataDir string, err error) error {
 
 // lockedMessage is the sentence for a database held by another process.
 func lockedMessage(dbPath, dataDir, exe string, pid int) string {
-	if info, err := ReadServerInfo(dataDir); err == nil && info.Addr != "" && (pid == 0 || info.PID == pid) {
+	if info, ok := lockServer(dbPath, dataDir, pid); ok {
 		return fmt.Sprintf("The database %s is in use by the ExoHunter server at %s (PID %d). While it runs, use its API at %s, or pass --server URL to commands that offer it.",
 			dbPath, serverURL(info.Addr), info.PID, serverURL(info.Addr))
 	}
@@ -122,6 +122,23 @@ func lockedMessage(dbPath, dataDir, exe string, pid int) string {
 		}
 	}
 	return fmt.Sprintf("The database %s is in use by %s. Wait for it to finish (or stop it) and try again; while a server runs, use its API or pass --server URL to commands that offer it.", dbPath, holder)
+}
+
+// lockServer finds the server holding the database from the server.json
+// it wrote in its data dir: this command's data dir, or the database's
+// folder, where the default --db puts it (a command given another
+// --data-dir than the server's named no server). Beside the database the
+// file must name the lock's holder.
+func lockServer(dbPath, dataDir string, pid int) (ServerInfo, bool) {
+	if info, err := ReadServerInfo(dataDir); err == nil && info.Addr != "" && (pid == 0 || info.PID == pid) {
+		return info, true
+	}
+	if dir := filepath.Dir(dbPath); pid > 0 && dir != filepath.Clean(dataDir) {
+		if info, err := ReadServerInfo(dir); err == nil && info.Addr != "" && info.PID == pid {
+			return info, true
+		}
+	}
+	return ServerInfo{}, false
 }
 
 // commandLine is a process's command line as a shell would show it,
