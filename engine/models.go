@@ -172,13 +172,15 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	}
 	cfg := trainConfig(splits, len(t.classes))
 	cfg.Progress = func(p float64, msg string) { progress(0.1+0.85*p, msg) }
-	res, err := supervised.Run(mx.data, cfg)
+	res, err := supervised.Run(ctx, mx.data, cfg)
+	if err == nil {
+		defer res.Model.Close()
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, Wrap(Timeout, cerr, "Training was cancelled; no model was written.")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", name, err)
-	}
-	defer res.Model.Close()
-	if err := ctx.Err(); err != nil {
-		return nil, Wrap(Timeout, err, "Training was cancelled; no model was written.")
 	}
 	progress(0.95, "artifacts")
 	m := newModelMetrics(name, t, in.Leaky, src, mx, splits, cfg, res)

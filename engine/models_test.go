@@ -375,6 +375,36 @@ func TestEngine_Train_datasetDeleted(t *testing.T) {
 	}
 }
 
+// TestEngine_Train_cancelled: a training cancelled during its second fold
+// (a job cancelled by DELETE /api/jobs/{id}, a server shutting down) stops
+// there and writes nothing. Before, the folds, the holdout and the final
+// model were all trained first (the trainer had no context), which held
+// the shutdown past its grace.
+func TestEngine_Train_cancelled(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	mustKOIRun(t, e, mustKOISubset(t, 12))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps []string
+	_, err := e.Train(ctx, TrainInput{Name: "stopped", Progress: func(_ float64, msg string) {
+		steps = append(steps, msg)
+		if msg == "fold 2 of 5" {
+			cancel()
+		}
+	}})
+	if ErrorCode(err) != Timeout || !strings.Contains(ErrorMessage(err), "Training was cancelled; no model was written.") {
+		t.Errorf("Train cancelled: %v (%s), want Timeout", err, ErrorCode(err))
+	}
+	if slices.Contains(steps, "fold 3 of 5") || slices.Contains(steps, "trained") {
+		t.Errorf("the training went on after the cancel: %q", steps)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.models`); n != 0 {
+		t.Errorf("meta.models has %d rows", n)
+	}
+}
+
 // checkOOF verifies oof_predictions.csv: the contracted header, one row
 // per training row, and no star in two folds.
 func checkOOF(t *testing.T, path string, rows int) {
