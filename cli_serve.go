@@ -20,14 +20,15 @@ import (
 const (
 	defaultAddr = "127.0.0.1:8080"
 	// shutdownGrace bounds a clean shutdown: running jobs are cancelled and
-	// open requests get this long to finish.
+	// open requests get this long to finish, both at once.
 	shutdownGrace = 10 * time.Second
 )
 
 // runServe serves the dashboard and the REST API until ctx ends (SIGINT or
-// SIGTERM), then shuts down cleanly: new connections are refused, running
-// jobs are cancelled (their runs end as failed), open requests finish,
-// DATA/server.json is removed and the engine closes (Main.Close).
+// SIGTERM), then shuts down cleanly: new connections are refused at once,
+// running jobs are cancelled (they and their runs end as failed) while
+// open requests finish, DATA/server.json is removed and the engine closes
+// (Main.Close).
 //
 // Security settings come from the environment so that the token never
 // appears in a process listing: EXOHUNTER_TOKEN, EXOHUNTER_PROTECT_READS and
@@ -110,7 +111,10 @@ func loopback(addr net.Addr) bool {
 }
 
 // serveUntilDone serves until ctx ends or the server fails, then shuts
-// down: jobs first (so event streams end), then HTTP.
+// down within shutdownGrace: the listener closes at once, and the open
+// requests finish while the jobs are cancelled (an event stream ends with
+// its job). Jobs and requests still running at the end of the grace are
+// cut off, and the error says what was (shutdownCut).
 func (m *Main) serveUntilDone(ctx context.Context, srv *api.Server, jobs *engine.Jobs, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -120,16 +124,41 @@ func (m *Main) serveUntilDone(ctx context.Context, srv *api.Server, jobs *engine
 		return err
 	case <-ctx.Done():
 	}
-	m.Logger.Info("shutting down")
+	m.Logger.Info("shutting down: new connections are refused; open requests and running jobs get a grace to end", "grace", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	jerr := jobs.Close(sctx)
+	// note: both at once. Jobs first took the whole grace when a training
+	// ignored its cancel, and the listener stayed open meanwhile: uploads
+	// begun after SIGTERM were accepted, then cut with the requests in
+	// progress when HTTP's turn came with no time left.
+	jerrc := make(chan error, 1)
+	go func() { jerrc <- jobs.Close(sctx) }()
 	herr := srv.Shutdown(sctx)
+	open := srv.App().Server().GetOpenConnectionsCount()
+	jerr := <-jerrc
 	if err := <-errc; err != nil && herr == nil {
 		herr = err
 	}
-	return errors.Join(jerr, herr)
+	var cut []string
+	if jerr != nil {
+		cut = append(cut, jerr.Error())
+	}
+	if errors.Is(herr, context.DeadlineExceeded) {
+		cut = append(cut, fmt.Sprintf("%d connection(s) with a request in progress were closed", open))
+	} else if herr != nil {
+		cut = append(cut, herr.Error())
+	}
+	if len(cut) == 0 {
+		return nil
+	}
+	return &shutdownCut{msg: fmt.Sprintf("stopped at the end of the %s shutdown grace: %s", shutdownGrace, strings.Join(cut, "; "))}
 }
+
+// shutdownCut is the error of a shutdown whose grace ended before every
+// job and request did; the process's exit prints it as its one line.
+type shutdownCut struct{ msg string }
+
+func (e *shutdownCut) Error() string { return e.msg }
 
 // loadSample ingests and processes path when the database has no datasets
 // (make run passes the shared KOI file), so there is something to explore

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exohunter/exohunter/api"
 	"github.com/exohunter/exohunter/engine"
 )
 
@@ -327,5 +329,214 @@ func TestServe_SecondServer(t *testing.T) {
 	m.Close()
 	if engine.ErrorCode(err) != engine.Conflict || !strings.Contains(engine.ErrorMessage(err), "already serves this data dir at "+base) {
 		t.Errorf("second serve: %v, want a conflict naming %s", err, base)
+	}
+}
+
+// slowUpload starts POST /api/datasets of a multipart body, sends its
+// first half, and returns once the server streams it into a .part file
+// (the request is in the handler). finish sends the rest and returns the
+// answer's status and body.
+func slowUpload(t *testing.T, base, data, name string, csv []byte) (finish func() (int, string)) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.WriteField("name", name); err != nil {
+		t.Fatal(err)
+	}
+	part, err := w.CreateFormFile("file", name+".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(csv)
+	w.Close()
+	body := buf.Bytes()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("POST", base+"/api/datasets", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		answers <- answer{code: res.StatusCode, body: string(b)}
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write(body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if parts, _ := filepath.Glob(filepath.Join(data, "raw", ".incoming", "*.part")); len(parts) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload's first half did not reach a .part file")
+		}
+	}
+	return func() (int, string) {
+		if _, err := pw.Write(body[half:]); err != nil {
+			t.Errorf("the upload's second half: %v", err)
+		}
+		pw.Close()
+		a := <-answers
+		if a.err != nil {
+			t.Errorf("upload: %v", a.err)
+		}
+		return a.code, a.body
+	}
+}
+
+// refusedSoon waits until addr refuses connections; it fails when that
+// takes longer than half the shutdown grace.
+func refusedSoon(t *testing.T, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(shutdownGrace / 2); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections %s after the shutdown began", addr, shutdownGrace/2)
+		}
+	}
+}
+
+// TestServeUntilDone_grace: at shutdown the listener closes at once and a
+// request in progress (an upload) still finishes, while the jobs are
+// cancelled; a job that does not stop within the grace is recorded as
+// interrupted and named in the one error the exit prints. Before, the
+// jobs had the whole grace first, with the listener open: new uploads were
+// accepted and then cut, with every request in progress.
+func TestServeUntilDone_grace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	logs := &lockedBuffer{}
+	m := &Main{Stdout: io.Discard, Stderr: logs, Getenv: func(string) string { return "" },
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	e, err := engine.Open(context.Background(), engine.Options{DataDir: data, FeatureStore: filepath.Join(dir, "fs"),
+		Config: configFS(""), MemoryLimit: "512MB", Threads: 2, Lock: true, Logger: m.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	jobs := engine.NewJobs(e)
+	srv, err := api.New(api.Config{Jobs: jobs, Console: e.Console(), Logger: m.Logger}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	started, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stubborn, err := jobs.Start(context.Background(), engine.JobKindTrain, func(_ context.Context, report func(float64, string)) (any, error) {
+		report(0.5, "a step that does not look at its context")
+		close(started)
+		<-release
+		return "late", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.serveUntilDone(ctx, srv, jobs, ln) }()
+	csv, err := os.ReadFile(koiSubset(t, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish := slowUpload(t, base, data, "late", csv)
+
+	stop() // SIGTERM
+	refusedSoon(t, ln.Addr().String())
+	if code, body := finish(); code != http.StatusCreated {
+		t.Errorf("the upload in progress at the shutdown: %d %.300s, want 201", code, body)
+	}
+	err = <-done
+	var cut *shutdownCut
+	if !errors.As(err, &cut) || !strings.Contains(cut.msg, "1 job(s) did not stop within the shutdown grace and were recorded as interrupted: "+stubborn.ID+" (train)") {
+		t.Fatalf("serveUntilDone = %v, want the job that did not stop named", err)
+	}
+	job, err := jobs.Get(context.Background(), stubborn.ID)
+	if err != nil || job.Status != engine.JobFailed || job.Error == nil || job.Error.Code != engine.JobInterrupted || job.Progress != 0.5 {
+		t.Errorf("the job that did not stop: %+v (%v), want failed, interrupted, progress 0.5", job, err)
+	}
+	// The exit prints one line, with the signal's status.
+	var stderr strings.Builder
+	m.Stderr, m.signal = &stderr, syscall.SIGTERM
+	if code := m.exitCode(ctx, cut); code != 143 || strings.Count(stderr.String(), "\n") != 1 || !strings.HasPrefix(stderr.String(), "exohunter: stopped at the end of the 10s shutdown grace: ") {
+		t.Errorf("exit %d, stderr %q; want 143 and one line", code, stderr.String())
+	}
+}
+
+// TestServe_shutdownDuringTraining: SIGTERM while a model trains cancels
+// the training between two boosting rounds, and the server stops cleanly
+// well within its grace; after a restart the job reads failed with the
+// code cancelled, and no model exists. Before, the training ran on to
+// its final model, past the grace, and the job read "running" until the
+// next start called it interrupted.
+func TestServe_shutdownDuringTraining(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	base, logs, stop := startServe(t, data, nil, "--sample", "../shared/data/koi_cumulative_2025.csv")
+	res, err := http.Post(base+"/api/models/train", "application/json", strings.NewReader(`{"target":"disposition","name":"t"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job engine.Job
+	err = json.NewDecoder(res.Body).Decode(&job)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("train: %d %v", res.StatusCode, err)
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		_, body := get(t, base+"/api/jobs/"+job.ID)
+		if err := json.Unmarshal([]byte(body), &job); err != nil {
+			t.Fatal(err)
+		}
+		if job.Done() {
+			t.Fatalf("the training ended before the shutdown: %s", body)
+		}
+		if strings.HasPrefix(job.Message, "fold ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the training did not reach its folds: %s", body)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown during the training: %v\n%s", err, logs)
+	}
+
+	base, logs, stop = startServe(t, data, nil)
+	code, body := get(t, base+"/api/jobs/"+job.ID)
+	var got engine.Job
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || got.Status != engine.JobFailed || got.Error == nil ||
+		got.Error.Code != engine.JobCancelled || !strings.Contains(got.Error.Message, "the server shut down before the job finished") ||
+		!strings.Contains(got.Error.Message, "Training was cancelled; no model was written.") {
+		t.Errorf("the training after the restart: %d %s", code, body)
+	}
+	if code, body := get(t, base+"/api/models"); code != 200 || !strings.Contains(body, `"items":[]`) {
+		t.Errorf("models after a cancelled training: %d %s", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -148,9 +148,16 @@ func (m *Main) exitCode(ctx context.Context, err error) int {
 		// note: Ctrl-C or SIGTERM cancelled the command; the error that
 		// caused (a cancelled query, often unclassified) is no internal
 		// error, and the shell's status is 128 + the signal's number.
-		fmt.Fprintln(m.Stderr, "exohunter: interrupted before the command finished")
-		if !errors.Is(err, context.Canceled) && engine.ErrorCode(err) != engine.Timeout && !strings.Contains(err.Error(), "INTERRUPT") {
-			fmt.Fprintf(m.Stderr, "exohunter: %s\n", describe(err))
+		var cut *shutdownCut
+		if errors.As(err, &cut) {
+			// note: serve runs until a signal; what its stop cut off is
+			// the one thing to say.
+			fmt.Fprintf(m.Stderr, "exohunter: %s\n", cut.msg)
+		} else {
+			fmt.Fprintln(m.Stderr, "exohunter: interrupted before the command finished")
+			if !errors.Is(err, context.Canceled) && engine.ErrorCode(err) != engine.Timeout && !strings.Contains(err.Error(), "INTERRUPT") {
+				fmt.Fprintf(m.Stderr, "exohunter: %s\n", describe(err))
+			}
 		}
 		sig := m.signal
 		if sig == 0 {

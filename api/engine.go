@@ -52,6 +52,8 @@ type Jobs interface {
 	StartRun(ctx context.Context, in engine.ProcessInput, wait time.Duration) (*engine.RunStart, error)
 	Get(ctx context.Context, id string) (*engine.Job, error)
 	Subscribe(ctx context.Context, id string) (<-chan engine.Job, func(), error)
+	List(ctx context.Context, status string, limit int) ([]engine.Job, error)
+	Cancel(ctx context.Context, id string, wait time.Duration) (*engine.Job, error)
 }
 
 // Console is the read-only SQL console. *engine.Console satisfies it.

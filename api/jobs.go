@@ -16,6 +16,48 @@ import (
 // proxies keep it open and a gone client is noticed.
 const ssePing = 15 * time.Second
 
+// jobCancelWait is how long DELETE /api/jobs/{id} waits for the job to
+// stop before answering: a training stops between two boosting rounds, a
+// query at once, so most answers carry the ended job.
+const jobCancelWait = 5 * time.Second
+
+// jobList is the answer of GET /api/jobs.
+type jobList struct {
+	Items []engine.Job `json:"items"`
+}
+
+// handleJobList answers GET /api/jobs?status=&limit=: the jobs that have
+// not ended, newest first, then the most recent ended ones.
+func (s *Server) handleJobList(c *fiber.Ctx) error {
+	if err := checkQuery(c, "status", "limit"); err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", 100, 1, engine.MaxJobsList)
+	if err != nil {
+		return err
+	}
+	items, err := s.jobs.List(c.UserContext(), c.Query("status"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(jobList{Items: items})
+}
+
+// handleJobCancel answers DELETE /api/jobs/{id}: it cancels a queued or
+// running job and answers 200 with the job once it has stopped (failed,
+// error code cancelled), or 202 with it while it is still stopping. An
+// ended job is a 409, an unknown one a 404.
+func (s *Server) handleJobCancel(c *fiber.Ctx) error {
+	job, err := s.jobs.Cancel(c.UserContext(), param(c, "id"), jobCancelWait)
+	if err != nil {
+		return err
+	}
+	if !job.Done() {
+		c.Status(fiber.StatusAccepted)
+	}
+	return c.JSON(job)
+}
+
 // handleJobGet answers GET /api/jobs/{id}.
 func (s *Server) handleJobGet(c *fiber.Ctx) error {
 	job, err := s.jobs.Get(c.UserContext(), param(c, "id"))

@@ -229,3 +229,43 @@ func TestJobs_CloseCancels(t *testing.T) {
 		t.Errorf("Start after Close: %v, want a conflict", err)
 	}
 }
+
+// TestJobs_listAndCancel: GET /api/jobs lists the running job first and
+// filters by status; DELETE /api/jobs/{id} (a write: token required)
+// cancels it, answering the job failed with the code cancelled; an ended
+// job is a 409 and an unknown one a 404. Before, the 429 for too many jobs
+// pointed to GET /api/jobs, which was a 404, and a job could not be
+// cancelled (405).
+func TestJobs_listAndCancel(t *testing.T) {
+	t.Parallel()
+	env := MustEnv(t, withToken("tok"))
+	ctx := context.Background()
+	started := make(chan struct{})
+	job, err := env.jobs.Start(ctx, engine.JobKindTrain, func(ctx context.Context, report func(float64, string)) (any, error) {
+		report(0.25, "fold 1 of 5")
+		close(started)
+		<-ctx.Done()
+		return nil, engine.Wrap(engine.Timeout, ctx.Err(), "Training was cancelled; no model was written.")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	env.vars["job"] = job.ID
+	auth := map[string]string{"Authorization": "Bearer tok"}
+	env.run(t, []scenario{
+		{name: "list", method: "GET", url: "/api/jobs", wantStatus: 200,
+			wantContains: []string{`{"items":[{"id":"{job}","kind":"train","status":"running","progress":0.25,"message":"fold 1 of 5","result":null`}},
+		{name: "list running", method: "GET", url: "/api/jobs?status=running&limit=5", wantStatus: 200, wantContains: []string{`"id":"{job}"`}},
+		{name: "list failed", method: "GET", url: "/api/jobs?status=failed", wantStatus: 200, wantContains: []string{`{"items":[]}`}},
+		{name: "bad status", method: "GET", url: "/api/jobs?status=done", wantStatus: 400, wantContains: []string{"Unknown job status"}},
+		{name: "bad limit", method: "GET", url: "/api/jobs?limit=0", wantStatus: 400, wantContains: []string{"limit"}},
+		{name: "cancel without the token", method: "DELETE", url: "/api/jobs/{job}", wantStatus: 401},
+		{name: "cancel", method: "DELETE", url: "/api/jobs/{job}", header: auth, wantStatus: 200,
+			wantContains: []string{`"status":"failed"`, `"error":{"code":"cancelled","message":"Cancelled by DELETE /api/jobs/{job}. Training was cancelled; no model was written."}`}},
+		{name: "get cancelled", method: "GET", url: "/api/jobs/{job}", wantStatus: 200, wantContains: []string{`"code":"cancelled"`}},
+		{name: "cancel again", method: "DELETE", url: "/api/jobs/{job}", header: auth, wantStatus: 409, wantContains: []string{"has already ended (failed)"}},
+		{name: "cancel unknown", method: "DELETE", url: "/api/jobs/job-nope", header: auth, wantStatus: 404},
+		{name: "list after", method: "GET", url: "/api/jobs?status=failed", wantStatus: 200, wantContains: []string{`"id":"{job}"`, `"code":"cancelled"`}},
+	})
+}

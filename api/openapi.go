@@ -70,7 +70,9 @@ var opDocs = map[string]opDoc{
 	"GET /api/runs/{id}/counts":              {query: append([]string{"by: category (default), tag, flag, koi_disposition or disposition_compare"}, resultFilters...), okSchema: "CountsPage", errors: []int{400, 404, 409, 504}},
 	"GET /api/runs/{id}/histogram":           {query: append([]string{"column: numeric column to bin, e.g. koi_prad", "bins: number of bins (default 40, at most 1000)", "scale: linear (default) or log"}, resultFilters...), okSchema: "Histogram", errors: []int{400, 404, 409, 504}},
 	"GET /api/runs/{id}/export":              {query: append([]string{"format: csv (default), json, ndjson or parquet", "spreadsheet_safe: true (default) prefixes CSV text cells that start with =, +, -, @, tab or CR with ' so that a spreadsheet does not run them (decstr's +17d47m35.71s too); false writes every value as it is"}, resultFilters...), produces: "text/csv, application/json, application/x-ndjson, application/vnd.apache.parquet", errors: []int{400, 404, 409, 504, 507}},
+	"GET /api/jobs":                          {query: []string{"status: queued, running, complete or failed", "limit: at most this many jobs (default 100, at most 1000)"}, okSchema: "JobList", errors: []int{400}},
 	"GET /api/jobs/{id}":                     {okSchema: "Job", errors: []int{404}},
+	"DELETE /api/jobs/{id}":                  {okSchema: "Job", errors: []int{404, 409}},
 	"GET /api/jobs/{id}/events":              {produces: "text/event-stream", errors: []int{404}},
 	"POST /api/query":                        {body: "ConsoleRequest", okSchema: "ConsoleResult", errors: []int{400, 409, 413, 504}},
 	"GET /api/query":                         {query: []string{"sql: the query", "limit: row cap", "timeout_ms: time limit", "query_id: id for DELETE /api/query/{id}", "format: csv, ndjson or parquet downloads every row (up to 1,000,000) instead of a JSON page", "spreadsheet_safe: with format=csv, true (default) prefixes text cells that start with =, +, -, @, tab or CR with ' so that a spreadsheet does not run them; false writes every value as it is"}, okSchema: "ConsoleResult", produces: "application/json, text/csv, application/x-ndjson, application/vnd.apache.parquet", errors: []int{400, 409, 413, 504}},
@@ -257,6 +259,10 @@ func responses(r route, d opDoc, token bool) map[string]any {
 		out["202"] = map[string]any{"description": "Started as a background job (background=true): the Job, with its id again as job_id",
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Job")}}}
 	}
+	if r.method == fiber.MethodDelete && r.path == "/api/jobs/:id" {
+		out["202"] = map[string]any{"description": "Cancelled, still stopping: the job, running; GET /api/jobs/{id} shows when it has failed",
+			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Job")}}}
+	}
 	if r.method == fiber.MethodPost && strings.HasSuffix(r.path, "/datasets") {
 		out["200"] = map[string]any{"description": "These bytes are already stored: the existing dataset with duplicate_of",
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": ref("Dataset")}}}
@@ -347,7 +353,12 @@ func openAPISchemas() map[string]any {
 			"min": map[string]any{"type": "number", "nullable": true}, "max": map[string]any{"type": "number", "nullable": true}},
 			"column", "scale", "bins", "total", "nulls"),
 		"Job": obj(map[string]any{"id": str, "kind": str, "status": statuses, "progress": num, "message": str,
-			"result": map[string]any{"nullable": true}}, "id", "kind", "status", "progress", "message", "result"),
+			"result": map[string]any{"nullable": true},
+			"error": obj(map[string]any{"code": map[string]any{"type": "string", "description": "as a request's error code; cancelled or interrupted for a job that was stopped"},
+				"message": str}, "code", "message"),
+			"created_at": map[string]string{"type": "string", "format": "date-time"}, "updated_at": map[string]string{"type": "string", "format": "date-time"},
+		}, "id", "kind", "status", "progress", "message", "result"),
+		"JobList": obj(map[string]any{"items": arr(ref("Job"))}, "items"),
 		"StoredQueryList": obj(map[string]any{"items": arr(obj(map[string]any{
 			"name": str, "title": str, "description": str, "sql": str,
 			"params": arr(obj(map[string]any{

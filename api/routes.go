@@ -58,7 +58,9 @@ func (s *Server) routes() []route {
 		{get, "/api/runs/:id/histogram", read, 0, s.handleHistogram, tagRuns, "Histogram of a numeric column (linear or log bins), with the result filters"},
 		{get, "/api/runs/:id/export", read, exportTimeout, s.handleExport, tagRuns, "Download a run (csv, json, ndjson or parquet) with the result filters"},
 
+		{get, "/api/jobs", read, 0, s.handleJobList, tagJobs, "List jobs: queued and running ones first, then recent ended ones"},
 		{get, "/api/jobs/:id", read, 0, s.handleJobGet, tagJobs, "One background job"},
+		{del, "/api/jobs/:id", write, 0, s.handleJobCancel, tagJobs, "Cancel a queued or running job"},
 		{get, "/api/jobs/:id/events", read, noTimeout, s.handleJobEvents, tagJobs, "Server-Sent Events of a running job's progress"},
 
 		{post, "/api/query", console, noTimeout, s.handleConsoleQuery, tagConsole, "Run a read-only SQL query"},

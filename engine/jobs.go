@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,6 +20,17 @@ const (
 	JobRunning  = RunRunning
 	JobComplete = RunComplete
 	JobFailed   = RunFailed
+)
+
+// Job error codes of work that was stopped rather than failed. They only
+// appear in a job's error, never as a request's answer.
+const (
+	// JobCancelled: DELETE /api/jobs/{id}, or the server's shutdown,
+	// cancelled the job, and it stopped.
+	JobCancelled Code = "cancelled"
+	// JobInterrupted: the process stopped before the job ended (it was
+	// killed, or the job did not stop within the shutdown's grace).
+	JobInterrupted Code = "interrupted"
 )
 
 // Job kinds.
@@ -82,8 +95,9 @@ func orNoProgress(report func(float64, string)) func(float64, string) {
 func (j *Job) Done() bool { return j.Status == JobComplete || j.Status == JobFailed }
 
 // JobFunc is the work of a job. It runs on a context that ends when the
-// registry closes, reports progress (a fraction in [0, 1]) and a short
-// message through report, and returns a JSON-encodable result.
+// job is cancelled (Cancel) or the registry closes, reports progress (a
+// fraction in [0, 1]) and a short message through report, and returns a
+// JSON-encodable result.
 type JobFunc func(ctx context.Context, report func(progress float64, message string)) (any, error)
 
 // Jobs is the registry of background jobs: it runs them, keeps their state
@@ -111,10 +125,23 @@ type Jobs struct {
 
 // liveJob is a running job's in-memory state and its subscribers.
 type liveJob struct {
-	job       Job
+	job Job
+	// ctx is the job's own context, a child of the registry's; cancel
+	// ends it with errJobCancelled (Cancel) as its cause.
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
 	subs      map[chan Job]struct{}
 	done      chan struct{} // closed when the job ends
 	persisted time.Time     // last progress write to meta.jobs
+	// seq numbers the job's changes; flushing is set while a throttled
+	// change waits for its write (flush).
+	seq      uint64
+	flushing bool
+
+	// saveMu orders the writes of the job's state; savedSeq is the change
+	// last written, so that an older state never overwrites a newer one.
+	saveMu   sync.Mutex
+	savedSeq uint64
 }
 
 // NewJobs returns the job registry of e. One registry per engine: serve
@@ -150,6 +177,7 @@ func (j *Jobs) start(ctx context.Context, kind string, fn JobFunc, p *place) (*J
 		job:  Job{ID: newJobID(), Kind: kind, Status: JobQueued, Result: json.RawMessage("null"), CreatedAt: now, UpdatedAt: now},
 		subs: map[chan Job]struct{}{}, done: make(chan struct{}),
 	}
+	lj.ctx, lj.cancel = context.WithCancelCause(j.ctx)
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
@@ -169,6 +197,7 @@ func (j *Jobs) start(ctx context.Context, kind string, fn JobFunc, p *place) (*J
 		j.mu.Lock()
 		delete(j.live, lj.job.ID)
 		j.mu.Unlock()
+		lj.cancel(nil)
 		j.wg.Done()
 		return nil, err
 	}
@@ -236,16 +265,17 @@ func (j *Jobs) roomLocked(kind string) error {
 		}
 	}
 	if n >= maxPendingJobs {
-		return Errorf(Busy, "%d %s jobs are already running or waiting, as many as this server takes; try again when some have ended (GET /api/jobs).", n, kind)
+		return Errorf(Busy, "%d %s jobs are already running or waiting, as many as this server takes; try again when some have ended (GET /api/jobs lists them; DELETE /api/jobs/{id} cancels one).", n, kind)
 	}
 	return nil
 }
 
 // run executes one job, after waiting for a slot of its kind, and records
-// its end. A job whose wait the registry's close ends still runs fn, on
-// the cancelled context, so that it fails the way it cleans up.
+// its end. A job whose wait a cancel or the registry's close ends still
+// runs fn, on the cancelled context, so that it fails the way it cleans up.
 func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 	defer j.wg.Done()
+	defer lj.cancel(nil)
 	if slot := j.slots[lj.job.Kind]; slot != nil {
 		held := true
 		select {
@@ -256,7 +286,7 @@ func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 			})
 			select {
 			case slot <- struct{}{}:
-			case <-j.ctx.Done():
+			case <-lj.ctx.Done():
 				held = false
 			}
 		}
@@ -271,8 +301,13 @@ func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 			job.Message = msg
 		})
 	}
-	res, err := j.call(fn, report)
+	res, err := j.call(lj.ctx, fn, report)
+	stopped := j.stopped(lj, err)
 	j.update(lj.job.ID, func(job *Job) {
+		if stopped != nil {
+			job.Status, job.Message, job.Error = JobFailed, stopped.Message, stopped
+			return
+		}
 		if err != nil {
 			job.Status, job.Message = JobFailed, ErrorMessage(err)
 			job.Error = &JobError{Code: ErrorCode(err), Message: ErrorMessage(err)}
@@ -286,25 +321,44 @@ func (j *Jobs) run(lj *liveJob, fn JobFunc) {
 			j.e.log.Error("job result not encodable", "job", job.ID, "err", merr)
 			return
 		}
-		job.Status, job.Progress, job.Result = JobComplete, 1, b
-		if job.Message == "" {
-			job.Message = "complete"
-		}
+		// note: the last step's message ("artifacts", "writing p_model")
+		// read as if the job were still at it.
+		job.Status, job.Progress, job.Result, job.Message = JobComplete, 1, b, "complete"
 	})
-	if err != nil && ErrorCode(err) == Internal {
+	if err != nil && stopped == nil && ErrorCode(err) == Internal {
 		j.e.log.Error("job failed", "job", lj.job.ID, "kind", lj.job.Kind, "err", err)
 	}
 }
 
 // call runs fn, turning a panic into an Internal error so that one bad job
 // cannot take the server down.
-func (j *Jobs) call(fn JobFunc, report func(float64, string)) (res any, err error) {
+func (j *Jobs) call(ctx context.Context, fn JobFunc, report func(float64, string)) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("job panicked: %v", r)
 		}
 	}()
-	return fn(j.ctx, report)
+	return fn(ctx, report)
+}
+
+// errJobCancelled is the cause of a job's context that Cancel ended.
+var errJobCancelled = errors.New("cancelled by DELETE /api/jobs/{id}")
+
+// stopped is the error of a job that failed with err because it was
+// cancelled (by Cancel or by the registry's close), saying which, or nil
+// when it was not cancelled.
+func (j *Jobs) stopped(lj *liveJob, err error) *JobError {
+	if err == nil || lj.ctx.Err() == nil {
+		return nil
+	}
+	msg := "Cancelled: the server shut down before the job finished; start it again once the server is back."
+	if errors.Is(context.Cause(lj.ctx), errJobCancelled) {
+		msg = fmt.Sprintf("Cancelled by DELETE /api/jobs/%s.", lj.job.ID)
+	}
+	if ErrorCode(err) != Internal {
+		msg += " " + ErrorMessage(err)
+	}
+	return &JobError{Code: JobCancelled, Message: msg}
 }
 
 // update changes a live job, persists it (progress writes throttled) and
@@ -319,10 +373,18 @@ func (j *Jobs) update(id string, change func(*Job)) {
 	before := lj.job.Status
 	change(&lj.job)
 	lj.job.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	snap := lj.job
+	lj.seq++
+	snap, seq := lj.job, lj.seq
 	persist := snap.Status != before || snap.Done() || time.Since(lj.persisted) >= jobPersistEvery
 	if persist {
 		lj.persisted = time.Now()
+	} else if !lj.flushing {
+		// note: a throttled change is written a little later all the
+		// same; a training reports its folds seconds apart, so its
+		// recorded progress stayed at 0 until the next one (and for good
+		// when the process was killed meanwhile).
+		lj.flushing = true
+		time.AfterFunc(jobPersistEvery, func() { j.flush(lj) })
 	}
 	for ch := range lj.subs {
 		sendLatest(ch, snap)
@@ -336,11 +398,7 @@ func (j *Jobs) update(id string, change func(*Job)) {
 	j.mu.Unlock()
 	saved := true
 	if persist {
-		// note: a fresh context, so that the final state is written even
-		// when the registry is closing.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := j.save(ctx, &snap); err != nil {
+		if err := j.persist(lj, &snap, seq); err != nil {
 			saved = false
 			j.e.log.Error("cannot record job state", "job", id, "err", err)
 		}
@@ -361,6 +419,44 @@ func (j *Jobs) update(id string, change func(*Job)) {
 		}
 		close(lj.done)
 	}
+}
+
+// flush writes a live job's latest state when a throttled change left it
+// unwritten.
+func (j *Jobs) flush(lj *liveJob) {
+	j.mu.Lock()
+	lj.flushing = false
+	if j.live[lj.job.ID] != lj || lj.job.Done() {
+		// note: an ended job's final state is written by update.
+		j.mu.Unlock()
+		return
+	}
+	snap, seq := lj.job, lj.seq
+	lj.persisted = time.Now()
+	j.mu.Unlock()
+	if err := j.persist(lj, &snap, seq); err != nil {
+		j.e.log.Error("cannot record job state", "job", snap.ID, "err", err)
+	}
+}
+
+// persist writes snap, the job's state after its change seq, unless a
+// later change is already written (flush and update write from two
+// goroutines).
+func (j *Jobs) persist(lj *liveJob, snap *Job, seq uint64) error {
+	lj.saveMu.Lock()
+	defer lj.saveMu.Unlock()
+	if seq <= lj.savedSeq {
+		return nil
+	}
+	// note: a fresh context, so that the final state is written even
+	// when the registry is closing.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := j.save(ctx, snap); err != nil {
+		return err
+	}
+	lj.savedSeq = seq
+	return nil
 }
 
 // jobSaveRetry is how often saveFinalLater tries again.
@@ -474,6 +570,83 @@ func (j *Jobs) Wait(ctx context.Context, id string) (*Job, error) {
 	}
 }
 
+// Cancel cancels a queued or running job: its context ends, and the job
+// fails with the error code JobCancelled once its work stops (a training
+// between two boosting rounds, a query at once). It waits up to wait for
+// that and returns the job's state then, ended or still stopping. A job
+// that has already ended is a Conflict; an unknown id NotFound.
+func (j *Jobs) Cancel(ctx context.Context, id string, wait time.Duration) (*Job, error) {
+	j.mu.Lock()
+	lj := j.live[id]
+	if lj == nil || lj.job.Done() {
+		j.mu.Unlock()
+		job, err := j.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, Errorf(Conflict, "Job %s has already ended (%s); there is nothing to cancel.", id, job.Status)
+	}
+	kind := lj.job.Kind
+	j.mu.Unlock()
+	lj.cancel(errJobCancelled)
+	j.e.log.Info("job cancelled on request", "job", id, "kind", kind)
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return j.Wait(wctx, id)
+}
+
+// MaxJobsList bounds GET /api/jobs?limit=.
+const MaxJobsList = 1000
+
+// List returns the jobs that have not ended, newest first, then the most
+// recent ended ones, up to limit in all; status, when set, keeps the jobs
+// in that status only.
+func (j *Jobs) List(ctx context.Context, status string, limit int) ([]Job, error) {
+	if status != "" && !slices.Contains([]string{JobQueued, JobRunning, JobComplete, JobFailed}, status) {
+		return nil, Errorf(BadRequest, "Unknown job status %q: use queued, running, complete or failed.", status)
+	}
+	if limit <= 0 || limit > MaxJobsList {
+		return nil, Errorf(BadRequest, "The limit must be between 1 and %d, not %d.", MaxJobsList, limit)
+	}
+	j.mu.Lock()
+	out := make([]Job, 0, len(j.live))
+	live := make(map[string]bool, len(j.live))
+	for id, lj := range j.live {
+		live[id] = true
+		if status == "" || lj.job.Status == status {
+			out = append(out, lj.job)
+		}
+	}
+	j.mu.Unlock()
+	slices.SortFunc(out, func(a, b Job) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(out) >= limit {
+		return out[:limit], nil
+	}
+	// note: a live job is also in the table (its state there may be
+	// older); it is listed once, from memory.
+	rows, err := j.e.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM meta.jobs
+		WHERE ? = '' OR status = ? ORDER BY created_at DESC, id LIMIT ?`, status, status, limit+len(live))
+	if err != nil {
+		return nil, j.e.queryError(ctx, err, "list jobs")
+	}
+	defer rows.Close()
+	for rows.Next() && len(out) < limit {
+		job, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		if !live[job.ID] {
+			out = append(out, *job)
+		}
+	}
+	return out, rows.Err()
+}
+
 // Running reports how many jobs have not ended.
 func (j *Jobs) Running() int {
 	j.mu.Lock()
@@ -482,7 +655,10 @@ func (j *Jobs) Running() int {
 }
 
 // Close stops accepting jobs, cancels the running ones (they end as
-// failed) and waits for them until ctx ends.
+// failed, error code JobCancelled) and waits for them until ctx ends.
+// Those still running then are recorded as failed (JobInterrupted), so
+// that the jobs table does not call them running until the next start,
+// and the error names them.
 func (j *Jobs) Close(ctx context.Context) error {
 	j.mu.Lock()
 	j.closed = true
@@ -498,8 +674,52 @@ func (j *Jobs) Close(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("jobs still running at shutdown: %w", ctx.Err())
+		return j.abandon()
 	}
+}
+
+// abandon records the jobs that have not ended as interrupted, ends them
+// for Get, Wait and their subscribers, and returns an error naming them.
+// Their goroutines may still run; their later changes are ignored.
+func (j *Jobs) abandon() error {
+	const msg = "Interrupted: the server shut down and the job did not stop within the shutdown's grace; start it again once the server is back."
+	type left struct {
+		lj   *liveJob
+		snap Job
+		seq  uint64
+	}
+	var all []left
+	j.mu.Lock()
+	for id, lj := range j.live {
+		if lj.job.Done() {
+			continue // note: its final state is being written
+		}
+		lj.job.Status, lj.job.Message = JobFailed, msg
+		lj.job.Error = &JobError{Code: JobInterrupted, Message: msg}
+		lj.job.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		lj.seq++
+		for ch := range lj.subs {
+			sendLatest(ch, lj.job)
+			close(ch)
+		}
+		lj.subs = nil
+		delete(j.live, id)
+		close(lj.done)
+		all = append(all, left{lj, lj.job, lj.seq})
+	}
+	j.mu.Unlock()
+	if len(all) == 0 {
+		return nil
+	}
+	names := make([]string, len(all))
+	for i, l := range all {
+		names[i] = fmt.Sprintf("%s (%s)", l.snap.ID, l.snap.Kind)
+		if err := j.persist(l.lj, &l.snap, l.seq); err != nil {
+			j.e.log.Error("cannot record job state", "job", l.snap.ID, "err", err)
+		}
+	}
+	slices.Sort(names)
+	return fmt.Errorf("%d job(s) did not stop within the shutdown grace and were recorded as interrupted: %s", len(all), strings.Join(names, ", "))
 }
 
 // insert records a new job.
@@ -532,15 +752,25 @@ func (j *Jobs) save(ctx context.Context, job *Job) error {
 
 // load reads a recorded job, or NotFound.
 func (j *Jobs) load(ctx context.Context, id string) (*Job, error) {
-	var job Job
-	var msg, rec sql.NullString
-	err := j.e.db.QueryRowContext(ctx, `SELECT id, kind, status, progress, message, result::VARCHAR, created_at, updated_at
-		FROM meta.jobs WHERE id = ?`, id).Scan(&job.ID, &job.Kind, &job.Status, &job.Progress, &msg, &rec, &job.CreatedAt, &job.UpdatedAt)
+	job, err := scanJob(j.e.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM meta.jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, Errorf(NotFound, "There is no job %q.", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load job %s: %w", id, err)
+	}
+	return job, nil
+}
+
+// jobColumns are the columns scanJob reads.
+const jobColumns = `id, kind, status, progress, message, result::VARCHAR, created_at, updated_at`
+
+// scanJob reads one meta.jobs row of jobColumns.
+func scanJob(row interface{ Scan(...any) error }) (*Job, error) {
+	var job Job
+	var msg, rec sql.NullString
+	if err := row.Scan(&job.ID, &job.Kind, &job.Status, &job.Progress, &msg, &rec, &job.CreatedAt, &job.UpdatedAt); err != nil {
+		return nil, err
 	}
 	job.Message = msg.String
 	job.Result = json.RawMessage("null")
@@ -556,11 +786,17 @@ func (j *Jobs) load(ctx context.Context, id string) (*Job, error) {
 }
 
 // recoverJobs runs at Open: a job still queued or running belongs to a
-// process that died.
+// process that died. It fails with an error, as every failed job does,
+// and keeps its last recorded progress.
 func recoverJobs(ctx context.Context, e *Engine) error {
-	_, err := e.db.ExecContext(ctx, `UPDATE meta.jobs SET status = 'failed',
-		message = 'interrupted: the process stopped before the job finished', updated_at = now() AT TIME ZONE 'UTC'
-		WHERE status IN ('queued', 'running')`)
+	const msg = "interrupted: the process stopped before the job finished"
+	rec, err := json.Marshal(jobRecord{Result: json.RawMessage("null"), Error: &JobError{Code: JobInterrupted, Message: msg}})
+	if err != nil {
+		return err
+	}
+	_, err = e.db.ExecContext(ctx, `UPDATE meta.jobs SET status = 'failed', message = ?, result = ?::JSON,
+		updated_at = now() AT TIME ZONE 'UTC'
+		WHERE status IN ('queued', 'running')`, msg, string(rec))
 	if err != nil {
 		return fmt.Errorf("recover jobs: %w", err)
 	}

@@ -172,13 +172,15 @@ func (e *Engine) Train(ctx context.Context, in TrainInput) (*TrainResult, error)
 	}
 	cfg := trainConfig(splits, len(t.classes))
 	cfg.Progress = func(p float64, msg string) { progress(0.1+0.85*p, msg) }
-	res, err := supervised.Run(mx.data, cfg)
+	res, err := supervised.Run(ctx, mx.data, cfg)
+	if err == nil {
+		defer res.Model.Close()
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, Wrap(Timeout, cerr, "Training was cancelled; no model was written.")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train %s: %w", name, err)
-	}
-	defer res.Model.Close()
-	if err := ctx.Err(); err != nil {
-		return nil, Wrap(Timeout, err, "Training was cancelled; no model was written.")
 	}
 	progress(0.95, "artifacts")
 	m := newModelMetrics(name, t, in.Leaky, src, mx, splits, cfg, res)
@@ -339,10 +341,27 @@ func (e *Engine) commitModel(ctx context.Context, name, version string, m *Model
 		return nil, err
 	}
 	dir := filepath.Join(parent, m.Version)
+	// note: under ingestMu, as DeleteDataset, so that a dataset deleted
+	// while the model trained (its rows are read into memory first, so
+	// nothing failed) is seen here, and a delete that comes later finds
+	// the model listed. Without it, a model of a run that 404s was
+	// published.
+	e.ingestMu.Lock()
+	defer e.ingestMu.Unlock()
+	if _, err := e.Run(ctx, m.Source.RunID); ErrorCode(err) == NotFound {
+		return nil, Wrap(NotFound, err, "Run %s was deleted (with its dataset) while model %s was being trained; no model was written.", m.Source.RunID, name)
+	} else if err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, fmt.Errorf("commit model %s/%s: %w", name, m.Version, err)
 	}
 	if err := e.registerModel(ctx, m, dir); err != nil {
+		// note: Open registers the folders it finds (syncModels); an
+		// unrecorded one would be published at the next start.
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			e.log.Warn("cannot remove an unregistered model", "dir", dir, "err", rerr)
+		}
 		return nil, err
 	}
 	return &TrainResult{ArtifactDir: dir, Model: name, Version: m.Version, Target: m.Target, Leaky: m.Leaky,

@@ -344,6 +344,67 @@ func TestEngine_Train_errors(t *testing.T) {
 	}
 }
 
+// TestEngine_Train_datasetDeleted: a dataset deleted while a model trains
+// on its run (the delete succeeds: the rows are already in memory) leaves
+// no model behind. Before, the training published a model whose run_id
+// answered 404, while scoring and anomaly detection failed cleanly.
+func TestEngine_Train_datasetDeleted(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	run := mustKOIRun(t, e, mustKOISubset(t, 12))
+	ctx := context.Background()
+	var derr error
+	deleted := false
+	_, err := e.Train(ctx, TrainInput{Name: "gone", Progress: func(_ float64, msg string) {
+		if msg == "fold 1 of 5" && !deleted {
+			deleted, derr = true, e.DeleteDataset(ctx, "koi")
+		}
+	}})
+	if !deleted || derr != nil {
+		t.Fatalf("the delete during the training: reached %v, %v", deleted, derr)
+	}
+	if ErrorCode(err) != NotFound || !strings.Contains(ErrorMessage(err), "Run "+run.RunID+" was deleted (with its dataset) while model gone was being trained") {
+		t.Errorf("Train after its dataset was deleted: %v (%s), want NotFound naming the run", err, ErrorCode(err))
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.models`); n != 0 {
+		t.Errorf("meta.models has %d rows", n)
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.DataDir(), DirModels, "gone", "*")); len(left) != 0 {
+		t.Errorf("artifacts left behind: %v", left)
+	}
+}
+
+// TestEngine_Train_cancelled: a training cancelled during its second fold
+// (a job cancelled by DELETE /api/jobs/{id}, a server shutting down) stops
+// there and writes nothing. Before, the folds, the holdout and the final
+// model were all trained first (the trainer had no context), which held
+// the shutdown past its grace.
+func TestEngine_Train_cancelled(t *testing.T) {
+	t.Parallel()
+	mustXGBoost(t)
+	e := MustOpenEngine(t)
+	mustKOIRun(t, e, mustKOISubset(t, 12))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps []string
+	_, err := e.Train(ctx, TrainInput{Name: "stopped", Progress: func(_ float64, msg string) {
+		steps = append(steps, msg)
+		if msg == "fold 2 of 5" {
+			cancel()
+		}
+	}})
+	if ErrorCode(err) != Timeout || !strings.Contains(ErrorMessage(err), "Training was cancelled; no model was written.") {
+		t.Errorf("Train cancelled: %v (%s), want Timeout", err, ErrorCode(err))
+	}
+	if slices.Contains(steps, "fold 3 of 5") || slices.Contains(steps, "trained") {
+		t.Errorf("the training went on after the cancel: %q", steps)
+	}
+	if n := mustQueryInt(t, e, `SELECT count(*) FROM meta.models`); n != 0 {
+		t.Errorf("meta.models has %d rows", n)
+	}
+}
+
 // checkOOF verifies oof_predictions.csv: the contracted header, one row
 // per training row, and no star in two folds.
 func checkOOF(t *testing.T, path string, rows int) {

@@ -10,6 +10,7 @@
 package supervised
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -124,8 +125,9 @@ type Importance struct {
 	Share   float64 `json:"share"`
 }
 
-// Run cross-validates, evaluates the holdout and fits the final model.
-func Run(d Data, cfg Config) (*Result, error) {
+// Run cross-validates, evaluates the holdout and fits the final model. It
+// stops between two boosting rounds once ctx ends, with ctx's error.
+func Run(ctx context.Context, d Data, cfg Config) (*Result, error) {
 	start := time.Now()
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -148,7 +150,7 @@ func Run(d Data, cfg Config) (*Result, error) {
 	r := &Result{FoldOf: assign, Proba: make([]float64, len(d.Y)*d.Width())}
 	for k, f := range split.Folds(assign, cfg.Folds) {
 		progress(float64(k)/steps, fmt.Sprintf("fold %d of %d", k+1, cfg.Folds))
-		rep, err := r.fold(d, cfg, k, f)
+		rep, err := r.fold(ctx, d, cfg, k, f)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", k+1, err)
 		}
@@ -168,11 +170,11 @@ func Run(d Data, cfg Config) (*Result, error) {
 		}
 	}
 	progress(float64(cfg.Folds)/steps, "holdout train/valid/test")
-	if r.Holdout, err = holdout(d, cfg, strata); err != nil {
+	if r.Holdout, err = holdout(ctx, d, cfg, strata); err != nil {
 		return nil, fmt.Errorf("holdout: %w", err)
 	}
 	progress(float64(cfg.Folds+1)/steps, "final model on every row")
-	if err := r.fit(d, cfg); err != nil {
+	if err := r.fit(ctx, d, cfg); err != nil {
 		return nil, err
 	}
 	r.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
@@ -182,8 +184,8 @@ func Run(d Data, cfg Config) (*Result, error) {
 
 // fold trains on one fold's training rows and records its held-out
 // probabilities in r.Proba.
-func (r *Result) fold(d Data, cfg Config, k int, f split.Fold) (FoldReport, error) {
-	m, err := xgb.Train(d.subset(f.Train), nil, cfg.Params)
+func (r *Result) fold(ctx context.Context, d Data, cfg Config, k int, f split.Fold) (FoldReport, error) {
+	m, err := xgb.TrainContext(ctx, d.subset(f.Train), nil, cfg.Params)
 	if err != nil {
 		return FoldReport{}, err
 	}
@@ -205,7 +207,7 @@ func (r *Result) fold(d Data, cfg Config, k int, f split.Fold) (FoldReport, erro
 
 // holdout trains on the train part with early stopping on valid and
 // reports valid and test.
-func holdout(d Data, cfg Config, strata []int) (Holdout, error) {
+func holdout(ctx context.Context, d Data, cfg Config, strata []int) (Holdout, error) {
 	assign, err := split.TrainValidTest(strata, d.Groups, cfg.Train, cfg.Valid, cfg.Test, cfg.Seed)
 	if err != nil {
 		return Holdout{}, fmt.Errorf("%w: %v", ErrInput, err)
@@ -215,7 +217,7 @@ func holdout(d Data, cfg Config, strata []int) (Holdout, error) {
 	p := cfg.Params
 	p.EarlyStoppingRounds = cfg.EarlyStoppingRounds
 	valid := d.subset(va)
-	m, err := xgb.Train(d.subset(tr), &valid, p)
+	m, err := xgb.TrainContext(ctx, d.subset(tr), &valid, p)
 	if err != nil {
 		return h, err
 	}
@@ -238,12 +240,12 @@ func holdout(d Data, cfg Config, strata []int) (Holdout, error) {
 }
 
 // fit trains the final model on every row and ranks its features.
-func (r *Result) fit(d Data, cfg Config) error {
+func (r *Result) fit(ctx context.Context, d Data, cfg Config) error {
 	all := make([]int, len(d.Y))
 	for i := range all {
 		all[i] = i
 	}
-	m, err := xgb.Train(d.subset(all), nil, cfg.Params)
+	m, err := xgb.TrainContext(ctx, d.subset(all), nil, cfg.Params)
 	if err != nil {
 		return fmt.Errorf("final model: %w", err)
 	}

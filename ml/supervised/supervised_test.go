@@ -1,6 +1,7 @@
 package supervised
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -39,7 +40,7 @@ func fastConfig() Config {
 
 func TestRun_binary(t *testing.T) {
 	d := synthetic(600, 2, 1)
-	r, err := Run(d, fastConfig())
+	r, err := Run(context.Background(), d, fastConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +71,12 @@ func TestRun_binary(t *testing.T) {
 // TestRun_deterministic: the same data and seed give the same numbers.
 func TestRun_deterministic(t *testing.T) {
 	d := synthetic(300, 2, 2)
-	a, err := Run(d, fastConfig())
+	a, err := Run(context.Background(), d, fastConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Model.Close()
-	b, err := Run(d, fastConfig())
+	b, err := Run(context.Background(), d, fastConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestRun_deterministic(t *testing.T) {
 
 func TestRun_multiclass(t *testing.T) {
 	d := synthetic(450, 3, 3)
-	r, err := Run(d, fastConfig())
+	r, err := Run(context.Background(), d, fastConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +112,37 @@ func TestRun_ErrInput(t *testing.T) {
 	for i := range d.Y {
 		d.Y[i] = 0
 	}
-	if _, err := Run(d, fastConfig()); !errors.Is(err, ErrInput) {
+	if _, err := Run(context.Background(), d, fastConfig()); !errors.Is(err, ErrInput) {
 		t.Errorf("one class: err = %v", err)
 	}
 	d = synthetic(30, 2, 4)
 	d.Groups = d.Groups[:10]
-	if _, err := Run(d, fastConfig()); !errors.Is(err, ErrInput) {
+	if _, err := Run(context.Background(), d, fastConfig()); !errors.Is(err, ErrInput) {
 		t.Errorf("short groups: err = %v", err)
+	}
+}
+
+// TestRun_cancelled: a context cancelled during the second fold stops the
+// training there (a job cancelled, a server shutting down): Run answers
+// the context's error and trains neither the later folds nor the final
+// model. Before, Run had no context and trained to the end.
+func TestRun_cancelled(t *testing.T) {
+	d := synthetic(600, 2, 1)
+	cfg := fastConfig()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var steps []string
+	cfg.Progress = func(_ float64, msg string) {
+		steps = append(steps, msg)
+		if msg == "fold 2 of 5" {
+			cancel()
+		}
+	}
+	r, err := Run(ctx, d, cfg)
+	if !errors.Is(err, context.Canceled) || r != nil {
+		t.Fatalf("Run on a cancelled context: %v, want context.Canceled", err)
+	}
+	if want := []string{"fold 1 of 5", "fold 2 of 5"}; !cmp.Equal(steps, want) {
+		t.Errorf("steps %q, want %q", steps, want)
 	}
 }

@@ -1,6 +1,7 @@
 package xgb
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -56,6 +57,13 @@ func (d Data) validate(classes int) error {
 // model then keeps only the rounds up to the best one, so that saving and
 // predicting use the early-stopped model without further bookkeeping.
 func Train(train Data, valid *Data, p Params) (*Booster, error) {
+	return TrainContext(context.Background(), train, valid, p)
+}
+
+// TrainContext is Train, stopped between two boosting rounds once ctx
+// ends (a cancelled job, a server shutting down): a round is one call into
+// the library, which cannot be interrupted, and lasts milliseconds.
+func TrainContext(ctx context.Context, train Data, valid *Data, p Params) (*Booster, error) {
 	trainMu.Lock()
 	defer trainMu.Unlock()
 	a, err := lib()
@@ -97,7 +105,7 @@ func Train(train Data, valid *Data, p Params) (*Booster, error) {
 	if err := a.call("create booster", func() int32 { return a.boosterCreate(cache, uint64(len(cache)), &h) }); err != nil {
 		return nil, err
 	}
-	t := &trainer{a: a, h: h, p: p, dtrain: dtrain, dvalid: dvalid, valid: valid}
+	t := &trainer{ctx: ctx, a: a, h: h, p: p, dtrain: dtrain, dvalid: dvalid, valid: valid}
 	info, err := t.run()
 	if err != nil {
 		_ = a.call("free booster", func() int32 { return a.boosterFree(t.h) })
@@ -115,6 +123,7 @@ func Train(train Data, valid *Data, p Params) (*Booster, error) {
 // trainer holds the state of one Train call. h may be replaced by a sliced
 // booster after early stopping.
 type trainer struct {
+	ctx            context.Context
 	a              *api
 	h              uintptr
 	p              Params
@@ -130,6 +139,9 @@ func (t *trainer) run() (TrainInfo, error) {
 	}
 	info := TrainInfo{BestIteration: -1}
 	for iter := 0; iter < t.p.NumBoostRound; iter++ {
+		if err := t.ctx.Err(); err != nil {
+			return info, fmt.Errorf("xgb: training stopped after %d of %d rounds: %w", iter, t.p.NumBoostRound, err)
+		}
 		err := t.a.call("boost round "+strconv.Itoa(iter), func() int32 {
 			return t.a.boosterUpdateOneIter(t.h, int32(iter), t.dtrain.h)
 		})

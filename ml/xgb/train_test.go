@@ -1,6 +1,7 @@
 package xgb
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -316,4 +317,18 @@ func TestTrain_deterministicWhileScoring(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("training beside loading models differs from a lone one (-lone +beside):\n%s", diff)
 	}
+}
+
+// TestTrainContext_cancelled: a training whose context has ended stops
+// before its next round and answers the context's error, so that a
+// cancelled job does not hold the one training turn (trainMu) to the end.
+func TestTrainContext_cancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := TrainContext(ctx, blobs(200, 3, 2, 1.5, 1), nil, fastParams())
+	if !errors.Is(err, context.Canceled) || b != nil {
+		t.Fatalf("TrainContext on a cancelled context: %v, want context.Canceled", err)
+	}
+	// The turn was given back: the next training runs.
+	mustTrain(t, blobs(200, 3, 2, 1.5, 1), nil, fastParams())
 }
