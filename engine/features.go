@@ -310,6 +310,9 @@ func (e *Engine) featureSQLError(ctx context.Context, err error, fs *spec.Featur
 		if name, msg := e.blameFeature(ctx, fs, run); name != "" {
 			return Wrap(Invalid, err, "Feature %s of %s cannot be computed over run %s: %s. Guard its expression (e.g. CASE WHEN x > 0 THEN ln(x) END).", name, spec.FeaturesFile, run.RunID, msg)
 		}
+		if ctx.Err() != nil {
+			return Wrap(Timeout, err, "The feature build was cancelled; no version was written.")
+		}
 		if strings.Contains(err.Error(), "Conversion Error") {
 			return Wrap(Invalid, err, "%s does not compile over run %s: %s", spec.FeaturesFile, run.RunID, firstLine(err.Error()))
 		}
@@ -322,6 +325,8 @@ func (e *Engine) featureSQLError(ctx context.Context, err error, fs *spec.Featur
 // the first that fails, with DuckDB's reason; "" when none does alone. It
 // costs a pass over the run per feature, paid only after a build failed.
 func (e *Engine) blameFeature(ctx context.Context, fs *spec.Features, run *Run) (name, msg string) {
+	ctx, cancel := context.WithTimeout(ctx, blameBudget)
+	defer cancel()
 	probe := func(one *spec.Features, n string) bool {
 		q, err := sqltmpl.FeatureStats(sqltmpl.FeatureInput{RunPath: e.abs(run.Path), Spec: one, Medians: []string{}})
 		if err != nil {
@@ -339,12 +344,20 @@ func (e *Engine) blameFeature(ctx context.Context, fs *spec.Features, run *Run) 
 		}
 		return false
 	}
+	// note: one pass per feature, stopped by blameBudget or ctx (name
+	// stays "" then: the build's own message stands).
 	for _, f := range fs.All() {
+		if ctx.Err() != nil {
+			return "", ""
+		}
 		if probe(&spec.Features{Version: fs.Version, Derived: []spec.Feature{*f}}, f.Name) {
 			return name, msg
 		}
 	}
 	for _, c := range fs.Categorical {
+		if ctx.Err() != nil {
+			return "", ""
+		}
 		if probe(&spec.Features{Version: fs.Version, Categorical: []spec.CategoricalFeature{c}}, c.Name) {
 			return name, msg
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/exohunter/exohunter/engine/mapping"
 	"github.com/exohunter/exohunter/engine/spec"
@@ -131,15 +132,30 @@ func (c *specChecker) bisect(ctx context.Context, order []sqltmpl.Origin) (sqltm
 	return order[hi-1], msg, msg != "", nil
 }
 
+// blameBudget bounds the search for the config element behind a failed
+// run or feature build: each step is a pass over the data, and a search
+// that runs out of time leaves the failure unexplained rather than late.
+const blameBudget = 2 * time.Minute
+
+// blameProbeHook, when set by a test, runs before each probe of a blame
+// search.
+var blameProbeHook func()
+
 // blameRunError finds the metric or rule whose SQL raised a run's error on
 // the dataset's real values (ln of 0, the square root of a negative, a
 // failed CAST): errors that CheckSpec's empty relation cannot show. It
 // bisects over the elements as CheckSpec does, running the query instead
 // of preparing it, so it costs a few passes over the dataset, paid only
 // after a run failed. It returns the element's spec.Error, or nil when the
-// SQL fails with every element disabled too (the dataset's own bytes).
+// SQL fails with every element disabled too (the dataset's own bytes),
+// when ctx ends or when the search outlasts blameBudget.
 func blameRunError(ctx context.Context, db *sql.DB, b *spec.Bundle, dataset string, m *mapping.Mapping) (*spec.Error, error) {
+	ctx, cancel := context.WithTimeout(ctx, blameBudget)
+	defer cancel()
 	c := &specChecker{b: b, m: m, dataset: dataset, probe: func(ctx context.Context, q string) string {
+		if blameProbeHook != nil {
+			blameProbeHook()
+		}
 		// note: hashing the whole row makes DuckDB evaluate every column,
 		// which a count(*) would let it skip.
 		var n int64
@@ -148,16 +164,20 @@ func blameRunError(ctx context.Context, db *sql.DB, b *spec.Bundle, dataset stri
 		}
 		return ""
 	}}
-	r, msg, err := c.try(ctx, nil)
-	if err != nil || msg == "" {
-		return nil, err
+	r, err := sqltmpl.Render(sqltmpl.PipelineInput{Dataset: dataset, Bundle: b, Mapping: m})
+	if err != nil {
+		return nil, fmt.Errorf("blame: %w", err)
 	}
+	// note: the run failed with every element on; first the file alone,
+	// so that a bad value in the file costs one pass, not a search.
 	order := r.Origins()
 	if _, none, err := c.try(ctx, order); err != nil || none != "" {
 		return nil, err
 	}
 	o, msg, ok, err := c.bisect(ctx, order)
-	if err != nil || !ok {
+	if err != nil || !ok || ctx.Err() != nil {
+		// note: a search cut short by ctx saw "context canceled" as a
+		// failure and would blame an innocent element.
 		return nil, err
 	}
 	return b.Errorf(o.File, o.Path, fmt.Errorf("%w: %s", spec.ErrSQL, firstLine(msg))), nil

@@ -405,9 +405,17 @@ func (e *Engine) runSQLError(ctx context.Context, err error, p *preparedRun) err
 		if se := e.blameRun(ctx, p); se != nil {
 			return Wrap(Invalid, err, "The run of %s failed on the dataset's values in %s. Guard the expression (e.g. CASE WHEN x > 0 THEN ln(x) END), or restore the shipped file.", dataset, se.Error())
 		}
+		if ctx.Err() != nil {
+			return Wrap(Timeout, err, "The run of %s was cancelled before it finished.", dataset)
+		}
 	}
 	if isFileReadError(err) {
 		return Wrap(BadRequest, err, "Dataset %s could not be read to the end: %s", dataset, firstLine(err.Error()))
+	}
+	if isValueError(err) {
+		// note: no single element was found to blame (or the search ran
+		// out of time); the message still says what DuckDB met.
+		return Wrap(BadRequest, err, "The run of %s met a value it cannot compute: %s. Check the metrics and rules you changed in the configuration, or the file's values.", dataset, firstLine(err.Error()))
 	}
 	return fmt.Errorf("run %s: %w", dataset, err)
 }

@@ -110,3 +110,44 @@ func TestRun_missionRenamed(t *testing.T) {
 		t.Errorf("the dataset is gone: %v", err)
 	}
 }
+
+// TestBlameRunError_cancelled: a search cut short by its context blames
+// nothing; each of its probes would fail with "context canceled", which a
+// bisection reads as the SQL failing and pins on an innocent element.
+// Not parallel: it sets blameProbeHook.
+func TestBlameRunError_cancelled(t *testing.T) {
+	fsys := configFS(t)
+	f := fsys[spec.MetricsFile]
+	old := "THEN koi_prad / (109.076 * koi_srad) END"
+	f.Data = []byte(strings.Replace(string(f.Data), old, "THEN sqrt(koi_prad - 5) / (109.076 * koi_srad) END", 1))
+	e := MustOpenEngine(t, func(o *Options) { o.Config = fsys })
+	MustIngest(t, e, IngestInput{Path: koiSmall, Name: "koi"})
+	ds, err := e.Dataset(context.Background(), "koi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.mapColumns(ds.Columns, IngestInput{Mission: ds.Mission, Units: ds.Units})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if se, err := blameRunError(context.Background(), e.db, e.bundle, ds.Name, m); se == nil || err != nil {
+		t.Fatalf("blameRunError = %v, %v; want the radius_ratio metric", se, err)
+	}
+	// note: cancelled after the first probe (the file alone, which
+	// passes), so that the bisection's probes all fail.
+	for _, after := range []int{1, 2, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		probes := 0
+		blameProbeHook = func() {
+			if probes++; probes > after {
+				cancel()
+			}
+		}
+		se, err := blameRunError(ctx, e.db, e.bundle, ds.Name, m)
+		blameProbeHook = nil
+		cancel()
+		if se != nil {
+			t.Errorf("a search cancelled after %d probes blamed %v (err %v); want nothing", after, se, err)
+		}
+	}
+}
