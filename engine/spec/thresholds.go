@@ -126,15 +126,24 @@ type domainProblem struct {
 	err        error
 }
 
-// domainProblems lists negatives (every threshold is a radius, period,
-// temperature, depth, ratio or fraction), fractions above 1, and pairs out
-// of order. Load reports them against the file, overrides against the
-// keys they set.
+// nonNegativeUnits are the units no quantity of them is below 0 in: a
+// radius, mass, period, temperature (K), depth or fraction. Others may be
+// signed: a metallicity in dex, a magnitude, a declination, a log ratio
+// ("-").
+var nonNegativeUnits = map[string]bool{
+	"R_earth": true, "R_sun": true, "R_jup": true, "M_earth": true, "M_sun": true, "M_jup": true,
+	"days": true, "hours": true, "K": true, "AU": true, "S_earth": true,
+	"percent": true, "ppm": true, "fraction": true,
+}
+
+// domainProblems lists negatives of non-negative units, fractions above
+// 1, and pairs out of order. Load reports them against the file,
+// overrides against the keys they set.
 func (t *Thresholds) domainProblems() []domainProblem {
 	var out []domainProblem
 	for _, e := range t.entries {
 		switch {
-		case e.Value < 0:
+		case e.Value < 0 && nonNegativeUnits[e.Unit]:
 			out = append(out, domainProblem{key: e.Key, err: errf(ErrInvalidValue, "(%g): a %s threshold cannot be negative", e.Value, orUnit(e.Unit))})
 		case e.Unit == "fraction" && e.Value > 1:
 			out = append(out, domainProblem{key: e.Key, err: errf(ErrInvalidValue, "(%g): a fraction is at most 1", e.Value)})
@@ -167,10 +176,13 @@ func readParams(text string, e *Expr) []string {
 	return out
 }
 
-// checkThresholdsRead refuses a threshold that no metric or rule reads: a
-// misspelled key (roky_max beside rocky_max) or section (planet_raduis)
-// would otherwise be accepted and change nothing, while the value it was
-// meant to set keeps its default or breaks the rules reading it.
+// checkThresholdsRead refuses a threshold that no metric or rule reads and
+// whose name is a near miss of one they do read: a misspelled key
+// (roky_max beside rocky_max) or section (planet_raduis) would otherwise
+// be accepted and change nothing, while the value it was meant to set
+// keeps its default or breaks the rules reading it. Other unread keys are
+// allowed: a rules.yaml of one's own may leave shipped thresholds unread,
+// and a thresholds file may hold values kept for later.
 func checkThresholdsRead(b *Bundle) Errors {
 	read := map[string]bool{}
 	mark := func(text string, e *Expr) {
@@ -208,18 +220,21 @@ func checkThresholdsRead(b *Bundle) Errors {
 		}
 		sec, key, _ := strings.Cut(e.Key, ".")
 		if known, ok := keys[sec]; ok {
-			errs = append(errs, b.Thresholds.src.errorf(e.Key, errf(ErrUnknownKey,
-				"%q%s: %s reads $%s; the keys of %s they read are %s. Fix the name or remove the key.",
-				key, nearName(key, known), readers, e.Key, sec, strings.Join(known, ", "))))
+			if near := nearName(key, known); near != "" {
+				errs = append(errs, b.Thresholds.src.errorf(e.Key, errf(ErrUnknownKey,
+					"%q%s: %s reads $%s; the keys of %s they read are %s. Fix the name or remove the key.",
+					key, near, readers, e.Key, sec, strings.Join(known, ", "))))
+			}
 			continue
 		}
-		if reported[sec] {
+		near := nearName(sec, sections)
+		if reported[sec] || near == "" {
 			continue
 		}
 		reported[sec] = true
 		errs = append(errs, b.Thresholds.src.errorf(sec, errf(ErrUnknownKey,
 			"%q%s: %s reads a threshold of section %s; the sections they read are %s. Fix the name or remove the section.",
-			sec, nearName(sec, sections), readers, sec, strings.Join(sections, ", "))))
+			sec, near, readers, sec, strings.Join(sections, ", "))))
 	}
 	return errs
 }
