@@ -75,7 +75,7 @@ func TestConfigDir_misnamedFile(t *testing.T) {
 	thresholds := replaced(t, "configs/thresholds.yaml", "rocky_max: 2.0", "rocky_max: 2.2")
 	for _, tc := range []struct{ file, want string }{
 		{"thresholds.yml", "thresholds.yml is no config file ExoHunter reads (name it thresholds.yaml)"},
-		{"threshold.yaml", "threshold.yaml is no config file ExoHunter reads"},
+		{"threshold.yaml", "threshold.yaml is no config file ExoHunter reads (name it thresholds.yaml)"},
 		{"configs/Thresholds.yaml", "configs/Thresholds.yaml is no config file ExoHunter reads"},
 		{"configs/columns.yaml", "configs/columns.yaml belongs in schemas/"},
 	} {
@@ -88,6 +88,8 @@ func TestConfigDir_misnamedFile(t *testing.T) {
 	for _, files := range []map[string]string{
 		{"thresholds.yaml": thresholds},
 		{"configs/thresholds.yaml": thresholds, "README.md": "notes", ".editor.yml": "x: 1", "other/x.yaml": "x: 1"},
+		// note: a project folder's own YAML beside the configs.
+		{"thresholds.yaml": thresholds, "environment.yml": "name: exo", "docker-compose.yml": "services: {}", "mkdocs.yml": "site_name: x"},
 	} {
 		dir := configDir(t, files)
 		if _, stderr, err := runMain(t, "query", "SELECT 1", "--data-dir", t.TempDir(), "--config-dir", dir); err != nil || strings.Contains(stderr, "holds no config file") {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/exohunter/exohunter/engine/spec"
 )
 
 // defaults holds configs/ and schemas/ as shipped, so the binary works from
@@ -100,9 +102,16 @@ func configDirFiles(dir string) ([]string, error) {
 			case ok:
 				bad = append(bad, fmt.Sprintf("%s belongs in %s/", rel, path.Dir(p)))
 			default:
+				// note: at the top level only a near miss of a config's
+				// name (thresholds.yml, threshold.yaml) is refused: a
+				// project folder also holds environment.yml and the like.
+				near := nearConfig(name, known)
+				if sub == "" && near == "" {
+					continue
+				}
 				why := rel + " is no config file ExoHunter reads"
-				if y := strings.TrimSuffix(name, path.Ext(name)) + ".yaml"; known[y] != "" {
-					why += " (name it " + y + ")"
+				if near != "" {
+					why += " (name it " + near + ")"
 				}
 				bad = append(bad, why)
 			}
@@ -119,6 +128,19 @@ func configDirFiles(dir string) ([]string, error) {
 			dir, strings.Join(bad, "; "), strings.Join(names, ", "))
 	}
 	return found, nil
+}
+
+// nearConfig returns the config file name that name probably misspells
+// (thresholds.yml, threshold.yaml, Thresholds.yaml), or "".
+func nearConfig(name string, known map[string]string) string {
+	base := strings.ToLower(strings.TrimSuffix(name, path.Ext(name)))
+	best, dist := "", 3
+	for k := range known {
+		if d := spec.EditDistance(base, strings.TrimSuffix(k, path.Ext(k))); d < dist || d == dist && k < best {
+			best, dist = k, d
+		}
+	}
+	return best
 }
 
 // isYAML reports whether name has a YAML extension.

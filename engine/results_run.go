@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/exohunter/exohunter/engine/spec"
 	sqltmpl "github.com/exohunter/exohunter/sql"
 )
 
@@ -76,32 +77,11 @@ func (r *resultRun) has(name string) bool { _, ok := r.idx[name]; return ok }
 func (r *resultRun) closest(name string) string {
 	best, bestD := "", 3
 	for _, c := range r.cols {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c.Name)); d < bestD {
+		if d := spec.EditDistance(strings.ToLower(name), strings.ToLower(c.Name)); d < bestD {
 			best, bestD = c.Name, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance, for short column names.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Column type classes for filters, sorting and cursors.

@@ -159,7 +159,7 @@ func (b *Bundle) nearParam(name string) string {
 	// rule that lost teff_max was not meant to read teff_min.
 	best, dist := "", 2
 	consider := func(key, file string) {
-		if d := editDistance(name, key); d < dist {
+		if d := EditDistance(name, key); d < dist {
 			best, dist = fmt.Sprintf(" (%s has %q: a typo?)", file, key), d
 		}
 	}
@@ -172,8 +172,9 @@ func (b *Bundle) nearParam(name string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes: how
+// far a name is from the one it probably misspells.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j

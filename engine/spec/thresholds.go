@@ -245,7 +245,7 @@ func checkThresholdsRead(b *Bundle) Errors {
 func nearName(name string, known []string) string {
 	best, dist := "", 3
 	for _, k := range known {
-		if d := editDistance(name, k); d < dist {
+		if d := EditDistance(name, k); d < dist {
 			best, dist = k, d
 		}
 	}
