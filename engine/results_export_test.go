@@ -675,9 +675,14 @@ func TestEngine_ExportRun_values(t *testing.T) {
 			}
 		}
 	}
-	// note: Parquet keeps no TIMETZ offset, so the offsets are checked here.
+	// note: Parquet keeps no TIMETZ offset, so the offsets are checked
+	// here, and year 0, which DuckDB writes as "0001-01-01 (BC)".
+	days, _ := sqltmpl.JSONSQL("x", "DATE[]")
+	if got := mustQueryString(t, e, "SELECT CAST(to_json("+days+") AS VARCHAR) FROM (SELECT [DATE '0001-01-01 (BC)', DATE '0099-03-04', DATE 'infinity'] AS x)"); got != `["0000-01-01","0099-03-04",null]` {
+		t.Errorf("DATE in JSON = %s, want RFC 3339 full dates as the results pages print them", got)
+	}
 	tzs, _ := sqltmpl.JSONSQL("x", "TIMETZ[]")
-	if got := mustQueryString(t, e, "SELECT CAST(to_json("+tzs+") AS VARCHAR) FROM (SELECT [TIMETZ '15:58:33+05', TIMETZ '15:58:33.25-03:30', TIMETZ '01:00:00+00'] AS x)"); got != `["15:58:33+05:00","15:58:33.25-03:30","01:00:00Z"]` {
+	if got := mustQueryString(t, e, "SELECT CAST(to_json("+tzs+") AS VARCHAR) FROM (SELECT [TIMETZ '15:58:33+05', TIMETZ '15:58:33.25-03:30', TIMETZ '01:00:00+00', TIMETZ '01:00:00+05:30:15'] AS x)"); got != `["15:58:33+05:00","15:58:33.25-03:30","01:00:00Z","01:00:00+05:30"]` {
 		t.Errorf("TIMETZ in JSON = %s, want RFC 3339 offsets as the results pages print them", got)
 	}
 	var buf bytes.Buffer

@@ -88,11 +88,13 @@ func jsonLeaf(x string, t *ducktype.Type) (string, bool) {
 		return "CASE WHEN isfinite(" + x + ") AND year(" + utc + ") BETWEEN 0 AND 9999 THEN rtrim(rtrim(strftime(" + utc +
 			", '%Y-%m-%dT%H:%M:%S." + frac + "'), '0'), '.') || 'Z' END", true
 	case "DATE":
-		return "CASE WHEN isfinite(" + x + ") AND year(" + x + ") BETWEEN 0 AND 9999 THEN " + x + " END", true
+		// note: strftime, as DuckDB writes year 0 as "0001-01-01 (BC)".
+		return "CASE WHEN isfinite(" + x + ") AND year(" + x + ") BETWEEN 0 AND 9999 THEN strftime(" + x + ", '%Y-%m-%d') END", true
 	case "TIMETZ":
-		// note: DuckDB writes a whole-hour offset as +05; RFC 3339 needs
-		// +05:00, and Go writes a zero offset as Z.
-		return "regexp_replace(regexp_replace(CAST(" + x + " AS VARCHAR), '([+-]\\d\\d)$', '\\1:00'), '[+-]00:00$', 'Z')", true
+		// note: DuckDB writes a whole-hour offset as +05 and a seconds one
+		// as +05:30:15; RFC 3339 (and Go, which drops the seconds) needs
+		// +05:00 and +05:30, and Go writes a zero offset as Z.
+		return "regexp_replace(regexp_replace(regexp_replace(CAST(" + x + " AS VARCHAR), '([+-]\\d\\d:\\d\\d):\\d\\d$', '\\1'), '([+-]\\d\\d)$', '\\1:00'), '[+-]00:00$', 'Z')", true
 	}
 	return textLeaf(x, t)
 }
