@@ -144,7 +144,7 @@ func (m *Main) serveUntilDone(ctx context.Context, srv *api.Server, jobs *engine
 		cut = append(cut, jerr.Error())
 	}
 	if errors.Is(herr, context.DeadlineExceeded) {
-		cut = append(cut, fmt.Sprintf("%d connection(s) with a request in progress were closed", open))
+		cut = append(cut, fmt.Sprintf("%d connection(s) with a request in progress were cut as the process exited", open))
 	} else if herr != nil {
 		cut = append(cut, herr.Error())
 	}
