@@ -272,7 +272,7 @@ func (cs *Columns) validateAliasCollisions() Errors {
 			p := fmt.Sprintf("columns[%d]", i)
 			seen := map[string]bool{}
 			take := func(name string, cl claim) {
-				n := aliasKey(name)
+				n := NormalizeName(name)
 				// note: an alias the contract refuses (kepid for
 				// object_id) is reported as such, not again as a clash.
 				if n == "" || seen[n] || cl.path != "" && contractAlias(c.Name, name) != "" {
@@ -320,7 +320,7 @@ func (cs *Columns) validateAliasCollisions() Errors {
 		blamed, other := cs.Columns[cl.blame.col].Name, cs.Columns[cl.other.col].Name
 		also := fmt.Sprintf("the name of column %s", other)
 		at := cs.src.at(fmt.Sprintf("columns[%d].name", cl.other.col))
-		if cl.other.path != "" && !cs.ownName(cl.other, aliasKey(cl.name)) {
+		if cl.other.path != "" && !cs.ownName(cl.other, NormalizeName(cl.name)) {
 			also = fmt.Sprintf("an alias of column %s", other)
 			at = cs.src.at(cl.other.path)
 		}
@@ -345,16 +345,8 @@ type aliasClaim struct {
 // ownName reports whether the claimed name n is the claiming column's own
 // name (as canonical name or as an alias spelling it).
 func (cs *Columns) ownName(cl aliasClaim, n string) bool {
-	return aliasKey(cs.Columns[cl.col].Name) == n
+	return NormalizeName(cs.Columns[cl.col].Name) == n
 }
-
-// aliasKey compares source names as the mapper does: case, spaces, dashes
-// and dots do not count.
-func aliasKey(name string) string {
-	return strings.Trim(nonWordRe.ReplaceAllString(strings.ToLower(name), "_"), "_")
-}
-
-var nonWordRe = regexp.MustCompile(`[^a-z0-9]+`)
 
 // validateMissions checks names, Like references and the generic fallback.
 func (cs *Columns) validateMissions() Errors {
