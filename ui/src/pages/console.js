@@ -222,7 +222,7 @@ export async function render(root, params) {
     }
     const msg = String(err.message || err).replace(/\n\s*LINE \d+:[\s\S]*$/, '').trim();
     replace(errorBoxEl, h('div', { class: 'error-box sql-error', role: 'alert', 'data-testid': 'sql-error' },
-      h('strong', {}, err.status === 504 ? 'Timed out' : err.code === 'canceled' || err.code === 'cancelled' ? 'Cancelled' : 'Query failed'),
+      h('strong', {}, err.status === 504 ? 'Timed out' : err.status === 429 ? 'Console busy' : err.code === 'canceled' || err.code === 'cancelled' ? 'Cancelled' : 'Query failed'),
       where ? h('span', { class: 'err-pos', 'data-testid': 'sql-error-position' }, ` at ${where}`) : null,
       h('pre', { class: 'err-msg' }, msg),
       err.code && err.code !== 'error' ? h('small', { class: 'muted' }, `code: ${err.code}`) : null));
