@@ -331,6 +331,11 @@ func (e *Engine) commitModel(ctx context.Context, name, version string, m *Model
 		return nil, Wrap(BadRequest, err, "Cannot write to %s.", parent)
 	}
 	defer os.RemoveAll(tmp)
+	// note: MkdirTemp makes the folder 0700; the version it becomes is
+	// read by notebooks and other users, as feature sets are.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, Wrap(BadRequest, err, "Cannot write to %s.", parent)
+	}
 	modelMu.Lock()
 	defer modelMu.Unlock()
 	if m.Version, err = e.modelVersion(parent, version); err != nil {

@@ -95,6 +95,12 @@ func TestEngine_Train(t *testing.T) {
 	if want := filepath.Join(e.DataDir(), DirModels, res.Model, res.Version); res.ArtifactDir != want {
 		t.Errorf("artifact dir %s, want %s", res.ArtifactDir, want)
 	}
+	// note: readable by notebooks run by other users, as feature sets are.
+	if st, err := os.Stat(res.ArtifactDir); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o755 {
+		t.Errorf("artifact dir mode %v, want 0755", st.Mode().Perm())
+	}
 	// The train line and metrics.json list the same features, none leaky,
 	// including the physics and catalog-context ones.
 	var m ModelMetrics
