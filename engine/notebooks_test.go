@@ -33,6 +33,9 @@ func notebookRegistrations(modelDir string) map[string]string {
 	return map[string]string{
 		"oof": `CREATE OR REPLACE TEMP VIEW oof AS SELECT * FROM read_csv(` + litPath(filepath.Join(modelDir, ModelOOFFile)) +
 			`, types = {'object_id': 'VARCHAR', 'star_id': 'VARCHAR'})`,
+		// note: pd.DataFrame([metrics["source"]]), one row.
+		"model_source": `CREATE OR REPLACE TEMP VIEW model_source AS SELECT source.* FROM read_json(` +
+			litPath(filepath.Join(modelDir, ModelMetricsFile)) + `)`,
 	}
 }
 
@@ -115,6 +118,14 @@ func TestNotebooks(t *testing.T) {
 					t.Errorf("SQL %d fails: %v\n%s", i+1, err, q)
 				}
 				rows.Close()
+			}
+			if strings.Contains(code, "model_source") {
+				// note: the model's errors are joined with the run it was
+				// trained on, not merely the newest one.
+				var got string
+				if err := conn.QueryRowContext(ctx, `SELECT getvariable('run_id')`).Scan(&got); err != nil || got != run.RunID {
+					t.Errorf("the notebook reads run %q (%v), want the model's run %s", got, err, run.RunID)
+				}
 			}
 		})
 	}
