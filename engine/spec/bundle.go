@@ -65,7 +65,7 @@ var (
 			return errs
 		}},
 	}
-	checks = []func(b *Bundle) Errors{checkScopes, checkThresholdsRead}
+	checks = []func(b *Bundle) Errors{checkScopes, checkThresholdsRead, checkFlagRequires}
 )
 
 // Register adds a config file to every Load. Call it from an init function

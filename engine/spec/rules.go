@@ -206,3 +206,29 @@ func lastKey(path string) string {
 	}
 	return path
 }
+
+// checkFlagRequires refuses a flag whose requires names no canonical
+// column: the renderer would stop at the first run, without a line.
+func checkFlagRequires(b *Bundle) Errors {
+	var errs Errors
+	for i, f := range b.Rules.Flags {
+		if f.Requires == "" {
+			continue
+		}
+		if _, ok := b.Columns.Column(f.Requires); !ok {
+			errs = append(errs, b.Rules.src.errorf(fmt.Sprintf("flags[%d].requires", i),
+				errf(ErrUnknownColumn, "%q%s: requires names a canonical column of %s", f.Requires, nearColumn(f.Requires, b.Columns), ColumnsFile)))
+		}
+	}
+	return errs
+}
+
+// nearColumn names the canonical column name probably misspells, as
+// " (a typo of koi_prad?)", or "".
+func nearColumn(name string, cs *Columns) string {
+	names := make([]string, len(cs.Columns))
+	for i := range cs.Columns {
+		names[i] = cs.Columns[i].Name
+	}
+	return nearName(name, names)
+}

@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -543,5 +544,24 @@ func TestLoad_aliasCollision(t *testing.T) {
 				t.Errorf("err = %v\nwant a line %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoad_flagRequires: a flag's requires must name a canonical column;
+// the renderer used to find out at the first run, without a line.
+func TestLoad_flagRequires(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../" + spec.RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "requires: koi_depth\n") {
+		t.Fatal("rules.yaml has no requires: koi_depth")
+	}
+	_, err = spec.Load(withFile(t, spec.RulesFile, strings.Replace(string(data), "requires: koi_depth\n", "requires: koi_dept\n", 1)))
+	line := strings.Count(string(data[:strings.Index(string(data), "requires: koi_depth\n")]), "\n") + 1
+	want := fmt.Sprintf(`configs/rules.yaml:%d:5: flags[3] (FLAG_MISSING_DEPTH).requires: unknown column "koi_dept" (a typo of koi_depth?): requires names a canonical column of schemas/columns.yaml`, line)
+	if !errors.Is(err, spec.ErrUnknownColumn) || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant a line %s", err, want)
 	}
 }
