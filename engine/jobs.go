@@ -526,11 +526,7 @@ func (j *Jobs) Subscribe(ctx context.Context, id string) (updates <-chan Job, st
 	lj := j.live[id]
 	if lj == nil || lj.job.Done() {
 		j.mu.Unlock()
-		job, err := j.Get(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, Errorf(Conflict, "Job %s has already ended (%s); its final state is at /api/jobs/%s.", id, job.Status, id)
+		return nil, nil, j.endedError(ctx, id, "its final state is at /api/jobs/"+id+".")
 	}
 	ch := make(chan Job, jobSubscriberBuffer)
 	ch <- lj.job
@@ -548,6 +544,16 @@ func (j *Jobs) Subscribe(ctx context.Context, id string) (updates <-chan Job, st
 		}
 	}
 	return ch, stop, nil
+}
+
+// endedError is the Conflict for a job that is not live (its recorded
+// status, then what follows), or the NotFound of an unknown id.
+func (j *Jobs) endedError(ctx context.Context, id, then string) error {
+	job, err := j.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return Errorf(Conflict, "Job %s has already ended (%s); %s", id, job.Status, then)
 }
 
 // Wait blocks until the job ends or ctx does, and returns its state at
@@ -580,11 +586,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string, wait time.Duration) (*Job,
 	lj := j.live[id]
 	if lj == nil || lj.job.Done() {
 		j.mu.Unlock()
-		job, err := j.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return nil, Errorf(Conflict, "Job %s has already ended (%s); there is nothing to cancel.", id, job.Status)
+		return nil, j.endedError(ctx, id, "there is nothing to cancel.")
 	}
 	kind := lj.job.Kind
 	j.mu.Unlock()
