@@ -441,11 +441,7 @@ func (e *Engine) viewError(err error, ds *Dataset) error {
 // chooseName returns the explicit name if it is free (Conflict if not), or
 // a unique name derived from the file name: koi, koi_2, koi_3, ...
 func (e *Engine) chooseName(ctx context.Context, explicit, original string) (string, error) {
-	taken := func(n string) (bool, error) {
-		var c int
-		err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM meta.datasets WHERE lower(name) = lower(?)`, n).Scan(&c)
-		return c > 0, err
-	}
+	taken := func(n string) (bool, error) { return e.datasetNameTaken(ctx, n) }
 	if explicit != "" {
 		t, err := taken(explicit)
 		if err != nil {
@@ -502,6 +498,14 @@ func (e *Engine) checkNameBeforeFetch(ctx context.Context, in IngestInput) error
 		return nameTaken(in.Name, " Nothing was downloaded.")
 	}
 	return nil
+}
+
+// datasetNameTaken reports whether a dataset holds name; names compare
+// without case, as the views' names do.
+func (e *Engine) datasetNameTaken(ctx context.Context, name string) (bool, error) {
+	var c int
+	err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM meta.datasets WHERE lower(name) = lower(?)`, name).Scan(&c)
+	return c > 0, err
 }
 
 // recoverIngests cleans up after a process killed in the middle of an

@@ -28,12 +28,11 @@ func (e *Engine) guardTakenName(ctx context.Context, in *IngestInput) (func(), e
 	if in.Reader == nil || in.Name == "" {
 		return noop, nil
 	}
-	var taken int
-	err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM meta.datasets WHERE lower(name) = lower(?)`, in.Name).Scan(&taken)
+	taken, err := e.datasetNameTaken(ctx, in.Name)
 	if err != nil {
 		return nil, fmt.Errorf("check the dataset name: %w", err)
 	}
-	if taken == 0 {
+	if !taken {
 		return noop, nil
 	}
 	files, err := e.storedFilesUpTo(ctx, in.Size)
